@@ -1,0 +1,230 @@
+import type { Csr } from '../data/sparse.js';
+
+/** Input of {@link evaluateRanking}. */
+export interface RankingEvalInput {
+  /** users x items, held-out positives (every stored entry is a positive, whatever its value). */
+  test: Csr;
+  /** Same shape as `test`; a user's train positives are removed from the ranking. */
+  train?: Csr | null;
+  /** Cut-off of p@k, r@k and ndcg@k; default 10. */
+  k?: number;
+  /** If given, rank only these items (cold-start "test-only" protocol); unique, in range. */
+  candidates?: Int32Array | null;
+  /**
+   * Fills `out[0..nItems)` with the scores of one user. `out` is reused between users and
+   * pre-filled with NaN, so an entry the scorer leaves alone shows up in `nanScores`.
+   */
+  score: (user: number, out: Float32Array) => void;
+  /** Called after each evaluated user. */
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** One value per evaluated user (index i of every array belongs to `users[i]`); callers average. */
+export interface RankingMetrics {
+  users: Int32Array;
+  precision: Float64Array;
+  recall: Float64Array;
+  auc: Float64Array;
+  mrr: Float64Array;
+  ndcg: Float64Array;
+  /**
+   * NaN scores met among the ranked items (pool and test positives), summed over users.
+   * They were ranked as -Infinity; a non-zero count usually means a diverged model.
+   * Always set by `evaluateRanking`.
+   */
+  nanScores?: number;
+}
+
+/**
+ * Ranking metrics with the semantics of LightFM's `lightfm.evaluation`.
+ *
+ * Evaluated users: those with at least one test positive (among `candidates`, when given).
+ * Pool: all items (or `candidates`) minus the user's train positives. The rank of a test
+ * positive is the number of pool items other than itself whose score is >= its score, so ties
+ * count against it; a test positive that is also a train positive keeps its rank and still
+ * counts as a test positive (as in LightFM with `check_intersections=False`).
+ *
+ * - precision = #(rank < k) / k; recall = #(rank < k) / #positives
+ * - mrr = 1 / (1 + best rank)
+ * - ndcg@k: binary relevance, 1 / log2(rank + 2), ideal DCG over min(k, #positives)
+ * - auc = mean over positives, sorted by rank, of 1 - (rank_j - j) / numNegatives, with
+ *   numNegatives = pool size - #positives; 0.5 when numNegatives <= 0. Because the sum of
+ *   `rank_j - j` does not depend on the order, this is 1 - (sum(rank) - P(P-1)/2) / (P * neg).
+ *
+ * Per user the pool's scores are sorted once and each positive's rank found by binary search:
+ * O(items log items + positives log items) instead of LightFM's O(items x positives).
+ */
+export function evaluateRanking(input: RankingEvalInput): RankingMetrics {
+  const { test, score, onProgress } = input;
+  const train = input.train ?? null;
+  const candidates = input.candidates ?? null;
+  const k = input.k ?? 10;
+  const nUsers = test.rows;
+  const nItems = test.cols;
+
+  if (!Number.isInteger(k) || k < 1) {
+    throw new RangeError(`k must be an integer >= 1, got ${k}`);
+  }
+  if (train && (train.rows !== nUsers || train.cols !== nItems)) {
+    throw new RangeError(
+      `train is ${train.rows} x ${train.cols} but test is ${nUsers} x ${nItems}; ` +
+        'both must index the same users and items',
+    );
+  }
+
+  // 1 = candidate item; without candidates every item is one.
+  let candMask: Uint8Array | null = null;
+  if (candidates) {
+    candMask = new Uint8Array(nItems);
+    for (let i = 0; i < candidates.length; i++) {
+      const c = candidates[i];
+      if (!(c >= 0 && c < nItems)) {
+        throw new RangeError(
+          `candidates[${i}] = ${c} is outside [0, ${nItems}); pass item indices of the test matrix`,
+        );
+      }
+      if (candMask[c]) {
+        throw new RangeError(`candidates[${i}] = ${c} appears twice; pass each item once`);
+      }
+      candMask[c] = 1;
+    }
+  }
+
+  const { indptr: testPtr, indices: testIdx } = test;
+  const isCandidate = (item: number): boolean => candMask === null || candMask[item] === 1;
+
+  // Evaluated users, known up front so that outputs are sized once and progress has a total.
+  let total = 0;
+  const evaluated = new Int32Array(nUsers);
+  for (let u = 0; u < nUsers; u++) {
+    for (let p = testPtr[u]; p < testPtr[u + 1]; p++) {
+      if (isCandidate(testIdx[p])) {
+        evaluated[total++] = u;
+        break;
+      }
+    }
+  }
+
+  const users = evaluated.slice(0, total);
+  const precision = new Float64Array(total);
+  const recall = new Float64Array(total);
+  const auc = new Float64Array(total);
+  const mrr = new Float64Array(total);
+  const ndcg = new Float64Array(total);
+
+  // Scratch, allocated once per call.
+  const nCand = candidates ? candidates.length : nItems;
+  const scores = new Float32Array(nItems);
+  const pool = new Float32Array(nCand);
+  const trainMask = new Uint8Array(nItems);
+  // Without train, an all-empty matrix keeps the loop free of null checks.
+  const trainPtr = train ? train.indptr : new Int32Array(nUsers + 1);
+  const trainIdx = train ? train.indices : new Int32Array(0);
+  // idcg[n] = ideal DCG with n relevant items in the top k; a user has at most nItems positives.
+  const idcgLen = Math.min(k, nItems);
+  const idcg = new Float64Array(idcgLen + 1);
+  for (let i = 0; i < idcgLen; i++) idcg[i + 1] = idcg[i] + 1 / Math.log2(i + 2);
+
+  let nanScores = 0;
+  for (let e = 0; e < total; e++) {
+    const u = users[e];
+    scores.fill(Number.NaN);
+    score(u, scores);
+
+    const trainStart = trainPtr[u];
+    const trainEnd = trainPtr[u + 1];
+    for (let p = trainStart; p < trainEnd; p++) trainMask[trainIdx[p]] = 1;
+
+    // Copy the pool's scores, NaN read as -Infinity (also in `scores`, for the positives below).
+    let poolSize = 0;
+    for (let c = 0; c < nCand; c++) {
+      const item = candidates ? candidates[c] : c;
+      if (trainMask[item]) continue;
+      let v = scores[item];
+      if (v !== v) {
+        v = Number.NEGATIVE_INFINITY;
+        scores[item] = v;
+        nanScores++;
+      }
+      pool[poolSize++] = v;
+    }
+    const sorted = pool.subarray(0, poolSize);
+    sorted.sort();
+
+    let positives = 0;
+    let hits = 0;
+    let bestRank = Number.POSITIVE_INFINITY;
+    let rankSum = 0;
+    let dcg = 0;
+    for (let p = testPtr[u]; p < testPtr[u + 1]; p++) {
+      const item = testIdx[p];
+      if (!isCandidate(item)) continue;
+      const inPool = trainMask[item] === 0;
+      let s = scores[item];
+      if (s !== s) {
+        // Only a train positive can still be NaN here; pool items were replaced above.
+        s = Number.NEGATIVE_INFINITY;
+        nanScores++;
+      }
+      const rank = poolSize - lowerBound(sorted, s) - (inPool ? 1 : 0);
+      positives++;
+      rankSum += rank;
+      if (rank < bestRank) bestRank = rank;
+      if (rank < k) {
+        hits++;
+        dcg += 1 / Math.log2(rank + 2);
+      }
+    }
+
+    for (let p = trainStart; p < trainEnd; p++) trainMask[trainIdx[p]] = 0;
+
+    precision[e] = hits / k;
+    recall[e] = hits / positives;
+    mrr[e] = 1 / (1 + bestRank);
+    ndcg[e] = dcg / idcg[Math.min(k, positives)];
+    const negatives = poolSize - positives;
+    auc[e] =
+      negatives > 0
+        ? 1 - (rankSum - (positives * (positives - 1)) / 2) / (positives * negatives)
+        : 0.5;
+
+    onProgress?.(e + 1, total);
+  }
+
+  return { users, precision, recall, auc, mrr, ndcg, nanScores };
+}
+
+/** First index of ascending `a` whose value is >= `x` (`a.length` if none). */
+function lowerBound(a: Float32Array, x: number): number {
+  let lo = 0;
+  let hi = a.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (a[mid] < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** Arithmetic mean; NaN for an empty array. */
+export function mean(values: Float64Array): number {
+  if (values.length === 0) return Number.NaN;
+  let sum = 0;
+  for (let i = 0; i < values.length; i++) sum += values[i];
+  return sum / values.length;
+}
+
+/**
+ * Averages per-user metrics into the keys that anchors.json uses:
+ * `p@{k}`, `r@{k}`, `auc`, `mrr`, `ndcg@{k}` and `users` (how many users were averaged).
+ */
+export function summarize(m: RankingMetrics, k: number): { [key: string]: number } {
+  return {
+    [`p@${k}`]: mean(m.precision),
+    [`r@${k}`]: mean(m.recall),
+    auc: mean(m.auc),
+    mrr: mean(m.mrr),
+    [`ndcg@${k}`]: mean(m.ndcg),
+    users: m.users.length,
+  };
+}
