@@ -164,7 +164,6 @@ export class HybridMF {
     };
     const nExamples = examples.users.length;
     const shuffle = new Int32Array(new SharedArrayBuffer(nExamples * 4));
-    for (let i = 0; i < nExamples; i++) shuffle[i] = i;
     const ctx = createContext(params, itemFeatures, userFeatures, examples, hyper);
     const usedThreads = Math.max(1, Math.min(threads, nExamples));
     const pool = usedThreads > 1 ? new ThreadPool(usedThreads - 1, { params, itemFeatures, userFeatures, examples, hyper, shuffle }) : null;
@@ -172,6 +171,9 @@ export class HybridMF {
     try {
       for (let e = 0; e < epochs; e++) {
         const e0 = performance.now();
+        // A fresh permutation of 0..n-1 each epoch (as LightFM), so that fitPartial in
+        // steps gives the same model as one fit.
+        for (let i = 0; i < nExamples; i++) shuffle[i] = i;
         this.rng.shuffle(shuffle);
         const seeds = Array.from({ length: usedThreads }, () => this.rng.nextUint32() | 1);
         if (pool) {
