@@ -1,7 +1,7 @@
 import { csrFromCoo, csrHas, type Csr } from '../../data/sparse.js';
 import { Random } from '../../util/random.js';
 import { createContext, positivesBitmap, predictFromRepr, representation, runRange, type Examples, type Hyper, type Loss } from './kernels.js';
-import { firstNonFinite, initParams, regularize, type Params, type Schedule } from './params.js';
+import { firstNonFinite, initParams, MAX_THREADS, regularize, type Params, type Schedule } from './params.js';
 import { ThreadPool } from './thread-pool.js';
 
 export const LOSSES: readonly Loss[] = ['logistic', 'bpr', 'warp', 'warp-kos'];
@@ -134,7 +134,7 @@ export class HybridMF {
     const epochs = options.epochs ?? 1;
     const threads = options.threads ?? 1;
     check(Number.isInteger(epochs) && epochs >= 0, `epochs must be a non-negative integer, got ${epochs}`);
-    check(Number.isInteger(threads) && threads >= 1, `threads must be a positive integer, got ${threads}`);
+    check(Number.isInteger(threads) && threads >= 1 && threads <= MAX_THREADS, `threads must be an integer in [1, ${MAX_THREADS}], got ${threads}`);
     const t0 = performance.now();
     const { userFeatures, itemFeatures, examples } = this.prepare(input);
     const o = this.options;

@@ -12,7 +12,8 @@
  * Rankings are unaffected either way; the finite-difference tests hold exactly.
  */
 import { csrHas, type Csr } from '../../data/sparse.js';
-import { regularize, type Params } from './params.js';
+import { regularize, scratchStride, MAX_THREADS, type Params } from './params.js';
+import { instantiateSimd, type Simd } from './simd.js';
 
 export type Loss = 'logistic' | 'bpr' | 'warp' | 'warp-kos';
 
@@ -77,39 +78,80 @@ function isPositive(ex: Examples, user: number, item: number): boolean {
   return csrHas(ex.positives, user, item);
 }
 
-/** Everything a thread needs to run epochs. Scratch buffers are per thread. */
+/**
+ * Everything a thread needs to run epochs. The scratch vectors (representations and the
+ * gradient) live in the thread's slot of the shared memory, where the SIMD loops read them;
+ * `*Ptr` are their byte offsets, the Float32Arrays views of the same bytes.
+ */
 export interface KernelContext {
   params: Params;
   itemFeatures: Csr;
   userFeatures: Csr;
   examples: Examples;
   hyper: Hyper;
-  userRepr: Float64Array;
-  posRepr: Float64Array;
-  negRepr: Float64Array;
-  grad: Float64Array;
+  simd: Simd;
+  userRepr: Float32Array;
+  posRepr: Float32Array;
+  negRepr: Float32Array;
+  grad: Float32Array;
+  userPtr: number;
+  posPtr: number;
+  negPtr: number;
+  gradPtr: number;
+  /** Byte offsets of the embedding arrays (reading .byteOffset in the loops is slow). */
+  itemEmbPtr: number;
+  itemAccPtr: number;
+  userEmbPtr: number;
+  userAccPtr: number;
+  /** The item features are the identity (row i = feature i, weight 1): the samplers skip the CSR. */
+  itemIdentity: boolean;
   pairIdx: Int32Array;
   pairVal: Float64Array;
 }
 
+/** Whether `m` is the identity matrix (square, row i holding column i with weight 1). */
+export function isIdentity(m: Csr): boolean {
+  if (m.rows !== m.cols || m.indices.length !== m.rows) return false;
+  for (let i = 0; i < m.rows; i++) {
+    if (m.indptr[i] !== i || m.indices[i] !== i || m.data[i] !== 1) return false;
+  }
+  return true;
+}
+
+/** A thread's context; `slot` (0 .. MAX_THREADS-1) picks its scratch space. */
 export function createContext(
   params: Params,
   itemFeatures: Csr,
   userFeatures: Csr,
   examples: Examples,
   hyper: Hyper,
+  slot = 0,
 ): KernelContext {
+  if (!(slot >= 0 && slot < MAX_THREADS)) throw new RangeError(`thread slot ${slot} outside [0, ${MAX_THREADS})`);
   const d = params.dim;
+  const stride = scratchStride(d);
+  const base = params.scratchOffset + slot * params.scratchSlotBytes;
+  const vec = (k: number) => new Float32Array(params.memory.buffer, base + k * stride * 4, d + 1);
   return {
     params,
     itemFeatures,
     userFeatures,
     examples,
     hyper,
-    userRepr: new Float64Array(d + 1),
-    posRepr: new Float64Array(d + 1),
-    negRepr: new Float64Array(d + 1),
-    grad: new Float64Array(d),
+    simd: instantiateSimd(params.memory),
+    userRepr: vec(0),
+    posRepr: vec(1),
+    negRepr: vec(2),
+    grad: vec(3),
+    userPtr: base,
+    posPtr: base + stride * 4,
+    negPtr: base + 2 * stride * 4,
+    gradPtr: base + 3 * stride * 4,
+    itemEmbPtr: params.itemEmb.byteOffset,
+    itemAccPtr: params.itemEmbAcc.byteOffset,
+    userEmbPtr: params.userEmb.byteOffset,
+    userAccPtr: params.userEmbAcc.byteOffset,
+    itemIdentity: isIdentity(itemFeatures),
     pairIdx: new Int32Array(Math.max(hyper.n, 1)),
     pairVal: new Float64Array(Math.max(hyper.n, 1)),
   };
@@ -126,7 +168,7 @@ export function representation(
   bias: Float32Array,
   dim: number,
   scale: number,
-  out: Float64Array,
+  out: Float64Array | Float32Array,
 ): void {
   const { indptr, indices, data } = features;
   const start = indptr[row];
@@ -150,45 +192,8 @@ export function representation(
   }
 }
 
-/**
- * Score of item (or user) `row` against a finished representation `other`, computed
- * feature by feature without building the row's representation: the sampling loops call
- * this for every candidate negative.
- */
-export function scoreRow(
-  features: Csr,
-  row: number,
-  emb: Float32Array,
-  bias: Float32Array,
-  dim: number,
-  scale: number,
-  other: Float64Array,
-): number {
-  const { indptr, indices, data } = features;
-  let s = other[dim];
-  for (let p = indptr[row], end = indptr[row + 1]; p < end; p++) {
-    const f = indices[p];
-    const base = f * dim;
-    // Four partial sums break the chain of dependent additions (about 3x faster in V8).
-    let d0 = 0;
-    let d1 = 0;
-    let d2 = 0;
-    let d3 = 0;
-    let j = 0;
-    for (; j + 3 < dim; j += 4) {
-      d0 += other[j] * emb[base + j];
-      d1 += other[j + 1] * emb[base + j + 1];
-      d2 += other[j + 2] * emb[base + j + 2];
-      d3 += other[j + 3] * emb[base + j + 3];
-    }
-    for (; j < dim; j++) d0 += other[j] * emb[base + j];
-    s += data[p] * scale * (bias[f] + (d0 + d1) + (d2 + d3));
-  }
-  return s;
-}
-
 /** Score from two representations: dot product plus both biases. */
-export function predictFromRepr(user: Float64Array, item: Float64Array, dim: number): number {
+export function predictFromRepr(user: Float64Array | Float32Array, item: Float64Array | Float32Array, dim: number): number {
   let d0 = 0;
   let d1 = 0;
   let d2 = 0;
@@ -204,46 +209,91 @@ export function predictFromRepr(user: Float64Array, item: Float64Array, dim: num
   return user[dim] + item[dim] + (d0 + d1) + (d2 + d3);
 }
 
+
+/** Writes the representation of `row` into the scratch vector at `outPtr` (SIMD). */
+function reprInto(ctx: KernelContext, features: Csr, row: number, embPtr: number, bias: Float32Array, scale: number, out: Float32Array, outPtr: number): void {
+  const { indptr, indices, data } = features;
+  const dim = ctx.params.dim;
+  const simd = ctx.simd;
+  const start = indptr[row];
+  const end = indptr[row + 1];
+  if (start === end) {
+    out.fill(0);
+    return;
+  }
+  let f = indices[start];
+  let w = data[start] * scale;
+  simd.scale(outPtr, w, embPtr + f * dim * 4, dim);
+  let b = w * bias[f];
+  for (let p = start + 1; p < end; p++) {
+    f = indices[p];
+    w = data[p] * scale;
+    simd.axpy(outPtr, w, embPtr + f * dim * 4, dim);
+    b += w * bias[f];
+  }
+  out[dim] = b;
+}
+
+/**
+ * Score of item `row` against the finished representation at `otherPtr`, feature by
+ * feature, without building the item's representation: the samplers call this for every
+ * candidate negative.
+ */
+function scoreAgainst(ctx: KernelContext, features: Csr, row: number, embPtr: number, bias: Float32Array, scale: number, other: Float32Array, otherPtr: number): number {
+  const { indptr, indices, data } = features;
+  const dim = ctx.params.dim;
+  const simd = ctx.simd;
+  let s = other[dim];
+  for (let p = indptr[row], end = indptr[row + 1]; p < end; p++) {
+    const f = indices[p];
+    s += data[p] * scale * (bias[f] + simd.dot(otherPtr, embPtr + f * dim * 4, dim));
+  }
+  return s;
+}
+
+/** Score from two scratch representations. */
+function predictScratch(ctx: KernelContext, a: Float32Array, aPtr: number, b: Float32Array, bPtr: number): number {
+  const dim = ctx.params.dim;
+  return a[dim] + b[dim] + ctx.simd.dot(aPtr, bPtr, dim);
+}
+
 /**
  * Applies one gradient step to every feature of `row`: embedding gradient
  * `grad[j] * weight` per component and bias gradient `biasGrad * weight`.
- * Returns the sum of the per-parameter learning rates (for lazy regularisation).
+ * Returns the sum of the per-parameter learning rates (for lazy regularisation; 0 when no
+ * regularisation is asked for, where the SIMD adagrad loop does the work).
  */
 function updateRow(
+  ctx: KernelContext,
   features: Csr,
   row: number,
   emb: Float32Array,
+  embPtr: number,
   embAcc: Float32Array,
+  accPtr: number,
   embDelta: Float32Array,
   bias: Float32Array,
   biasAcc: Float32Array,
   biasDelta: Float32Array,
-  grad: Float64Array,
   biasGrad: number,
   alpha: number,
-  h: Hyper,
-  dim: number,
 ): number {
   const { indptr, indices, data } = features;
-  let sumLr = 0;
+  const h = ctx.hyper;
+  const dim = ctx.params.dim;
+  const grad = ctx.grad;
   const lr = h.learningRate;
+  let sumLr = 0;
   if (!h.adadelta && !h.lazyScales) {
-    // The common case, without regularisation: no learning-rate bookkeeping.
+    const simd = ctx.simd;
     for (let p = indptr[row], end = indptr[row + 1]; p < end; p++) {
       const f = indices[p];
       const w = data[p];
-      let g = biasGrad * w;
-      let a = biasAcc[f];
+      const g = biasGrad * w;
+      const a = biasAcc[f];
       bias[f] -= (lr / Math.sqrt(a)) * g;
       biasAcc[f] = a + g * g;
-      const base = f * dim;
-      for (let j = 0; j < dim; j++) {
-        const o = base + j;
-        g = grad[j] * w;
-        a = embAcc[o];
-        emb[o] -= (lr / Math.sqrt(a)) * g;
-        embAcc[o] = a + g * g;
-      }
+      simd.adagrad(embPtr + f * dim * 4, accPtr + f * dim * 4, ctx.gradPtr, w, lr, dim);
     }
   } else if (!h.adadelta) {
     for (let p = indptr[row], end = indptr[row + 1]; p < end; p++) {
@@ -254,7 +304,7 @@ function updateRow(
       let llr = lr / Math.sqrt(a);
       bias[f] -= llr * g;
       biasAcc[f] = a + g * g;
-      if (alpha !== 0) bias[f] *= 1 + alpha * llr;
+      bias[f] *= 1 + alpha * llr;
       sumLr += llr;
       const base = f * dim;
       for (let j = 0; j < dim; j++) {
@@ -264,7 +314,7 @@ function updateRow(
         llr = lr / Math.sqrt(a);
         emb[o] -= llr * g;
         embAcc[o] = a + g * g;
-        if (alpha !== 0) emb[o] *= 1 + alpha * llr;
+        emb[o] *= 1 + alpha * llr;
         sumLr += llr;
       }
     }
@@ -329,34 +379,34 @@ function maybeRegularize(p: Params): void {
 }
 
 /**
- * Pointwise step: gradient `loss` of the logistic loss with respect to the score
- * (sigmoid(score) - y, times the sample weight).
+ * Pointwise step: `loss` is the derivative of the logistic loss with respect to the score
+ * (sigmoid(score) - y, times the sample weight). Reads the representations in ctx.
  */
 export function pointwiseUpdate(ctx: KernelContext, loss: number, user: number, item: number): void {
-  const { params: p, hyper: h, grad, userRepr, posRepr } = ctx;
+  const { params: p, hyper: h, simd } = ctx;
   const dim = p.dim;
   let sumLr = 0;
-  for (let j = 0; j < dim; j++) grad[j] = loss * userRepr[j];
-  sumLr += updateRow(ctx.itemFeatures, item, p.itemEmb, p.itemEmbAcc, p.itemEmbDelta, p.itemBias, p.itemBiasAcc, p.itemBiasDelta, grad, loss, h.itemAlpha, h, dim);
-  for (let j = 0; j < dim; j++) grad[j] = loss * posRepr[j];
-  sumLr += updateRow(ctx.userFeatures, user, p.userEmb, p.userEmbAcc, p.userEmbDelta, p.userBias, p.userBiasAcc, p.userBiasDelta, grad, loss, h.userAlpha, h, dim);
+  simd.scale(ctx.gradPtr, loss, ctx.userPtr, dim);
+  sumLr += updateRow(ctx, ctx.itemFeatures, item, p.itemEmb, ctx.itemEmbPtr, p.itemEmbAcc, ctx.itemAccPtr, p.itemEmbDelta, p.itemBias, p.itemBiasAcc, p.itemBiasDelta, loss, h.itemAlpha);
+  simd.scale(ctx.gradPtr, loss, ctx.posPtr, dim);
+  sumLr += updateRow(ctx, ctx.userFeatures, user, p.userEmb, ctx.userEmbPtr, p.userEmbAcc, ctx.userAccPtr, p.userEmbDelta, p.userBias, p.userBiasAcc, p.userBiasDelta, loss, h.userAlpha);
   growScales(ctx, sumLr, (dim + 1) * (rowLength(ctx.userFeatures, user) + rowLength(ctx.itemFeatures, item)));
 }
 
 /**
  * Pairwise step: `loss` is the derivative of the loss with respect to
- * (negative score - positive score); reads the representations in ctx.
+ * (negative score - positive score). Reads the representations in ctx.
  */
 export function pairwiseUpdate(ctx: KernelContext, loss: number, user: number, pos: number, neg: number): void {
-  const { params: p, hyper: h, grad, userRepr, posRepr, negRepr } = ctx;
+  const { params: p, hyper: h, simd } = ctx;
   const dim = p.dim;
   let sumLr = 0;
-  for (let j = 0; j < dim; j++) grad[j] = -loss * userRepr[j];
-  sumLr += updateRow(ctx.itemFeatures, pos, p.itemEmb, p.itemEmbAcc, p.itemEmbDelta, p.itemBias, p.itemBiasAcc, p.itemBiasDelta, grad, -loss, h.itemAlpha, h, dim);
-  for (let j = 0; j < dim; j++) grad[j] = loss * userRepr[j];
-  sumLr += updateRow(ctx.itemFeatures, neg, p.itemEmb, p.itemEmbAcc, p.itemEmbDelta, p.itemBias, p.itemBiasAcc, p.itemBiasDelta, grad, loss, h.itemAlpha, h, dim);
-  for (let j = 0; j < dim; j++) grad[j] = loss * (negRepr[j] - posRepr[j]);
-  sumLr += updateRow(ctx.userFeatures, user, p.userEmb, p.userEmbAcc, p.userEmbDelta, p.userBias, p.userBiasAcc, p.userBiasDelta, grad, 0, h.userAlpha, h, dim);
+  simd.scale(ctx.gradPtr, -loss, ctx.userPtr, dim);
+  sumLr += updateRow(ctx, ctx.itemFeatures, pos, p.itemEmb, ctx.itemEmbPtr, p.itemEmbAcc, ctx.itemAccPtr, p.itemEmbDelta, p.itemBias, p.itemBiasAcc, p.itemBiasDelta, -loss, h.itemAlpha);
+  simd.scale(ctx.gradPtr, loss, ctx.userPtr, dim);
+  sumLr += updateRow(ctx, ctx.itemFeatures, neg, p.itemEmb, ctx.itemEmbPtr, p.itemEmbAcc, ctx.itemAccPtr, p.itemEmbDelta, p.itemBias, p.itemBiasAcc, p.itemBiasDelta, loss, h.itemAlpha);
+  simd.scaledDiff(ctx.gradPtr, loss, ctx.negPtr, ctx.posPtr, dim);
+  sumLr += updateRow(ctx, ctx.userFeatures, user, p.userEmb, ctx.userEmbPtr, p.userEmbAcc, ctx.userAccPtr, p.userEmbDelta, p.userBias, p.userBiasAcc, p.userBiasDelta, 0, h.userAlpha);
   growScales(ctx, sumLr, (dim + 1) * (rowLength(ctx.userFeatures, user) + rowLength(ctx.itemFeatures, pos) + rowLength(ctx.itemFeatures, neg)));
 }
 
@@ -390,16 +440,15 @@ export function runRange(ctx: KernelContext, shuffle: Int32Array, start: number,
 }
 
 function logisticRange(ctx: KernelContext, shuffle: Int32Array, start: number, end: number): void {
-  const { params: p, examples: ex, userRepr, posRepr } = ctx;
-  const dim = p.dim;
+  const { params: p, examples: ex, userRepr, posRepr, userPtr, posPtr, userFeatures, itemFeatures } = ctx;
   for (let i = start; i < end; i++) {
     const row = shuffle[i];
     const u = ex.users[row];
     const it = ex.items[row];
     const w = ex.weights[row];
-    representation(ctx.userFeatures, u, p.userEmb, p.userBias, dim, p.scale[1], userRepr);
-    representation(ctx.itemFeatures, it, p.itemEmb, p.itemBias, dim, p.scale[0], posRepr);
-    const prediction = sigmoid(predictFromRepr(userRepr, posRepr, dim));
+    reprInto(ctx, userFeatures, u, ctx.userEmbPtr, p.userBias, p.scale[1], userRepr, userPtr);
+    reprInto(ctx, itemFeatures, it, ctx.itemEmbPtr, p.itemBias, p.scale[0], posRepr, posPtr);
+    const prediction = sigmoid(predictScratch(ctx, userRepr, userPtr, posRepr, posPtr));
     // LightFM's convention: the sign of the interaction is the label, its magnitude the weight.
     const y = w > 0 ? 1 : 0;
     pointwiseUpdate(ctx, Math.abs(w) * (prediction - y), u, it);
@@ -408,8 +457,7 @@ function logisticRange(ctx: KernelContext, shuffle: Int32Array, start: number, e
 }
 
 function bprRange(ctx: KernelContext, shuffle: Int32Array, start: number, end: number, seed: number): void {
-  const { params: p, examples: ex, userRepr, posRepr, negRepr } = ctx;
-  const dim = p.dim;
+  const { params: p, examples: ex, userRepr, posRepr, negRepr, userPtr, posPtr, negPtr, userFeatures, itemFeatures } = ctx;
   const nExamples = ex.items.length;
   let s = seed | 0 || 1;
   for (let i = start; i < end; i++) {
@@ -426,21 +474,24 @@ function bprRange(ctx: KernelContext, shuffle: Int32Array, start: number, end: n
       neg = ex.items[(s >>> 1) % nExamples];
       if (!isPositive(ex, u, neg)) break;
     }
-    representation(ctx.userFeatures, u, p.userEmb, p.userBias, dim, p.scale[1], userRepr);
-    representation(ctx.itemFeatures, pos, p.itemEmb, p.itemBias, dim, p.scale[0], posRepr);
-    representation(ctx.itemFeatures, neg, p.itemEmb, p.itemBias, dim, p.scale[0], negRepr);
-    const diff = predictFromRepr(userRepr, posRepr, dim) - predictFromRepr(userRepr, negRepr, dim);
+    reprInto(ctx, userFeatures, u, ctx.userEmbPtr, p.userBias, p.scale[1], userRepr, userPtr);
+    reprInto(ctx, itemFeatures, pos, ctx.itemEmbPtr, p.itemBias, p.scale[0], posRepr, posPtr);
+    reprInto(ctx, itemFeatures, neg, ctx.itemEmbPtr, p.itemBias, p.scale[0], negRepr, negPtr);
+    const diff = predictScratch(ctx, userRepr, userPtr, posRepr, posPtr) - predictScratch(ctx, userRepr, userPtr, negRepr, negPtr);
     pairwiseUpdate(ctx, w * (1 - sigmoid(diff)), u, pos, neg);
     maybeRegularize(p);
   }
 }
 
 function warpRange(ctx: KernelContext, shuffle: Int32Array, start: number, end: number, seed: number): void {
-  const { params: p, examples: ex, userRepr, posRepr, negRepr } = ctx;
-  const dim = p.dim;
-  const nItems = ctx.itemFeatures.rows;
+  const { params: p, examples: ex, userRepr, posRepr, negRepr, userPtr, posPtr, negPtr, userFeatures, itemFeatures } = ctx;
+  const nItems = itemFeatures.rows;
   const maxSampled = ctx.hyper.maxSampled;
   const positives = ex.positives;
+  const bits = ex.positiveBits;
+  const { simd, itemIdentity: identity } = ctx;
+  const dim = p.dim;
+  const rowBytes = dim * 4;
   let s = seed | 0 || 1;
   for (let i = start; i < end; i++) {
     const row = shuffle[i];
@@ -450,17 +501,23 @@ function warpRange(ctx: KernelContext, shuffle: Int32Array, start: number, end: 
     // A user who likes every item has no negative to sample.
     if (rowLength(positives, u) >= nItems) continue;
     const pos = ex.items[row];
-    representation(ctx.userFeatures, u, p.userEmb, p.userBias, dim, p.scale[1], userRepr);
-    representation(ctx.itemFeatures, pos, p.itemEmb, p.itemBias, dim, p.scale[0], posRepr);
-    const posPred = predictFromRepr(userRepr, posRepr, dim);
+    const itemScale = p.scale[0];
+    reprInto(ctx, userFeatures, u, ctx.userEmbPtr, p.userBias, p.scale[1], userRepr, userPtr);
+    reprInto(ctx, itemFeatures, pos, ctx.itemEmbPtr, p.itemBias, itemScale, posRepr, posPtr);
+    const posPred = predictScratch(ctx, userRepr, userPtr, posRepr, posPtr);
+    const userBias = userRepr[dim];
+    const bitRow = u * ex.wordsPerUser;
     let sampled = 0;
     while (sampled < maxSampled) {
       s = xorshift(s);
       const neg = (s >>> 1) % nItems;
-      if (isPositive(ex, u, neg)) continue;
+      if (bits !== null ? ((bits[bitRow + (neg >>> 5)] >>> (neg & 31)) & 1) === 1 : csrHas(positives, u, neg)) continue;
       sampled++;
-      if (scoreRow(ctx.itemFeatures, neg, p.itemEmb, p.itemBias, dim, p.scale[0], userRepr) > posPred - 1) {
-        representation(ctx.itemFeatures, neg, p.itemEmb, p.itemBias, dim, p.scale[0], negRepr);
+      const negPred = identity
+        ? userBias + itemScale * (p.itemBias[neg] + simd.dot(userPtr, ctx.itemEmbPtr + neg * rowBytes, dim))
+        : scoreAgainst(ctx, itemFeatures, neg, ctx.itemEmbPtr, p.itemBias, itemScale, userRepr, userPtr);
+      if (negPred > posPred - 1) {
+        reprInto(ctx, itemFeatures, neg, ctx.itemEmbPtr, p.itemBias, itemScale, negRepr, negPtr);
         // The number of draws estimates the positive's rank; log of it weights the step.
         let loss = w * Math.log(Math.max(1, Math.floor((nItems - 1) / sampled)));
         if (loss > MAX_LOSS) loss = MAX_LOSS;
@@ -473,9 +530,8 @@ function warpRange(ctx: KernelContext, shuffle: Int32Array, start: number, end: 
 }
 
 function warpKosRange(ctx: KernelContext, shuffle: Int32Array, start: number, end: number, seed: number): void {
-  const { params: p, examples: ex, userRepr, posRepr, negRepr, pairIdx, pairVal } = ctx;
-  const dim = p.dim;
-  const nItems = ctx.itemFeatures.rows;
+  const { params: p, examples: ex, userRepr, posRepr, negRepr, userPtr, posPtr, negPtr, userFeatures, itemFeatures, pairIdx, pairVal } = ctx;
+  const nItems = itemFeatures.rows;
   const { maxSampled, k, n } = ctx.hyper;
   const positives = ex.positives;
   let s = seed | 0 || 1;
@@ -484,15 +540,15 @@ function warpKosRange(ctx: KernelContext, shuffle: Int32Array, start: number, en
     const pStart = positives.indptr[u];
     const nPos = positives.indptr[u + 1] - pStart;
     if (nPos === 0 || nPos >= nItems) continue;
-    representation(ctx.userFeatures, u, p.userEmb, p.userBias, dim, p.scale[1], userRepr);
+    const itemScale = p.scale[0];
+    reprInto(ctx, userFeatures, u, ctx.userEmbPtr, p.userBias, p.scale[1], userRepr, userPtr);
     // Draw n of the user's positives and pick the k-th best scored as the anchor.
     const drawn = Math.min(n, nPos);
     for (let j = 0; j < drawn; j++) {
       s = xorshift(s);
       const item = positives.indices[pStart + ((s >>> 1) % nPos)];
-      representation(ctx.itemFeatures, item, p.itemEmb, p.itemBias, dim, p.scale[0], posRepr);
-      // insertion into a descending list
-      const v = predictFromRepr(userRepr, posRepr, dim);
+      const v = scoreAgainst(ctx, itemFeatures, item, ctx.itemEmbPtr, p.itemBias, itemScale, userRepr, userPtr);
+      // insertion into a list sorted by descending score
       let q = j;
       while (q > 0 && pairVal[q - 1] < v) {
         pairVal[q] = pairVal[q - 1];
@@ -505,7 +561,7 @@ function warpKosRange(ctx: KernelContext, shuffle: Int32Array, start: number, en
     const anchor = Math.min(k, drawn) - 1;
     const pos = pairIdx[anchor];
     const posPred = pairVal[anchor];
-    representation(ctx.itemFeatures, pos, p.itemEmb, p.itemBias, dim, p.scale[0], posRepr);
+    reprInto(ctx, itemFeatures, pos, ctx.itemEmbPtr, p.itemBias, itemScale, posRepr, posPtr);
     const nNeg = nItems - nPos;
     let sampled = 0;
     while (sampled < maxSampled) {
@@ -513,8 +569,8 @@ function warpKosRange(ctx: KernelContext, shuffle: Int32Array, start: number, en
       const neg = (s >>> 1) % nItems;
       if (isPositive(ex, u, neg)) continue;
       sampled++;
-      if (scoreRow(ctx.itemFeatures, neg, p.itemEmb, p.itemBias, dim, p.scale[0], userRepr) > posPred - 1) {
-        representation(ctx.itemFeatures, neg, p.itemEmb, p.itemBias, dim, p.scale[0], negRepr);
+      if (scoreAgainst(ctx, itemFeatures, neg, ctx.itemEmbPtr, p.itemBias, itemScale, userRepr, userPtr) > posPred - 1) {
+        reprInto(ctx, itemFeatures, neg, ctx.itemEmbPtr, p.itemBias, itemScale, negRepr, negPtr);
         let loss = Math.log(Math.max(1, Math.floor(nNeg / sampled)));
         if (loss > MAX_LOSS) loss = MAX_LOSS;
         pairwiseUpdate(ctx, loss, u, pos, neg);

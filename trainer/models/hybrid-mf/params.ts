@@ -1,13 +1,20 @@
 import type { Random } from '../../util/random.js';
+import { sharedMemory } from './simd.js';
 
 /**
  * The trainable state of a hybrid MF model: per-feature embeddings and biases for users and
  * items, their adaptive learning-rate accumulators, and the lazy-regularisation scales.
- * Every array lives on a SharedArrayBuffer so that training threads update it in place
- * (Hogwild), exactly as LightFM's OpenMP threads share one set of parameters.
+ * Every array lives in one shared WebAssembly memory, so that the SIMD loops and all
+ * training threads update it in place (Hogwild), as LightFM's OpenMP threads share one set
+ * of parameters.
  */
 export interface Params {
   dim: number;
+  /**
+   * One shared wasm memory holds every array below (they are views into it), so that the
+   * SIMD loops and all training threads work on the same bytes.
+   */
+  memory: WebAssembly.Memory;
   itemEmb: Float32Array;
   itemEmbAcc: Float32Array;
   /** adadelta's running mean of squared updates; empty with adagrad. */
@@ -25,12 +32,19 @@ export interface Params {
   scale: Float64Array;
   /** [0]: spin lock taken by the thread that folds the scales back into the parameters. */
   lock: Int32Array;
+  /** Per-thread scratch vectors: slot t starts at scratchOffset + t * scratchSlotBytes. */
+  scratchOffset: number;
+  scratchSlotBytes: number;
 }
 
 export type Schedule = 'adagrad' | 'adadelta';
 
-function shared32(n: number): Float32Array {
-  return new Float32Array(new SharedArrayBuffer(Math.max(n, 0) * 4));
+/** Most training threads (scratch slots) a model supports. */
+export const MAX_THREADS = 64;
+
+/** Floats of one scratch vector: dim values and a bias, rounded up to whole SIMD lanes. */
+export function scratchStride(dim: number): number {
+  return Math.ceil((dim + 1) / 4) * 4;
 }
 
 /**
@@ -46,23 +60,52 @@ export function initParams(
 ): Params {
   const adadelta = schedule === 'adadelta';
   const acc0 = adadelta ? 0 : 1;
-  const p: Params = {
-    dim,
-    itemEmb: shared32(nItemFeatures * dim),
-    itemEmbAcc: shared32(nItemFeatures * dim).fill(acc0),
-    itemEmbDelta: shared32(adadelta ? nItemFeatures * dim : 0),
-    itemBias: shared32(nItemFeatures),
-    itemBiasAcc: shared32(nItemFeatures).fill(acc0),
-    itemBiasDelta: shared32(adadelta ? nItemFeatures : 0),
-    userEmb: shared32(nUserFeatures * dim),
-    userEmbAcc: shared32(nUserFeatures * dim).fill(acc0),
-    userEmbDelta: shared32(adadelta ? nUserFeatures * dim : 0),
-    userBias: shared32(nUserFeatures),
-    userBiasAcc: shared32(nUserFeatures).fill(acc0),
-    userBiasDelta: shared32(adadelta ? nUserFeatures : 0),
-    scale: new Float64Array(new SharedArrayBuffer(16)).fill(1),
-    lock: new Int32Array(new SharedArrayBuffer(4)),
+  const sizes: [string, number, 4 | 8][] = [
+    ['itemEmb', nItemFeatures * dim, 4],
+    ['itemEmbAcc', nItemFeatures * dim, 4],
+    ['itemEmbDelta', adadelta ? nItemFeatures * dim : 0, 4],
+    ['itemBias', nItemFeatures, 4],
+    ['itemBiasAcc', nItemFeatures, 4],
+    ['itemBiasDelta', adadelta ? nItemFeatures : 0, 4],
+    ['userEmb', nUserFeatures * dim, 4],
+    ['userEmbAcc', nUserFeatures * dim, 4],
+    ['userEmbDelta', adadelta ? nUserFeatures * dim : 0, 4],
+    ['userBias', nUserFeatures, 4],
+    ['userBiasAcc', nUserFeatures, 4],
+    ['userBiasDelta', adadelta ? nUserFeatures : 0, 4],
+    ['scale', 2, 8],
+    ['lock', 1, 4],
+  ];
+  const align = (n: number) => Math.ceil(n / 16) * 16;
+  const offsets: number[] = [];
+  let bytes = 16; // keep offset 0 unused
+  for (const [, n, width] of sizes) {
+    offsets.push(bytes);
+    bytes = align(bytes + n * width);
+  }
+  const scratchSlotBytes = 4 * scratchStride(dim) * 4;
+  const scratchOffset = bytes;
+  bytes += MAX_THREADS * scratchSlotBytes;
+  const memory = sharedMemory(bytes);
+  const buf = memory.buffer;
+  const view = (k: number) => {
+    const [name, n] = sizes[k];
+    if (name === 'scale') return new Float64Array(buf, offsets[k], n);
+    if (name === 'lock') return new Int32Array(buf, offsets[k], n);
+    return new Float32Array(buf, offsets[k], n);
   };
+  const p = {
+    dim,
+    memory,
+    scratchOffset,
+    scratchSlotBytes,
+    ...Object.fromEntries(sizes.map(([name], k) => [name, view(k)])),
+  } as unknown as Params;
+  p.itemEmbAcc.fill(acc0);
+  p.itemBiasAcc.fill(acc0);
+  p.userEmbAcc.fill(acc0);
+  p.userBiasAcc.fill(acc0);
+  p.scale.fill(1);
   for (let i = 0; i < p.itemEmb.length; i++) p.itemEmb[i] = (rng.next() - 0.5) / dim;
   for (let i = 0; i < p.userEmb.length; i++) p.userEmb[i] = (rng.next() - 0.5) / dim;
   return p;

@@ -19,8 +19,9 @@ function startWorker(init: WorkerInit): Worker {
 export class ThreadPool {
   private readonly workers: Worker[];
 
-  constructor(size: number, init: WorkerInit) {
-    this.workers = Array.from({ length: size }, () => startWorker(init));
+  /** `size` workers; worker t gets scratch slot t + 1 (slot 0 is the calling thread's). */
+  constructor(size: number, init: Omit<WorkerInit, 'slot'>) {
+    this.workers = Array.from({ length: size }, (_, t) => startWorker({ ...init, slot: t + 1 }));
   }
 
   get size(): number {

@@ -14,6 +14,8 @@ export interface WorkerInit {
   examples: Examples;
   hyper: Hyper;
   shuffle: Int32Array;
+  /** This thread's scratch slot in the shared memory (the trainer thread has 0). */
+  slot: number;
 }
 
 export interface EpochTask {
@@ -23,7 +25,7 @@ export interface EpochTask {
 }
 
 const init = workerData as WorkerInit;
-const ctx = createContext(init.params, init.itemFeatures, init.userFeatures, init.examples, init.hyper);
+const ctx = createContext(init.params, init.itemFeatures, init.userFeatures, init.examples, init.hyper, init.slot);
 
 parentPort!.on('message', (task: EpochTask) => {
   try {

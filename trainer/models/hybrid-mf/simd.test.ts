@@ -1,0 +1,55 @@
+import { readFile } from 'node:fs/promises';
+import { describe, expect, it } from 'vitest';
+import { assembleSimd, renderModule } from '../../../scripts/build-wasm.js';
+import { instantiateSimd, sharedMemory } from './simd.js';
+
+describe('SIMD loops', () => {
+  it('simd-wasm.ts is the assembly of simd.wat (run `npm run build:wasm` after editing the .wat)', async () => {
+    const committed = await readFile(new URL('./simd-wasm.ts', import.meta.url), 'utf8');
+    expect(committed).toBe(renderModule(await assembleSimd()));
+  });
+
+  // n = 7 exercises one vector step and a scalar tail of 3.
+  const n = 7;
+  const memory = sharedMemory(4096);
+  const simd = instantiateSimd(memory);
+  const f32 = (offset: number, values: number[]) => {
+    const a = new Float32Array(memory.buffer, offset, values.length);
+    a.set(values);
+    return a;
+  };
+  const xs = [0.5, -1, 2, 3.25, -0.75, 1.5, 4];
+  const ys = [1, 2, -3, 0.5, 2.5, -1, 0.25];
+
+  it('dot', () => {
+    f32(0, xs);
+    f32(64, ys);
+    const expected = xs.reduce((s, x, j) => s + x * ys[j], 0);
+    expect(simd.dot(0, 64, n)).toBeCloseTo(expected, 5);
+  });
+
+  it('scale, axpy and scaledDiff', () => {
+    f32(0, xs);
+    f32(64, ys);
+    const y = f32(128, new Array(n).fill(9));
+    simd.scale(128, 2, 0, n);
+    expect(Array.from(y)).toEqual(xs.map((x) => 2 * x));
+    simd.axpy(128, -0.5, 64, n);
+    expect(Array.from(y)).toEqual(xs.map((x, j) => Math.fround(2 * x - 0.5 * ys[j])));
+    simd.scaledDiff(128, 3, 0, 64, n);
+    expect(Array.from(y)).toEqual(xs.map((x, j) => Math.fround(3 * (x - ys[j]))));
+  });
+
+  it('adagrad: emb -= lr / sqrt(acc) * g; acc += g^2, with g = grad * w', () => {
+    const emb = f32(0, xs);
+    const acc = f32(64, [1, 4, 9, 16, 1, 2, 3]);
+    const accBefore = Array.from(acc);
+    f32(128, ys);
+    simd.adagrad(0, 64, 128, 0.5, 0.1, n);
+    for (let j = 0; j < n; j++) {
+      const g = ys[j] * 0.5;
+      expect(emb[j]).toBeCloseTo(xs[j] - (0.1 / Math.sqrt(accBefore[j])) * g, 6);
+      expect(acc[j]).toBeCloseTo(accBefore[j] + g * g, 6);
+    }
+  });
+});
