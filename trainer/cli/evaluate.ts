@@ -1,0 +1,123 @@
+import { CsvFile } from '../data/csv.js';
+import type { Dataset } from '../data/dataset.js';
+import { readInteractions } from '../data/interactions.js';
+import type { Csr } from '../data/sparse.js';
+import { basketHitRate } from '../eval/basket.js';
+import { evaluateRanking, summarize } from '../eval/metrics.js';
+import { loadHybrid } from '../models/hybrid-mf/persist.js';
+import { HybridScorer } from '../models/hybrid-mf/scorer.js';
+import { choiceOption, helpText, numberOption, parseCommand, type CommandSpec } from './args.js';
+import type { Io } from './io.js';
+import { Progress } from './progress.js';
+
+export const evaluateSpec: CommandSpec = {
+  name: 'evaluate',
+  summary: 'rank held-out interactions with a trained model and report p@k, r@k, auc, mrr, ndcg@k',
+  usage: 'plusone evaluate --model DIR --test F [--train F] [--k 10] [--candidates all|test-only] [--baskets F] [--json]',
+  options: {
+    model: { type: 'string', value: 'DIR', help: 'model directory written by "plusone train"', required: true },
+    test: { type: 'string', value: 'F', help: 'held-out positives: user_id,item_id', required: true },
+    train: { type: 'string', value: 'F', help: "positives to leave out of each user's ranking (default: the model's training data)" },
+    k: { type: 'string', value: 'N', help: 'cut-off of p@k, r@k, ndcg@k', default: '10' },
+    candidates: { type: 'string', value: 'C', help: 'all: rank every item; test-only: only items absent from train (cold start)', default: 'all' },
+    baskets: { type: 'string', value: 'F', help: 'held-out orders basket_id,user_id,item_id: adds basket_hr@k' },
+    json: { type: 'boolean', help: 'print one JSON line with the metrics' },
+  },
+};
+
+/** `plusone evaluate`. */
+export async function evaluateCommand(argv: string[], io: Io): Promise<number> {
+  const { values, help } = parseCommand(evaluateSpec, argv);
+  if (help) {
+    io.out(helpText(evaluateSpec));
+    return 0;
+  }
+  const json = Boolean(values.json);
+  const k = numberOption(values, 'k', { integer: true, min: 1 });
+  const candidatesMode = choiceOption(values, 'candidates', ['all', 'test-only'] as const);
+  const warn = (m: string) => io.err(`warning: ${m}`);
+  const t0 = performance.now();
+
+  const saved = await loadHybrid(values.model as string);
+  const { dataset } = saved;
+  const test = await mapped(values.test as string, dataset, warn);
+  const train = typeof values.train === 'string' ? (await mapped(values.train, dataset, warn)).csr : saved.train;
+  if (test.skipped > 0) warn(`${values.test}: ${test.skipped} test rows name a user or item the model does not know; left out`);
+
+  let candidates: Int32Array | null = null;
+  if (candidatesMode === 'test-only') {
+    // Items with no training interaction that appear in the test set: the cold items.
+    const inTrain = new Uint8Array(dataset.items.size);
+    for (let q = 0; q < train.indices.length; q++) inTrain[train.indices[q]] = 1;
+    const inTest = new Uint8Array(dataset.items.size);
+    for (let q = 0; q < test.csr.indices.length; q++) inTest[test.csr.indices[q]] = 1;
+    const list: number[] = [];
+    for (let i = 0; i < inTest.length; i++) if (inTest[i] && !inTrain[i]) list.push(i);
+    candidates = Int32Array.from(list);
+  }
+
+  const scorer = new HybridScorer(saved.model);
+  const progress = new Progress('evaluating', test.csr.rows, { enabled: !json });
+  const metrics = evaluateRanking({
+    test: test.csr,
+    train,
+    k,
+    candidates,
+    score: (u, out) => scorer.scoreUser(u, out),
+    onProgress: (done) => progress.update(done),
+  });
+  progress.done();
+  const result: Record<string, number> = summarize(metrics, k);
+  if (candidates) result.candidates = candidates.length;
+  if (metrics.nanScores) warn(`${metrics.nanScores} scores were NaN (ranked last); the model may have diverged`);
+
+  if (typeof values.baskets === 'string') {
+    const baskets = await readBaskets(values.baskets, dataset, warn);
+    const hr = basketHitRate({ baskets, nItems: scorer.nItems, k, scoreBasket: (u, items, out) => scorer.scoreItems(items, u, out) });
+    result[`basket_hr@${k}`] = hr.hitRate;
+    result.basket_pairs = hr.pairs;
+  }
+  result.eval_s = Math.round((performance.now() - t0) / 10) / 100;
+
+  if (json) {
+    io.out(JSON.stringify(roundAll(result)));
+  } else {
+    for (const [key, v] of Object.entries(roundAll(result))) io.out(`${key.padEnd(14)} ${v}`);
+  }
+  return 0;
+}
+
+function roundAll(r: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(r).map(([key, v]) => [key, Number.isInteger(v) ? v : Math.round(v * 1e4) / 1e4]));
+}
+
+/** Reads a user_id,item_id file and maps it through the model's ids; unknown ids are skipped. */
+async function mapped(path: string, dataset: Dataset, warn: (m: string) => void): Promise<{ csr: Csr; skipped: number }> {
+  const rows = await readInteractions(path, { onWarning: warn });
+  const built = dataset.buildInteractions(rows, { unknown: 'skip' });
+  return { csr: built.csr, skipped: built.skippedUnknown };
+}
+
+/** Reads basket_id,user_id,item_id into baskets of known items (user -1 when unknown). */
+async function readBaskets(path: string, dataset: Dataset, warn: (m: string) => void): Promise<{ user: number; items: Int32Array }[]> {
+  const csv = await CsvFile.open(path, { required: ['basket_id', 'item_id'], optional: ['user_id'], onWarning: warn });
+  const kB = csv.index('basket_id');
+  const kU = csv.has('user_id') ? csv.index('user_id') : -1;
+  const kI = csv.index('item_id');
+  const byBasket = new Map<string, { user: number; items: number[] }>();
+  let unknownItems = 0;
+  for await (const row of csv.rows()) {
+    const b = row.values[kB];
+    let entry = byBasket.get(b);
+    if (!entry) {
+      const u = kU >= 0 ? dataset.users.get(row.values[kU]) : undefined;
+      entry = { user: u ?? -1, items: [] };
+      byBasket.set(b, entry);
+    }
+    const it = dataset.items.get(row.values[kI]);
+    if (it === undefined) unknownItems++;
+    else entry.items.push(it);
+  }
+  if (unknownItems > 0) warn(`${path}: ${unknownItems} basket lines name items the model does not know; left out`);
+  return [...byBasket.values()].map((e) => ({ user: e.user, items: Int32Array.from(e.items) }));
+}
