@@ -41,16 +41,17 @@ describe('basketHitRate', () => {
     expect(r.pairs).toBe(3);
   });
 
-  it('counts ties against the hidden item', () => {
-    // Hide 1: pool {0, 1, 2}, items 0 and 2 tie with it: rank 2, a miss at k = 2.
-    // Hide 3: pool {0, 2, 3}, both are above it: rank 2, a miss.
+  it('breaks ties at random and counts the probability of a hit', () => {
+    // Hide 1: pool {0, 1, 2}, items 0 and 2 tie with it: rank 0, 1 or 2, a hit 2 times in 3
+    // at k = 2. Hide 3: pool {0, 2, 3}, both are above it: rank 2, a miss.
     const r = basketHitRate({
       baskets: [basket(-1, [1, 3])],
       nItems: 4,
       k: 2,
       scoreBasket: constant([1, 1, 1, 0]),
     });
-    expect(r).toEqual({ hitRate: 0, pairs: 2, nanScores: 0 });
+    expect(r.pairs).toBe(2);
+    expect(r.hitRate).toBeCloseTo((2 / 3 + 0) / 2, 12);
   });
 
   it('treats a basket as a set', () => {
@@ -112,11 +113,18 @@ describe('basketHitRate', () => {
       for (const hidden of distinct) {
         const others = distinct.filter((i) => i !== hidden);
         scoreBasket(user, Int32Array.from(others), out);
-        let rank = 0;
+        // Under a random order of the ties, the hidden item's rank is uniform on
+        // above..above+equal: count each possible rank below k.
+        let above = 0;
+        let equal = 0;
         for (let i = 0; i < nItems; i++) {
-          if (i !== hidden && !others.includes(i) && out[i] >= out[hidden]) rank++;
+          if (i === hidden || others.includes(i)) continue;
+          if (out[i] > out[hidden]) above++;
+          else if (out[i] === out[hidden]) equal++;
         }
-        if (rank < k) hits++;
+        let hitRanks = 0;
+        for (let r = above; r <= above + equal; r++) if (r < k) hitRanks++;
+        hits += hitRanks / (equal + 1);
         pairs++;
       }
     }

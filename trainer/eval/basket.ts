@@ -26,8 +26,8 @@ export interface BasketHitRate {
 /**
  * basket_hr@k as defined in shared/bench/README.md: for every basket and every item in it,
  * hide that item, score with the user and the other items, remove those other items from the
- * ranking, and count a hit when the hidden item's rank is < k. The rank counts the remaining
- * items whose score is >= the hidden item's (ties count against it, as in `evaluateRanking`).
+ * ranking, and count a hit when the hidden item ranks in the top k. Ties are broken at random
+ * and the hit counted by its probability, as in `evaluateRanking`.
  *
  * A basket is a set: repeated items are counted once, and baskets with fewer than 2 distinct
  * items are skipped.
@@ -93,17 +93,18 @@ export function basketHitRate(input: BasketEvalInput): BasketHitRate {
         }
         // The hidden item is still marked in `inBasket`, so this skips it along with the others.
         let above = 0;
+        let equal = 0;
         for (let item = 0; item < nItems; item++) {
           if (inBasket[item]) continue;
-          const v = scores[item];
+          let v = scores[item];
           if (v !== v) {
             nanScores++;
-            if (s === Number.NEGATIVE_INFINITY) above++;
-          } else if (v >= s) {
-            above++;
+            v = Number.NEGATIVE_INFINITY;
           }
+          if (v > s) above++;
+          else if (v === s) equal++;
         }
-        if (above < k) hits++;
+        if (above < k) hits += Math.min(1, (k - above) / (equal + 1));
         pairs++;
       }
     }

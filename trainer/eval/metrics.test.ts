@@ -42,22 +42,23 @@ describe('evaluateRanking: hand-computed cases', () => {
     expect(m.nanScores).toBe(0);
   });
 
-  it('counts ties against the test item', () => {
+  it('breaks ties at random: each metric is its expectation', () => {
     const m = evaluateRanking({ test: csr(4, [[1]]), k: 2, score: fixed([[1, 1, 1, 0]]) });
-    // Items 0 and 2 tie with item 1, so its rank is 2: outside the top 2.
-    expect(m.precision[0]).toBe(0);
-    expect(m.recall[0]).toBe(0);
-    expect(m.mrr[0]).toBeCloseTo(1 / 3, 12);
-    expect(m.ndcg[0]).toBe(0);
-    expect(m.auc[0]).toBeCloseTo(1 - 2 / 3, 12);
+    // Items 0 and 2 tie with item 1, so its rank is uniform on {0, 1, 2}.
+    expect(m.precision[0]).toBeCloseTo(2 / 3 / 2, 12);
+    expect(m.recall[0]).toBeCloseTo(2 / 3, 12);
+    expect(m.mrr[0]).toBeCloseTo((1 + 1 / 2 + 1 / 3) / 3, 12);
+    expect(m.ndcg[0]).toBeCloseTo((1 + 1 / log2(3)) / 3, 12);
+    // Of 3 negatives, 2 tie (each half above): 1 - 1/3.
+    expect(m.auc[0]).toBeCloseTo(2 / 3, 12);
   });
 
-  it('follows LightFM for ties between test positives in auc', () => {
-    // Both positives have rank 2 (each counts the other and item 2). LightFM sorts the ranks and
-    // subtracts j: (1 - 2/2 + 1 - 1/2) / 2 = 0.25.
+  it('counts ties between test positives neither for nor against them in auc', () => {
+    // Positives 0 and 1 tie; item 2 beats both, item 3 loses to both: auc 0.5 each.
     const m = evaluateRanking({ test: csr(4, [[0, 1]]), score: fixed([[0.5, 0.5, 0.9, 0.1]]) });
-    expect(m.auc[0]).toBeCloseTo(0.25, 12);
-    expect(m.mrr[0]).toBeCloseTo(1 / 3, 12);
+    expect(m.auc[0]).toBeCloseTo(0.5, 12);
+    // The first of the two tied positives is always at rank 1.
+    expect(m.mrr[0]).toBeCloseTo(1 / 2, 12);
   });
 
   it('removes train positives from the ranking', () => {
@@ -79,10 +80,10 @@ describe('evaluateRanking: hand-computed cases', () => {
     expect(noTrain.mrr[0]).toBeCloseTo(1 / 3, 12);
   });
 
-  it('keeps a test positive that is also a train positive, as LightFM does', () => {
+  it('keeps a test positive that is also a train positive, ranked against the pool', () => {
     // Pool {1, 3, 4, 5}. Item 0 (train and test) is ranked against the pool: rank 0.
-    // Item 3 does not count item 0: rank 1. numNegatives = 4 - 2 = 2 (LightFM subtracts the
-    // overlap twice), auc = 1 - ((0 + 1) - 1) / (2 * 2) = 1.
+    // Item 3 does not count item 0: rank 1. Negatives in the pool: {1, 4, 5}; item 1 beats
+    // item 3, so auc = (1 + (1 - 1/3)) / 2. (LightFM would subtract the overlap twice.)
     const m = evaluateRanking({
       test: csr(6, [[0, 3]]),
       train: csr(6, [[0, 2]]),
@@ -93,7 +94,7 @@ describe('evaluateRanking: hand-computed cases', () => {
     expect(m.recall[0]).toBeCloseTo(0.5, 12);
     expect(m.mrr[0]).toBe(1);
     expect(m.ndcg[0]).toBe(1);
-    expect(m.auc[0]).toBe(1);
+    expect(m.auc[0]).toBeCloseTo(5 / 6, 12);
   });
 
   it('gives auc 0.5 to a user without negatives', () => {
@@ -173,10 +174,10 @@ describe('evaluateRanking: hand-computed cases', () => {
         [0.1, Number.NaN, Number.NaN],
       ]),
     });
-    // User 0: the NaN item falls below item 2, rank 1. User 1: its positive is NaN, so every
-    // other item ties with it or beats it: rank 2.
+    // User 0: the NaN item falls below item 2, rank 1. User 1: its positive is NaN; item 0
+    // beats it and item 2 (also NaN) ties: rank 1 or 2.
     expect(m.mrr[0]).toBeCloseTo(0.5, 12);
-    expect(m.mrr[1]).toBeCloseTo(1 / 3, 12);
+    expect(m.mrr[1]).toBeCloseTo((1 / 2 + 1 / 3) / 2, 12);
     expect(m.nanScores).toBe(3);
   });
 
@@ -322,54 +323,77 @@ function randomCsr(rand: () => number, rows: number, cols: number, density: numb
   );
 }
 
-describe('evaluateRanking: randomized cross-check against LightFM', () => {
-  it('matches the O(items x positives) reference on 200 random problems', () => {
+/** Random test/train (disjoint) and candidates for the cross-checks. */
+function randomProblem(rand: () => number) {
+  const nUsers = 1 + Math.floor(rand() * 8);
+  const nItems = 1 + Math.floor(rand() * 40);
+  const test = randomCsr(rand, nUsers, nItems, rand() * 0.4);
+  let train: Csr | null = null;
+  if (rand() < 0.8) {
+    const t = randomCsr(rand, nUsers, nItems, rand() * 0.5);
+    train = csr(nItems, Array.from({ length: nUsers }, (_, u) => Array.from(t.indices.subarray(t.indptr[u], t.indptr[u + 1])).filter((i) => !csrHas(test, u, i))));
+  }
+  let candidates: Int32Array | null = null;
+  if (rand() < 0.3) {
+    const picked = Array.from({ length: nItems }, (_, i) => i).filter(() => rand() < 0.6);
+    // Shuffle: candidates need not be sorted.
+    for (let i = picked.length - 1; i > 0; i--) {
+      const j = Math.floor(rand() * (i + 1));
+      [picked[i], picked[j]] = [picked[j], picked[i]];
+    }
+    candidates = Int32Array.from(picked);
+  }
+  return { nUsers, nItems, test, train, candidates, k: 1 + Math.floor(rand() * 12) };
+}
+
+function expectMatch(got: RankingMetrics, want: Reference, where: string, digits: number): void {
+  expect(Array.from(got.users), where).toEqual(want.users);
+  for (const key of ['precision', 'recall', 'auc', 'mrr', 'ndcg'] as const) {
+    want[key].forEach((w, i) => {
+      expect(got[key][i], `${where} ${key} user ${want.users[i]}`).toBeCloseTo(w, digits);
+    });
+  }
+}
+
+describe('evaluateRanking: randomized cross-checks', () => {
+  it('equals LightFM\'s O(items x positives) algorithm when there are no ties (200 problems)', () => {
     const rand = rng(20240917);
     for (let trial = 0; trial < 200; trial++) {
-      const nUsers = 1 + Math.floor(rand() * 8);
-      const nItems = 1 + Math.floor(rand() * 40);
-      const test = randomCsr(rand, nUsers, nItems, rand() * 0.4);
-      // Overlap between train and test is allowed on purpose.
-      const train = rand() < 0.8 ? randomCsr(rand, nUsers, nItems, rand() * 0.5) : null;
-      let candidates: Int32Array | null = null;
-      if (rand() < 0.3) {
-        const picked = Array.from({ length: nItems }, (_, i) => i).filter(() => rand() < 0.6);
-        // Shuffle: candidates need not be sorted.
-        for (let i = picked.length - 1; i > 0; i--) {
+      const { nUsers, nItems, test, train, candidates, k } = randomProblem(rand);
+      // Distinct scores: a random permutation of 0..nItems-1 per user.
+      const scores = Array.from({ length: nUsers }, () => {
+        const perm = Array.from({ length: nItems }, (_, i) => i);
+        for (let i = perm.length - 1; i > 0; i--) {
           const j = Math.floor(rand() * (i + 1));
-          [picked[i], picked[j]] = [picked[j], picked[i]];
+          [perm[i], perm[j]] = [perm[j], perm[i]];
         }
-        candidates = Int32Array.from(picked);
-      }
-      // Coarse scores make ties common; a few NaNs and signed zeros on top.
-      const levels = rand() < 0.5 ? 4 : 1_000_000;
-      const scores = Array.from({ length: nUsers }, () =>
-        Float32Array.from({ length: nItems }, () => {
-          const x = rand();
-          if (x < 0.03) return Number.NaN;
-          if (x < 0.06) return -0;
-          return Math.floor(rand() * levels) / levels - 0.5;
-        }),
-      );
-      const k = 1 + Math.floor(rand() * 12);
-
-      const got = evaluateRanking({
-        test,
-        train,
-        candidates,
-        k,
-        score: (u, out) => out.set(scores[u]),
+        return Float32Array.from(perm, (x) => x / nItems - 0.5);
       });
-      const want = reference(test, train, candidates, scores, k);
+      const got = evaluateRanking({ test, train, candidates, k, score: (u, out) => out.set(scores[u]) });
+      expectMatch(got, reference(test, train, candidates, scores, k), `trial ${trial}`, 12);
+    }
+  });
 
-      const where = `trial ${trial}`;
-      expect(Array.from(got.users), where).toEqual(want.users);
-      for (const key of ['precision', 'recall', 'auc', 'mrr', 'ndcg'] as const) {
-        const g = got[key];
-        want[key].forEach((w, i) => {
-          expect(g[i], `${where} ${key} user ${want.users[i]}`).toBeCloseTo(w, 12);
-        });
+  it('with ties, equals the average over random tie-breaks (Monte Carlo, 40 problems)', () => {
+    const rand = rng(77);
+    for (let trial = 0; trial < 40; trial++) {
+      const { nUsers, nItems, test, train, candidates, k } = randomProblem(rand);
+      // Coarse scores make ties common; a few NaNs on top.
+      const scores = Array.from({ length: nUsers }, () =>
+        Float32Array.from({ length: nItems }, () => (rand() < 0.05 ? Number.NaN : Math.floor(rand() * 4) / 4)),
+      );
+      const got = evaluateRanking({ test, train, candidates, k, score: (u, out) => out.set(scores[u]) });
+      // Break ties by a small random jitter, many times, and average the tie-free metrics.
+      const draws = 3000;
+      let sum: Reference | null = null;
+      for (let d = 0; d < draws; d++) {
+        const jittered = scores.map((row) => Float64Array.from(row, (x) => (Number.isNaN(x) ? -1 : x) + rand() * 1e-3)) as unknown as Float32Array[];
+        const r = reference(test, train, candidates, jittered, k);
+        if (!sum) sum = r;
+        else for (const key of ['precision', 'recall', 'auc', 'mrr', 'ndcg'] as const) r[key].forEach((v, i) => (sum![key][i] += v));
       }
+      for (const key of ['precision', 'recall', 'auc', 'mrr', 'ndcg'] as const) sum![key] = sum![key].map((v) => v / draws);
+      expectMatch(got, sum!, `trial ${trial}`, 1);
     }
   });
 });

@@ -36,23 +36,27 @@ export interface RankingMetrics {
 }
 
 /**
- * Ranking metrics with the semantics of LightFM's `lightfm.evaluation`.
+ * Ranking metrics with the semantics of LightFM's `lightfm.evaluation`, ties aside.
  *
  * Evaluated users: those with at least one test positive (among `candidates`, when given).
- * Pool: all items (or `candidates`) minus the user's train positives. The rank of a test
- * positive is the number of pool items other than itself whose score is >= its score, so ties
- * count against it; a test positive that is also a train positive keeps its rank and still
- * counts as a test positive (as in LightFM with `check_intersections=False`).
+ * Pool: all items (or `candidates`) minus the user's train positives. A test positive is
+ * ranked against the pool (itself excluded); a test positive that is also a train positive
+ * still counts as a positive, ranked against the pool.
  *
- * - precision = #(rank < k) / k; recall = #(rank < k) / #positives
- * - mrr = 1 / (1 + best rank)
+ * Ties are broken uniformly at random and each metric is its expected value: a positive with
+ * `above` pool items scoring higher and `equal` scoring the same sits at a rank uniform on
+ * above..above+equal. Without ties this is exactly LightFM's rank (and these are LightFM's
+ * numbers); LightFM instead counts every tie against the positive, which ranks the items of a
+ * content-only model (many share a feature set, hence a score) below where any real ordering
+ * would put them on average.
+ *
+ * - precision = E[#(rank < k)] / k; recall = E[#(rank < k)] / #positives
+ * - mrr = E[1 / (1 + rank of the first positive)]
  * - ndcg@k: binary relevance, 1 / log2(rank + 2), ideal DCG over min(k, #positives)
- * - auc = mean over positives, sorted by rank, of 1 - (rank_j - j) / numNegatives, with
- *   numNegatives = pool size - #positives; 0.5 when numNegatives <= 0. Because the sum of
- *   `rank_j - j` does not depend on the order, this is 1 - (sum(rank) - P(P-1)/2) / (P * neg).
+ * - auc = mean over positives of 1 - (negatives above + tied negatives / 2) / #negatives,
+ *   the negatives being the pool minus the positives in it; 0.5 without negatives
  *
- * Per user the pool's scores are sorted once and each positive's rank found by binary search:
- * O(items log items + positives log items) instead of LightFM's O(items x positives).
+ * Per user the pool's scores are sorted once and each positive found by binary search.
  */
 export function evaluateRanking(input: RankingEvalInput): RankingMetrics {
   const { test, score, onProgress } = input;
@@ -124,6 +128,17 @@ export function evaluateRanking(input: RankingEvalInput): RankingMetrics {
   const idcgLen = Math.min(k, nItems);
   const idcg = new Float64Array(idcgLen + 1);
   for (let i = 0; i < idcgLen; i++) idcg[i + 1] = idcg[i] + 1 / Math.log2(i + 2);
+  // discountSum[r] = sum of 1 / log2(j + 2) for j < r, r <= k
+  const discountSum = new Float64Array(k + 1);
+  for (let r = 0; r < k; r++) discountSum[r + 1] = discountSum[r] + 1 / Math.log2(r + 2);
+  let maxPositives = 0;
+  for (let u = 0; u < nUsers; u++) maxPositives = Math.max(maxPositives, testPtr[u + 1] - testPtr[u]);
+  const posScore = new Float64Array(maxPositives);
+  const posAbove = new Int32Array(maxPositives);
+  const posEqual = new Int32Array(maxPositives);
+  const posInPool = new Uint8Array(maxPositives);
+  const aucScratch = new Float64Array(maxPositives);
+  const posTiedPositives = new Int32Array(maxPositives);
 
   let nanScores = 0;
   for (let e = 0; e < total; e++) {
@@ -151,11 +166,10 @@ export function evaluateRanking(input: RankingEvalInput): RankingMetrics {
     const sorted = pool.subarray(0, poolSize);
     sorted.sort();
 
+    // Each test positive: how many pool items score strictly higher (`above`) and how many
+    // tie with it (`equal`, itself excluded). Collected first, since AUC also needs how many
+    // of those are other positives.
     let positives = 0;
-    let hits = 0;
-    let bestRank = Number.POSITIVE_INFINITY;
-    let rankSum = 0;
-    let dcg = 0;
     for (let p = testPtr[u]; p < testPtr[u + 1]; p++) {
       const item = testIdx[p];
       if (!isCandidate(item)) continue;
@@ -166,32 +180,91 @@ export function evaluateRanking(input: RankingEvalInput): RankingMetrics {
         s = Number.NEGATIVE_INFINITY;
         nanScores++;
       }
-      const rank = poolSize - lowerBound(sorted, s) - (inPool ? 1 : 0);
+      const lo = lowerBound(sorted, s);
+      const hi = upperBound(sorted, s);
+      posScore[positives] = s;
+      posAbove[positives] = poolSize - hi;
+      posEqual[positives] = hi - lo - (inPool ? 1 : 0);
+      posInPool[positives] = inPool ? 1 : 0;
       positives++;
-      rankSum += rank;
-      if (rank < bestRank) bestRank = rank;
-      if (rank < k) {
-        hits++;
-        dcg += 1 / Math.log2(rank + 2);
+    }
+
+    // Ties are broken uniformly at random and every metric is its expectation: a positive
+    // with `above` items over it and `equal` tied with it sits at a rank uniform on
+    // above..above+equal. Without ties this is exactly LightFM's rank (ties would otherwise
+    // all count against the positive, which punishes a content model whose items share
+    // feature sets, and disagrees with anchors.json on the cold-start split).
+    let hits = 0;
+    let dcg = 0;
+    let aucSum = 0;
+    let best = 0;
+    for (let i = 0; i < positives; i++) {
+      const above = posAbove[i];
+      const equal = posEqual[i];
+      if (above < k) {
+        hits += Math.min(1, (k - above) / (equal + 1));
+        dcg += (discountSum[Math.min(above + equal + 1, k)] - discountSum[above]) / (equal + 1);
       }
+      // Other in-pool positives above / tied, to count negatives only.
+      let posGt = 0;
+      let posEq = 0;
+      for (let j = 0; j < positives; j++) {
+        if (j === i || !posInPool[j]) continue;
+        if (posScore[j] > posScore[i]) posGt++;
+        else if (posScore[j] === posScore[i]) posEq++;
+      }
+      const negAbove = above - posGt;
+      const negTied = equal - posEq;
+      aucScratch[i] = negAbove + negTied / 2;
+      if (posScore[i] > posScore[best] || (posScore[i] === posScore[best] && above < posAbove[best])) best = i;
+      posTiedPositives[i] = posEq;
+    }
+    let inPoolPositives = 0;
+    for (let i = 0; i < positives; i++) inPoolPositives += posInPool[i];
+    const negatives = poolSize - inPoolPositives;
+    if (negatives > 0) {
+      for (let i = 0; i < positives; i++) aucSum += 1 - aucScratch[i] / negatives;
     }
 
     for (let p = trainStart; p < trainEnd; p++) trainMask[trainIdx[p]] = 0;
 
     precision[e] = hits / k;
     recall[e] = hits / positives;
-    mrr[e] = 1 / (1 + bestRank);
+    mrr[e] = expectedReciprocalRank(posAbove[best], posEqual[best] + 1, posTiedPositives[best] + 1);
     ndcg[e] = dcg / idcg[Math.min(k, positives)];
-    const negatives = poolSize - positives;
-    auc[e] =
-      negatives > 0
-        ? 1 - (rankSum - (positives * (positives - 1)) / 2) / (positives * negatives)
-        : 0.5;
+    auc[e] = negatives > 0 ? aucSum / positives : 0.5;
 
     onProgress?.(e + 1, total);
   }
 
   return { users, precision, recall, auc, mrr, ndcg, nanScores };
+}
+
+/** First index of ascending `a` whose value is > `x` (`a.length` if none). */
+function upperBound(a: Float32Array, x: number): number {
+  let lo = 0;
+  let hi = a.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (a[mid] <= x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * E[1 / (1 + above + X)] where X is the position of the first of `m` positives placed at
+ * random among the `block` tied slots that start at rank `above`.
+ */
+export function expectedReciprocalRank(above: number, block: number, m: number): number {
+  // P(X = 0) = m / block; P(X = x + 1) = P(X = x) * (block - m - x) / (block - 1 - x)
+  let prob = m / block;
+  let sum = 0;
+  for (let x = 0; x <= block - m; x++) {
+    sum += prob / (1 + above + x);
+    if (x < block - m) prob *= (block - m - x) / (block - 1 - x);
+  }
+  return sum;
 }
 
 /** First index of ascending `a` whose value is >= `x` (`a.length` if none). */
