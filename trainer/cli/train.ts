@@ -119,6 +119,7 @@ export async function trainCommand(argv: string[], io: Io): Promise<number> {
     items: dataset.items.size,
     threads: report.threads,
     load_s: round(loadSeconds),
+    max_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
   };
   const out = values.out as string;
   await saveHybrid(out, {

@@ -1,0 +1,293 @@
+/**
+ * Benchmark: the hybrid MF trainer against LightFM on the fixed splits in ../shared/bench,
+ * with the protocol of anchors.json (dim 32, lr 0.05, adagrad, 30 epochs on ml100k*, 20 on
+ * retail, 2 threads), every loss, seeds 1-3. Prints a table, writes JSON and Markdown to
+ * benchmarks/, and replaces the table between the bench markers in README.md.
+ *
+ *   npm run bench:lightfm -- [--bench DIR] [--seeds 1,2,3] [--threads 2] [--only ml100k,retail]
+ *                            [--losses warp,bpr] [--no-readme]
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { Dataset } from '../trainer/data/dataset.js';
+import { readFeatures } from '../trainer/data/features.js';
+import { readInteractions } from '../trainer/data/interactions.js';
+import { evaluateRanking, summarize } from '../trainer/eval/metrics.js';
+import { HybridMF, LOSSES } from '../trainer/models/hybrid-mf/hybrid-mf.js';
+import type { Loss } from '../trainer/models/hybrid-mf/kernels.js';
+import { HybridScorer } from '../trainer/models/hybrid-mf/scorer.js';
+
+/** The project root: the nearest folder above this file with a package.json (works from dist/ too). */
+function projectRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json'))) {
+    const up = dirname(dir);
+    if (up === dir) throw new Error('cannot find the project root (package.json)');
+    dir = up;
+  }
+  return dir;
+}
+const PROJECT = projectRoot();
+
+interface Case {
+  dataset: 'ml100k' | 'ml100k-cold' | 'retail';
+  variant: 'cf' | 'hybrid' | 'content';
+  epochs: number;
+  /** The quality bar of the trainer issue: which metrics must reach 0.97 x LightFM. */
+  gate: ('p@10' | 'auc')[];
+}
+
+const CASES: Case[] = [
+  { dataset: 'ml100k', variant: 'cf', epochs: 30, gate: ['p@10', 'auc'] },
+  { dataset: 'ml100k', variant: 'hybrid', epochs: 30, gate: ['p@10', 'auc'] },
+  { dataset: 'ml100k-cold', variant: 'content', epochs: 30, gate: ['auc'] },
+  { dataset: 'ml100k-cold', variant: 'hybrid', epochs: 30, gate: ['auc'] },
+  { dataset: 'retail', variant: 'cf', epochs: 20, gate: ['p@10', 'auc'] },
+  { dataset: 'retail', variant: 'hybrid', epochs: 20, gate: [] },
+];
+
+/** LightFM's median epoch times that the trainer issue asks us to match (2 threads). */
+const SPEED_GATES: [Case['dataset'], Case['variant'], Loss][] = [
+  ['ml100k', 'cf', 'warp'],
+  ['retail', 'cf', 'warp'],
+  ['retail', 'hybrid', 'warp'],
+];
+
+interface Anchor {
+  system: string;
+  dataset: string;
+  variant: string;
+  loss?: string;
+  epoch_s_median?: number;
+  fit_s?: number;
+  [metric: string]: unknown;
+}
+
+interface Run {
+  dataset: string;
+  variant: string;
+  loss: Loss;
+  seed: number;
+  epochs: number;
+  threads: number;
+  fit_s: number;
+  epoch_s_median: number;
+  interactions: number;
+  metrics: Record<string, number>;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+function mean(xs: number[]): number {
+  return xs.reduce((a, b) => a + b, 0) / xs.length;
+}
+
+const fmt = (x: number | undefined, d = 4) => (x === undefined || Number.isNaN(x) ? '–' : x.toFixed(d));
+
+/** Loads one split and builds the matrices of a variant. */
+async function loadCase(benchDir: string, c: Case) {
+  const dir = join(benchDir, c.dataset);
+  const train = await readInteractions(join(dir, 'train.csv'));
+  const test = await readInteractions(join(dir, 'test.csv'));
+  const withFeatures = c.variant !== 'cf';
+  const itemRows = withFeatures ? await readFeatures(join(dir, 'item_features.csv')) : undefined;
+  const userRows = withFeatures ? await readFeatures(join(dir, 'user_features.csv')) : undefined;
+  const dataset = new Dataset({ itemIdentity: c.variant !== 'content', userIdentity: true });
+  dataset.fit({ interactions: [train], itemFeatures: itemRows, userFeatures: userRows });
+  const trainIdx = dataset.buildInteractions(train, { unknown: 'error' });
+  const testIdx = dataset.buildInteractions(test, { unknown: 'skip' });
+  let candidates: Int32Array | null = null;
+  if (c.dataset === 'ml100k-cold') {
+    const inTrain = new Uint8Array(dataset.items.size);
+    for (const i of trainIdx.items) inTrain[i] = 1;
+    const cold = new Set<number>();
+    for (const i of testIdx.items) if (!inTrain[i]) cold.add(i);
+    candidates = Int32Array.from([...cold].sort((a, b) => a - b));
+  }
+  return {
+    dataset,
+    train: trainIdx,
+    test: testIdx,
+    userFeatures: dataset.buildUserFeatures(userRows),
+    itemFeatures: dataset.buildItemFeatures(itemRows),
+    candidates,
+  };
+}
+
+/** Peak resident memory of `plusone train` on retail hybrid WARP, in a process of its own. */
+function measureMemory(benchDir: string, threads: number): number {
+  const dir = join(benchDir, 'retail');
+  const out = execFileSync(
+    process.execPath,
+    [
+      join(PROJECT, 'bin/plusone.js'),
+      'train',
+      '--train', join(dir, 'train.csv'),
+      '--item-features', join(dir, 'item_features.csv'),
+      '--user-features', join(dir, 'user_features.csv'),
+      '--loss', 'warp', '--epochs', '20', '--threads', String(threads), '--seed', '1',
+      '--out', join(PROJECT, 'benchmarks/.tmp-model'),
+      '--json',
+    ],
+    { encoding: 'utf8' },
+  );
+  const line = out.trim().split('\n').pop() ?? '{}';
+  return (JSON.parse(line) as { max_rss_mb: number }).max_rss_mb;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      bench: { type: 'string', default: resolve(PROJECT, '../shared/bench') },
+      seeds: { type: 'string', default: '1,2,3' },
+      threads: { type: 'string', default: '2' },
+      only: { type: 'string' },
+      losses: { type: 'string', default: LOSSES.join(',') },
+      out: { type: 'string', default: join(PROJECT, 'benchmarks') },
+      'no-readme': { type: 'boolean', default: false },
+    },
+  });
+  const benchDir = resolve(values.bench);
+  const seeds = values.seeds.split(',').map(Number);
+  const threads = Number(values.threads);
+  const losses = values.losses.split(',') as Loss[];
+  const only = values.only?.split(',');
+  const anchors = (JSON.parse(await readFile(join(benchDir, 'anchors.json'), 'utf8')) as { results: Anchor[] }).results;
+  const runs: Run[] = [];
+
+  for (const c of CASES.filter((k) => !only || only.includes(k.dataset))) {
+    const data = await loadCase(benchDir, c);
+    for (const loss of losses) {
+      for (const seed of seeds) {
+        const model = new HybridMF({ loss, dim: 32, learningRate: 0.05, schedule: 'adagrad', seed });
+        const report = await model.fit(
+          {
+            users: data.train.users,
+            items: data.train.items,
+            weights: loss === 'warp-kos' ? null : data.train.weights,
+            userFeatures: data.userFeatures,
+            itemFeatures: data.itemFeatures,
+          },
+          { epochs: c.epochs, threads },
+        );
+        const scorer = new HybridScorer(model);
+        const m = evaluateRanking({ test: data.test.csr, train: data.train.csr, candidates: data.candidates, score: (u, out) => scorer.scoreUser(u, out) });
+        const run: Run = {
+          dataset: c.dataset,
+          variant: c.variant,
+          loss,
+          seed,
+          epochs: c.epochs,
+          threads: report.threads,
+          fit_s: report.seconds,
+          epoch_s_median: median(report.epochSeconds),
+          interactions: report.interactions,
+          metrics: summarize(m, 10),
+        };
+        runs.push(run);
+        console.log(
+          `${c.dataset.padEnd(12)} ${c.variant.padEnd(8)} ${loss.padEnd(9)} seed ${seed}  ` +
+            `epoch ${fmt(run.epoch_s_median)} s  p@10 ${fmt(run.metrics['p@10'])}  auc ${fmt(run.metrics.auc)}`,
+        );
+      }
+    }
+  }
+
+  // Aggregate per (dataset, variant, loss) and compare with LightFM.
+  const rows = [];
+  for (const c of CASES) {
+    for (const loss of losses) {
+      const rs = runs.filter((r) => r.dataset === c.dataset && r.variant === c.variant && r.loss === loss);
+      if (rs.length === 0) continue;
+      const a = anchors.find((x) => x.system === 'lightfm' && x.dataset === c.dataset && x.variant === c.variant && x.loss === loss);
+      const agg = (k: string) => mean(rs.map((r) => r.metrics[k]));
+      const ours = { 'p@10': agg('p@10'), 'r@10': agg('r@10'), auc: agg('auc'), mrr: agg('mrr'), epoch_s: median(rs.map((r) => r.epoch_s_median)) };
+      const ratio = (k: 'p@10' | 'auc') => (a && typeof a[k] === 'number' ? ours[k] / (a[k] as number) : NaN);
+      const gate = c.gate.map((k) => ({ metric: k, ratio: ratio(k), pass: ratio(k) >= 0.97 }));
+      const speedGate = SPEED_GATES.some(([d, v, l]) => d === c.dataset && v === c.variant && l === loss);
+      rows.push({
+        dataset: c.dataset,
+        variant: c.variant,
+        loss,
+        seeds: rs.length,
+        ours,
+        lightfm: a ? { 'p@10': a['p@10'] as number, auc: a.auc as number, epoch_s: a.epoch_s_median } : null,
+        quality_gate: gate,
+        speed_gate: speedGate && a?.epoch_s_median !== undefined ? { ours: ours.epoch_s, lightfm: a.epoch_s_median, pass: ours.epoch_s <= a.epoch_s_median } : null,
+      });
+    }
+  }
+
+  const maxRss = !only || only.includes('retail') ? measureMemory(benchDir, threads) : null;
+  const machine = { node: process.version, cpus: (await import('node:os')).cpus().length, model: (await import('node:os')).cpus()[0]?.model ?? '' };
+  const result = { date: new Date().toISOString(), machine, protocol: { dim: 32, lr: 0.05, schedule: 'adagrad', threads, seeds }, rows, runs, retail_hybrid_warp_max_rss_mb: maxRss };
+
+  const md = renderMarkdown(result.rows, maxRss, threads, seeds);
+  await mkdir(values.out, { recursive: true });
+  await writeFile(join(values.out, 'lightfm.json'), JSON.stringify(result, null, 2) + '\n');
+  await writeFile(join(values.out, 'lightfm.md'), md);
+  console.log('\n' + md);
+  if (!values['no-readme']) await updateReadme(md);
+  const failed = rows.flatMap((r) => [...r.quality_gate.filter((g) => !g.pass), ...(r.speed_gate && !r.speed_gate.pass ? [r.speed_gate] : [])]);
+  console.log(failed.length === 0 ? 'all quality and speed bars met' : `${failed.length} bar(s) not met; see the table`);
+}
+
+type Row = {
+  dataset: string;
+  variant: string;
+  loss: string;
+  seeds: number;
+  ours: Record<string, number>;
+  lightfm: { 'p@10': number; auc: number; epoch_s?: number } | null;
+  quality_gate: { metric: string; ratio: number; pass: boolean }[];
+  speed_gate: { ours: number; lightfm: number; pass: boolean } | null;
+};
+
+function renderMarkdown(rows: Row[], maxRss: number | null, threads: number, seeds: number[]): string {
+  const lines = [
+    `Mean over seeds ${seeds.join(', ')}; median epoch time, ${threads} threads. LightFM: anchors.json (LightFM 1.17, Cython/OpenMP, same machine class).`,
+    '',
+    '| dataset | variant | loss | p@10 | LightFM | ratio | AUC | LightFM | ratio | epoch s | LightFM |',
+    '| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  ];
+  for (const r of rows) {
+    const pr = r.lightfm ? r.ours['p@10'] / r.lightfm['p@10'] : NaN;
+    const ar = r.lightfm ? r.ours.auc / r.lightfm.auc : NaN;
+    const mark = (metric: string, ratio: number) => {
+      const g = r.quality_gate.find((x) => x.metric === metric);
+      return g ? `${fmt(ratio, 3)} ${g.pass ? '✓' : '✗'}` : fmt(ratio, 3);
+    };
+    const speed = r.speed_gate ? ` ${r.speed_gate.pass ? '✓' : '✗'}` : '';
+    lines.push(
+      `| ${r.dataset} | ${r.variant} | ${r.loss} | ${fmt(r.ours['p@10'])} | ${fmt(r.lightfm?.['p@10'])} | ${mark('p@10', pr)} | ${fmt(r.ours.auc)} | ${fmt(r.lightfm?.auc)} | ${mark('auc', ar)} | ${fmt(r.ours.epoch_s, 3)}${speed} | ${fmt(r.lightfm?.epoch_s, 3)} |`,
+    );
+  }
+  lines.push('', '✓/✗: the bar of the trainer issue (quality at least 0.97 x LightFM; epoch time at most LightFM\'s).');
+  if (maxRss !== null) lines.push(`Peak resident memory of \`plusone train\` on retail hybrid WARP: ${maxRss.toFixed(0)} MB.`);
+  return lines.join('\n') + '\n';
+}
+
+async function updateReadme(md: string): Promise<void> {
+  const path = join(PROJECT, 'README.md');
+  const readme = await readFile(path, 'utf8');
+  const start = '<!-- bench:lightfm:start -->';
+  const end = '<!-- bench:lightfm:end -->';
+  const a = readme.indexOf(start);
+  const b = readme.indexOf(end);
+  if (a < 0 || b < a) {
+    console.log(`README.md has no ${start} ... ${end} markers; table not inserted`);
+    return;
+  }
+  await writeFile(path, readme.slice(0, a + start.length) + '\n' + md + readme.slice(b));
+  console.log('README.md table updated');
+}
+
+await main();
