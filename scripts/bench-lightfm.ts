@@ -11,6 +11,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Dataset } from '../trainer/data/dataset.js';
@@ -134,7 +135,7 @@ function measureMemory(benchDir: string, threads: number): number {
       '--item-features', join(dir, 'item_features.csv'),
       '--user-features', join(dir, 'user_features.csv'),
       '--loss', 'warp', '--epochs', '20', '--threads', String(threads), '--seed', '1',
-      '--out', join(PROJECT, 'benchmarks/.tmp-model'),
+      '--out', join(tmpdir(), `plusone-bench-${process.pid}`),
       '--json',
     ],
     { encoding: 'utf8' },
