@@ -1,6 +1,7 @@
 import type { Csr } from '../../data/sparse.js';
 import type { Scorer } from '../scorer.js';
-import { scoreAll, type HybridMF } from './hybrid-mf.js';
+import type { HybridMF } from './hybrid-mf.js';
+import { instantiateSimd, sharedMemory, type Simd } from './simd.js';
 
 /**
  * Scores from precomputed user and item representations. A list of items (a cart, a
@@ -12,31 +13,57 @@ export class HybridScorer implements Scorer {
   private readonly userEmb: Float32Array;
   private readonly userBias: Float32Array;
   private readonly itemEmb: Float32Array;
-  private readonly itemBias: Float32Array;
+  // The item matrix, the query and the scores live in a wasm memory for the SIMD gemv.
+  private readonly simd: Simd;
   private readonly query: Float32Array;
+  private readonly scores: Float32Array;
+  private readonly ptr: { emb: number; bias: number; query: number; scores: number };
 
   constructor(model: HybridMF, features: { userFeatures?: Csr; itemFeatures?: Csr } = {}) {
     const users = model.getUserRepresentations(features.userFeatures);
     const items = model.getItemRepresentations(features.itemFeatures);
-    this.dim = model.options.dim;
+    const d = (this.dim = model.options.dim);
+    const n = (this.nItems = items.biases.length);
     this.userEmb = users.embeddings;
     this.userBias = users.biases;
-    this.itemEmb = items.embeddings;
-    this.itemBias = items.biases;
-    this.nItems = items.biases.length;
-    this.query = new Float32Array(this.dim);
+    const align = (bytes: number) => Math.ceil(bytes / 16) * 16;
+    const emb = 16;
+    const bias = emb + align(n * d * 4);
+    const query = bias + align(n * 4);
+    const scores = query + align(d * 4);
+    const memory = sharedMemory(scores + align(n * 4));
+    this.simd = instantiateSimd(memory);
+    this.itemEmb = new Float32Array(memory.buffer, emb, n * d);
+    this.itemEmb.set(items.embeddings);
+    new Float32Array(memory.buffer, bias, n).set(items.biases);
+    this.query = new Float32Array(memory.buffer, query, d);
+    this.scores = new Float32Array(memory.buffer, scores, n);
+    this.ptr = { emb, bias, query, scores };
+  }
+
+  /** Scores of every item for the query vector in `this.query`, plus `offset`. */
+  private run(offset: number, out: Float32Array): void {
+    const p = this.ptr;
+    this.simd.gemv(p.emb, p.bias, p.query, p.scores, this.nItems, this.dim);
+    out.set(this.scores);
+    if (offset !== 0) for (let i = 0; i < out.length; i++) out[i] += offset;
   }
 
   scoreUser(user: number, out: Float32Array): void {
-    scoreAll(this.userEmb, this.userBias[user], user, this.itemEmb, this.itemBias, this.dim, out);
+    const d = this.dim;
+    this.query.set(this.userEmb.subarray(user * d, user * d + d));
+    this.run(this.userBias[user], out);
   }
 
   scoreItems(items: Int32Array, user: number, out: Float32Array): void {
     const d = this.dim;
     const q = this.query;
     q.fill(0);
-    if (user >= 0) for (let j = 0; j < d; j++) q[j] = this.userEmb[user * d + j];
-    for (const it of items) for (let j = 0; j < d; j++) q[j] += this.itemEmb[it * d + j];
-    scoreAll(q, 0, 0, this.itemEmb, this.itemBias, d, out);
+    if (user >= 0 && user < this.userBias.length) for (let j = 0; j < d; j++) q[j] = this.userEmb[user * d + j];
+    for (const it of items) {
+      if (!(it >= 0 && it < this.nItems)) continue; // unknown ids are ignored
+      for (let j = 0; j < d; j++) q[j] += this.itemEmb[it * d + j];
+    }
+    this.run(0, out);
   }
 }

@@ -52,4 +52,15 @@ describe('SIMD loops', () => {
       expect(acc[j]).toBeCloseTo(accBefore[j] + g * g, 6);
     }
   });
+
+  it('gemv: out[i] = bias[i] + rows[i] . q', () => {
+    const m = 3;
+    const rows = [xs, ys, xs.map((x, j) => x * ys[j])];
+    f32(0, rows.flat());
+    f32(256, [0.5, -1, 2]);
+    f32(320, ys);
+    const out = f32(384, [0, 0, 0]);
+    simd.gemv(0, 256, 320, 384, m, n);
+    rows.forEach((r, i) => expect(out[i]).toBeCloseTo([0.5, -1, 2][i] + r.reduce((s, x, j) => s + x * ys[j], 0), 4));
+  });
 });

@@ -7,6 +7,7 @@ export interface Simd {
   axpy(y: number, alpha: number, x: number, n: number): void;
   scaledDiff(y: number, alpha: number, a: number, b: number, n: number): void;
   adagrad(emb: number, acc: number, grad: number, w: number, lr: number, n: number): void;
+  gemv(rows: number, bias: number, q: number, out: number, m: number, n: number): void;
 }
 
 let compiled: WebAssembly.Module | null = null;

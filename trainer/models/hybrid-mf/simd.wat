@@ -136,4 +136,41 @@
         (local.set $acc (i32.add (local.get $acc) (i32.const 4)))
         (local.set $grad (i32.add (local.get $grad) (i32.const 4)))
         (br $tail))))
+
+  ;; out[i] = bias[i] + sum over j of rows[i * n + j] * q[j], for i < m: the scores of every
+  ;; item for one query vector (a matrix-vector product plus a bias)
+  (func (export "gemv") (param $rows i32) (param $bias i32) (param $q i32) (param $out i32) (param $m i32) (param $n i32)
+    (local $i i32) (local $a i32) (local $b i32) (local $end i32) (local $tailEnd i32) (local $acc v128) (local $s f32)
+    (block $rows_done
+      (loop $row
+        (br_if $rows_done (i32.ge_u (local.get $i) (local.get $m)))
+        (local.set $a (local.get $rows))
+        (local.set $b (local.get $q))
+        (local.set $acc (v128.const f32x4 0 0 0 0))
+        (local.set $end (i32.add (local.get $a) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
+        (local.set $tailEnd (i32.add (local.get $a) (i32.shl (local.get $n) (i32.const 2))))
+        (block $done
+          (loop $vec
+            (br_if $done (i32.ge_u (local.get $a) (local.get $end)))
+            (local.set $acc (f32x4.add (local.get $acc)
+              (f32x4.mul (v128.load (local.get $a)) (v128.load (local.get $b)))))
+            (local.set $a (i32.add (local.get $a) (i32.const 16)))
+            (local.set $b (i32.add (local.get $b) (i32.const 16)))
+            (br $vec)))
+        (local.set $s (f32.add
+          (f32.add (f32x4.extract_lane 0 (local.get $acc)) (f32x4.extract_lane 1 (local.get $acc)))
+          (f32.add (f32x4.extract_lane 2 (local.get $acc)) (f32x4.extract_lane 3 (local.get $acc)))))
+        (block $tail_done
+          (loop $tail
+            (br_if $tail_done (i32.ge_u (local.get $a) (local.get $tailEnd)))
+            (local.set $s (f32.add (local.get $s) (f32.mul (f32.load (local.get $a)) (f32.load (local.get $b)))))
+            (local.set $a (i32.add (local.get $a) (i32.const 4)))
+            (local.set $b (i32.add (local.get $b) (i32.const 4)))
+            (br $tail)))
+        (f32.store (local.get $out) (f32.add (local.get $s) (f32.load (local.get $bias))))
+        (local.set $rows (local.get $tailEnd))
+        (local.set $bias (i32.add (local.get $bias) (i32.const 4)))
+        (local.set $out (i32.add (local.get $out) (i32.const 4)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $row))))
 )
