@@ -4,8 +4,8 @@ import { readInteractions } from '../data/interactions.js';
 import type { Csr } from '../data/sparse.js';
 import { basketHitRate } from '../eval/basket.js';
 import { evaluateRanking, summarize } from '../eval/metrics.js';
-import { loadHybrid } from '../models/hybrid-mf/persist.js';
-import { HybridScorer } from '../models/hybrid-mf/scorer.js';
+import { coverageAndNovelty, usersPerItem } from '../eval/beyond.js';
+import { loadModel } from '../models/load.js';
 import { choiceOption, helpText, numberOption, parseCommand, type CommandSpec } from './args.js';
 import type { Io } from './io.js';
 import { Progress } from './progress.js';
@@ -38,8 +38,8 @@ export async function evaluateCommand(argv: string[], io: Io): Promise<number> {
   const warn = (m: string) => io.err(`warning: ${m}`);
   const t0 = performance.now();
 
-  const saved = await loadHybrid(values.model as string);
-  const { dataset } = saved;
+  const saved = await loadModel(values.model as string);
+  const { dataset, scorer } = saved;
   const test = await mapped(values.test as string, dataset, warn);
   const train = typeof values.train === 'string' ? (await mapped(values.train, dataset, warn)).csr : saved.train;
   if (test.skipped > 0) warn(`${values.test}: ${test.skipped} test rows name a user or item the model does not know; left out`);
@@ -56,7 +56,6 @@ export async function evaluateCommand(argv: string[], io: Io): Promise<number> {
     candidates = Int32Array.from(list);
   }
 
-  const scorer = new HybridScorer(saved.model);
   const progress = new Progress('evaluating', test.csr.rows, { enabled: !json });
   const metrics = evaluateRanking({
     test: test.csr,
@@ -65,9 +64,13 @@ export async function evaluateCommand(argv: string[], io: Io): Promise<number> {
     candidates,
     score: (u, out) => scorer.scoreUser(u, out),
     onProgress: (done) => progress.update(done),
+    collectTop: true,
   });
   progress.done();
   const result: Record<string, number> = summarize(metrics, k);
+  const beyond = coverageAndNovelty(metrics.top!, k, dataset.items.size, usersPerItem(saved.train), dataset.users.size);
+  result[`coverage@${k}`] = beyond.coverage;
+  result[`novelty@${k}`] = beyond.novelty;
   if (candidates) result.candidates = candidates.length;
   if (metrics.nanScores) warn(`${metrics.nanScores} scores were NaN (ranked last); the model may have diverged`);
 

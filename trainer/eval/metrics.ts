@@ -17,6 +17,11 @@ export interface RankingEvalInput {
   score: (user: number, out: Float32Array) => void;
   /** Called after each evaluated user. */
   onProgress?: (done: number, total: number) => void;
+  /**
+   * When set, also collect each evaluated user's top-`k` recommendations from the pool (best
+   * first, ties by lower item index) into `RankingMetrics.top`, for coverage and novelty.
+   */
+  collectTop?: boolean;
 }
 
 /** One value per evaluated user (index i of every array belongs to `users[i]`); callers average. */
@@ -33,6 +38,8 @@ export interface RankingMetrics {
    * Always set by `evaluateRanking`.
    */
   nanScores?: number;
+  /** With `collectTop`: users.length x k item indices, best first, -1 past a short pool. */
+  top?: Int32Array;
 }
 
 /**
@@ -139,6 +146,8 @@ export function evaluateRanking(input: RankingEvalInput): RankingMetrics {
   const posInPool = new Uint8Array(maxPositives);
   const aucScratch = new Float64Array(maxPositives);
   const posTiedPositives = new Int32Array(maxPositives);
+  const top = input.collectTop ? new Int32Array(total * k).fill(-1) : null;
+  const topScore = new Float64Array(k);
 
   let nanScores = 0;
   for (let e = 0; e < total; e++) {
@@ -226,6 +235,7 @@ export function evaluateRanking(input: RankingEvalInput): RankingMetrics {
       for (let i = 0; i < positives; i++) aucSum += 1 - aucScratch[i] / negatives;
     }
 
+    if (top) selectTop(scores, candidates, nCand, trainMask, top.subarray(e * k, e * k + k), topScore);
     for (let p = trainStart; p < trainEnd; p++) trainMask[trainIdx[p]] = 0;
 
     precision[e] = hits / k;
@@ -237,7 +247,37 @@ export function evaluateRanking(input: RankingEvalInput): RankingMetrics {
     onProgress?.(e + 1, total);
   }
 
-  return { users, precision, recall, auc, mrr, ndcg, nanScores };
+  return { users, precision, recall, auc, mrr, ndcg, nanScores, ...(top ? { top } : {}) };
+}
+
+/**
+ * The `out.length` best-scored pool items (not train-masked), best first; ties go to the lower
+ * item index. A bounded insertion list: O(pool x k) worst case, O(pool) typically.
+ */
+function selectTop(
+  scores: Float32Array,
+  candidates: Int32Array | null,
+  nCand: number,
+  trainMask: Uint8Array,
+  out: Int32Array,
+  outScore: Float64Array,
+): void {
+  const k = out.length;
+  let size = 0;
+  for (let c = 0; c < nCand; c++) {
+    const item = candidates ? candidates[c] : c;
+    if (trainMask[item]) continue;
+    const v = scores[item];
+    if (size === k && !(v > outScore[k - 1])) continue;
+    let q = size < k ? size++ : k - 1;
+    while (q > 0 && outScore[q - 1] < v) {
+      outScore[q] = outScore[q - 1];
+      out[q] = out[q - 1];
+      q--;
+    }
+    outScore[q] = v;
+    out[q] = item;
+  }
 }
 
 /** First index of ascending `a` whose value is > `x` (`a.length` if none). */
