@@ -105,6 +105,9 @@ export interface KernelContext {
   userAccPtr: number;
   /** The item features are the identity (row i = feature i, weight 1): the samplers skip the CSR. */
   itemIdentity: boolean;
+  /** This thread's xorshift32 state, and the draws of the last WARP search. */
+  rng: number;
+  sampled: number;
   pairIdx: Int32Array;
   pairVal: Float64Array;
 }
@@ -152,6 +155,8 @@ export function createContext(
     userEmbPtr: params.userEmb.byteOffset,
     userAccPtr: params.userEmbAcc.byteOffset,
     itemIdentity: isIdentity(itemFeatures),
+    rng: 1,
+    sampled: 0,
     pairIdx: new Int32Array(Math.max(hyper.n, 1)),
     pairVal: new Float64Array(Math.max(hyper.n, 1)),
   };
@@ -483,58 +488,73 @@ function bprRange(ctx: KernelContext, shuffle: Int32Array, start: number, end: n
   }
 }
 
-function warpRange(ctx: KernelContext, shuffle: Int32Array, start: number, end: number, seed: number): void {
-  const { params: p, examples: ex, userRepr, posRepr, negRepr, userPtr, posPtr, negPtr, userFeatures, itemFeatures } = ctx;
+/**
+ * WARP's search for a violating negative: draws items that are not positives of user `u`
+ * until one scores above `posPred - 1` (returned, its representation left in negRepr) or
+ * `maxSampled` draws fail (returns -1). `ctx.sampled` holds the number of draws.
+ */
+function sampleViolator(ctx: KernelContext, u: number, posPred: number, itemScale: number): number {
+  const { params: p, examples: ex, simd, itemFeatures, userRepr, userPtr } = ctx;
   const nItems = itemFeatures.rows;
   const maxSampled = ctx.hyper.maxSampled;
-  const positives = ex.positives;
   const bits = ex.positiveBits;
-  const { simd, itemIdentity: identity } = ctx;
   const dim = p.dim;
   const rowBytes = dim * 4;
-  let s = seed | 0 || 1;
+  const userBias = userRepr[dim];
+  const bitRow = u * ex.wordsPerUser;
+  let s = ctx.rng;
+  let sampled = 0;
+  let found = -1;
+  while (sampled < maxSampled) {
+    s = xorshift(s);
+    const neg = (s >>> 1) % nItems;
+    if (bits !== null ? ((bits[bitRow + (neg >>> 5)] >>> (neg & 31)) & 1) === 1 : csrHas(ex.positives, u, neg)) continue;
+    sampled++;
+    const negPred = ctx.itemIdentity
+      ? userBias + itemScale * (p.itemBias[neg] + simd.dot(userPtr, ctx.itemEmbPtr + neg * rowBytes, dim))
+      : scoreAgainst(ctx, itemFeatures, neg, ctx.itemEmbPtr, p.itemBias, itemScale, userRepr, userPtr);
+    if (negPred > posPred - 1) {
+      reprInto(ctx, itemFeatures, neg, ctx.itemEmbPtr, p.itemBias, itemScale, ctx.negRepr, ctx.negPtr);
+      found = neg;
+      break;
+    }
+  }
+  ctx.rng = s;
+  ctx.sampled = sampled;
+  return found;
+}
+
+function warpRange(ctx: KernelContext, shuffle: Int32Array, start: number, end: number, seed: number): void {
+  const { params: p, examples: ex, userRepr, posRepr, userPtr, posPtr, userFeatures, itemFeatures } = ctx;
+  const nItems = itemFeatures.rows;
+  ctx.rng = seed | 0 || 1;
   for (let i = start; i < end; i++) {
     const row = shuffle[i];
     const w = ex.weights[row];
     if (!(w > 0)) continue;
     const u = ex.users[row];
     // A user who likes every item has no negative to sample.
-    if (rowLength(positives, u) >= nItems) continue;
+    if (rowLength(ex.positives, u) >= nItems) continue;
     const pos = ex.items[row];
     const itemScale = p.scale[0];
     reprInto(ctx, userFeatures, u, ctx.userEmbPtr, p.userBias, p.scale[1], userRepr, userPtr);
     reprInto(ctx, itemFeatures, pos, ctx.itemEmbPtr, p.itemBias, itemScale, posRepr, posPtr);
-    const posPred = predictScratch(ctx, userRepr, userPtr, posRepr, posPtr);
-    const userBias = userRepr[dim];
-    const bitRow = u * ex.wordsPerUser;
-    let sampled = 0;
-    while (sampled < maxSampled) {
-      s = xorshift(s);
-      const neg = (s >>> 1) % nItems;
-      if (bits !== null ? ((bits[bitRow + (neg >>> 5)] >>> (neg & 31)) & 1) === 1 : csrHas(positives, u, neg)) continue;
-      sampled++;
-      const negPred = identity
-        ? userBias + itemScale * (p.itemBias[neg] + simd.dot(userPtr, ctx.itemEmbPtr + neg * rowBytes, dim))
-        : scoreAgainst(ctx, itemFeatures, neg, ctx.itemEmbPtr, p.itemBias, itemScale, userRepr, userPtr);
-      if (negPred > posPred - 1) {
-        reprInto(ctx, itemFeatures, neg, ctx.itemEmbPtr, p.itemBias, itemScale, negRepr, negPtr);
-        // The number of draws estimates the positive's rank; log of it weights the step.
-        let loss = w * Math.log(Math.max(1, Math.floor((nItems - 1) / sampled)));
-        if (loss > MAX_LOSS) loss = MAX_LOSS;
-        pairwiseUpdate(ctx, loss, u, pos, neg);
-        break;
-      }
+    const neg = sampleViolator(ctx, u, predictScratch(ctx, userRepr, userPtr, posRepr, posPtr), itemScale);
+    if (neg >= 0) {
+      // The number of draws estimates the positive's rank; log of it weights the step.
+      const loss = w * Math.log(Math.max(1, Math.floor((nItems - 1) / ctx.sampled)));
+      pairwiseUpdate(ctx, Math.min(loss, MAX_LOSS), u, pos, neg);
     }
     maybeRegularize(p);
   }
 }
 
 function warpKosRange(ctx: KernelContext, shuffle: Int32Array, start: number, end: number, seed: number): void {
-  const { params: p, examples: ex, userRepr, posRepr, negRepr, userPtr, posPtr, negPtr, userFeatures, itemFeatures, pairIdx, pairVal } = ctx;
+  const { params: p, examples: ex, userRepr, posRepr, userPtr, posPtr, userFeatures, itemFeatures, pairIdx, pairVal } = ctx;
   const nItems = itemFeatures.rows;
-  const { maxSampled, k, n } = ctx.hyper;
+  const { k, n } = ctx.hyper;
   const positives = ex.positives;
-  let s = seed | 0 || 1;
+  ctx.rng = seed | 0 || 1;
   for (let i = start; i < end; i++) {
     const u = ex.users[shuffle[i]];
     const pStart = positives.indptr[u];
@@ -544,6 +564,7 @@ function warpKosRange(ctx: KernelContext, shuffle: Int32Array, start: number, en
     reprInto(ctx, userFeatures, u, ctx.userEmbPtr, p.userBias, p.scale[1], userRepr, userPtr);
     // Draw n of the user's positives and pick the k-th best scored as the anchor.
     const drawn = Math.min(n, nPos);
+    let s = ctx.rng;
     for (let j = 0; j < drawn; j++) {
       s = xorshift(s);
       const item = positives.indices[pStart + ((s >>> 1) % nPos)];
@@ -558,24 +579,14 @@ function warpKosRange(ctx: KernelContext, shuffle: Int32Array, start: number, en
       pairVal[q] = v;
       pairIdx[q] = item;
     }
+    ctx.rng = s;
     const anchor = Math.min(k, drawn) - 1;
     const pos = pairIdx[anchor];
-    const posPred = pairVal[anchor];
     reprInto(ctx, itemFeatures, pos, ctx.itemEmbPtr, p.itemBias, itemScale, posRepr, posPtr);
-    const nNeg = nItems - nPos;
-    let sampled = 0;
-    while (sampled < maxSampled) {
-      s = xorshift(s);
-      const neg = (s >>> 1) % nItems;
-      if (isPositive(ex, u, neg)) continue;
-      sampled++;
-      if (scoreAgainst(ctx, itemFeatures, neg, ctx.itemEmbPtr, p.itemBias, itemScale, userRepr, userPtr) > posPred - 1) {
-        reprInto(ctx, itemFeatures, neg, ctx.itemEmbPtr, p.itemBias, itemScale, negRepr, negPtr);
-        let loss = Math.log(Math.max(1, Math.floor(nNeg / sampled)));
-        if (loss > MAX_LOSS) loss = MAX_LOSS;
-        pairwiseUpdate(ctx, loss, u, pos, neg);
-        break;
-      }
+    const neg = sampleViolator(ctx, u, pairVal[anchor], itemScale);
+    if (neg >= 0) {
+      const loss = Math.log(Math.max(1, Math.floor((nItems - nPos) / ctx.sampled)));
+      pairwiseUpdate(ctx, Math.min(loss, MAX_LOSS), u, pos, neg);
     }
     maybeRegularize(p);
   }
