@@ -1,0 +1,165 @@
+import type { Catalog } from './catalog.js';
+import { f16Table } from './f16.js';
+import type { ItemTable } from './item-table.js';
+import { FLAGS, type ModelType, type Quantization, type SectionKind } from './spec.js';
+
+/** Stored values of a quantised tensor: i8, f16 bits or f32. */
+export type QuantizedValues = Int8Array | Uint16Array | Float32Array;
+
+/** Item vectors: `values[i * dim + j]`, with one scale per row for int8. */
+export interface ItemVectors {
+  quantization: Quantization;
+  dim: number;
+  values: QuantizedValues;
+  /** Per-row scales (int8 only): value = values[k] * scales[row]. */
+  scales: Float32Array | undefined;
+}
+
+/** Sparse item-item neighbours, CSR: row i is `indices[indptr[i]..indptr[i+1])`. */
+export interface Neighbours {
+  quantization: Quantization;
+  indptr: Uint32Array;
+  indices: Uint32Array;
+  weights: QuantizedValues;
+  /** Per-row scales (int8 only). */
+  scales: Float32Array | undefined;
+}
+
+/** A ranking of items, best first. */
+export interface Ranking {
+  items: Uint32Array;
+  scores: Float32Array;
+}
+
+/** One entry of the section table. */
+export interface SectionInfo {
+  /** Kind number as stored. */
+  kind: number;
+  /** Kind name (`item-vectors`), or `kind <n>` for a kind this reader does not know. */
+  name: SectionKind | `kind ${number}`;
+  encoding: number;
+  offset: number;
+  byteLength: number;
+  count: number;
+  extra: number;
+  checksum: number;
+}
+
+/** What {@link decodeArtifact} found, handed to the Artifact constructor. */
+export interface ArtifactParts {
+  formatVersion: number;
+  modelType: ModelType;
+  quantization: Quantization;
+  flags: number;
+  dim: number;
+  byteLength: number;
+  sections: readonly SectionInfo[];
+  items: ItemTable;
+  itemTableTag: number;
+  vectors?: ItemVectors;
+  biases?: Float32Array;
+  neighbours?: Neighbours;
+  popularity?: Ranking;
+  trending?: Ranking;
+  catalog?: Catalog;
+  meta: Record<string, unknown>;
+}
+
+/**
+ * A decoded model artifact. The arrays are views into the artifact's bytes (nothing is
+ * copied when the bytes start 8-byte aligned), so keep the Artifact, not the bytes.
+ */
+export class Artifact {
+  readonly formatVersion: number;
+  readonly modelType: ModelType;
+  /** Quantisation of the item vectors and neighbour weights. */
+  readonly quantization: Quantization;
+  readonly flags: number;
+  /** Item vector length (0 without item vectors). */
+  readonly dim: number;
+  readonly itemCount: number;
+  /** Size of the encoded artifact. */
+  readonly byteLength: number;
+  readonly sections: readonly SectionInfo[];
+  readonly items: ItemTable;
+  /** Checksum of the `item-ids` section; per-customer records carry it to say which item order they use. */
+  readonly itemTableTag: number;
+  readonly vectors: ItemVectors | undefined;
+  readonly biases: Float32Array | undefined;
+  readonly neighbours: Neighbours | undefined;
+  readonly popularity: Ranking | undefined;
+  readonly trending: Ranking | undefined;
+  readonly catalog: Catalog | undefined;
+  /** The model card (`meta` section). */
+  readonly meta: Record<string, unknown>;
+
+  constructor(parts: ArtifactParts) {
+    this.formatVersion = parts.formatVersion;
+    this.modelType = parts.modelType;
+    this.quantization = parts.quantization;
+    this.flags = parts.flags;
+    this.dim = parts.dim;
+    this.itemCount = parts.items.count;
+    this.byteLength = parts.byteLength;
+    this.sections = parts.sections;
+    this.items = parts.items;
+    this.itemTableTag = parts.itemTableTag;
+    this.vectors = parts.vectors;
+    this.biases = parts.biases;
+    this.neighbours = parts.neighbours;
+    this.popularity = parts.popularity;
+    this.trending = parts.trending;
+    this.catalog = parts.catalog;
+    this.meta = parts.meta;
+  }
+
+  /** Whether per-customer records are published for this artifact. */
+  get hasUserRecords(): boolean {
+    return (this.flags & FLAGS.userRecords) !== 0;
+  }
+
+  /** The index of the item with this id, or -1. */
+  itemIndex(id: string): number {
+    return this.items.indexOf(id);
+  }
+
+  /** The id of item `i`. */
+  itemId(i: number): string {
+    return this.items.id(i);
+  }
+
+  /** Item `i`'s vector, dequantised into `out` (length >= dim), which is returned. */
+  itemVector(i: number, out: Float32Array = new Float32Array(this.dim)): Float32Array {
+    const v = this.vectors;
+    if (v === undefined) throw new RangeError(`this ${this.modelType} artifact has no item vectors`);
+    if (!(i >= 0 && i < this.itemCount)) throw new RangeError(`item index ${i} is out of range (0..${this.itemCount - 1})`);
+    dequantize(v.values, v.quantization, v.scales === undefined ? 1 : v.scales[i], i * v.dim, v.dim, out);
+    return out;
+  }
+
+  /**
+   * Row `i`'s neighbour weights, dequantised into `out` (length >= the row's length);
+   * returns the row length. The neighbours are `neighbours.indices` over the same range.
+   */
+  neighbourWeights(i: number, out: Float32Array): number {
+    const nb = this.neighbours;
+    if (nb === undefined) throw new RangeError(`this ${this.modelType} artifact has no neighbours`);
+    if (!(i >= 0 && i < this.itemCount)) throw new RangeError(`item index ${i} is out of range (0..${this.itemCount - 1})`);
+    const start = nb.indptr[i];
+    const len = nb.indptr[i + 1] - start;
+    dequantize(nb.weights, nb.quantization, nb.scales === undefined ? 1 : nb.scales[i], start, len, out);
+    return len;
+  }
+}
+
+/** Dequantises `values[start..start+len)` into `out[0..len)`. */
+export function dequantize(values: QuantizedValues, q: Quantization, scale: number, start: number, len: number, out: Float32Array): void {
+  if (q === 'int8') {
+    for (let j = 0; j < len; j++) out[j] = values[start + j] * scale;
+  } else if (q === 'f16') {
+    const t = f16Table();
+    for (let j = 0; j < len; j++) out[j] = t[values[start + j]];
+  } else {
+    for (let j = 0; j < len; j++) out[j] = values[start + j];
+  }
+}

@@ -1,0 +1,81 @@
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { decodeArtifact, decodeUserRecord, FormatError } from '../functions/format/index.js';
+import { FIXTURE_DIR, formatFixtures } from '../trainer/artifact/fixtures.js';
+import { sampleInput } from '../trainer/artifact/test-data.js';
+
+const FORMAT_DIR = 'functions/format';
+
+async function fixture(name: string): Promise<Uint8Array> {
+  return new Uint8Array(await readFile(join(FIXTURE_DIR, name)));
+}
+
+function rejection(bytes: Uint8Array): string {
+  try {
+    decodeArtifact(bytes);
+  } catch (err) {
+    expect(err).toBeInstanceOf(FormatError);
+    return (err as Error).message;
+  }
+  throw new Error('expected the file to be rejected');
+}
+
+describe('format fixtures (test/fixtures/format)', () => {
+  it('are what the encoder writes today; if the format changed on purpose, bump its version and run npx tsx trainer/artifact/write-fixtures.ts', async () => {
+    const expected = formatFixtures();
+    expect((await readdir(FIXTURE_DIR)).sort()).toEqual(Object.keys(expected).sort());
+    for (const [name, bytes] of Object.entries(expected)) {
+      expect(Buffer.compare(await fixture(name), bytes), `${name} differs from what the encoder writes now`).toBe(0);
+    }
+  });
+
+  it.each(['valid-int8.bin', 'valid-f16.bin', 'valid-f32.bin'])('reads %s', async (name) => {
+    const a = decodeArtifact(await fixture(name));
+    const input = sampleInput();
+    expect(a.items.ids()).toEqual(input.itemIds);
+    expect(a.quantization).toBe(name.slice(6, -4));
+    expect(a.meta).toEqual(input.meta);
+    expect(a.catalog!.entry(1).title).toBe('Tasse « café » ☕');
+  });
+
+  it.each([
+    ['wrong-magic.bin', 'not a PlusOne model artifact (magic 0x504b0304, expected 0x50314d41 "P1MA")'],
+    ['future-version.bin', 'unsupported format version 2; this reader supports 1'],
+    ['truncated.bin', 'truncated: section item-vectors ends at byte 360 but the file has 336'],
+    ['flipped-byte.bin', 'checksum mismatch in section neighbours'],
+    ['flipped-header.bin', 'checksum mismatch in header'],
+  ])('rejects %s: %s', async (name, message) => {
+    expect(rejection(await fixture(name))).toBe(message);
+  });
+
+  it('reads the per-customer records, made for valid-int8.bin', async () => {
+    const a = decodeArtifact(await fixture('valid-int8.bin'));
+    const v = decodeUserRecord(await fixture('user-vector-int8.bin'), a);
+    expect(v).toMatchObject({ kind: 'user-vector', quantization: 'int8', bias: 0.25, itemTableTag: a.itemTableTag });
+    const top = decodeUserRecord(await fixture('user-top-items.bin'), a);
+    expect(top).toMatchObject({ kind: 'top-items', items: Uint32Array.of(4, 0, 2) });
+    const other = decodeArtifact(await fixture('valid-f32.bin'));
+    expect(other.itemTableTag).toBe(a.itemTableTag); // same ids, same item order
+  });
+});
+
+describe('functions/format (edge code)', () => {
+  it('imports nothing from node:*, uses no Buffer or process, and imports only its own files (and vitest in tests)', async () => {
+    const files = (await readdir(FORMAT_DIR, { recursive: true })).filter((f) => f.endsWith('.ts'));
+    expect(files).toContain('decode.ts');
+    const problems: string[] = [];
+    for (const f of files) {
+      const text = await readFile(join(FORMAT_DIR, f), 'utf8');
+      const specifiers = [...text.matchAll(/(?:\bfrom\s*|\bimport\s*\(?\s*)['"]([^'"]+)['"]/g)].map((m) => m[1]);
+      for (const s of specifiers) {
+        const allowed = s.startsWith('./') || (f.endsWith('.test.ts') && s === 'vitest');
+        if (!allowed) problems.push(`${f} imports ${s}`);
+      }
+      if (/\brequire\s*\(/.test(text)) problems.push(`${f} calls require()`);
+      if (/\bBuffer\b/.test(text)) problems.push(`${f} uses Buffer`);
+      if (/\bprocess\s*\./.test(text)) problems.push(`${f} uses process`);
+    }
+    expect(problems).toEqual([]);
+  });
+});
