@@ -1,0 +1,3 @@
+export { PopularityModel } from './popularity.js';
+export type { PopularityOptions } from './popularity.js';
+export { recencyWeights } from '../knn/recency.js';

@@ -1,0 +1,2 @@
+export { UserKnnModel } from './user-knn.js';
+export type { TopNLists, UserKnnOptions } from './user-knn.js';
