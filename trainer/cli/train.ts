@@ -4,18 +4,28 @@ import { InputError } from '../data/errors.js';
 import { readFeatures } from '../data/features.js';
 import { readInteractions, type InteractionRows } from '../data/interactions.js';
 import { ordersToInteractions, parseColumnsArg, readOrders } from '../data/orders.js';
+import type { DatasetInteractions } from '../data/dataset.js';
+import type { Csr } from '../data/sparse.js';
 import { HybridMF, LOSSES, SCHEDULES } from '../models/hybrid-mf/hybrid-mf.js';
 import { saveHybrid } from '../models/hybrid-mf/persist.js';
+import { cosineNeighbors, easeNeighbors, ItemKnnModel } from '../models/item-knn/index.js';
+import { csrToArrays } from '../models/knn/persist.js';
+import { recencyWeights } from '../models/knn/recency.js';
+import { writeModelDir } from '../models/model-dir.js';
+import { PopularityModel } from '../models/popularity/index.js';
+import { UserKnnModel } from '../models/user-knn/index.js';
 import { choiceOption, helpText, numberOption, parseCommand, type CommandSpec } from './args.js';
 import { Progress } from './progress.js';
 import type { Io } from './io.js';
 
-export const MODELS = ['lightfm'] as const;
+export const MODELS = ['lightfm', 'item-knn', 'user-knn', 'popularity'] as const;
+export type ModelType = (typeof MODELS)[number];
+export const SIMILARITIES = ['ease', 'cosine'] as const;
 
 export const trainSpec: CommandSpec = {
   name: 'train',
   summary: 'train a recommendation model on interactions or orders',
-  usage: 'plusone train (--train F | --orders F [--columns SPEC]) --model lightfm [options] --out DIR [--json]',
+  usage: 'plusone train (--train F | --orders F [--columns SPEC]) --model lightfm|item-knn|user-knn|popularity [options] --out DIR [--json]',
   options: {
     train: { type: 'string', value: 'F', help: 'interactions CSV: user_id,item_id[,weight][,timestamp] (gzip ok)' },
     orders: { type: 'string', value: 'F', help: 'orders CSV: order_id,customer_id,item_id,quantity,unit_price,timestamp (instead of --train)' },
@@ -25,6 +35,11 @@ export const trainSpec: CommandSpec = {
     'no-item-identity': { type: 'boolean', help: 'items only have their listed features (cold-start "content" model)' },
     'no-user-identity': { type: 'boolean', help: 'users only have their listed features' },
     model: { type: 'string', value: 'TYPE', help: `model type: ${MODELS.join(', ')}`, default: 'lightfm' },
+    similarity: { type: 'string', value: 'S', help: 'item-knn: ease (closed-form ridge regression) or cosine', default: 'ease' },
+    lambda: { type: 'string', value: 'X', help: 'item-knn EASE: L2 penalty', default: '100' },
+    neighbors: { type: 'string', value: 'K', help: 'item-knn: weights kept per item; user-knn: neighbours per user', default: '50' },
+    'max-items': { type: 'string', value: 'N', help: 'item-knn EASE: refuse catalogs above this many items (dense n x n solve)', default: '20000' },
+    'half-life-days': { type: 'string', value: 'D', help: 'weigh each interaction by 0.5^(age / D days), age from the latest timestamp (needs timestamps)' },
     loss: { type: 'string', value: 'L', help: `loss: ${LOSSES.join(', ')}`, default: 'warp' },
     dim: { type: 'string', value: 'N', help: 'embedding dimensions', default: '32' },
     epochs: { type: 'string', value: 'N', help: 'passes over the data', default: '30' },
@@ -79,62 +94,107 @@ export async function trainCommand(argv: string[], io: Io): Promise<number> {
 
   const t0 = performance.now();
   const { rows, source } = await readTrainingInput(values, readOpts);
+  if (typeof values['half-life-days'] === 'string') {
+    const halfLife = numberOption(values, 'half-life-days', { exclusiveMin: 0 });
+    if (!rows.timestamps) throw new InputError(`--half-life-days needs timestamps, and ${source} has no timestamp column`);
+    const decay = recencyWeights(rows.timestamps, halfLife);
+    rows.weights = Float32Array.from(decay, (d, i) => d * (rows.weights ? rows.weights[i] : 1));
+  }
   const userFeatureRows = typeof values['user-features'] === 'string' ? await readFeatures(values['user-features'], readOpts) : undefined;
   const itemFeatureRows = typeof values['item-features'] === 'string' ? await readFeatures(values['item-features'], readOpts) : undefined;
   const noItemIdentity = Boolean(values['no-item-identity']);
   const noUserIdentity = Boolean(values['no-user-identity']);
   if (noItemIdentity && !itemFeatureRows) throw new InputError('--no-item-identity needs --item-features: items would have no features at all');
   if (noUserIdentity && !userFeatureRows) throw new InputError('--no-user-identity needs --user-features: users would have no features at all');
+  if (model !== 'lightfm' && (userFeatureRows || itemFeatureRows)) {
+    throw new InputError(`--model ${model} does not use features; drop --user-features/--item-features or use --model lightfm`);
+  }
 
   const dataset = new Dataset({ userIdentity: !noUserIdentity, itemIdentity: !noItemIdentity });
   dataset.fit({ interactions: [rows], userFeatures: userFeatureRows, itemFeatures: itemFeatureRows });
   const inter = dataset.buildInteractions(rows, { unknown: 'error' });
-  const userFeatures = dataset.buildUserFeatures(userFeatureRows);
-  const itemFeatures = dataset.buildItemFeatures(itemFeatureRows);
   const loadSeconds = (performance.now() - t0) / 1000;
-  if (!json) {
-    io.out(`read ${source}: ${rows.users.length} rows (${rows.skipped} skipped) -> ${inter.users.length} interactions, ${dataset.users.size} users, ${dataset.items.size} items`);
-    if (userFeatureRows || itemFeatureRows) io.out(`features: ${userFeatures.cols} user columns, ${itemFeatures.cols} item columns`);
-  }
+  if (!json) io.out(`read ${source}: ${rows.users.length} rows (${rows.skipped} skipped) -> ${inter.users.length} interactions, ${dataset.users.size} users, ${dataset.items.size} items`);
 
-  const hybrid = new HybridMF(options);
-  // k-OS cannot weigh samples (as in LightFM): it trains on the binary interactions.
-  const weights = loss === 'warp-kos' ? null : inter.weights;
-  const progress = new Progress(`training ${model} (${loss})`, epochs, { enabled: !json });
-  const report = await hybrid.fit(
-    { users: inter.users, items: inter.items, weights, userFeatures, itemFeatures },
-    { epochs, threads, onEpoch: (e, s) => progress.update(e, `${(s * 1000).toFixed(0)} ms/epoch`) },
-  );
-  progress.done();
-  const sorted = [...report.epochSeconds].sort((a, b) => a - b);
-  const median = sorted.length % 2 ? sorted[(sorted.length - 1) / 2] : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
-  const figures = {
-    model,
-    loss,
-    epochs,
-    fit_s: round(report.seconds),
-    epoch_s_median: round(median),
-    interactions: report.interactions,
-    users: dataset.users.size,
-    items: dataset.items.size,
-    threads: report.threads,
-    load_s: round(loadSeconds),
-    max_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
-  };
   const out = values.out as string;
-  await saveHybrid(out, {
-    model: hybrid,
-    dataset,
-    userFeatures,
-    itemFeatures,
-    train: inter.csr,
-    meta: {
-      training: { ...figures, source, item_features: values['item-features'] ?? null, user_features: values['user-features'] ?? null, epoch_s: report.epochSeconds.map(round) },
-    },
-  });
+  const common = { interactions: inter.users.length, users: dataset.users.size, items: dataset.items.size, load_s: round(loadSeconds) };
+  let figures: Record<string, unknown>;
+  if (model === 'lightfm') {
+    const userFeatures = dataset.buildUserFeatures(userFeatureRows);
+    const itemFeatures = dataset.buildItemFeatures(itemFeatureRows);
+    if (!json && (userFeatureRows || itemFeatureRows)) io.out(`features: ${userFeatures.cols} user columns, ${itemFeatures.cols} item columns`);
+    const hybrid = new HybridMF(options);
+    // k-OS cannot weigh samples (as in LightFM): it trains on the binary interactions.
+    const weights = loss === 'warp-kos' ? null : inter.weights;
+    const progress = new Progress(`training ${model} (${loss})`, epochs, { enabled: !json });
+    const report = await hybrid.fit(
+      { users: inter.users, items: inter.items, weights, userFeatures, itemFeatures },
+      { epochs, threads, onEpoch: (e, sec) => progress.update(e, `${(sec * 1000).toFixed(0)} ms/epoch`) },
+    );
+    progress.done();
+    figures = { model, loss, epochs, fit_s: round(report.seconds), epoch_s_median: round(median(report.epochSeconds)), ...common, threads: report.threads };
+    await saveHybrid(out, {
+      model: hybrid,
+      dataset,
+      userFeatures,
+      itemFeatures,
+      train: inter.csr,
+      meta: { training: { ...figures, source, item_features: values['item-features'] ?? null, user_features: values['user-features'] ?? null, epoch_s: report.epochSeconds.map(round) } },
+    });
+  } else {
+    const fit = fitNeighborhood(model, values, inter, json ? null : new Progress('EASE: inverting the item-item matrix (%)', 100));
+    figures = { model, ...fit.settings, fit_s: round(fit.seconds), ...common };
+    await writeModelDir(out, { type: model, meta: { training: { ...figures, source } }, dataset, arrays: fit.arrays });
+  }
+  figures.max_rss_mb = Math.round(process.resourceUsage().maxRSS / 1024);
   if (json) io.out(JSON.stringify(figures));
-  else io.out(`trained ${model} (${loss}) in ${figures.fit_s} s, median epoch ${figures.epoch_s_median} s, ${threads} thread(s); saved to ${out}`);
+  else io.out(`trained ${model} in ${figures.fit_s} s; saved to ${out}`);
   return 0;
+}
+
+/** Fits item-knn, user-knn or popularity; returns the arrays to save and the settings used. */
+function fitNeighborhood(
+  model: Exclude<ModelType, 'lightfm'>,
+  values: Record<string, unknown>,
+  inter: DatasetInteractions,
+  progress: Progress | null,
+): { arrays: Record<string, Int32Array | Float32Array | Float64Array>; settings: Record<string, unknown>; seconds: number } {
+  const X: Csr = inter.csr;
+  const t0 = performance.now();
+  const neighbors = numberOption(values, 'neighbors', { integer: true, min: 1 });
+  if (model === 'item-knn') {
+    const similarity = choiceOption(values, 'similarity', SIMILARITIES);
+    let lambda: number | undefined;
+    let weights: Csr;
+    if (similarity === 'ease') {
+      lambda = numberOption(values, 'lambda', { exclusiveMin: 0 });
+      const maxItems = numberOption(values, 'max-items', { integer: true, min: 1 });
+      try {
+        weights = easeNeighbors(X, lambda, neighbors, { maxItems, onProgress: (done, total) => progress?.update(Math.round((100 * done) / total)) });
+      } catch (err) {
+        // Too many items for the dense solve: a user error with a way out, not a crash.
+        if (err instanceof RangeError) throw new InputError(`${err.message.replace('maxItems', '--max-items')}`);
+        throw err;
+      }
+      progress?.done();
+    } else {
+      weights = cosineNeighbors(X, neighbors);
+    }
+    const m = new ItemKnnModel(weights, X);
+    return { arrays: m.toArrays(), settings: { similarity, ...(lambda !== undefined ? { lambda } : {}), neighbors }, seconds: (performance.now() - t0) / 1000 };
+  }
+  if (model === 'user-knn') {
+    const m = new UserKnnModel(X, { neighbors });
+    return { arrays: m.toArrays(), settings: { neighbors }, seconds: (performance.now() - t0) / 1000 };
+  }
+  const m = PopularityModel.fit(X);
+  return { arrays: { ...m.toArrays(), ...csrToArrays('train', X) }, settings: {}, seconds: (performance.now() - t0) / 1000 };
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
 function round(x: number): number {
