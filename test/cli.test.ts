@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../trainer/cli/main.js';
+import { loadModel } from '../trainer/models/load.js';
 import { plantedProblem } from '../trainer/models/hybrid-mf/test-data.js';
 
 /** Runs the CLI in-process and captures what it prints. */
@@ -126,5 +127,51 @@ describe('plusone train / evaluate', () => {
     const bad = spawnSync(process.execPath, ['bin/plusone.js', 'evaluate'], { encoding: 'utf8' });
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/--model is required/);
+  });
+
+  it('trains and evaluates item-knn (EASE and cosine), user-knn and popularity, with baskets', async () => {
+    // Baskets: pairs of items of one group, bought by a known and an unknown customer.
+    const baskets = join(dir, 'baskets.csv');
+    await writeFile(baskets, 'basket_id,user_id,item_id\nb1,u0,i0\nb1,u0,i4\nb1,u0,i8\nb2,nobody,i1\nb2,nobody,i5\n');
+    const runs: [string, string[], Record<string, unknown>][] = [
+      ['item-knn', ['--similarity', 'ease', '--lambda', '10', '--neighbors', '10'], { similarity: 'ease', lambda: 10, neighbors: 10 }],
+      ['item-knn', ['--similarity', 'cosine', '--neighbors', '10'], { similarity: 'cosine', neighbors: 10 }],
+      ['user-knn', ['--neighbors', '10'], { neighbors: 10 }],
+      ['popularity', [], {}],
+    ];
+    for (const [model, extra, settings] of runs) {
+      const out = join(dir, `m-${model}-${extra[1] ?? 'plain'}`);
+      const t = await run(['train', '--train', trainCsv, '--model', model, ...extra, '--out', out, '--json']);
+      expect(t.code, t.err.join('\n')).toBe(0);
+      expect(JSON.parse(t.out[0])).toMatchObject({ model, ...settings, interactions: expect.any(Number) });
+      const e = await run(['evaluate', '--model', out, '--test', testCsv, '--baskets', baskets, '--json']);
+      expect(e.code, e.err.join('\n')).toBe(0);
+      const m = JSON.parse(e.out[0]);
+      expect(m.basket_pairs).toBe(5);
+      for (const key of ['p@10', 'auc', 'basket_hr@10', 'coverage@10', 'novelty@10']) expect(m[key], `${model} ${key}`).toEqual(expect.any(Number));
+      // The planted groups are learnable by every model but popularity.
+      if (model !== 'popularity') expect(m.auc, model).toBeGreaterThan(0.8);
+    }
+  });
+
+  it('weighs by recency only when the data has timestamps', async () => {
+    const r = await run(['train', '--train', trainCsv, '--model', 'popularity', '--half-life-days', '30', '--out', join(dir, 'x')]);
+    expect(r.code).toBe(2);
+    expect(r.err.join('\n')).toMatch(/--half-life-days needs timestamps/);
+    const timed = join(dir, 'timed.csv');
+    await writeFile(timed, 'user_id,item_id,timestamp\nu1,a,2024-01-01\nu2,a,2024-01-02\nu3,b,2024-06-01\n');
+    const scoresOf = async (extra: string[]) => {
+      const out = join(dir, `trend-${extra.length}`);
+      expect((await run(['train', '--train', timed, '--model', 'popularity', ...extra, '--out', out, '--json'])).code).toBe(0);
+      const m = await loadModel(out);
+      const scores = new Float32Array(m.scorer.nItems);
+      m.scorer.scoreItems(new Int32Array(0), -1, scores);
+      return { a: scores[m.dataset.items.get('a')!], b: scores[m.dataset.items.get('b')!] };
+    };
+    // All time, "a" (2 buyers) leads; with a 30-day half-life the recent "b" trends above it.
+    const plain = await scoresOf([]);
+    expect(plain.a).toBeGreaterThan(plain.b);
+    const trending = await scoresOf(['--half-life-days', '30']);
+    expect(trending.b).toBeGreaterThan(trending.a);
   });
 });
