@@ -8,31 +8,15 @@
  *                            [--losses warp,bpr] [--no-readme]
  */
 import { execFileSync } from 'node:child_process';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
-import { existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { fileURLToPath } from 'node:url';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { cpus, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Dataset } from '../trainer/data/dataset.js';
-import { readFeatures } from '../trainer/data/features.js';
-import { readInteractions } from '../trainer/data/interactions.js';
 import { evaluateRanking, summarize } from '../trainer/eval/metrics.js';
 import { HybridMF, LOSSES } from '../trainer/models/hybrid-mf/hybrid-mf.js';
 import type { Loss } from '../trainer/models/hybrid-mf/kernels.js';
 import { HybridScorer } from '../trainer/models/hybrid-mf/scorer.js';
-
-/** The project root: the nearest folder above this file with a package.json (works from dist/ too). */
-function projectRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json'))) {
-    const up = dirname(dir);
-    if (up === dir) throw new Error('cannot find the project root (package.json)');
-    dir = up;
-  }
-  return dir;
-}
-const PROJECT = projectRoot();
+import { DEFAULT_BENCH, PROJECT, fmt, loadSplit, mean, median, readAnchors, updateReadme } from './bench-common.js';
 
 interface Case {
   dataset: 'ml100k' | 'ml100k-cold' | 'retail';
@@ -58,16 +42,6 @@ const SPEED_GATES: [Case['dataset'], Case['variant'], Loss][] = [
   ['retail', 'hybrid', 'warp'],
 ];
 
-interface Anchor {
-  system: string;
-  dataset: string;
-  variant: string;
-  loss?: string;
-  epoch_s_median?: number;
-  fit_s?: number;
-  [metric: string]: unknown;
-}
-
 interface Run {
   dataset: string;
   variant: string;
@@ -79,48 +53,6 @@ interface Run {
   epoch_s_median: number;
   interactions: number;
   metrics: Record<string, number>;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
-
-function mean(xs: number[]): number {
-  return xs.reduce((a, b) => a + b, 0) / xs.length;
-}
-
-const fmt = (x: number | undefined, d = 4) => (x === undefined || Number.isNaN(x) ? '–' : x.toFixed(d));
-
-/** Loads one split and builds the matrices of a variant. */
-async function loadCase(benchDir: string, c: Case) {
-  const dir = join(benchDir, c.dataset);
-  const train = await readInteractions(join(dir, 'train.csv'));
-  const test = await readInteractions(join(dir, 'test.csv'));
-  const withFeatures = c.variant !== 'cf';
-  const itemRows = withFeatures ? await readFeatures(join(dir, 'item_features.csv')) : undefined;
-  const userRows = withFeatures ? await readFeatures(join(dir, 'user_features.csv')) : undefined;
-  const dataset = new Dataset({ itemIdentity: c.variant !== 'content', userIdentity: true });
-  dataset.fit({ interactions: [train], itemFeatures: itemRows, userFeatures: userRows });
-  const trainIdx = dataset.buildInteractions(train, { unknown: 'error' });
-  const testIdx = dataset.buildInteractions(test, { unknown: 'skip' });
-  let candidates: Int32Array | null = null;
-  if (c.dataset === 'ml100k-cold') {
-    const inTrain = new Uint8Array(dataset.items.size);
-    for (const i of trainIdx.items) inTrain[i] = 1;
-    const cold = new Set<number>();
-    for (const i of testIdx.items) if (!inTrain[i]) cold.add(i);
-    candidates = Int32Array.from([...cold].sort((a, b) => a - b));
-  }
-  return {
-    dataset,
-    train: trainIdx,
-    test: testIdx,
-    userFeatures: dataset.buildUserFeatures(userRows),
-    itemFeatures: dataset.buildItemFeatures(itemRows),
-    candidates,
-  };
 }
 
 /** Peak resident memory of `plusone train` on retail hybrid WARP, in a process of its own. */
@@ -147,7 +79,7 @@ function measureMemory(benchDir: string, threads: number): number {
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
-      bench: { type: 'string', default: resolve(PROJECT, '../shared/bench') },
+      bench: { type: 'string', default: DEFAULT_BENCH },
       seeds: { type: 'string', default: '1,2,3' },
       threads: { type: 'string', default: '2' },
       only: { type: 'string' },
@@ -161,11 +93,11 @@ async function main(): Promise<void> {
   const threads = Number(values.threads);
   const losses = values.losses.split(',') as Loss[];
   const only = values.only?.split(',');
-  const anchors = (JSON.parse(await readFile(join(benchDir, 'anchors.json'), 'utf8')) as { results: Anchor[] }).results;
+  const anchors = await readAnchors(benchDir);
   const runs: Run[] = [];
 
   for (const c of CASES.filter((k) => !only || only.includes(k.dataset))) {
-    const data = await loadCase(benchDir, c);
+    const data = await loadSplit(benchDir, c.dataset, c.variant);
     for (const loss of losses) {
       for (const seed of seeds) {
         const model = new HybridMF({ loss, dim: 32, learningRate: 0.05, schedule: 'adagrad', seed });
@@ -228,7 +160,7 @@ async function main(): Promise<void> {
   }
 
   const maxRss = !only || only.includes('retail') ? measureMemory(benchDir, threads) : null;
-  const machine = { node: process.version, cpus: (await import('node:os')).cpus().length, model: (await import('node:os')).cpus()[0]?.model ?? '' };
+  const machine = { node: process.version, cpus: cpus().length, model: cpus()[0]?.model ?? '' };
   const result = { date: new Date().toISOString(), machine, protocol: { dim: 32, lr: 0.05, schedule: 'adagrad', threads, seeds }, rows, runs, retail_hybrid_warp_max_rss_mb: maxRss };
 
   const md = renderMarkdown(result.rows, maxRss, threads, seeds);
@@ -236,7 +168,7 @@ async function main(): Promise<void> {
   await writeFile(join(values.out, 'lightfm.json'), JSON.stringify(result, null, 2) + '\n');
   await writeFile(join(values.out, 'lightfm.md'), md);
   console.log('\n' + md);
-  if (!values['no-readme']) await updateReadme(md);
+  if (!values['no-readme']) await updateReadme('lightfm', md);
   const failed = rows.flatMap((r) => [...r.quality_gate.filter((g) => !g.pass), ...(r.speed_gate && !r.speed_gate.pass ? [r.speed_gate] : [])]);
   console.log(failed.length === 0 ? 'all quality and speed bars met' : `${failed.length} bar(s) not met; see the table`);
 }
@@ -274,21 +206,6 @@ function renderMarkdown(rows: Row[], maxRss: number | null, threads: number, see
   lines.push('', '✓/✗: the bar of the trainer issue (quality at least 0.97 x LightFM; epoch time at most LightFM\'s).');
   if (maxRss !== null) lines.push(`Peak resident memory of \`plusone train\` on retail hybrid WARP: ${maxRss.toFixed(0)} MB.`);
   return lines.join('\n') + '\n';
-}
-
-async function updateReadme(md: string): Promise<void> {
-  const path = join(PROJECT, 'README.md');
-  const readme = await readFile(path, 'utf8');
-  const start = '<!-- bench:lightfm:start -->';
-  const end = '<!-- bench:lightfm:end -->';
-  const a = readme.indexOf(start);
-  const b = readme.indexOf(end);
-  if (a < 0 || b < a) {
-    console.log(`README.md has no ${start} ... ${end} markers; table not inserted`);
-    return;
-  }
-  await writeFile(path, readme.slice(0, a + start.length) + '\n' + md + readme.slice(b));
-  console.log('README.md table updated');
 }
 
 await main();

@@ -1,0 +1,137 @@
+/** What the benchmark scripts share: paths, the split loader, statistics, README tables. */
+import { existsSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CsvFile } from '../trainer/data/csv.js';
+import { Dataset, type DatasetInteractions } from '../trainer/data/dataset.js';
+import { readFeatures } from '../trainer/data/features.js';
+import { readInteractions } from '../trainer/data/interactions.js';
+import type { Csr } from '../trainer/data/sparse.js';
+
+/** The project root: the nearest folder above this file with a package.json (works from dist/ too). */
+export function projectRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json'))) {
+    const up = dirname(dir);
+    if (up === dir) throw new Error('cannot find the project root (package.json)');
+    dir = up;
+  }
+  return dir;
+}
+
+export const PROJECT = projectRoot();
+export const DEFAULT_BENCH = join(PROJECT, '../shared/bench');
+
+/** A reference figure of anchors.json. */
+export interface Anchor {
+  system: string;
+  dataset: string;
+  variant: string;
+  loss?: string;
+  epoch_s_median?: number;
+  fit_s?: number;
+  build_s?: number;
+  [metric: string]: unknown;
+}
+
+export async function readAnchors(benchDir: string): Promise<Anchor[]> {
+  return (JSON.parse(await readFile(join(benchDir, 'anchors.json'), 'utf8')) as { results: Anchor[] }).results;
+}
+
+export interface Split {
+  dataset: Dataset;
+  train: DatasetInteractions;
+  test: DatasetInteractions;
+  userFeatures: Csr;
+  itemFeatures: Csr;
+  /** Cold-start protocol (ml100k-cold): the items in test and not in train. */
+  candidates: Int32Array | null;
+  /** retail: held-out baskets, items as indices, user -1 when unknown. */
+  baskets: { user: number; items: Int32Array }[] | null;
+}
+
+/**
+ * Loads a benchmark split. `variant`: cf (identity only), hybrid (identity + metadata) or
+ * content (items by metadata only).
+ */
+export async function loadSplit(benchDir: string, name: string, variant: 'cf' | 'hybrid' | 'content'): Promise<Split> {
+  const dir = join(benchDir, name);
+  const train = await readInteractions(join(dir, 'train.csv'));
+  const test = await readInteractions(join(dir, 'test.csv'));
+  const withFeatures = variant !== 'cf';
+  const itemRows = withFeatures ? await readFeatures(join(dir, 'item_features.csv')) : undefined;
+  const userRows = withFeatures ? await readFeatures(join(dir, 'user_features.csv')) : undefined;
+  const dataset = new Dataset({ itemIdentity: variant !== 'content', userIdentity: true });
+  dataset.fit({ interactions: [train], itemFeatures: itemRows, userFeatures: userRows });
+  const trainIdx = dataset.buildInteractions(train, { unknown: 'error' });
+  const testIdx = dataset.buildInteractions(test, { unknown: 'skip' });
+  let candidates: Int32Array | null = null;
+  if (name === 'ml100k-cold') {
+    const inTrain = new Uint8Array(dataset.items.size);
+    for (const i of trainIdx.items) inTrain[i] = 1;
+    const cold = new Set<number>();
+    for (const i of testIdx.items) if (!inTrain[i]) cold.add(i);
+    candidates = Int32Array.from([...cold].sort((a, b) => a - b));
+  }
+  const basketFile = join(dir, 'baskets.csv');
+  const baskets = existsSync(basketFile) ? await readBaskets(basketFile, dataset) : null;
+  return {
+    dataset,
+    train: trainIdx,
+    test: testIdx,
+    userFeatures: dataset.buildUserFeatures(userRows),
+    itemFeatures: dataset.buildItemFeatures(itemRows),
+    candidates,
+    baskets,
+  };
+}
+
+/** basket_id,user_id,item_id -> baskets of known items. */
+export async function readBaskets(path: string, dataset: Dataset): Promise<{ user: number; items: Int32Array }[]> {
+  const csv = await CsvFile.open(path, { required: ['basket_id', 'item_id'], optional: ['user_id'] });
+  const kB = csv.index('basket_id');
+  const kU = csv.has('user_id') ? csv.index('user_id') : -1;
+  const kI = csv.index('item_id');
+  const byBasket = new Map<string, { user: number; items: number[] }>();
+  for await (const row of csv.rows()) {
+    let entry = byBasket.get(row.values[kB]);
+    if (!entry) {
+      entry = { user: kU >= 0 ? (dataset.users.get(row.values[kU]) ?? -1) : -1, items: [] };
+      byBasket.set(row.values[kB], entry);
+    }
+    const it = dataset.items.get(row.values[kI]);
+    if (it !== undefined) entry.items.push(it);
+  }
+  return [...byBasket.values()].map((e) => ({ user: e.user, items: Int32Array.from(e.items) }));
+}
+
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+export function mean(xs: number[]): number {
+  return xs.reduce((a, b) => a + b, 0) / xs.length;
+}
+
+/** A number for a table; a dash when missing. */
+export const fmt = (x: number | undefined | null, digits = 4): string =>
+  x === undefined || x === null || Number.isNaN(x) ? '–' : x.toFixed(digits);
+
+/** Replaces the text between `<!-- bench:NAME:start -->` and `<!-- bench:NAME:end -->` in README.md. */
+export async function updateReadme(name: string, md: string): Promise<void> {
+  const path = join(PROJECT, 'README.md');
+  const readme = await readFile(path, 'utf8');
+  const start = `<!-- bench:${name}:start -->`;
+  const end = `<!-- bench:${name}:end -->`;
+  const a = readme.indexOf(start);
+  const b = readme.indexOf(end);
+  if (a < 0 || b < a) {
+    console.log(`README.md has no ${start} ... ${end} markers; table not inserted`);
+    return;
+  }
+  await writeFile(path, readme.slice(0, a + start.length) + '\n' + md + readme.slice(b));
+  console.log(`README.md: ${name} table updated`);
+}

@@ -1,0 +1,156 @@
+/**
+ * Benchmark: every model type side by side on ../shared/bench (ml100k and retail): hybrid
+ * MF per loss, item-item cosine and EASE at several lambdas and neighbour counts, user-user
+ * kNN and popularity. Training time, p@10, r@10, AUC, MRR, basket_hr@10 (retail),
+ * coverage@10 and novelty@10, with the anchors.json figures beside them. Writes
+ * benchmarks/models.json and .md and the README table between the bench:models markers.
+ *
+ *   npm run bench:models -- [--bench DIR] [--only ml100k,retail] [--threads 2] [--no-readme]
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { cpus } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { basketHitRate } from '../trainer/eval/basket.js';
+import { coverageAndNovelty, usersPerItem } from '../trainer/eval/beyond.js';
+import { evaluateRanking, summarize } from '../trainer/eval/metrics.js';
+import { HybridMF } from '../trainer/models/hybrid-mf/hybrid-mf.js';
+import type { Loss } from '../trainer/models/hybrid-mf/kernels.js';
+import { HybridScorer } from '../trainer/models/hybrid-mf/scorer.js';
+import { cosineNeighbors, easeNeighbors, ItemKnnModel } from '../trainer/models/item-knn/index.js';
+import { PopularityModel } from '../trainer/models/popularity/index.js';
+import type { Scorer } from '../trainer/models/scorer.js';
+import { UserKnnModel } from '../trainer/models/user-knn/index.js';
+import { DEFAULT_BENCH, PROJECT, fmt, loadSplit, readAnchors, updateReadme, type Anchor, type Split } from './bench-common.js';
+
+interface ModelSpec {
+  name: string;
+  /** How to find its reference figure in anchors.json. */
+  anchor: (a: Anchor, dataset: string) => boolean;
+  fit: (split: Split, dataset: string, threads: number) => Promise<Scorer>;
+}
+
+const EPOCHS: Record<string, number> = { ml100k: 30, retail: 20 };
+
+function hybrid(loss: Loss): ModelSpec {
+  return {
+    name: `lightfm ${loss}`,
+    anchor: (a, d) => a.system === 'lightfm' && a.dataset === d && a.variant === 'cf' && a.loss === loss,
+    fit: async (s, d, threads) => {
+      const model = new HybridMF({ loss, dim: 32, learningRate: 0.05, seed: 1 });
+      await model.fit({ users: s.train.users, items: s.train.items, weights: loss === 'warp-kos' ? null : s.train.weights, nUsers: s.dataset.users.size, nItems: s.dataset.items.size }, { epochs: EPOCHS[d], threads });
+      return new HybridScorer(model);
+    },
+  };
+}
+
+function ease(lambda: number, k: number): ModelSpec {
+  return {
+    name: `item-knn ease λ=${lambda} k=${k}`,
+    anchor: (a, d) => a.system === 'ease' && a.dataset === d && a.variant === `lambda=${lambda}`,
+    fit: async (s) => new ItemKnnModel(easeNeighbors(s.train.csr, lambda, k), s.train.csr),
+  };
+}
+
+const MODELS: ModelSpec[] = [
+  hybrid('logistic'),
+  hybrid('bpr'),
+  hybrid('warp'),
+  hybrid('warp-kos'),
+  {
+    name: 'item-knn cosine k=50',
+    anchor: (a, d) => a.system === 'baseline' && a.dataset === d && a.variant === 'item-knn',
+    fit: async (s) => new ItemKnnModel(cosineNeighbors(s.train.csr, 50), s.train.csr),
+  },
+  ease(20, 50),
+  ease(100, 20),
+  ease(100, 50),
+  ease(400, 20),
+  ease(400, 50),
+  {
+    name: 'user-knn k=50',
+    anchor: (a, d) => a.system === 'baseline' && a.dataset === d && a.variant === 'user-knn',
+    fit: async (s) => new UserKnnModel(s.train.csr, { neighbors: 50 }),
+  },
+  {
+    name: 'popularity',
+    anchor: (a, d) => a.system === 'baseline' && a.dataset === d && a.variant === 'popularity',
+    fit: async (s) => PopularityModel.fit(s.train.csr),
+  },
+];
+
+const METRICS = ['p@10', 'r@10', 'auc', 'mrr', 'basket_hr@10'] as const;
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      bench: { type: 'string', default: DEFAULT_BENCH },
+      only: { type: 'string', default: 'ml100k,retail' },
+      threads: { type: 'string', default: '2' },
+      out: { type: 'string', default: join(PROJECT, 'benchmarks') },
+      'no-readme': { type: 'boolean', default: false },
+    },
+  });
+  const benchDir = resolve(values.bench);
+  const threads = Number(values.threads);
+  const anchors = await readAnchors(benchDir);
+  const rows: Record<string, unknown>[] = [];
+
+  for (const dataset of values.only.split(',')) {
+    const split = await loadSplit(benchDir, dataset, 'cf');
+    const popularity = usersPerItem(split.train.csr);
+    for (const spec of MODELS) {
+      const t0 = performance.now();
+      const scorer = await spec.fit(split, dataset, threads);
+      const fitSeconds = (performance.now() - t0) / 1000;
+      const m = evaluateRanking({ test: split.test.csr, train: split.train.csr, collectTop: true, score: (u, out) => scorer.scoreUser(u, out) });
+      const metrics: Record<string, number> = summarize(m, 10);
+      const beyond = coverageAndNovelty(m.top!, 10, split.dataset.items.size, popularity, split.dataset.users.size);
+      metrics['coverage@10'] = beyond.coverage;
+      metrics['novelty@10'] = beyond.novelty;
+      if (split.baskets) {
+        metrics['basket_hr@10'] = basketHitRate({ baskets: split.baskets, nItems: scorer.nItems, scoreBasket: (u, items, out) => scorer.scoreItems(items, u, out) }).hitRate;
+      }
+      const anchor = anchors.find((a) => spec.anchor(a, dataset)) ?? null;
+      const anchorFit = anchor ? (anchor.fit_s ?? anchor.build_s ?? null) : null;
+      rows.push({ dataset, model: spec.name, fit_s: fitSeconds, metrics, anchor: anchor ? { ...pick(anchor), fit_s: anchorFit } : null });
+      console.log(`${dataset.padEnd(7)} ${spec.name.padEnd(26)} fit ${fitSeconds.toFixed(2)} s  p@10 ${fmt(metrics['p@10'])}  basket ${fmt(metrics['basket_hr@10'])}`);
+    }
+  }
+
+  const md = render(rows);
+  const result = { date: new Date().toISOString(), machine: { node: process.version, cpus: cpus().length, model: cpus()[0]?.model ?? '' }, threads, rows };
+  await mkdir(values.out, { recursive: true });
+  await writeFile(join(values.out, 'models.json'), JSON.stringify(result, null, 2) + '\n');
+  await writeFile(join(values.out, 'models.md'), md);
+  console.log('\n' + md);
+  if (!values['no-readme']) await updateReadme('models', md);
+}
+
+function pick(a: Anchor): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const k of METRICS) if (typeof a[k] === 'number') out[k] = a[k] as number;
+  return out;
+}
+
+function render(rows: Record<string, unknown>[]): string {
+  const lines = [
+    'One run each (hybrid MF: seed 1, 2 threads, dim 32, lr 0.05, 30 epochs on ml100k and 20 on retail; kNN models are deterministic). ' +
+      'In brackets: the anchors.json figure of the same model (LightFM; numpy EASE and kNN baselines, unpruned). Basket queries use the other items of the basket; hybrid MF adds the user when known.',
+    '',
+    '| dataset | model | fit s | p@10 | r@10 | AUC | MRR | basket_hr@10 | coverage@10 | novelty@10 |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  ];
+  for (const r of rows) {
+    const m = r.metrics as Record<string, number>;
+    const a = r.anchor as (Record<string, number | null> & { fit_s: number | null }) | null;
+    const cell = (k: string, d = 4) => (a && typeof a[k] === 'number' ? `${fmt(m[k], d)} (${fmt(a[k] as number, d)})` : fmt(m[k], d));
+    const fit = a && typeof a.fit_s === 'number' ? `${fmt(r.fit_s as number, 2)} (${fmt(a.fit_s, 2)})` : fmt(r.fit_s as number, 2);
+    lines.push(
+      `| ${r.dataset} | ${r.model} | ${fit} | ${cell('p@10')} | ${cell('r@10')} | ${cell('auc')} | ${cell('mrr')} | ${cell('basket_hr@10')} | ${fmt(m['coverage@10'], 3)} | ${fmt(m['novelty@10'], 2)} |`,
+    );
+  }
+  return lines.join('\n') + '\n';
+}
+
+await main();
