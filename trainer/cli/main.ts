@@ -3,6 +3,7 @@ import { DivergenceError } from '../models/hybrid-mf/hybrid-mf.js';
 import { VERSION } from '../version.js';
 import { evaluateCommand, evaluateSpec } from './evaluate.js';
 import { processIo, type Io } from './io.js';
+import { exportCommand, exportSpec, publishCommand, publishSpec, rollbackCommand, rollbackSpec, versionsCommand, versionsSpec } from './publish.js';
 import { trainCommand, trainSpec } from './train.js';
 
 type Command = (argv: string[], io: Io) => Promise<number>;
@@ -10,6 +11,10 @@ type Command = (argv: string[], io: Io) => Promise<number>;
 const COMMANDS: Record<string, { run: Command; summary: string }> = {
   train: { run: trainCommand, summary: trainSpec.summary },
   evaluate: { run: evaluateCommand, summary: evaluateSpec.summary },
+  export: { run: exportCommand, summary: exportSpec.summary },
+  publish: { run: publishCommand, summary: publishSpec.summary },
+  rollback: { run: rollbackCommand, summary: rollbackSpec.summary },
+  versions: { run: versionsCommand, summary: versionsSpec.summary },
 };
 
 function usage(): string {

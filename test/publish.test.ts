@@ -1,0 +1,120 @@
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { getPlatformProxy } from 'wrangler';
+import { decodeArtifact } from '../functions/format/decode.js';
+import { decodeUserRecord } from '../functions/format/user-record.js';
+import { main } from '../trainer/cli/main.js';
+import { plantedProblem } from '../trainer/models/hybrid-mf/test-data.js';
+
+async function run(argv: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await main(argv, { out: (l) => out.push(l), err: (l) => err.push(l) });
+  return { code, out, err };
+}
+
+/** The two bindings of wrangler.toml this test reads (a subset of the Workers types). */
+interface Bindings {
+  KV: { get(key: string): Promise<string | null> };
+  MODELS: { get(key: string): Promise<{ arrayBuffer(): Promise<ArrayBuffer> } | null> };
+}
+
+let dir: string;
+let trainCsv: string;
+let catalogCsv: string;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'plusone-publish-'));
+  const p = plantedProblem({ nUsers: 40, nItems: 24, seed: 5 });
+  trainCsv = join(dir, 'train.csv');
+  await writeFile(trainCsv, ['user_id,item_id', ...Array.from(p.users, (u, k) => `c${u},sku${p.items[k]}`)].join('\n') + '\n');
+  catalogCsv = join(dir, 'catalog.csv');
+  // Half the items have display data; the rest must still work.
+  const rows = Array.from({ length: 12 }, (_, i) => `sku${i},"Mug ${i}, blue",https://shop.example/p/${i},https://cdn.example/${i}.jpg,${(9.5 + i).toFixed(2)},mugs,${i % 2 ? 'yes' : 'no'}`);
+  await writeFile(catalogCsv, ['item_id,title,url,image,price,category,in_stock', ...rows].join('\n') + '\n');
+});
+
+describe('plusone export', () => {
+  it('exports every model type to an artifact the edge decoder accepts', async () => {
+    const cases: [string, string[]][] = [
+      ['lightfm', ['--dim', '8', '--epochs', '5', '--threads', '1']],
+      ['item-knn', ['--similarity', 'ease', '--lambda', '5', '--neighbors', '8']],
+      ['user-knn', ['--neighbors', '8']],
+      ['popularity', []],
+    ];
+    for (const [model, extra] of cases) {
+      const modelDir = join(dir, `model-${model}`);
+      expect((await run(['train', '--train', trainCsv, '--model', model, ...extra, '--out', modelDir, '--json'])).code).toBe(0);
+      const out = join(dir, `${model}.bin`);
+      const e = await run(['export', '--model', modelDir, '--catalog', catalogCsv, '--out', out, '--quantize', 'int8', '--json']);
+      expect(e.code, e.err.join('\n')).toBe(0);
+      const summary = JSON.parse(e.out[0]);
+      expect(summary).toMatchObject({ model, items: 24, catalog_matched: 12 });
+      const a = decodeArtifact(new Uint8Array(await readFile(out)));
+      expect(a.itemCount).toBe(24);
+      expect(a.popularity?.items.length).toBe(24);
+      const mug3 = a.catalog!.entry(a.itemIndex('sku3'));
+      expect(mug3).toMatchObject({ title: 'Mug 3, blue', price: 12.5, inStock: true });
+      expect(a.catalog!.entry(a.itemIndex('sku20')).listed).toBe(false);
+      if (model === 'lightfm') expect(a.vectors?.dim).toBe(8);
+      if (model === 'item-knn') expect(a.neighbours).toBeDefined();
+      const lines = (await readFile(`${out}.customers.jsonl`, 'utf8')).trim().split('\n').filter(Boolean);
+      if (model === 'popularity') {
+        expect(lines).toHaveLength(0);
+      } else {
+        expect(lines.length).toBeGreaterThan(30);
+        const { record } = JSON.parse(lines[0]);
+        const decoded = decodeUserRecord(new Uint8Array(Buffer.from(record, 'base64')), { itemTableTag: a.itemTableTag, dim: a.dim, itemCount: a.itemCount });
+        expect(decoded.kind).toBe(model === 'lightfm' ? 'user-vector' : 'top-items');
+      }
+    }
+  });
+});
+
+describe('plusone publish to local wrangler state', () => {
+  it('publishes, is read back through the worker bindings, and rolls back', async () => {
+    const state = join(dir, 'state');
+    const modelDir = join(dir, 'model-item-knn');
+    const v1File = join(dir, 'item-knn.bin');
+    const p1 = await run(['publish', '--seller', 'shop1', '--artifact', v1File, '--local', '--persist-to', state, '--json']);
+    expect(p1.code, p1.err.join('\n')).toBe(0);
+    const v1 = JSON.parse(p1.out[0]).version as string;
+
+    // A second version from another export of the same model.
+    const v2File = join(dir, 'item-knn-f16.bin');
+    expect((await run(['export', '--model', modelDir, '--out', v2File, '--quantize', 'f16'])).code).toBe(0);
+    const p2 = await run(['publish', '--seller', 'shop1', '--artifact', v2File, '--local', '--persist-to', state, '--json']);
+    expect(p2.code, p2.err.join('\n')).toBe(0);
+    const v2 = JSON.parse(p2.out[0]).version as string;
+    expect(v2).not.toBe(v1);
+
+    // What the worker will see: its own KV and R2 bindings over the same local state.
+    const readBack = async () => {
+      const proxy = await getPlatformProxy<Bindings>({ persist: { path: join(state, 'v3') } });
+      try {
+        const pointer = JSON.parse((await proxy.env.KV.get('sellers/shop1/active'))!);
+        const object = await proxy.env.MODELS.get(pointer.artifact);
+        const artifact = decodeArtifact(new Uint8Array(await object!.arrayBuffer()));
+        const record = await proxy.env.KV.get(`sellers/shop1/models/${pointer.version}/users/c0`);
+        return { pointer, artifact, record };
+      } finally {
+        await proxy.dispose();
+      }
+    };
+    const after2 = await readBack();
+    expect(after2.pointer).toMatchObject({ version: v2, previous: v1, model: 'item-knn' });
+    expect(after2.artifact.quantization).toBe('f16');
+    expect(decodeUserRecord(new Uint8Array(Buffer.from(after2.record!, 'base64'))).kind).toBe('top-items');
+
+    const r = await run(['rollback', '--seller', 'shop1', '--local', '--persist-to', state, '--json']);
+    expect(r.code, r.err.join('\n')).toBe(0);
+    const after = await readBack();
+    expect(after.pointer).toMatchObject({ version: v1, previous: v2 });
+    expect(after.artifact.quantization).toBe('int8');
+
+    const list = await run(['versions', '--seller', 'shop1', '--local', '--persist-to', state, '--json']);
+    expect(JSON.parse(list.out[0])).toMatchObject({ active: v1, versions: [{ version: v1 }, { version: v2 }] });
+  }, 240_000);
+});

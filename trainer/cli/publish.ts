@@ -1,0 +1,162 @@
+import { existsSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
+import { InputError } from '../data/errors.js';
+import { readCatalog } from '../artifact/catalog.js';
+import { exportModelDir } from '../artifact/export.js';
+import { publish, readVersions, rollback } from '../publish/publish.js';
+import { WranglerStore } from '../publish/store.js';
+import { choiceOption, helpText, numberOption, parseCommand, type CommandSpec, type OptionSpec } from './args.js';
+import type { Io } from './io.js';
+
+/** Sidecar files that `export` writes beside the artifact and `publish` picks up. */
+export const sidecars = (artifact: string) => ({ customers: `${artifact}.customers.jsonl`, card: `${artifact}.card.json` });
+
+const storeOptions: Record<string, OptionSpec> = {
+  local: { type: 'boolean', help: 'the local state that `wrangler dev` uses (the default)' },
+  remote: { type: 'boolean', help: 'the Cloudflare account wrangler is logged in to' },
+  'persist-to': { type: 'string', value: 'DIR', help: 'local state folder (wrangler --persist-to); default .wrangler/state' },
+  config: { type: 'string', value: 'F', help: 'wrangler configuration with the KV and R2 bindings (default wrangler.toml)' },
+};
+
+function storeFrom(values: Record<string, unknown>): WranglerStore {
+  if (values.local && values.remote) throw new InputError('give --local or --remote, not both');
+  return new WranglerStore({
+    mode: values.remote ? 'remote' : 'local',
+    ...(typeof values['persist-to'] === 'string' ? { persistTo: values['persist-to'] } : {}),
+    ...(typeof values.config === 'string' ? { config: values.config } : {}),
+  });
+}
+
+export const exportSpec: CommandSpec = {
+  name: 'export',
+  summary: 'turn a trained model into the compact artifact the edge serves',
+  usage: 'plusone export --model DIR [--catalog F] --out FILE [--quantize int8|f16|f32] [--top-n 50] [--json]',
+  options: {
+    model: { type: 'string', value: 'DIR', help: 'model directory written by "plusone train"', required: true },
+    catalog: { type: 'string', value: 'F', help: 'catalog CSV item_id,title,url,image,price,category,in_stock' },
+    out: { type: 'string', value: 'FILE', help: 'artifact file to write (per-customer records go to FILE.customers.jsonl)', required: true },
+    quantize: { type: 'string', value: 'Q', help: 'item vectors and neighbour weights: int8, f16 or f32', default: 'int8' },
+    'top-n': { type: 'string', value: 'N', help: 'length of the precomputed per-customer lists (neighbourhood models)', default: '50' },
+    json: { type: 'boolean', help: 'print one JSON line with the figures' },
+  },
+};
+
+/** `plusone export`. */
+export async function exportCommand(argv: string[], io: Io): Promise<number> {
+  const { values, help } = parseCommand(exportSpec, argv);
+  if (help) {
+    io.out(helpText(exportSpec));
+    return 0;
+  }
+  const quantize = choiceOption(values, 'quantize', ['int8', 'f16', 'f32'] as const);
+  const topN = numberOption(values, 'top-n', { integer: true, min: 1, max: 1000 });
+  const catalog = typeof values.catalog === 'string' ? await readCatalog(values.catalog, { onWarning: (m) => io.err(`warning: ${m}`) }) : undefined;
+  const result = await exportModelDir(values.model as string, { quantize, topN, ...(catalog ? { catalog: catalog.rows } : {}) });
+  const out = values.out as string;
+  const side = sidecars(out);
+  await writeFile(out, result.artifact);
+  await writeFile(side.customers, result.customers.map((c) => JSON.stringify({ customer: c.customer, record: Buffer.from(c.record).toString('base64') })).join('\n') + (result.customers.length ? '\n' : ''));
+  await writeFile(side.card, JSON.stringify({ ...result.summary, model_dir: values.model }, null, 2) + '\n');
+  const figures = { ...result.summary, out };
+  if (values.json) io.out(JSON.stringify(figures));
+  else io.out(`wrote ${out}: ${result.summary.model}, ${result.summary.items} items, ${result.summary.artifact_bytes} bytes (${quantize}); ${result.summary.customers} customer records in ${side.customers}`);
+  return 0;
+}
+
+export const publishSpec: CommandSpec = {
+  name: 'publish',
+  summary: "upload an artifact as a seller's new model version, verify it, then make it active",
+  usage: 'plusone publish --seller S --artifact FILE [--local | --remote] [--keep 5] [--json]',
+  options: {
+    seller: { type: 'string', value: 'S', help: 'seller id', required: true },
+    artifact: { type: 'string', value: 'FILE', help: 'artifact written by "plusone export"', required: true },
+    keep: { type: 'string', value: 'N', help: 'versions to keep (older ones are deleted; the active one always stays)', default: '5' },
+    ...storeOptions,
+    json: { type: 'boolean', help: 'print one JSON line with the result' },
+  },
+};
+
+/** `plusone publish`. */
+export async function publishCommand(argv: string[], io: Io): Promise<number> {
+  const { values, help } = parseCommand(publishSpec, argv);
+  if (help) {
+    io.out(helpText(publishSpec));
+    return 0;
+  }
+  const path = values.artifact as string;
+  if (!existsSync(path)) throw new InputError(`${path}: no such artifact; write one with "plusone export"`);
+  const artifact = new Uint8Array(await readFile(path));
+  const side = sidecars(path);
+  const customers = existsSync(side.customers)
+    ? (await readFile(side.customers, 'utf8'))
+        .split('\n')
+        .filter((l) => l.trim() !== '')
+        .map((l, i) => {
+          try {
+            return JSON.parse(l) as { customer: string; record: string };
+          } catch {
+            throw new InputError(`${side.customers}:${i + 1}: not a JSON line; export the model again`);
+          }
+        })
+    : [];
+  const card = existsSync(side.card) ? (JSON.parse(await readFile(side.card, 'utf8')) as Record<string, unknown>) : {};
+  const store = storeFrom(values);
+  const log = values.json ? () => {} : (m: string) => io.err(m);
+  const { pointer, pruned } = await publish(store, { seller: values.seller as string, artifact, customers, card, keep: numberOption(values, 'keep', { integer: true, min: 1 }), log });
+  if (values.json) io.out(JSON.stringify({ seller: values.seller, ...pointer, pruned, store: store.description }));
+  else io.out(`published ${values.seller} version ${pointer.version} (${pointer.model}, ${artifact.length} bytes) to ${store.description}${pruned.length ? `; pruned ${pruned.join(', ')}` : ''}`);
+  return 0;
+}
+
+export const rollbackSpec: CommandSpec = {
+  name: 'rollback',
+  summary: "point a seller back at an earlier model version",
+  usage: 'plusone rollback --seller S [--to VERSION] [--local | --remote] [--json]',
+  options: {
+    seller: { type: 'string', value: 'S', help: 'seller id', required: true },
+    to: { type: 'string', value: 'VERSION', help: 'the version to activate (default: the one before the active one)' },
+    ...storeOptions,
+    json: { type: 'boolean', help: 'print one JSON line with the new pointer' },
+  },
+};
+
+/** `plusone rollback`. */
+export async function rollbackCommand(argv: string[], io: Io): Promise<number> {
+  const { values, help } = parseCommand(rollbackSpec, argv);
+  if (help) {
+    io.out(helpText(rollbackSpec));
+    return 0;
+  }
+  const pointer = await rollback(storeFrom(values), values.seller as string, values.to as string | undefined);
+  if (values.json) io.out(JSON.stringify(pointer));
+  else io.out(`${values.seller}: active version ${pointer.version} (was ${pointer.previous})`);
+  return 0;
+}
+
+export const versionsSpec: CommandSpec = {
+  name: 'versions',
+  summary: "list a seller's published model versions",
+  usage: 'plusone versions --seller S [--local | --remote] [--json]',
+  options: {
+    seller: { type: 'string', value: 'S', help: 'seller id', required: true },
+    ...storeOptions,
+    json: { type: 'boolean', help: 'print one JSON line' },
+  },
+};
+
+/** `plusone versions`. */
+export async function versionsCommand(argv: string[], io: Io): Promise<number> {
+  const { values, help } = parseCommand(versionsSpec, argv);
+  if (help) {
+    io.out(helpText(versionsSpec));
+    return 0;
+  }
+  const { active, versions } = await readVersions(storeFrom(values), values.seller as string);
+  if (values.json) {
+    io.out(JSON.stringify({ seller: values.seller, active: active?.version ?? null, versions }));
+    return 0;
+  }
+  if (versions.length === 0) io.out(`${values.seller}: no published versions`);
+  for (const v of versions) io.out(`${v.version === active?.version ? '*' : ' '} ${v.version}  ${v.model.padEnd(10)} ${String(v.bytes).padStart(10)} bytes  ${v.customers} customers  ${v.published}`);
+  return 0;
+}

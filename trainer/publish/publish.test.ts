@@ -1,0 +1,102 @@
+import { describe, expect, it } from 'vitest';
+import { decodeArtifact } from '../../functions/format/decode.js';
+import { encodeArtifact } from '../artifact/encode.js';
+import { keys, publish, readVersions, rollback } from './publish.js';
+import { MemoryStore } from './store.js';
+
+function artifact(seed: number): Uint8Array {
+  const itemIds = ['a', 'b', 'c'];
+  return encodeArtifact(
+    { modelType: 'popularity', itemIds, popularity: { order: [2, 0, 1], scores: [3 + seed, 2, 1] }, meta: { seed } },
+    { quantize: 'f32' },
+  );
+}
+
+const at = (minute: number) => new Date(Date.UTC(2026, 10, 27, 6, minute, 0));
+const customers = [
+  { customer: 'c1', record: 'AAEC' },
+  { customer: 'c2', record: 'AwQF' },
+];
+
+describe('publish, versions, rollback', () => {
+  it('uploads, verifies and activates; the previous version is remembered', async () => {
+    const store = new MemoryStore();
+    const first = await publish(store, { seller: 's1', artifact: artifact(1), customers, now: at(0) });
+    expect(first.pointer.previous).toBeNull();
+    expect(first.pointer.version).toMatch(/^20261127T060000Z-[0-9a-f]{8}$/);
+    expect(decodeArtifact(store.objects.get(first.pointer.artifact)!).itemCount).toBe(3);
+    expect(store.values.get(keys.customer('s1', first.pointer.version, 'c2'))).toBe('AwQF');
+    const second = await publish(store, { seller: 's1', artifact: artifact(2), now: at(1) });
+    expect(second.pointer.previous).toBe(first.pointer.version);
+    const { active, versions } = await readVersions(store, 's1');
+    expect(active?.version).toBe(second.pointer.version);
+    expect(versions.map((v) => v.version)).toEqual([first.pointer.version, second.pointer.version]);
+  });
+
+  it('rollback restores the previous pointer, or a named version', async () => {
+    const store = new MemoryStore();
+    const v1 = (await publish(store, { seller: 's1', artifact: artifact(1), now: at(0) })).pointer.version;
+    const v2 = (await publish(store, { seller: 's1', artifact: artifact(2), now: at(1) })).pointer.version;
+    const v3 = (await publish(store, { seller: 's1', artifact: artifact(3), now: at(2) })).pointer.version;
+    expect((await rollback(store, 's1')).version).toBe(v2);
+    expect((await readVersions(store, 's1')).active?.version).toBe(v2);
+    expect((await rollback(store, 's1', v1)).version).toBe(v1);
+    expect((await rollback(store, 's1', v3)).previous).toBe(v1);
+    await expect(rollback(store, 's1', 'nope')).rejects.toThrow(/version nope is not among/);
+  });
+
+  it('a publish interrupted after the upload leaves the old version active and cleans up', async () => {
+    const store = new MemoryStore();
+    const v1 = (await publish(store, { seller: 's1', artifact: artifact(1), customers, now: at(0) })).pointer;
+    const before = { objects: store.objects.size, values: store.values.size };
+    await expect(
+      publish(store, {
+        seller: 's1',
+        artifact: artifact(2),
+        customers,
+        now: at(1),
+        afterUpload: () => {
+          throw new Error('connection lost');
+        },
+      }),
+    ).rejects.toThrow(/connection lost/);
+    const { active, versions } = await readVersions(store, 's1');
+    expect(active).toEqual(v1);
+    expect(versions).toHaveLength(1);
+    expect({ objects: store.objects.size, values: store.values.size }).toEqual(before);
+  });
+
+  it('a damaged upload fails verification and changes nothing', async () => {
+    const store = new MemoryStore();
+    const v1 = (await publish(store, { seller: 's1', artifact: artifact(1), now: at(0) })).pointer;
+    const flaky = Object.assign(Object.create(store) as MemoryStore, {
+      getObject: async (key: string) => {
+        const bytes = await store.getObject(key);
+        if (bytes && key.endsWith('artifact.bin')) bytes[bytes.length - 1] ^= 1;
+        return bytes;
+      },
+    });
+    await expect(publish(flaky, { seller: 's1', artifact: artifact(2), now: at(1) })).rejects.toThrow(/verification failed/);
+    expect((await readVersions(store, 's1')).active).toEqual(v1);
+  });
+
+  it('keeps the last N versions and never prunes the active one', async () => {
+    const store = new MemoryStore();
+    const published: string[] = [];
+    for (let m = 0; m < 4; m++) published.push((await publish(store, { seller: 's1', artifact: artifact(m), customers, now: at(m), keep: 2 })).pointer.version);
+    const { versions } = await readVersions(store, 's1');
+    expect(versions.map((v) => v.version)).toEqual(published.slice(2));
+    expect(store.objects.has(keys.artifact('s1', published[0]))).toBe(false);
+    expect(store.values.has(keys.customer('s1', published[0], 'c1'))).toBe(false);
+    expect(store.objects.has(keys.artifact('s1', published[3]))).toBe(true);
+  });
+
+  it('refuses a broken artifact and a bad seller id before touching storage', async () => {
+    const store = new MemoryStore();
+    const bad = artifact(1);
+    bad[0] ^= 0xff;
+    await expect(publish(store, { seller: 's1', artifact: bad })).rejects.toThrow(/not a PlusOne model artifact/);
+    await expect(publish(store, { seller: '../x', artifact: artifact(1) })).rejects.toThrow(/not a valid id/);
+    expect(store.objects.size + store.values.size).toBe(0);
+  });
+});
