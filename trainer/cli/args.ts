@@ -1,5 +1,6 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { InputError } from '../data/errors.js';
+import type { Io } from './io.js';
 
 /** One option of a command, with the help line that documents it. */
 export interface OptionSpec {
@@ -59,6 +60,24 @@ export function parseCommand(spec: CommandSpec, argv: string[]): { values: Recor
     }
   }
   return { values, help: false };
+}
+
+/**
+ * A command from its spec and its body: `--help` prints the generated help, anything else
+ * is parsed (and checked) before the body runs.
+ */
+export function command(
+  spec: CommandSpec,
+  body: (values: Record<string, string | boolean | undefined>, io: Io) => Promise<number>,
+): (argv: string[], io: Io) => Promise<number> {
+  return async (argv, io) => {
+    const { values, help } = parseCommand(spec, argv);
+    if (help) {
+      io.out(helpText(spec));
+      return 0;
+    }
+    return body(values, io);
+  };
 }
 
 /** A numeric option, checked: `--dim abc` is an error that names the option. */

@@ -6,8 +6,7 @@ import { basketHitRate } from '../eval/basket.js';
 import { evaluateRanking, summarize } from '../eval/metrics.js';
 import { coverageAndNovelty, usersPerItem } from '../eval/beyond.js';
 import { loadModel } from '../models/load.js';
-import { choiceOption, helpText, numberOption, parseCommand, type CommandSpec } from './args.js';
-import type { Io } from './io.js';
+import { choiceOption, command, numberOption, type CommandSpec } from './args.js';
 import { Progress } from './progress.js';
 
 export const evaluateSpec: CommandSpec = {
@@ -26,12 +25,7 @@ export const evaluateSpec: CommandSpec = {
 };
 
 /** `plusone evaluate`. */
-export async function evaluateCommand(argv: string[], io: Io): Promise<number> {
-  const { values, help } = parseCommand(evaluateSpec, argv);
-  if (help) {
-    io.out(helpText(evaluateSpec));
-    return 0;
-  }
+export const evaluateCommand = command(evaluateSpec, async (values, io): Promise<number> => {
   const json = Boolean(values.json);
   const k = numberOption(values, 'k', { integer: true, min: 1 });
   const candidatesMode = choiceOption(values, 'candidates', ['all', 'test-only'] as const);
@@ -88,7 +82,7 @@ export async function evaluateCommand(argv: string[], io: Io): Promise<number> {
     for (const [key, v] of Object.entries(roundAll(result))) io.out(`${key.padEnd(14)} ${v}`);
   }
   return 0;
-}
+});
 
 function roundAll(r: Record<string, number>): Record<string, number> {
   return Object.fromEntries(Object.entries(r).map(([key, v]) => [key, Number.isInteger(v) ? v : Math.round(v * 1e4) / 1e4]));

@@ -5,8 +5,7 @@ import { readCatalog } from '../artifact/catalog.js';
 import { exportModelDir } from '../artifact/export.js';
 import { publish, readVersions, rollback } from '../publish/publish.js';
 import { WranglerStore } from '../publish/store.js';
-import { choiceOption, helpText, numberOption, parseCommand, type CommandSpec, type OptionSpec } from './args.js';
-import type { Io } from './io.js';
+import { choiceOption, command, numberOption, type CommandSpec, type OptionSpec } from './args.js';
 
 /** Sidecar files that `export` writes beside the artifact and `publish` picks up. */
 export const sidecars = (artifact: string) => ({ customers: `${artifact}.customers.jsonl`, card: `${artifact}.card.json` });
@@ -42,12 +41,7 @@ export const exportSpec: CommandSpec = {
 };
 
 /** `plusone export`. */
-export async function exportCommand(argv: string[], io: Io): Promise<number> {
-  const { values, help } = parseCommand(exportSpec, argv);
-  if (help) {
-    io.out(helpText(exportSpec));
-    return 0;
-  }
+export const exportCommand = command(exportSpec, async (values, io): Promise<number> => {
   const quantize = choiceOption(values, 'quantize', ['int8', 'f16', 'f32'] as const);
   const topN = numberOption(values, 'top-n', { integer: true, min: 1, max: 1000 });
   const catalog = typeof values.catalog === 'string' ? await readCatalog(values.catalog, { onWarning: (m) => io.err(`warning: ${m}`) }) : undefined;
@@ -61,7 +55,7 @@ export async function exportCommand(argv: string[], io: Io): Promise<number> {
   if (values.json) io.out(JSON.stringify(figures));
   else io.out(`wrote ${out}: ${result.summary.model}, ${result.summary.items} items, ${result.summary.artifact_bytes} bytes (${quantize}); ${result.summary.customers} customer records in ${side.customers}`);
   return 0;
-}
+});
 
 export const publishSpec: CommandSpec = {
   name: 'publish',
@@ -77,12 +71,7 @@ export const publishSpec: CommandSpec = {
 };
 
 /** `plusone publish`. */
-export async function publishCommand(argv: string[], io: Io): Promise<number> {
-  const { values, help } = parseCommand(publishSpec, argv);
-  if (help) {
-    io.out(helpText(publishSpec));
-    return 0;
-  }
+export const publishCommand = command(publishSpec, async (values, io): Promise<number> => {
   const path = values.artifact as string;
   if (!existsSync(path)) throw new InputError(`${path}: no such artifact; write one with "plusone export"`);
   const artifact = new Uint8Array(await readFile(path));
@@ -106,7 +95,7 @@ export async function publishCommand(argv: string[], io: Io): Promise<number> {
   if (values.json) io.out(JSON.stringify({ seller: values.seller, ...pointer, pruned, store: store.description }));
   else io.out(`published ${values.seller} version ${pointer.version} (${pointer.model}, ${artifact.length} bytes) to ${store.description}${pruned.length ? `; pruned ${pruned.join(', ')}` : ''}`);
   return 0;
-}
+});
 
 export const rollbackSpec: CommandSpec = {
   name: 'rollback',
@@ -121,17 +110,12 @@ export const rollbackSpec: CommandSpec = {
 };
 
 /** `plusone rollback`. */
-export async function rollbackCommand(argv: string[], io: Io): Promise<number> {
-  const { values, help } = parseCommand(rollbackSpec, argv);
-  if (help) {
-    io.out(helpText(rollbackSpec));
-    return 0;
-  }
+export const rollbackCommand = command(rollbackSpec, async (values, io): Promise<number> => {
   const pointer = await rollback(storeFrom(values), values.seller as string, values.to as string | undefined);
   if (values.json) io.out(JSON.stringify(pointer));
   else io.out(`${values.seller}: active version ${pointer.version} (was ${pointer.previous})`);
   return 0;
-}
+});
 
 export const versionsSpec: CommandSpec = {
   name: 'versions',
@@ -145,12 +129,7 @@ export const versionsSpec: CommandSpec = {
 };
 
 /** `plusone versions`. */
-export async function versionsCommand(argv: string[], io: Io): Promise<number> {
-  const { values, help } = parseCommand(versionsSpec, argv);
-  if (help) {
-    io.out(helpText(versionsSpec));
-    return 0;
-  }
+export const versionsCommand = command(versionsSpec, async (values, io): Promise<number> => {
   const { active, versions } = await readVersions(storeFrom(values), values.seller as string);
   if (values.json) {
     io.out(JSON.stringify({ seller: values.seller, active: active?.version ?? null, versions }));
@@ -159,4 +138,4 @@ export async function versionsCommand(argv: string[], io: Io): Promise<number> {
   if (versions.length === 0) io.out(`${values.seller}: no published versions`);
   for (const v of versions) io.out(`${v.version === active?.version ? '*' : ' '} ${v.version}  ${v.model.padEnd(10)} ${String(v.bytes).padStart(10)} bytes  ${v.customers} customers  ${v.published}`);
   return 0;
-}
+});

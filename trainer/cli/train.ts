@@ -14,9 +14,8 @@ import { recencyWeights } from '../models/knn/recency.js';
 import { writeModelDir } from '../models/model-dir.js';
 import { PopularityModel } from '../models/popularity/index.js';
 import { UserKnnModel } from '../models/user-knn/index.js';
-import { choiceOption, helpText, numberOption, parseCommand, type CommandSpec } from './args.js';
+import { choiceOption, command, numberOption, type CommandSpec } from './args.js';
 import { Progress } from './progress.js';
-import type { Io } from './io.js';
 
 export const MODELS = ['lightfm', 'item-knn', 'user-knn', 'popularity'] as const;
 export type ModelType = (typeof MODELS)[number];
@@ -61,12 +60,7 @@ export const trainSpec: CommandSpec = {
 };
 
 /** `plusone train`. */
-export async function trainCommand(argv: string[], io: Io): Promise<number> {
-  const { values, help } = parseCommand(trainSpec, argv);
-  if (help) {
-    io.out(helpText(trainSpec));
-    return 0;
-  }
+export const trainCommand = command(trainSpec, async (values, io): Promise<number> => {
   const json = Boolean(values.json);
   const model = choiceOption(values, 'model', MODELS);
   const loss = choiceOption(values, 'loss', LOSSES);
@@ -150,7 +144,7 @@ export async function trainCommand(argv: string[], io: Io): Promise<number> {
   if (json) io.out(JSON.stringify(figures));
   else io.out(`trained ${model} in ${figures.fit_s} s; saved to ${out}`);
   return 0;
-}
+});
 
 /** Fits item-knn, user-knn or popularity; returns the arrays to save and the settings used. */
 function fitNeighborhood(

@@ -26,7 +26,6 @@ export interface TopNLists {
   scores: Float32Array;
 }
 
-const NO_ITEMS = new Int32Array(0);
 
 /**
  * User-user neighbourhood scoring: the score of item j for user u is the sum, over the K
