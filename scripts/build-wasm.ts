@@ -3,6 +3,9 @@
  * base64, so that the trainer needs no build step for them and no assembler at run time:
  *   trainer/models/hybrid-mf/simd.wat        -> simd-wasm.ts
  *   trainer/models/item-knn/dense-simd.wat   -> dense-simd-wasm.ts
+ * and the edge's modules into binary .wasm files, because the Workers runtime compiles no
+ * WebAssembly from bytes: a worker imports the .wasm, which wrangler bundles compiled:
+ *   functions/scoring/kernel.wat             -> kernel.wasm
  * Run after editing a .wat: `npm run build:wasm`. Tests check that each pair agrees.
  */
 import { readFile, writeFile } from 'node:fs/promises';
@@ -33,8 +36,21 @@ export const DENSE_SIMD: WasmModuleSpec = {
 
 export const MODULES: readonly WasmModuleSpec[] = [HYBRID_SIMD, DENSE_SIMD];
 
+/** A module written as a binary .wasm file: its .wat source and the .wasm path. */
+export interface WasmBinarySpec {
+  wat: string;
+  out: string;
+}
+
+export const SCORING_KERNEL: WasmBinarySpec = {
+  wat: file('../functions/scoring/kernel.wat'),
+  out: file('../functions/scoring/kernel.wasm'),
+};
+
+export const BINARY_MODULES: readonly WasmBinarySpec[] = [SCORING_KERNEL];
+
 /** The bytes of a module, assembled from its .wat text. */
-export async function assembleWat(spec: WasmModuleSpec): Promise<Uint8Array> {
+export async function assembleWat(spec: Pick<WasmModuleSpec, 'wat'>): Promise<Uint8Array> {
   const wabt = await wabtInit();
   const features = { simd: true, threads: true };
   const parsed = wabt.parseWat(basename(spec.wat), await readFile(spec.wat, 'utf8'), features);
@@ -70,5 +86,10 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
     const bytes = await assembleWat(spec);
     await writeFile(spec.out, renderModule(bytes, spec));
     console.log(`wrote ${spec.out} (${bytes.length} bytes of wasm)`);
+  }
+  for (const spec of BINARY_MODULES) {
+    const bytes = await assembleWat(spec);
+    await writeFile(spec.out, bytes);
+    console.log(`wrote ${spec.out} (${bytes.length} bytes)`);
   }
 }

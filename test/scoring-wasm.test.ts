@@ -1,0 +1,105 @@
+import { readFile } from 'node:fs/promises';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { decodeArtifact } from '../functions/format/decode.js';
+import { FormatError } from '../functions/format/errors.js';
+import type { Quantization } from '../functions/format/spec.js';
+import { scoreByVectorCases, seeded } from '../functions/scoring/score-cases.js';
+import { scoreByVector } from '../functions/scoring/score.js';
+import { decodeForScoring, prepareScoring, useWasmKernel, wasmKernelInUse } from '../functions/scoring/wasm-kernel.js';
+import { assembleWat, SCORING_KERNEL } from '../scripts/build-wasm.js';
+import { encodeArtifact } from '../trainer/artifact/encode.js';
+
+// The worker imports kernel.wasm compiled (wrangler bundles it as a WebAssembly.Module);
+// Node compiles the same file from its bytes.
+const kernelBytes = await readFile(new URL('../functions/scoring/kernel.wasm', import.meta.url));
+const kernel = new WebAssembly.Module(kernelBytes);
+
+/** An encoded lightfm artifact with random vectors. */
+function encoded(n: number, dim: number, quantize: Quantization, seed = 1): Uint8Array {
+  const rand = seeded(seed);
+  return encodeArtifact(
+    {
+      modelType: 'lightfm',
+      itemIds: Array.from({ length: n }, (_, i) => `sku-${i}`),
+      dim,
+      itemVectors: Float32Array.from({ length: n * dim }, () => rand()),
+      itemBiases: Float32Array.from({ length: n }, () => rand()),
+      meta: { version: 'v-test' },
+    },
+    { quantize },
+  );
+}
+
+function scores(artifact: ReturnType<typeof decodeArtifact>, query: Float32Array): Float32Array {
+  const out = new Float32Array(artifact.itemCount);
+  scoreByVector(artifact, query, out, 0.125);
+  return out;
+}
+
+describe('kernel.wasm', () => {
+  it('is the assembly of kernel.wat (run `npm run build:wasm` after editing the .wat)', async () => {
+    expect(new Uint8Array(kernelBytes)).toEqual(await assembleWat(SCORING_KERNEL));
+  });
+
+  it('is refused when it is not the scoring kernel', () => {
+    const empty = new WebAssembly.Module(Uint8Array.of(0, 0x61, 0x73, 0x6d, 1, 0, 0, 0));
+    expect(() => useWasmKernel(empty)).toThrow(/not the scoring kernel: it lacks scoreInt8, scoreF32, scoreF16/);
+  });
+});
+
+scoreByVectorCases('WebAssembly', () => useWasmKernel(kernel));
+
+describe('the WebAssembly kernel on decoded artifacts', () => {
+  const query = Float32Array.from({ length: 64 }, (_, j) => Math.sin(j) * 0.3);
+  let int8: Uint8Array;
+  let js: Float32Array;
+  beforeAll(() => {
+    int8 = encoded(1000, 64, 'int8');
+    useWasmKernel(null);
+    js = scores(decodeArtifact(int8), query);
+  });
+
+  it("gives the JavaScript kernel's int8 scores bit for bit, copied or decoded in place", () => {
+    useWasmKernel(kernel);
+    expect(wasmKernelInUse()).toBe(true);
+    const copied = decodeArtifact(int8);
+    expect(scores(copied, query)).toEqual(js);
+    const inPlace = decodeForScoring(int8);
+    expect(scores(inPlace, query)).toEqual(js);
+  });
+
+  it('copies an int8 artifact decoded elsewhere once (dim + 12 bytes per item), and decodes in place without a copy', () => {
+    useWasmKernel(kernel);
+    const copied = prepareScoring(decodeArtifact(int8));
+    expect(copied).toMatchObject({ kernel: 'wasm', inPlace: false });
+    // 1000 items: 64 KiB pages holding 76 bytes per item, the scores and the query.
+    expect(copied.wasmBytes).toBe(2 * 65536);
+    const inPlace = prepareScoring(decodeForScoring(int8));
+    expect(inPlace).toMatchObject({ kernel: 'wasm', inPlace: true });
+    expect(inPlace.wasmBytes).toBe(Math.ceil((int8.length + 4 * 1000 + 16 + 256 + 32) / 65536) * 65536);
+  });
+
+  it.each(['f16', 'f32'] as const)('%s: scores in place when decoded for scoring, in JavaScript otherwise', (q) => {
+    const bytes = encoded(300, 20, q, 4);
+    const qv = query.subarray(0, 20);
+    useWasmKernel(null);
+    const reference = scores(decodeArtifact(bytes), qv);
+    useWasmKernel(kernel);
+    const elsewhere = decodeArtifact(bytes);
+    expect(prepareScoring(elsewhere).kernel).toBe('js');
+    expect(scores(elsewhere, qv)).toEqual(reference);
+    const inPlace = decodeForScoring(bytes);
+    expect(prepareScoring(inPlace)).toMatchObject({ kernel: 'wasm', inPlace: true });
+    const got = scores(inPlace, qv);
+    for (let i = 0; i < 300; i++) expect(got[i]).toBeCloseTo(reference[i], 5);
+  });
+
+  it('decodeForScoring rejects a bad artifact as decodeArtifact does', () => {
+    useWasmKernel(kernel);
+    const bad = int8.slice();
+    bad[bad.length - 1] ^= 1;
+    expect(() => decodeForScoring(bad)).toThrow(FormatError);
+    expect(() => decodeForScoring(bad)).toThrow(/checksum mismatch/);
+    expect(() => decodeForScoring(new Uint8Array(3))).toThrow(/not a PlusOne model artifact/);
+  });
+});
