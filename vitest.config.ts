@@ -1,10 +1,36 @@
-import { defineConfig } from 'vitest/config';
+import { cloudflareTest } from '@cloudflare/vitest-pool-workers';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['trainer/**/*.test.ts', 'functions/**/*.test.ts', 'scripts/**/*.test.ts', 'test/**/*.test.ts'],
-    testTimeout: 60_000,
-    pool: 'forks',
     reporters: ['default', './test/plain-summary-reporter.ts'],
+    projects: [
+      {
+        // Node: the trainer, the shared format and kernels, the CLI, scripts.
+        test: {
+          name: 'node',
+          include: ['trainer/**/*.test.ts', 'functions/**/*.test.ts', 'scripts/**/*.test.ts', 'test/**/*.test.ts'],
+          exclude: [...configDefaults.exclude, 'test/worker/**'],
+          testTimeout: 60_000,
+          pool: 'forks',
+        },
+      },
+      {
+        // workerd: the worker itself, with real KV and R2 bindings from wrangler.toml.
+        plugins: [
+          cloudflareTest({
+            wrangler: { configPath: './wrangler.toml' },
+            // Read KV on every request, so a test's writes are seen by its next request.
+            miniflare: { bindings: { MEMO_SECONDS: '0' } },
+          }),
+        ],
+        test: {
+          name: 'workers',
+          include: ['test/worker/**/*.test.ts'],
+          globalSetup: ['./test/worker-global-setup.ts'],
+          testTimeout: 120_000,
+        },
+      },
+    ],
   },
 });

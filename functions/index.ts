@@ -1,14 +1,14 @@
-import { Hono } from 'hono';
+import { createApp } from './app.js';
+import scoringKernel from './scoring/kernel.wasm';
+import { useWasmKernel } from './scoring/wasm-kernel.js';
 
-/** Bindings the worker expects; later issues add KV, R2, D1 and the Queue. */
-export type Env = Record<string, never>;
+export { createApp } from './app.js';
+export type { AppOptions } from './app.js';
+export type { AppEnv, Env } from './env.js';
 
-const app = new Hono<{ Bindings: Env }>();
+// The Workers runtime compiles no WebAssembly from bytes: wrangler bundles the imported
+// kernel as a compiled module, handed to the scoring code once per isolate.
+useWasmKernel(scoringKernel);
 
-app.get('/v1/health', (c) => c.json({ ok: true }));
-
-app.notFound((c) =>
-  c.json({ error: { code: 'not_found', message: `No route for ${c.req.method} ${new URL(c.req.url).pathname}` } }, 404),
-);
-
-export default app;
+/** The worker: one app per isolate, so its caches live in module scope. */
+export default createApp();

@@ -3,6 +3,7 @@ import { DivergenceError } from '../models/hybrid-mf/hybrid-mf.js';
 import { VERSION } from '../version.js';
 import { evaluateCommand, evaluateSpec } from './evaluate.js';
 import { processIo, type Io } from './io.js';
+import { keysCommand, keysSpec } from './keys.js';
 import { exportCommand, exportSpec, publishCommand, publishSpec, rollbackCommand, rollbackSpec, versionsCommand, versionsSpec } from './publish.js';
 import { trainCommand, trainSpec } from './train.js';
 
@@ -15,6 +16,7 @@ const COMMANDS: Record<string, { run: Command; summary: string }> = {
   publish: { run: publishCommand, summary: publishSpec.summary },
   rollback: { run: rollbackCommand, summary: rollbackSpec.summary },
   versions: { run: versionsCommand, summary: versionsSpec.summary },
+  keys: { run: keysCommand, summary: keysSpec.summary },
 };
 
 function usage(): string {

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { decodeArtifact } from '../../functions/format/decode.js';
+import { userRecordKey } from '../../functions/format/user-record.js';
 import { InputError } from '../data/errors.js';
 import type { ModelStore } from './store.js';
 
@@ -69,7 +70,8 @@ export const keys = {
   artifact: (s: string, v: string) => `sellers/${s}/models/${v}/artifact.bin`,
   card: (s: string, v: string) => `sellers/${s}/models/${v}/card.json`,
   customers: (s: string, v: string) => `sellers/${s}/models/${v}/customers.json`,
-  customer: (s: string, v: string, c: string) => `sellers/${s}/models/${v}/users/${c}`,
+  /** The edge reads it back with the same function (the id percent-encoded). */
+  customer: (s: string, v: string, c: string) => userRecordKey(s, v, c),
 };
 
 function sha256(bytes: Uint8Array): string {

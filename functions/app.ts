@@ -1,0 +1,67 @@
+import { Hono, type Context } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import { authenticate, KeyLookup } from './auth/authenticate.js';
+import { TokenBuckets } from './auth/rate-limit.js';
+import { settingsOf, type AppEnv } from './env.js';
+import { cors } from './http/cors.js';
+import { ApiError } from './http/errors.js';
+import { limits } from './http/limits.js';
+import { KvR2Source } from './models/kv-r2-source.js';
+import { ModelCache } from './models/model-cache.js';
+import type { ModelSource } from './models/model-source.js';
+import { docsPage } from './openapi/docs-page.js';
+import { openApiDocument } from './openapi/document.js';
+import type { Log } from './recommend/recommend.js';
+import { adminRoutes } from './routes/admin.js';
+import { recommendationRoutes } from './routes/recommendations.js';
+
+export interface AppOptions {
+  /** Where models come from; default KV and R2 from the bindings. */
+  source?: (c: Context<AppEnv>) => ModelSource;
+  models?: ModelCache;
+  log?: Log;
+  now?: () => number;
+}
+
+const defaultLog: Log = (event) => console.error(JSON.stringify(event));
+
+const kvR2 = (c: Context<AppEnv>): ModelSource => new KvR2Source(c.env.KV, c.env.MODELS, { cacheTtl: settingsOf(c.env).kvCacheTtl });
+
+/**
+ * The edge API. The model cache, key memo and rate-limit buckets live as long as the app,
+ * which the worker creates once per isolate (module scope).
+ */
+export function createApp(options: AppOptions = {}): Hono<AppEnv> {
+  const log = options.log ?? defaultLog;
+  const now = options.now ?? Date.now;
+  const models = options.models ?? new ModelCache({ log });
+  const source = options.source ?? kvR2;
+  const app = new Hono<AppEnv>();
+
+  app.use('*', limits());
+  app.use('*', cors());
+
+  app.get('/v1/health', (c) => c.json({ ok: true }));
+  app.get('/v1/openapi.json', (c) => c.json(openApiDocument()));
+  app.get('/v1/docs', (c) => c.html(docsPage()));
+
+  app.use('/v1/sellers/:seller/*', authenticate({ keys: new KeyLookup(log), buckets: new TokenBuckets(), now }));
+  app.route('/v1/sellers/:seller/recommendations', recommendationRoutes({ models, source, log, now }));
+  app.route('/v1/sellers/:seller', adminRoutes({ models, source, now }));
+
+  app.notFound((c) => {
+    const path = new URL(c.req.url).pathname;
+    return c.json({ error: { code: 'not_found', message: `no route for ${c.req.method} ${path.length > 200 ? `${path.slice(0, 200)}…` : path}; see /v1/docs` } }, 404);
+  });
+
+  app.onError((err, c) => {
+    if (err instanceof ApiError) return c.json(err.body(), err.status, err.headers);
+    if (err instanceof HTTPException && err.status < 500) {
+      return c.json({ error: { code: 'invalid_request', message: err.message || 'malformed request' } }, 400);
+    }
+    log({ event: 'internal_error', method: c.req.method, path: new URL(c.req.url).pathname.slice(0, 200), error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
+    return c.json({ error: { code: 'internal', message: 'internal error; it was logged' } }, 500);
+  });
+
+  return app;
+}

@@ -1,0 +1,70 @@
+import type { KeyRecord } from './auth/keys.js';
+import type { RateLimit } from './auth/rate-limit.js';
+
+/** The worker's bindings (wrangler.toml) and optional settings (`[vars]`, all text). */
+export interface Env {
+  /** Active-version pointers, API key records, per-customer records. */
+  KV: KVNamespace;
+  /** Model artifacts. */
+  MODELS: R2Bucket;
+  /** Seconds an isolate reuses a pointer or key read before reading KV again (default 5; 0 reads every time). */
+  MEMO_SECONDS?: string;
+  /** `cacheTtl` of KV reads, seconds (default 60; KV's minimum is 30). */
+  KV_CACHE_TTL?: string;
+  /** Decoded models kept per isolate, in MB of artifact bytes, least recently used dropped first (default 80). */
+  MODEL_CACHE_MB?: string;
+  /** Default per-key rate limit per isolate: sustained requests per second (default 50) and burst (default 100). */
+  RATE_LIMIT_RPS?: string;
+  RATE_LIMIT_BURST?: string;
+}
+
+/** Settings parsed from {@link Env}, with defaults. */
+export interface Settings {
+  memoMs: number;
+  kvCacheTtl: number;
+  modelCacheBytes: number;
+  rateLimit: RateLimit;
+}
+
+export const DEFAULT_SETTINGS: Settings = {
+  memoMs: 5_000,
+  kvCacheTtl: 60,
+  modelCacheBytes: 80 * 1024 * 1024,
+  rateLimit: { rps: 50, burst: 100 },
+};
+
+function num(text: string | undefined, fallback: number, min: number): number {
+  if (text === undefined || text.trim() === '') return fallback;
+  const v = Number(text);
+  return Number.isFinite(v) && v >= min ? v : fallback;
+}
+
+let cached: { env: Env; settings: Settings } | undefined;
+
+/** The settings of this env (parsed once per env object; a bad value falls back to the default). */
+export function settingsOf(env: Env): Settings {
+  if (cached?.env === env) return cached.settings;
+  const d = DEFAULT_SETTINGS;
+  const settings: Settings = {
+    memoMs: num(env.MEMO_SECONDS, d.memoMs / 1000, 0) * 1000,
+    kvCacheTtl: Math.round(num(env.KV_CACHE_TTL, d.kvCacheTtl, 30)),
+    modelCacheBytes: num(env.MODEL_CACHE_MB, d.modelCacheBytes / 1048576, 1) * 1048576,
+    rateLimit: { rps: num(env.RATE_LIMIT_RPS, d.rateLimit.rps, 0.001), burst: num(env.RATE_LIMIT_BURST, d.rateLimit.burst, 1) },
+  };
+  cached = { env, settings };
+  return settings;
+}
+
+/** Values the middleware hands on to the handlers. */
+export interface Variables {
+  /** The checked key of a seller route. */
+  key: KeyRecord;
+  /** The origin to allow through CORS on this response, when one is allowed. */
+  corsOrigin: string | null;
+}
+
+/** The Hono environment of the app. */
+export interface AppEnv {
+  Bindings: Env;
+  Variables: Variables;
+}

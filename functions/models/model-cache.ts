@@ -1,0 +1,203 @@
+import type { Artifact } from '../format/artifact.js';
+import { toHex } from '../auth/keys.js';
+import { decodeForScoring, prepareScoring, type ScoringInfo } from '../scoring/wasm-kernel.js';
+import type { ModelSource } from './model-source.js';
+import type { ActivePointer } from './pointer.js';
+
+/** A decoded model, ready to score. */
+export interface LoadedModel {
+  seller: string;
+  version: string;
+  pointer: ActivePointer;
+  artifact: Artifact;
+  /** When it was decoded (ms). */
+  loadedAt: number;
+  /** Which kernel scores its vectors, and the memory that takes beside the artifact. */
+  scoring: ScoringInfo;
+  /**
+   * Scratch scores, one per item, reused by every request on this model. Scoring runs
+   * synchronously from first write to last read, so requests never share it mid-way.
+   */
+  scores: Float32Array;
+}
+
+/** Something that went wrong while loading a seller's model. */
+export interface LoadProblem {
+  version: string | null;
+  message: string;
+  at: string;
+}
+
+/** What the cache knows about a seller (the admin route shows it). */
+export interface SellerModelStatus {
+  pointer: ActivePointer | null;
+  serving: { version: string; type: string; items: number; bytes: number; kernel: 'wasm' | 'js'; kernelBytes: number; loaded: string } | null;
+  lastProblem: LoadProblem | null;
+}
+
+export interface ModelCacheOptions {
+  /** How long a version that failed to load is not retried (ms); default 60 s. */
+  retryMs?: number;
+  /** Where problems are reported; default console.error as one JSON line. */
+  log?: (event: Record<string, unknown>) => void;
+}
+
+export interface GetOptions {
+  /** How long a pointer read is reused (ms). */
+  memoMs: number;
+  /** Bytes of decoded artifacts to keep over all sellers (least recently used dropped first). */
+  maxBytes: number;
+  now: number;
+}
+
+interface SellerState {
+  pointer: ActivePointer | null;
+  /** When the pointer was read; -Infinity before the first read. */
+  pointerAt: number;
+  good: LoadedModel | null;
+  loading: { version: string; promise: Promise<LoadedModel | null> } | null;
+  /** Versions that failed, and until when they are not retried. */
+  failed: Map<string, number>;
+  lastProblem: LoadProblem | null;
+  usedAt: number;
+}
+
+const defaultLog = (event: Record<string, unknown>) => console.error(JSON.stringify(event));
+
+/**
+ * Decoded models in isolate memory, keyed by seller and version. The pointer is read from
+ * the source (and reused for `memoMs`); a version is fetched and decoded once; a version
+ * that is missing, damaged or fails its SHA-256 is logged and skipped (not retried for
+ * `retryMs`), and the last good version of the seller keeps serving.
+ */
+export class ModelCache {
+  private readonly sellers = new Map<string, SellerState>();
+  private readonly retryMs: number;
+  private readonly log: (event: Record<string, unknown>) => void;
+
+  constructor(options: ModelCacheOptions = {}) {
+    this.retryMs = options.retryMs ?? 60_000;
+    this.log = options.log ?? defaultLog;
+  }
+
+  private state(seller: string): SellerState {
+    let s = this.sellers.get(seller);
+    if (s === undefined) {
+      s = { pointer: null, pointerAt: Number.NEGATIVE_INFINITY, good: null, loading: null, failed: new Map(), lastProblem: null, usedAt: 0 };
+      this.sellers.set(seller, s);
+    }
+    return s;
+  }
+
+  private problem(s: SellerState, seller: string, version: string | null, event: string, err: unknown, now: number): void {
+    const message = err instanceof Error ? err.message : String(err);
+    s.lastProblem = { version, message, at: new Date(now).toISOString() };
+    this.log({ event, seller, version, error: message, serving: s.good?.version ?? null });
+  }
+
+  /** The model to serve for `seller`, or null when there is none. Never throws for storage or data problems. */
+  async get(seller: string, source: ModelSource, options: GetOptions): Promise<LoadedModel | null> {
+    const s = this.state(seller);
+    const { now } = options;
+    s.usedAt = now;
+    if (now - s.pointerAt >= options.memoMs) {
+      try {
+        s.pointer = await source.pointer(seller);
+        s.pointerAt = now;
+        // Nothing published (or unpublished): free the memory.
+        if (s.pointer === null) s.good = null;
+      } catch (err) {
+        // Keep what we had; the next request reads again.
+        this.problem(s, seller, null, 'pointer_unreadable', err, now);
+      }
+    }
+    const p = s.pointer;
+    if (p === null) return s.good;
+    if (s.good?.version === p.version) return s.good;
+    const retryAt = s.failed.get(p.version);
+    if (retryAt !== undefined && now < retryAt) return s.good;
+
+    if (s.loading?.version !== p.version) {
+      const promise = this.load(seller, p, source, now);
+      s.loading = { version: p.version, promise };
+    }
+    const loading = s.loading;
+    const loaded = await loading.promise;
+    if (s.loading === loading) s.loading = null;
+    if (loaded === null) {
+      s.failed.set(p.version, now + this.retryMs);
+      return s.good;
+    }
+    s.failed.delete(p.version);
+    // A slower load of an older pointer must not replace a newer good version.
+    if (s.pointer?.version === loaded.version || s.good === null) s.good = loaded;
+    this.evict(seller, options.maxBytes);
+    return s.good;
+  }
+
+  private async load(seller: string, p: ActivePointer, source: ModelSource, now: number): Promise<LoadedModel | null> {
+    const s = this.state(seller);
+    let bytes: Uint8Array | null;
+    try {
+      bytes = await source.artifact(p.artifact);
+    } catch (err) {
+      this.problem(s, seller, p.version, 'artifact_unreadable', err, now);
+      return null;
+    }
+    if (bytes === null) {
+      this.problem(s, seller, p.version, 'artifact_missing', new Error(`no object at ${p.artifact}`), now);
+      return null;
+    }
+    try {
+      const digest = toHex(await crypto.subtle.digest('SHA-256', bytes));
+      if (digest !== p.sha256) throw new Error(`the artifact's SHA-256 is ${digest}, the pointer says ${p.sha256}`);
+      // The shared decoder; with the WebAssembly kernel in use, straight into the kernel's memory.
+      const artifact = decodeForScoring(bytes);
+      // Readied now (any copy into the kernel's memory) rather than on the first request.
+      const scoring = prepareScoring(artifact);
+      return { seller, version: p.version, pointer: p, artifact, loadedAt: now, scoring, scores: new Float32Array(artifact.itemCount) };
+    } catch (err) {
+      this.problem(s, seller, p.version, 'artifact_rejected', err, now);
+      return null;
+    }
+  }
+
+  /** Drops the least recently used sellers' models until the total fits `maxBytes` (never `keep`'s). */
+  private evict(keep: string, maxBytes: number): void {
+    let total = 0;
+    for (const s of this.sellers.values()) total += s.good?.artifact.byteLength ?? 0;
+    if (total <= maxBytes) return;
+    const byAge = [...this.sellers.entries()].filter(([seller, s]) => seller !== keep && s.good !== null).sort((a, b) => a[1].usedAt - b[1].usedAt);
+    for (const [seller, s] of byAge) {
+      if (total <= maxBytes) break;
+      total -= s.good!.artifact.byteLength;
+      this.log({ event: 'model_evicted', seller, version: s.good!.version, bytes: s.good!.artifact.byteLength });
+      s.good = null;
+      s.pointerAt = Number.NEGATIVE_INFINITY;
+    }
+  }
+
+  /** What the cache knows about a seller. */
+  status(seller: string): SellerModelStatus {
+    const s = this.sellers.get(seller);
+    const g = s?.good ?? null;
+    return {
+      pointer: s?.pointer ?? null,
+      serving: g && {
+        version: g.version,
+        type: g.artifact.modelType,
+        items: g.artifact.itemCount,
+        bytes: g.artifact.byteLength,
+        kernel: g.scoring.kernel,
+        kernelBytes: g.scoring.wasmBytes,
+        loaded: new Date(g.loadedAt).toISOString(),
+      },
+      lastProblem: s?.lastProblem ?? null,
+    };
+  }
+
+  /** Forgets everything (tests). */
+  clear(): void {
+    this.sellers.clear();
+  }
+}

@@ -1,0 +1,35 @@
+import type { ActivePointer } from './pointer.js';
+
+/**
+ * Where a seller's published models come from. The model cache and the scoring code speak
+ * only this interface, so they never know whether bytes come from KV and R2 or memory.
+ */
+export interface ModelSource {
+  /** A short name for logs. */
+  readonly name: string;
+  /**
+   * The seller's active pointer; null when the seller has published nothing. Throws when
+   * storage fails or the pointer is malformed.
+   */
+  pointer(seller: string): Promise<ActivePointer | null>;
+  /** An artifact's bytes by its storage key; null when there is no such object. */
+  artifact(key: string): Promise<Uint8Array | null>;
+  /**
+   * A customer's record for one model version (spec/model-format.md, "Per-customer
+   * records"); null when there is none. Throws when storage fails.
+   */
+  userRecord(seller: string, version: string, customer: string): Promise<Uint8Array | null>;
+}
+
+/** Decodes base64 text (how records are stored in KV); throws when it is not base64. */
+export function fromBase64(text: string): Uint8Array {
+  let binary: string;
+  try {
+    binary = atob(text.trim());
+  } catch {
+    throw new Error('the stored record is not base64');
+  }
+  const out = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) out[i] = binary.charCodeAt(i);
+  return out;
+}

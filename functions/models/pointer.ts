@@ -1,0 +1,53 @@
+/**
+ * What `sellers/<S>/active` holds: the JSON that `plusone publish` and `plusone rollback`
+ * write (trainer/publish/publish.ts), read here without importing the trainer.
+ */
+export interface ActivePointer {
+  version: string;
+  /** Model type of the artifact (`lightfm`, `item-knn`, `user-knn`, `popularity`). */
+  model: string;
+  /** R2 key of the artifact. */
+  artifact: string;
+  /** SHA-256 (hex) of the artifact's bytes. */
+  sha256: string;
+  items: number;
+  customers: number;
+  published: string;
+  previous: string | null;
+}
+
+/** KV and R2 keys of the published-model layout (see trainer/publish/publish.ts). */
+export const modelStorage = {
+  active: (seller: string) => `sellers/${seller}/active`,
+  artifact: (seller: string, version: string) => `sellers/${seller}/models/${version}/artifact.bin`,
+};
+
+const VERSION = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+const SHA256 = /^[0-9a-f]{64}$/;
+
+/** Reads a pointer, checking the fields the edge uses; throws an Error naming the bad field. */
+export function parsePointer(text: string, seller: string): ActivePointer {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    throw new Error(`the pointer sellers/${seller}/active is not JSON`);
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new Error(`the pointer sellers/${seller}/active is not a JSON object`);
+  const p = raw as Record<string, unknown>;
+  const bad = (field: string) => new Error(`the pointer sellers/${seller}/active has a missing or invalid ${field}`);
+  if (typeof p.version !== 'string' || !VERSION.test(p.version)) throw bad('version');
+  if (typeof p.artifact !== 'string' || !p.artifact.startsWith(`sellers/${seller}/`)) throw bad('artifact (it must be under sellers/<seller>/)');
+  if (typeof p.sha256 !== 'string' || !SHA256.test(p.sha256)) throw bad('sha256');
+  if (typeof p.model !== 'string') throw bad('model');
+  return {
+    version: p.version,
+    model: p.model,
+    artifact: p.artifact,
+    sha256: p.sha256,
+    items: typeof p.items === 'number' ? p.items : 0,
+    customers: typeof p.customers === 'number' ? p.customers : 0,
+    published: typeof p.published === 'string' ? p.published : '',
+    previous: typeof p.previous === 'string' ? p.previous : null,
+  };
+}

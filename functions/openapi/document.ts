@@ -1,0 +1,167 @@
+import { z } from 'zod';
+import { ERROR_CODES, type ErrorCode } from '../http/errors.js';
+import { MAX_BODY_BYTES, MAX_URL_BYTES } from '../http/limits.js';
+import { LIMITS, PARAM_DOCS, PARAM_SCHEMAS } from '../routes/query.js';
+
+type Json = Record<string, unknown>;
+
+/** The JSON Schema of a query parameter (its input side: what a client sends). */
+function paramSchema(name: keyof typeof PARAM_SCHEMAS): Json {
+  const schema = z.toJSONSchema(PARAM_SCHEMAS[name], { io: 'input', unrepresentable: 'any' }) as Json;
+  delete schema.$schema;
+  return schema;
+}
+
+function queryParam(name: keyof typeof PARAM_SCHEMAS, required = false): Json {
+  const doc = PARAM_DOCS[name];
+  const schema = paramSchema(name);
+  if (doc.default !== undefined) schema.default = doc.default;
+  return { name, in: 'query', required, description: doc.description, schema, ...(doc.example ? { example: doc.example } : {}) };
+}
+
+const COMMON = ['n', 'exclude', 'category', 'in_stock', 'min_price', 'max_price', 'model', 'key'] as const;
+
+const sellerParam: Json = {
+  name: 'seller',
+  in: 'path',
+  required: true,
+  description: 'The seller id.',
+  schema: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$' },
+};
+
+function errorResponse(description: string, codes: ErrorCode[]): Json {
+  return {
+    description: `${description} Codes: ${codes.join(', ')}.`,
+    content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+  };
+}
+
+function codesWith(status: number): ErrorCode[] {
+  return (Object.keys(ERROR_CODES) as ErrorCode[]).filter((c) => ERROR_CODES[c] === status);
+}
+
+const sellerErrors: Json = {
+  '400': errorResponse('A query parameter or the seller id is invalid; the message names it.', codesWith(400)),
+  '401': errorResponse('No key, an unknown key, or a revoked key.', codesWith(401)),
+  '403': errorResponse('The key is of another seller, used from an origin it does not allow, or not allowed this.', codesWith(403)),
+  '404': errorResponse('No such route, or `model=` names a model the active version does not have.', codesWith(404)),
+  '413': errorResponse(`The URL is longer than ${MAX_URL_BYTES} characters, a body over ${MAX_BODY_BYTES} bytes is declared, or a list has more than ${LIMITS.ids} ids.`, codesWith(413)),
+  '429': {
+    ...errorResponse("The key's rate limit is exceeded; retry after the number of seconds in Retry-After.", codesWith(429)),
+    headers: { 'Retry-After': { description: 'Seconds to wait.', schema: { type: 'integer' } } },
+  },
+};
+
+function recommendationsOperation(summary: string, description: string, params: Json[]): Json {
+  return {
+    get: {
+      summary,
+      description,
+      tags: ['recommendations'],
+      security: [{ bearer: [] }, { queryKey: [] }],
+      parameters: [sellerParam, ...params, ...COMMON.map((p) => queryParam(p))],
+      responses: {
+        '200': { description: 'Recommendations, best first.', content: { 'application/json': { schema: { $ref: '#/components/schemas/Recommendations' } } } },
+        ...sellerErrors,
+      },
+    },
+  };
+}
+
+let cached: Json | undefined;
+
+/** The OpenAPI 3.1 document of the API (built once per isolate). */
+export function openApiDocument(): Json {
+  if (cached !== undefined) return cached;
+  cached = {
+    openapi: '3.1.0',
+    info: {
+      title: 'PlusOne edge API',
+      version: '1',
+      description:
+        'Recommendations that add one more item to the basket, served from the edge. Every seller route needs a key: ' +
+        'a publishable key (pk_…) for browsers, limited to the origins it lists, or a secret key (sk_…) for servers. ' +
+        `Rate limits are per key and per isolate (an in-memory token bucket in each Workers isolate): a 429 says when to retry.`,
+    },
+    paths: {
+      '/v1/health': {
+        get: { summary: 'Liveness', tags: ['meta'], responses: { '200': { description: 'Up.', content: { 'application/json': { schema: { type: 'object', properties: { ok: { const: true } }, required: ['ok'] } } } } } },
+      },
+      '/v1/openapi.json': { get: { summary: 'This document', tags: ['meta'], responses: { '200': { description: 'OpenAPI 3.1 JSON.' } } } },
+      '/v1/docs': { get: { summary: 'Human-readable API documentation', tags: ['meta'], responses: { '200': { description: 'HTML.' } } } },
+      '/v1/sellers/{seller}/recommendations/basket': recommendationsOperation(
+        'Complete the order',
+        'Items to add to a cart. item-knn sums the neighbour rows of the cart items; hybrid MF scores every item against the sum of the cart items\' vectors and the customer\'s vector. Without a known cart item: the customer\'s list, then trending or popular items.',
+        [queryParam('items'), queryParam('customer')],
+      ),
+      '/v1/sellers/{seller}/recommendations/similar': recommendationsOperation(
+        'Customers also bought / more like this',
+        "Items to show with one item: its neighbour row (item-knn) or the items closest to its vector (hybrid MF). An unknown item gets trending or popular items with fallback true.",
+        [queryParam('item', true)],
+      ),
+      '/v1/sellers/{seller}/recommendations/for-you': recommendationsOperation(
+        'For this customer',
+        "Items for a customer: their vector (hybrid MF) or their precomputed list (item-knn, user-knn). An unknown customer falls back to the session's items, then to trending or popular items.",
+        [queryParam('customer'), queryParam('items')],
+      ),
+      '/v1/sellers/{seller}/model': {
+        get: {
+          summary: 'The active model and what this isolate serves (secret keys only)',
+          tags: ['admin'],
+          security: [{ bearer: [] }],
+          parameters: [sellerParam],
+          responses: { '200': { description: 'The pointer, the served version and the last loading problem.' }, ...sellerErrors },
+        },
+      },
+    },
+    components: {
+      securitySchemes: {
+        bearer: { type: 'http', scheme: 'bearer', description: 'Authorization: Bearer pk_… or sk_…' },
+        queryKey: { type: 'apiKey', in: 'query', name: 'key', description: 'For the storefront widget: ?key=pk_…' },
+      },
+      schemas: {
+        Recommendations: {
+          type: 'object',
+          required: ['items', 'model', 'variant', 'rec_id', 'fallback'],
+          properties: {
+            items: {
+              type: 'array',
+              items: {
+                type: 'object',
+                required: ['id', 'score', 'title', 'url', 'image', 'price'],
+                properties: {
+                  id: { type: 'string' },
+                  score: { type: 'number', description: "The model's score (for fallback items: the ranking's score)." },
+                  title: { type: ['string', 'null'] },
+                  url: { type: ['string', 'null'] },
+                  image: { type: ['string', 'null'] },
+                  price: { type: ['number', 'null'] },
+                },
+              },
+            },
+            model: {
+              type: ['object', 'null'],
+              description: 'The model that answered; null when the seller has no model.',
+              properties: { type: { type: 'string' }, version: { type: 'string' } },
+            },
+            variant: { type: ['string', 'null'], description: 'The A/B variant; null until experiments exist.' },
+            rec_id: { type: 'string', description: 'A random id of this response (for events).' },
+            fallback: { type: 'boolean', description: "True when no item came from the model's own scoring (trending, popular, or nothing)." },
+          },
+        },
+        Error: {
+          type: 'object',
+          required: ['error'],
+          properties: {
+            error: {
+              type: 'object',
+              required: ['code', 'message'],
+              properties: { code: { type: 'string', enum: Object.keys(ERROR_CODES) }, message: { type: 'string' } },
+            },
+          },
+        },
+      },
+    },
+  };
+  return cached;
+}

@@ -1,0 +1,2 @@
+export { docsPage } from './docs-page.js';
+export { openApiDocument } from './document.js';

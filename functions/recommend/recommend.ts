@@ -1,0 +1,251 @@
+import type { Artifact, Ranking } from '../format/artifact.js';
+import { decodeUserRecord, type UserRecord } from '../format/user-record.js';
+import { ApiError } from '../http/errors.js';
+import type { LoadedModel } from '../models/model-cache.js';
+import { scoreByNeighbours, scoreByVector, sumItemVectors } from '../scoring/score.js';
+import { selectTopN, type TopN } from '../scoring/select.js';
+import { compileFilter, type FilterSpec } from './filters.js';
+
+export const SURFACES = ['basket', 'similar', 'for-you'] as const;
+/** basket: cart -> items to add; similar: item -> items; for-you: customer (or session) -> items. */
+export type Surface = (typeof SURFACES)[number];
+
+/** What `model=` may ask for: a model type, or one of the rankings every artifact carries. */
+export const MODEL_CHOICES = ['lightfm', 'item-knn', 'user-knn', 'popularity', 'trending'] as const;
+export type ModelChoice = (typeof MODEL_CHOICES)[number];
+
+/** A validated recommendation request. */
+export interface RecommendQuery {
+  surface: Surface;
+  /** The cart or session (basket, for-you), or the one item (similar). */
+  items: string[];
+  customer: string | null;
+  n: number;
+  exclude: string[];
+  filters: FilterSpec;
+  /** Which model answers (secret keys only); null for the seller's active model. */
+  model: ModelChoice | null;
+}
+
+export interface RecommendedItem {
+  id: string;
+  score: number;
+  title: string | null;
+  url: string | null;
+  image: string | null;
+  price: number | null;
+}
+
+export interface Recommendation {
+  items: RecommendedItem[];
+  /** The model that answered; null when the seller has no model. */
+  model: { type: string; version: string } | null;
+  /** True when no item came from the model's own scoring (popularity, trending, or nothing). */
+  fallback: boolean;
+}
+
+/** Fetches a customer's record bytes for the model's version; null when there is none. */
+export type RecordFetcher = (customer: string) => Promise<Uint8Array | null>;
+
+export type Log = (event: Record<string, unknown>) => void;
+
+type Method = 'vectors' | 'neighbours' | 'user-lists' | 'ranking';
+
+/** How a choice is answered from an artifact, or why it cannot be. */
+function methodFor(a: Artifact, choice: ModelChoice, explicit: boolean): { method: Method; ranking?: Ranking } | string {
+  switch (choice) {
+    case 'lightfm':
+      return a.vectors ? { method: 'vectors' } : 'it has no item vectors';
+    case 'item-knn':
+      return a.neighbours ? { method: 'neighbours' } : 'it has no item neighbours';
+    case 'user-knn':
+      return a.modelType === 'user-knn' ? { method: 'user-lists' } : 'it has no user-knn customer lists';
+    case 'popularity': {
+      // A popularity model's own scores (recency-weighted when trained so) are its trending ranking.
+      const ranking = a.modelType === 'popularity' && !explicit ? (a.trending ?? a.popularity) : a.popularity;
+      return ranking ? { method: 'ranking', ranking } : 'it has no popularity ranking';
+    }
+    case 'trending':
+      return a.trending ? { method: 'ranking', ranking: a.trending } : 'it has no trending ranking';
+  }
+}
+
+/** Known item indices of `ids`, each once, in order (unknown ids are ignored). */
+function indicesOf(a: Artifact, ids: readonly string[]): number[] {
+  const out: number[] = [];
+  for (const id of ids) {
+    const i = a.itemIndex(id);
+    if (i >= 0 && !out.includes(i)) out.push(i);
+  }
+  return out;
+}
+
+function rounded(v: number): number {
+  return Math.round(v * 1e6) / 1e6;
+}
+
+function display(a: Artifact, i: number, score: number): RecommendedItem {
+  const e = a.catalog?.entry(i);
+  return {
+    id: a.itemId(i),
+    score: rounded(score),
+    title: e?.title || null,
+    url: e?.url || null,
+    image: e?.image || null,
+    price: e?.price ?? null,
+  };
+}
+
+/**
+ * Answers a recommendation request from a loaded model. Customer records are fetched
+ * first; everything after that runs synchronously on the model's scratch scores. The chain:
+ * the surface's own signal (customer and/or items, by model type), then the fallback
+ * ranking (trending, else popularity) to fill the list.
+ */
+export async function recommend(model: LoadedModel | null, q: RecommendQuery, fetchRecord: RecordFetcher, log: Log): Promise<Recommendation> {
+  if (model === null) return { items: [], model: null, fallback: true };
+  const a = model.artifact;
+  const choice: ModelChoice = q.model ?? (a.modelType as ModelChoice);
+  const how = methodFor(a, choice, q.model !== null);
+  if (typeof how === 'string') {
+    throw new ApiError('model_not_available', `model=${choice} is not available: the active version ${model.version} is a ${a.modelType} model and ${how}`);
+  }
+  const known = indicesOf(a, q.items);
+  const similar = q.surface === 'similar';
+  // What the surface starts from, by method (see spec/edge-api.md, "Scoring").
+  const wantsRecord =
+    !similar &&
+    q.customer !== null &&
+    a.hasUserRecords &&
+    (how.method === 'vectors' || how.method === 'user-lists' || (how.method === 'neighbours' && (q.surface === 'for-you' || known.length === 0)));
+  const record = wantsRecord ? await readRecord(model, q.customer!, fetchRecord, log) : null;
+
+  // From here on: synchronous.
+  const excluded = new Set<number>(known);
+  for (const i of indicesOf(a, q.exclude)) excluded.add(i);
+  const filter = compileFilter(a, q.filters);
+  const accept = (i: number) => !excluded.has(i) && (filter === null || filter(i));
+
+  let top: TopN | null = null;
+  const ranking: Ranking | undefined = how.ranking;
+  try {
+    if (how.method === 'vectors') {
+      top = scoreVectors(model, similar ? known.slice(0, 1) : known, similar ? null : record, accept, q.n);
+    } else if (how.method === 'neighbours') {
+      if (record?.kind === 'top-items' && (q.surface === 'for-you' || known.length === 0)) top = fromList(model, record, accept, q.n);
+      else if (known.length > 0) top = scoreNeighbours(model, similar ? known.slice(0, 1) : known, accept, q.n);
+    } else if (how.method === 'user-lists') {
+      if (record?.kind === 'top-items') top = fromList(model, record, accept, q.n);
+    }
+  } catch (err) {
+    // The kernels refuse data they cannot score (a non-finite vector): answer from the ranking.
+    log({ event: 'scoring_failed', seller: model.seller, version: model.version, error: (err as Error).message });
+    top = null;
+  }
+
+  const items: RecommendedItem[] = [];
+  const chosen = new Set<number>();
+  if (top !== null) {
+    for (let k = 0; k < top.items.length; k++) {
+      items.push(display(a, top.items[k], top.scores[k]));
+      chosen.add(top.items[k]);
+    }
+  }
+  const fromModel = items.length;
+  // Fill up from the ranking: the model's own for popularity and trending, else the fallback.
+  const fill = ranking ?? a.trending ?? a.popularity;
+  if (fill !== undefined && items.length < q.n) {
+    for (let r = 0; r < fill.items.length && items.length < q.n; r++) {
+      const i = fill.items[r];
+      if (chosen.has(i) || !accept(i)) continue;
+      chosen.add(i);
+      items.push(display(a, i, fill.scores[r]));
+    }
+  }
+  return {
+    items,
+    model: { type: choice, version: model.version },
+    fallback: how.method !== 'ranking' && fromModel === 0,
+  };
+}
+
+async function readRecord(model: LoadedModel, customer: string, fetchRecord: RecordFetcher, log: Log): Promise<UserRecord | null> {
+  const a = model.artifact;
+  let bytes: Uint8Array | null;
+  try {
+    bytes = await fetchRecord(customer);
+  } catch (err) {
+    log({ event: 'record_unreadable', seller: model.seller, version: model.version, error: (err as Error).message });
+    return null;
+  }
+  if (bytes === null) return null;
+  let record: UserRecord;
+  try {
+    record = decodeUserRecord(bytes, { itemTableTag: a.itemTableTag, dim: a.dim, itemCount: a.itemCount });
+  } catch (err) {
+    log({ event: 'record_rejected', seller: model.seller, version: model.version, error: (err as Error).message });
+    return null;
+  }
+  const wanted = a.vectors !== undefined && a.modelType === 'lightfm' ? 'user-vector' : 'top-items';
+  if (record.kind !== wanted) {
+    log({ event: 'record_rejected', seller: model.seller, version: model.version, error: `a ${record.kind} record for a ${a.modelType} model (expected ${wanted})` });
+    return null;
+  }
+  return record;
+}
+
+/**
+ * Hybrid MF: query = customer vector (when known) + the items' vectors; every item scored,
+ * then the best `n` that `accept` lets through (asked only of items that would enter).
+ */
+function scoreVectors(model: LoadedModel, items: number[], record: UserRecord | null, accept: (i: number) => boolean, n: number): TopN | null {
+  const a = model.artifact;
+  const query = new Float32Array(a.dim);
+  let bias = 0;
+  let used = false;
+  if (record?.kind === 'user-vector') {
+    query.set(record.vector);
+    bias = record.bias;
+    used = true;
+  }
+  if (items.length > 0) {
+    sumItemVectors(a, items, query);
+    used = true;
+  }
+  if (!used) return null;
+  const scores = model.scores;
+  scoreByVector(a, query, scores, bias);
+  return selectTopN(scores, n, (i) => !accept(i));
+}
+
+/**
+ * The best `n` of a sparse candidate list (repeats taken once) by `scores[index]`, among
+ * those `accept` lets through; ties keep the candidates' order.
+ */
+function selectAmong(scores: Float32Array, candidates: ArrayLike<number>, n: number, accept: (i: number) => boolean): TopN {
+  const unique = [...new Set(Array.from(candidates))];
+  const local = Float32Array.from(unique, (i) => scores[i]);
+  const top = selectTopN(local, n, (k) => !accept(unique[k]));
+  for (let k = 0; k < top.items.length; k++) top.items[k] = unique[top.items[k]];
+  return top;
+}
+
+/** Item-item: the sum of the items' sparse neighbour rows; only items with a positive sum. */
+function scoreNeighbours(model: LoadedModel, rows: number[], accept: (i: number) => boolean, n: number): TopN {
+  const a = model.artifact;
+  const { indptr, indices } = a.neighbours!;
+  const scores = model.scores;
+  const candidates: number[] = [];
+  for (const r of rows) for (let p = indptr[r]; p < indptr[r + 1]; p++) candidates.push(indices[p]);
+  // The scratch array holds another request's scores: clear what this one adds to.
+  for (const c of candidates) scores[c] = 0;
+  scoreByNeighbours(a, rows, scores);
+  return selectAmong(scores, candidates, n, (i) => scores[i] > 0 && accept(i));
+}
+
+/** A precomputed per-customer list (user-knn, or item-knn over the customer's history). */
+function fromList(model: LoadedModel, record: UserRecord & { kind: 'top-items' }, accept: (i: number) => boolean, n: number): TopN {
+  const scores = model.scores;
+  for (let k = 0; k < record.items.length; k++) scores[record.items[k]] = record.scores[k];
+  return selectAmong(scores, record.items, n, accept);
+}

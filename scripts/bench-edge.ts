@@ -1,0 +1,253 @@
+/**
+ * Benchmark: the edge API under load, on this machine. Trains item-item EASE on the
+ * retail split (../shared/bench/retail/train.csv; lambda 100, 20 neighbours), exports it
+ * (int8), publishes it to a temporary local state with the CLI, creates a publishable key
+ * there, starts `wrangler dev` on 127.0.0.1 over that state, and drives /v1/health and the
+ * three recommendation routes with autocannon over loopback, one route at a time (a short
+ * warm-up, then a fixed duration). Prints requests/s and latency p50/p99; writes
+ * benchmarks/edge.json and .md and the README table between the bench:edge markers; stops
+ * wrangler at the end. The bar (issue 5): the basket route at >= 60% of /v1/health's
+ * requests/s in the same run.
+ *
+ *   npm run bench:edge -- [--bench DIR] [--duration 10] [--warmup 2] [--connections 8]
+ *                         [--out DIR] [--no-readme]
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { main as cli } from '../trainer/cli/main.js';
+import { DEFAULT_BENCH, PROJECT, fmt, updateReadme } from './bench-common.js';
+
+const require = createRequire(import.meta.url);
+
+/** The part of autocannon's API and result used here (autocannon ships no types). */
+interface LoadResult {
+  requests: { average: number; total: number };
+  latency: { p50: number; p99: number; average: number };
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+  duration: number;
+}
+type Autocannon = (opts: {
+  url: string;
+  connections: number;
+  duration: number;
+  requests: { method: 'GET'; path: string; headers?: Record<string, string> }[];
+}) => Promise<LoadResult>;
+const autocannon = require('autocannon') as Autocannon;
+
+interface Target {
+  route: string;
+  paths: string[];
+  auth: boolean;
+}
+
+interface Row {
+  route: string;
+  requests_per_s: number;
+  p50_ms: number;
+  p99_ms: number;
+  requests: number;
+  non_2xx: number;
+  errors: number;
+}
+
+const SELLER = 'bench';
+
+/** Runs a CLI command in-process; throws with its output when it fails. */
+async function run(argv: string[]): Promise<string[]> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await cli(argv, { out: (l) => out.push(l), err: (l) => err.push(l) });
+  if (code !== 0) throw new Error(`plusone ${argv.slice(0, 2).join(' ')} failed (exit ${code}): ${[...err, ...out].slice(-5).join(' | ')}`);
+  return out;
+}
+
+/** A free TCP port on 127.0.0.1. */
+function freePort(): Promise<number> {
+  return new Promise((ok, fail) => {
+    const server = createServer();
+    server.once('error', fail);
+    server.listen(0, '127.0.0.1', () => {
+      const port = (server.address() as { port: number }).port;
+      server.close(() => ok(port));
+    });
+  });
+}
+
+/** The most frequent items and the first customers with history in a user_id,item_id file. */
+async function pickIds(trainCsv: string, count: number): Promise<{ items: string[]; customers: string[] }> {
+  const lines = (await readFile(trainCsv, 'utf8')).split(/\r?\n/);
+  const header = lines[0].split(',');
+  const u = header.indexOf('user_id');
+  const it = header.indexOf('item_id');
+  if (u < 0 || it < 0) throw new Error(`${trainCsv}: expected the columns user_id and item_id`);
+  const freq = new Map<string, number>();
+  const customers = new Set<string>();
+  for (const line of lines.slice(1)) {
+    if (line === '') continue;
+    const cells = line.split(',');
+    freq.set(cells[it], (freq.get(cells[it]) ?? 0) + 1);
+    if (customers.size < count) customers.add(cells[u]);
+  }
+  const items = [...freq.entries()].sort((a, b) => b[1] - a[1]).slice(0, count).map(([id]) => id);
+  return { items, customers: [...customers] };
+}
+
+/** Starts `wrangler dev` on 127.0.0.1 and waits until /v1/health answers. */
+async function startWrangler(state: string, port: number, inspectorPort: number): Promise<{ child: ChildProcess; log: string[] }> {
+  const bin = require.resolve('wrangler/bin/wrangler.js');
+  const args = ['dev', '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(inspectorPort), '--persist-to', state, '--log-level', 'warn'];
+  const child = spawn(process.execPath, [bin, ...args], {
+    cwd: PROJECT,
+    env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CI: 'true' },
+    // Its own process group, so that stopping it stops the workerd it starts too.
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const log: string[] = [];
+  const keep = (chunk: Buffer) => {
+    log.push(...chunk.toString().split('\n').filter((l) => l.trim() !== ''));
+    if (log.length > 200) log.splice(0, log.length - 200);
+  };
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
+  const deadline = Date.now() + 120_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`wrangler dev exited (${child.exitCode}): ${log.slice(-10).join(' | ')}`);
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}/v1/health`);
+      if (res.ok) return { child, log };
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  await stopWrangler(child);
+  throw new Error(`wrangler dev did not answer /v1/health within 120 s: ${log.slice(-10).join(' | ')}`);
+}
+
+/** Stops the wrangler process group started above (SIGTERM, then SIGKILL after 10 s). */
+async function stopWrangler(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.pid === undefined) return;
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  try {
+    process.kill(-child.pid, 'SIGTERM');
+  } catch {
+    return;
+  }
+  const timer = setTimeout(() => {
+    try {
+      process.kill(-child.pid!, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }, 10_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      bench: { type: 'string', default: DEFAULT_BENCH },
+      duration: { type: 'string', default: '10' },
+      warmup: { type: 'string', default: '2' },
+      connections: { type: 'string', default: '8' },
+      out: { type: 'string', default: join(PROJECT, 'benchmarks') },
+      'no-readme': { type: 'boolean', default: false },
+    },
+  });
+  const duration = Number(values.duration);
+  const warmup = Number(values.warmup);
+  const connections = Number(values.connections);
+  if (!(duration > 0 && duration <= 120)) throw new RangeError('--duration must be 1 to 120 seconds');
+  if (!(warmup >= 0 && warmup <= 30)) throw new RangeError('--warmup must be 0 to 30 seconds');
+  if (!(Number.isInteger(connections) && connections >= 1 && connections <= 256)) throw new RangeError('--connections must be 1 to 256');
+  const trainCsv = join(resolve(values.bench), 'retail', 'train.csv');
+
+  const work = await mkdtemp(join(tmpdir(), 'plusone-bench-edge-'));
+  const state = join(work, 'state');
+  let child: ChildProcess | null = null;
+  const rows: Row[] = [];
+  let model: Record<string, unknown> = {};
+  try {
+    console.log('training item-knn EASE on retail, exporting, publishing to local state ...');
+    const modelDir = join(work, 'model');
+    const artifact = join(work, 'model.bin');
+    await run(['train', '--train', trainCsv, '--model', 'item-knn', '--similarity', 'ease', '--lambda', '100', '--neighbors', '20', '--out', modelDir, '--json']);
+    const exported = JSON.parse((await run(['export', '--model', modelDir, '--out', artifact, '--quantize', 'int8', '--json']))[0]) as Record<string, unknown>;
+    await run(['publish', '--seller', SELLER, '--artifact', artifact, '--local', '--persist-to', state, '--json']);
+    const keyLine = (await run(['keys', 'create', '--seller', SELLER, '--type', 'publishable', '--rps', '1000000', '--burst', '1000000', '--local', '--persist-to', state, '--json'])).at(-1)!;
+    const key = (JSON.parse(keyLine) as { key: string }).key;
+    model = { model: exported.model, items: exported.items, artifact_bytes: exported.artifact_bytes };
+
+    const ids = await pickIds(trainCsv, 16);
+    const base = `/v1/sellers/${SELLER}/recommendations`;
+    const targets: Target[] = [
+      { route: '/v1/health', paths: ['/v1/health'], auth: false },
+      { route: 'basket', paths: ids.items.map((it, k) => `${base}/basket?items=${encodeURIComponent(it)},${encodeURIComponent(ids.items[(k + 1) % ids.items.length])}`), auth: true },
+      { route: 'similar', paths: ids.items.map((it) => `${base}/similar?item=${encodeURIComponent(it)}`), auth: true },
+      { route: 'for-you', paths: ids.customers.map((c) => `${base}/for-you?customer=${encodeURIComponent(c)}`), auth: true },
+    ];
+
+    const port = await freePort();
+    const inspectorPort = await freePort();
+    console.log(`starting wrangler dev on 127.0.0.1:${port} ...`);
+    const started = await startWrangler(state, port, inspectorPort);
+    child = started.child;
+    const url = `http://127.0.0.1:${port}`;
+    const headers = { authorization: `Bearer ${key}` };
+
+    for (const t of targets) {
+      const requests = t.paths.map((path) => ({ method: 'GET' as const, path, ...(t.auth ? { headers } : {}) }));
+      // One plain request first: the route must exist and answer 200 (it also loads the model).
+      const probe = await fetch(url + t.paths[0], { headers: t.auth ? headers : {} });
+      if (probe.status !== 200) throw new Error(`${t.route}: ${t.paths[0]} answered ${probe.status}: ${(await probe.text()).slice(0, 300)}`);
+      if (warmup > 0) await autocannon({ url, connections, duration: warmup, requests });
+      const r = await autocannon({ url, connections, duration, requests });
+      const row: Row = {
+        route: t.route,
+        requests_per_s: r.requests.average,
+        p50_ms: r.latency.p50,
+        p99_ms: r.latency.p99,
+        requests: r.requests.total,
+        non_2xx: r.non2xx,
+        errors: r.errors + r.timeouts,
+      };
+      rows.push(row);
+      console.log(`${t.route.padEnd(12)} ${fmt(row.requests_per_s, 0).padStart(7)} req/s  p50 ${row.p50_ms} ms  p99 ${row.p99_ms} ms  (${row.requests} requests, ${row.non_2xx} non-2xx, ${row.errors} errors)`);
+    }
+  } finally {
+    if (child) await stopWrangler(child);
+    await rm(work, { recursive: true, force: true });
+  }
+
+  const health = rows.find((r) => r.route === '/v1/health')!;
+  const basket = rows.find((r) => r.route === 'basket')!;
+  const ratio = basket.requests_per_s / health.requests_per_s;
+  const lines = [
+    `\`wrangler dev\` (local workerd) on 127.0.0.1, driven by autocannon over loopback on the same machine: ${connections} connections, ${duration} s per route after ${warmup} s of warm-up.` +
+      ` Model: item-knn EASE (lambda 100, 20 neighbours) on retail, int8, ${model.items} items, ${model.artifact_bytes} bytes; a publishable key; 16 different queries per route.`,
+    '',
+    '| route | requests/s | p50 ms | p99 ms | vs health | non-2xx |',
+    '| --- | ---: | ---: | ---: | ---: | ---: |',
+    ...rows.map((r) => `| ${r.route} | ${fmt(r.requests_per_s, 0)} | ${r.p50_ms} | ${r.p99_ms} | ${(r.requests_per_s / health.requests_per_s).toFixed(2)} | ${r.non_2xx} |`),
+    '',
+    `Basket at ${(ratio * 100).toFixed(0)}% of /v1/health's requests/s (the bar: at least 60%) ${ratio >= 0.6 ? '✓' : '✗'}.`,
+  ];
+  const md = lines.join('\n') + '\n';
+  await mkdir(values.out, { recursive: true });
+  await writeFile(join(values.out, 'edge.json'), JSON.stringify({ date: new Date().toISOString(), connections, duration_s: duration, warmup_s: warmup, model, rows, basket_vs_health: ratio }, null, 2) + '\n');
+  await writeFile(join(values.out, 'edge.md'), md);
+  console.log('\n' + md);
+  if (!values['no-readme']) await updateReadme('edge', md);
+}
+
+await main();

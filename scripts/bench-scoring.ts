@@ -1,0 +1,233 @@
+/**
+ * Benchmark: the edge's scoring kernel inside workerd. Starts the worker of
+ * scripts/bench-worker/ with wrangler's unstable_dev (workerd, on 127.0.0.1), loads int8
+ * lightfm artifacts of random vectors (10k, 100k and 250k items, dimension 64) into it,
+ * and times "score every item + select the top 10" there: the WebAssembly kernel, the
+ * JavaScript int8 kernel and the plain loop the edge had before, median and p90 of 200
+ * warm calls each. Also accounts the memory of the decoded 250k model (artifact + the
+ * kernel's memory) and reads the workerd process's resident memory around its load.
+ * Prints a table; writes benchmarks/scoring.json and .md and the README table between
+ * the bench:scoring markers.
+ *
+ *   npm run bench:scoring -- [--sizes 10000,100000,250000] [--dim 64] [--calls 200]
+ *                            [--warmup 20] [--top 10] [--out DIR] [--no-readme]
+ */
+import { readFileSync, readdirSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { unstable_dev } from 'wrangler';
+import { encodeArtifact } from '../trainer/artifact/encode.js';
+import { Random } from '../trainer/util/random.js';
+import { PROJECT, fmt, median, updateReadme } from './bench-common.js';
+
+const VARIANTS = ['wasm', 'js', 'baseline'] as const;
+type Variant = (typeof VARIANTS)[number];
+
+const LABEL: Record<Variant, string> = {
+  wasm: 'WebAssembly SIMD (i16 query, i32 dot)',
+  js: 'JavaScript int32 over packed bytes',
+  baseline: 'plain JavaScript loop (baseline)',
+};
+
+interface TimingRow {
+  items: number;
+  dim: number;
+  variant: Variant;
+  median_ms: number;
+  p90_ms: number;
+  batch_mean_ms: number;
+  /** Whether its top list equals the WebAssembly kernel's. */
+  same_top: boolean;
+}
+
+interface LoadInfo {
+  items: number;
+  dim: number;
+  artifactBytes: number;
+  scoresBytes: number;
+  loadMs: number;
+  kernel: 'wasm' | 'js';
+  wasmBytes: number;
+  inPlace: boolean;
+}
+
+function quantile(xs: number[], q: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const pos = (s.length - 1) * q;
+  const lo = Math.floor(pos);
+  return s[lo] + (s[Math.min(lo + 1, s.length - 1)] - s[lo]) * (pos - lo);
+}
+
+/** An int8 lightfm artifact of `n` random items (ids, vectors, biases). */
+function syntheticArtifact(n: number, dim: number, seed: number): Uint8Array {
+  const rng = new Random(seed);
+  const itemVectors = new Float32Array(n * dim);
+  for (let k = 0; k < itemVectors.length; k++) itemVectors[k] = rng.normal() * 0.1;
+  const itemBiases = Float32Array.from({ length: n }, () => rng.normal() * 0.01);
+  const itemIds = Array.from({ length: n }, (_, i) => `sku-${String(i).padStart(7, '0')}`);
+  return encodeArtifact({ modelType: 'lightfm', itemIds, dim, itemVectors, itemBiases, meta: { version: `bench-${n}x${dim}` } }, { quantize: 'int8' });
+}
+
+/** Resident memory (bytes) of the workerd processes started below this one; null where /proc is not there. */
+function workerdRss(): number | null {
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc').filter((e) => /^\d+$/.test(e));
+  } catch {
+    return null;
+  }
+  const parent = new Map<number, number>();
+  const name = new Map<number, string>();
+  for (const e of entries) {
+    try {
+      const stat = readFileSync(`/proc/${e}/stat`, 'utf8');
+      const close = stat.lastIndexOf(')');
+      name.set(Number(e), stat.slice(stat.indexOf('(') + 1, close));
+      parent.set(Number(e), Number(stat.slice(close + 2).split(' ')[1]));
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  const descends = (pid: number) => {
+    for (let p = parent.get(pid); p !== undefined && p > 1; p = parent.get(p)) if (p === process.pid) return true;
+    return false;
+  };
+  let total = 0;
+  let found = false;
+  for (const [pid, comm] of name) {
+    if (!comm.startsWith('workerd') || !descends(pid)) continue;
+    try {
+      const kb = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+      if (kb) {
+        total += Number(kb[1]) * 1024;
+        found = true;
+      }
+    } catch {
+      // ended
+    }
+  }
+  return found ? total : null;
+}
+
+const mb = (bytes: number | null) => (bytes === null ? '–' : (bytes / 2 ** 20).toFixed(1));
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      sizes: { type: 'string', default: '10000,100000,250000' },
+      dim: { type: 'string', default: '64' },
+      calls: { type: 'string', default: '200' },
+      warmup: { type: 'string', default: '20' },
+      top: { type: 'string', default: '10' },
+      out: { type: 'string', default: join(PROJECT, 'benchmarks') },
+      'no-readme': { type: 'boolean', default: false },
+    },
+  });
+  const sizes = values.sizes.split(',').map(Number);
+  const dim = Number(values.dim);
+  const calls = Number(values.calls);
+  const warmup = Number(values.warmup);
+  const top = Number(values.top);
+  for (const [k, v] of Object.entries({ sizes: Math.min(...sizes), dim, calls, top })) {
+    if (!Number.isInteger(v) || v < 1) throw new RangeError(`--${k} must be whole numbers >= 1`);
+  }
+  const largest = Math.max(...sizes);
+
+  console.log('starting workerd (wrangler unstable_dev, 127.0.0.1) ...');
+  const worker = await unstable_dev(join(PROJECT, 'scripts/bench-worker/index.ts'), {
+    config: join(PROJECT, 'scripts/bench-worker/wrangler.toml'),
+    ip: '127.0.0.1',
+    port: 0,
+    inspect: false,
+    logLevel: 'error',
+    experimental: { disableExperimentalWarning: true, disableDevRegistry: true },
+  });
+  const post = async <T>(path: string, body: string | Uint8Array): Promise<T> => {
+    const res = await worker.fetch(`http://127.0.0.1${path}`, { method: 'POST', body });
+    const json = (await res.json()) as T & { error?: string };
+    if (!res.ok) throw new Error(`${path}: ${json.error ?? res.status}`);
+    return json;
+  };
+
+  const rows: TimingRow[] = [];
+  const loads: Record<string, LoadInfo> = {};
+  let rssBefore: number | null = null;
+  let rssAfter: number | null = null;
+  let inPlace: (LoadInfo & { median_ms: number; p90_ms: number }) | null = null;
+  try {
+    for (const n of sizes) {
+      const bytes = syntheticArtifact(n, dim, n);
+      if (n === largest) rssBefore = workerdRss();
+      // Decoded as the model cache decodes (decodeArtifact); the kernel copies the vectors once.
+      loads[n] = await post<LoadInfo>(`/load?name=${n}&mode=copy`, bytes);
+      if (n === largest) rssAfter = workerdRss();
+      const tops: Partial<Record<Variant, string>> = {};
+      for (const variant of VARIANTS) {
+        const r = await post<{ samples: number[]; batchMeanMs: number; top: { items: number[] } }>(
+          '/run',
+          JSON.stringify({ name: String(n), variant, calls, warmup, top }),
+        );
+        tops[variant] = r.top.items.join(',');
+        const row: TimingRow = {
+          items: n,
+          dim,
+          variant,
+          median_ms: median(r.samples),
+          p90_ms: quantile(r.samples, 0.9),
+          batch_mean_ms: r.batchMeanMs,
+          same_top: tops[variant] === tops.wasm,
+        };
+        rows.push(row);
+        console.log(`${String(n).padStart(7)} x ${dim}  ${LABEL[variant].padEnd(40)} median ${fmt(row.median_ms, 3)} ms  p90 ${fmt(row.p90_ms, 3)} ms  (batch mean ${fmt(row.batch_mean_ms, 3)})`);
+      }
+      await post('/drop?name=' + n, '');
+    }
+    // The same largest model decoded straight into the kernel's memory (decodeForScoring).
+    const info = await post<LoadInfo>(`/load?name=in-place&mode=in-place`, syntheticArtifact(largest, dim, largest));
+    const r = await post<{ samples: number[] }>('/run', JSON.stringify({ name: 'in-place', variant: 'wasm', calls, warmup, top }));
+    inPlace = { ...info, median_ms: median(r.samples), p90_ms: quantile(r.samples, 0.9) };
+  } finally {
+    await worker.stop();
+  }
+
+  const big = loads[largest];
+  const memory = {
+    items: largest,
+    dim,
+    artifact_bytes: big.artifactBytes,
+    copy: { kernel_memory_bytes: big.wasmBytes, total_bytes: big.artifactBytes + big.wasmBytes, workerd_rss_delta_bytes: rssBefore !== null && rssAfter !== null ? rssAfter - rssBefore : null },
+    in_place: inPlace && { kernel_memory_bytes: inPlace.wasmBytes, total_bytes: inPlace.wasmBytes, median_ms: inPlace.median_ms, p90_ms: inPlace.p90_ms },
+  };
+
+  const lines = [
+    `Inside workerd (wrangler's unstable_dev, one isolate, this machine): int8 lightfm artifacts of random vectors, dimension ${dim}; one call scores every item (\`scoreByVector\`) and selects the top ${top} (\`selectTopN\`).` +
+      ` ${calls} warm calls per row, after ${warmup}, each timed on its own against the runtime's millisecond clock (scripts/bench-worker/clock.ts); batch mean: ${Math.min(calls, 20)} calls timed together, as a check.`,
+    '',
+    '| items | kernel | median ms | p90 ms | batch mean ms | vs baseline |',
+    '| ---: | --- | ---: | ---: | ---: | ---: |',
+  ];
+  for (const r of rows) {
+    const base = rows.find((x) => x.items === r.items && x.variant === 'baseline')!;
+    lines.push(
+      `| ${r.items.toLocaleString('en-US')} | ${LABEL[r.variant]}${r.same_top ? '' : ' (another top list)'} | ${fmt(r.median_ms, 2)} | ${fmt(r.p90_ms, 2)} | ${fmt(r.batch_mean_ms, 2)} | ${(base.median_ms / r.median_ms).toFixed(1)}x |`,
+    );
+  }
+  lines.push(
+    '',
+    `Memory of the decoded ${largest.toLocaleString('en-US')} x ${dim} model, decoded with \`decodeArtifact\` as the model cache does: the artifact, ${mb(memory.artifact_bytes)} MB,` +
+      ` plus the kernel's memory (its copy of the int8 vectors, scales and biases, and the scores), ${mb(memory.copy.kernel_memory_bytes)} MB: ${mb(memory.copy.total_bytes)} MB` +
+      ` (workerd's resident memory grew ${mb(memory.copy.workerd_rss_delta_bytes)} MB over the request that uploaded and loaded it, upload buffers included).` +
+      (memory.in_place
+        ? ` Decoded with \`decodeForScoring\` (straight into the kernel's memory, no copy): ${mb(memory.in_place.total_bytes)} MB in all; median ${fmt(memory.in_place.median_ms, 2)} ms, p90 ${fmt(memory.in_place.p90_ms, 2)} ms.`
+        : ''),
+  );
+  const md = lines.join('\n') + '\n';
+  await mkdir(values.out, { recursive: true });
+  await writeFile(join(values.out, 'scoring.json'), JSON.stringify({ date: new Date().toISOString(), calls, warmup, top, rows, loads, memory }, null, 2) + '\n');
+  await writeFile(join(values.out, 'scoring.md'), md);
+  console.log('\n' + md);
+  if (!values['no-readme']) await updateReadme('scoring', md);
+}
+
+await main();

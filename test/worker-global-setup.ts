@@ -1,0 +1,72 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TestProject } from 'vitest/node';
+import { main } from '../trainer/cli/main.js';
+import { plantedProblem } from '../trainer/models/hybrid-mf/test-data.js';
+import { publish } from '../trainer/publish/publish.js';
+import { MemoryStore } from '../trainer/publish/store.js';
+import { FIXTURE_SELLERS, type WorkerFixtures } from './worker-fixtures.js';
+
+/**
+ * Global setup of the workers project (runs in Node): trains every model type on a small
+ * planted problem with the trainer's own CLI, exports each with a catalog, publishes each
+ * into a MemoryStore, and hands the stored values and objects to the tests.
+ */
+async function run(argv: string[]): Promise<void> {
+  const err: string[] = [];
+  const code = await main(argv, { out: () => {}, err: (l) => err.push(l) });
+  if (code !== 0) throw new Error(`plusone ${argv.join(' ')} failed (${code}): ${err.join('\n')}`);
+}
+
+export async function buildFixtures(): Promise<WorkerFixtures> {
+  const dir = await mkdtemp(join(tmpdir(), 'plusone-worker-fixtures-'));
+  try {
+    const p = plantedProblem({ nUsers: 40, nItems: 24, seed: 5 });
+    const train = join(dir, 'train.csv');
+    await writeFile(train, ['user_id,item_id', ...Array.from(p.users, (u, k) => `c${u},sku${p.items[k]}`)].join('\n') + '\n');
+    // 20 of the 24 items have display data; three categories; prices 5..24; stock yes / no / unknown.
+    const stock = ['yes', 'no', 'yes', ''];
+    const category = ['mugs', 't-shirts', 'posters'];
+    const rows = Array.from({ length: 20 }, (_, i) => {
+      const title = i === 1 ? '"Tasse « café » ☕"' : `"Item ${i}, blue"`;
+      return `sku${i},${title},https://shop.example/p/${i},https://cdn.example/${i}.jpg,${(5 + i).toFixed(2)},${category[i % 3]},${stock[i % 4]}`;
+    });
+    const catalog = join(dir, 'catalog.csv');
+    await writeFile(catalog, ['item_id,title,url,image,price,category,in_stock', ...rows].join('\n') + '\n');
+
+    const store = new MemoryStore();
+    const cases: [keyof WorkerFixtures['sellers'], string[]][] = [
+      ['lightfm', ['--dim', '8', '--epochs', '10', '--threads', '1', '--seed', '1']],
+      ['item-knn', ['--similarity', 'ease', '--lambda', '5', '--neighbors', '8']],
+      ['user-knn', ['--neighbors', '8']],
+      ['popularity', []],
+    ];
+    let day = 1;
+    for (const [model, extra] of cases) {
+      const modelDir = join(dir, `model-${model}`);
+      await run(['train', '--train', train, '--model', model, ...extra, '--out', modelDir, '--json']);
+      const out = join(dir, `${model}.bin`);
+      await run(['export', '--model', modelDir, '--catalog', catalog, '--out', out, '--quantize', 'int8', '--json']);
+      const artifact = new Uint8Array(await readFile(out));
+      const customers = (await readFile(`${out}.customers.jsonl`, 'utf8'))
+        .split('\n')
+        .filter((l) => l.trim() !== '')
+        .map((l) => JSON.parse(l) as { customer: string; record: string });
+      await publish(store, { seller: FIXTURE_SELLERS[model], artifact, customers, now: new Date(Date.UTC(2026, 0, day++, 12)) });
+    }
+    return {
+      values: [...store.values.entries()],
+      objects: [...store.objects.entries()].map(([k, v]) => [k, Buffer.from(v).toString('base64')]),
+      sellers: FIXTURE_SELLERS,
+      items: Array.from({ length: 24 }, (_, i) => `sku${i}`),
+      customers: Array.from({ length: 40 }, (_, u) => `c${u}`),
+    };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+export default async function setup(project: TestProject): Promise<void> {
+  project.provide('plusone', await buildFixtures());
+}

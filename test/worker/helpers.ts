@@ -1,0 +1,121 @@
+import { SELF } from 'cloudflare:test';
+import { env } from 'cloudflare:workers';
+import { inject } from 'vitest';
+import { hashKey, keyHint, keyStorage, parseKeyIndex, type KeyIndexEntry, type KeyRecord, type KeyType } from '../../functions/auth/keys.js';
+import { decodeArtifact } from '../../functions/format/decode.js';
+import type { Artifact } from '../../functions/format/artifact.js';
+import type { WorkerFixtures } from '../worker-fixtures.js';
+
+export const fixtures: WorkerFixtures = inject('plusone');
+export const SELLERS = fixtures.sellers;
+
+export function fromBase64(text: string): Uint8Array {
+  const bin = atob(text);
+  return Uint8Array.from(bin, (ch) => ch.charCodeAt(0));
+}
+
+/** Writes what `publish` wrote (pointers, records, artifacts) into this test file's KV and R2. */
+export async function seedModels(): Promise<void> {
+  for (const [k, v] of fixtures.values) await env.KV.put(k, v);
+  for (const [k, v] of fixtures.objects) await env.MODELS.put(k, fromBase64(v));
+}
+
+/** The pointer of a fixture seller. */
+export function pointerOf(seller: string): { version: string; artifact: string; sha256: string; model: string } {
+  const entry = fixtures.values.find(([k]) => k === `sellers/${seller}/active`);
+  if (!entry) throw new Error(`no fixture pointer for ${seller}`);
+  return JSON.parse(entry[1]);
+}
+
+const decoded = new Map<string, Artifact>();
+
+/** The decoded artifact of a fixture seller (for expectations). */
+export function artifactOf(seller: string): Artifact {
+  let a = decoded.get(seller);
+  if (!a) {
+    const key = pointerOf(seller).artifact;
+    const b64 = fixtures.objects.find(([k]) => k === key)![1];
+    a = decodeArtifact(fromBase64(b64));
+    decoded.set(seller, a);
+  }
+  return a;
+}
+
+/** The base64 record of a customer in a fixture seller's active version, or undefined. */
+export function recordOf(seller: string, customer: string): string | undefined {
+  const v = pointerOf(seller).version;
+  return fixtures.values.find(([k]) => k === `sellers/${seller}/models/${v}/users/${customer}`)?.[1];
+}
+
+export interface KeyOptions {
+  seller: string;
+  type?: KeyType;
+  origins?: string[];
+  rps?: number;
+  burst?: number;
+  revoked?: boolean;
+}
+
+let keyCounter = 0;
+
+/** Creates a key in KV the way `plusone keys create` does (same layout) and returns it. */
+export async function createKey(options: KeyOptions): Promise<{ key: string; record: KeyRecord }> {
+  const type = options.type ?? 'publishable';
+  const random = crypto.getRandomValues(new Uint8Array(24));
+  const body = btoa(String.fromCharCode(...random)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  const key = `${type === 'publishable' ? 'pk_' : 'sk_'}${body}`;
+  const hash = await hashKey(key);
+  const id = `key_${(++keyCounter).toString(16).padStart(4, '0')}${Array.from(random.subarray(0, 6), (b) => b.toString(16).padStart(2, '0')).join('')}`;
+  const record: KeyRecord = {
+    id,
+    seller: options.seller,
+    type,
+    origins: options.origins ?? (type === 'publishable' ? ['https://shop.example'] : []),
+    created: new Date().toISOString(),
+    revoked: options.revoked ? new Date().toISOString() : null,
+    rps: options.rps ?? null,
+    burst: options.burst ?? null,
+  };
+  await env.KV.put(keyStorage.record(hash), JSON.stringify(record));
+  const index = parseKeyIndex(await env.KV.get(keyStorage.index(options.seller)));
+  const entry: KeyIndexEntry = { ...record, hash, hint: keyHint(key) };
+  await env.KV.put(keyStorage.index(options.seller), JSON.stringify([...index, entry]));
+  return { key, record };
+}
+
+export interface GetOptions {
+  key?: string;
+  /** Send the key as ?key= instead of the Authorization header. */
+  keyInQuery?: boolean;
+  origin?: string;
+  headers?: Record<string, string>;
+  method?: string;
+}
+
+/** A request to the worker (its default export, in this isolate). */
+export async function call(path: string, options: GetOptions = {}): Promise<Response> {
+  const headers = new Headers(options.headers);
+  let url = `https://edge.test${path}`;
+  if (options.key !== undefined) {
+    if (options.keyInQuery) url += `${url.includes('?') ? '&' : '?'}key=${encodeURIComponent(options.key)}`;
+    else headers.set('Authorization', `Bearer ${options.key}`);
+  }
+  if (options.origin !== undefined) headers.set('Origin', options.origin);
+  return SELF.fetch(url, { method: options.method ?? 'GET', headers });
+}
+
+/** The JSON of a response, with its status. */
+export async function callJson<T = any>(path: string, options: GetOptions = {}): Promise<{ status: number; body: T; res: Response }> {
+  const res = await call(path, options);
+  const body = (await res.json()) as T;
+  return { status: res.status, body, res };
+}
+
+/** The shape of a 200 answer. */
+export interface RecBody {
+  items: { id: string; score: number; title: string | null; url: string | null; image: string | null; price: number | null }[];
+  model: { type: string; version: string } | null;
+  variant: string | null;
+  rec_id: string;
+  fallback: boolean;
+}

@@ -1,0 +1,238 @@
+import { createHash, randomBytes } from 'node:crypto';
+import {
+  KEY_PREFIXES,
+  KEY_TYPES,
+  keyHint,
+  keyStorage,
+  MAX_ORIGINS,
+  normalizeOrigin,
+  parseKeyIndex,
+  type KeyIndexEntry,
+  type KeyRecord,
+  type KeyType,
+} from '../../functions/auth/keys.js';
+import { InputError } from '../data/errors.js';
+import { checkSeller } from '../publish/publish.js';
+import { WranglerStore, type ModelStore } from '../publish/store.js';
+import { choiceOption, helpText, numberOption, parseCommand, type CommandSpec, type OptionSpec } from './args.js';
+import type { Io } from './io.js';
+
+/**
+ * `plusone keys create | revoke | list`: the API keys of a seller, in the KV layout of
+ * functions/auth/keys.ts (spec/edge-api.md). A key is printed once, when it is created;
+ * only its SHA-256 is stored.
+ */
+
+const storeOptions: Record<string, OptionSpec> = {
+  local: { type: 'boolean', help: 'the local state that `wrangler dev` uses (the default)' },
+  remote: { type: 'boolean', help: 'the Cloudflare account wrangler is logged in to' },
+  'persist-to': { type: 'string', value: 'DIR', help: 'local state folder (wrangler --persist-to); default .wrangler/state' },
+  config: { type: 'string', value: 'F', help: 'wrangler configuration with the KV binding (default wrangler.toml)' },
+};
+
+function storeFrom(values: Record<string, unknown>): WranglerStore {
+  if (values.local && values.remote) throw new InputError('give --local or --remote, not both');
+  return new WranglerStore({
+    mode: values.remote ? 'remote' : 'local',
+    ...(typeof values['persist-to'] === 'string' ? { persistTo: values['persist-to'] } : {}),
+    ...(typeof values.config === 'string' ? { config: values.config } : {}),
+  });
+}
+
+export const keysSpec: CommandSpec = {
+  name: 'keys',
+  summary: "create, revoke and list a seller's API keys",
+  usage: 'plusone keys create|revoke|list --seller S [options]   (plusone keys <subcommand> --help)',
+  options: {},
+};
+
+const createSpec: CommandSpec = {
+  name: 'keys create',
+  summary: 'create an API key; it is printed once, only its hash is stored',
+  usage: 'plusone keys create --seller S --type publishable|secret [--origins https://shop.example,…] [--rps N] [--burst N] [--local | --remote] [--json]',
+  options: {
+    seller: { type: 'string', value: 'S', help: 'seller id', required: true },
+    type: { type: 'string', value: 'T', help: 'publishable (pk_, for browsers: recommendations and events) or secret (sk_, servers and admin)', required: true },
+    origins: { type: 'string', value: 'LIST', help: 'publishable keys: comma-separated origins allowed to use the key (https://shop.example), or * for any' },
+    rps: { type: 'string', value: 'N', help: 'rate limit, requests per second per isolate (default: the worker\'s, 50)' },
+    burst: { type: 'string', value: 'N', help: 'burst size of the rate limit (default: the worker\'s, 100)' },
+    ...storeOptions,
+    json: { type: 'boolean', help: 'print one JSON line with the key' },
+  },
+};
+
+const revokeSpec: CommandSpec = {
+  name: 'keys revoke',
+  summary: 'revoke an API key by its id; requests with it get 401 from then on',
+  usage: 'plusone keys revoke --seller S --key-id ID [--local | --remote] [--json]',
+  options: {
+    seller: { type: 'string', value: 'S', help: 'seller id', required: true },
+    'key-id': { type: 'string', value: 'ID', help: 'the key id (key_…) printed by "keys create" or "keys list"', required: true },
+    ...storeOptions,
+    json: { type: 'boolean', help: 'print one JSON line' },
+  },
+};
+
+const listSpec: CommandSpec = {
+  name: 'keys list',
+  summary: "list a seller's keys (ids, types, origins, hints; never the keys)",
+  usage: 'plusone keys list --seller S [--local | --remote] [--json]',
+  options: {
+    seller: { type: 'string', value: 'S', help: 'seller id', required: true },
+    ...storeOptions,
+    json: { type: 'boolean', help: 'print one JSON line' },
+  },
+};
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text, 'utf8').digest('hex');
+}
+
+async function readIndex(store: ModelStore, seller: string): Promise<KeyIndexEntry[]> {
+  const text = await store.getValue(keyStorage.index(seller));
+  try {
+    return parseKeyIndex(text);
+  } catch (err) {
+    throw new Error(`${keyStorage.index(seller)} is damaged (${(err as Error).message}); fix or delete it in KV`);
+  }
+}
+
+function parseOrigins(text: string | undefined, type: KeyType): string[] {
+  if (text === undefined) return [];
+  if (type === 'secret') throw new InputError('--origins is for publishable keys; secret keys are never used from a browser');
+  const list = text.split(',').map((o) => o.trim()).filter((o) => o !== '');
+  if (list.length > MAX_ORIGINS) throw new InputError(`--origins lists ${list.length} origins; at most ${MAX_ORIGINS}`);
+  return [
+    ...new Set(
+      list.map((o) => {
+        const n = normalizeOrigin(o);
+        if (n === null) throw new InputError(`--origins: "${o}" is not an origin; write it as https://shop.example (scheme, host and port only), or * for any`);
+        return n;
+      }),
+    ),
+  ];
+}
+
+/** `plusone keys create`. */
+async function createCommand(argv: string[], io: Io): Promise<number> {
+  const { values, help } = parseCommand(createSpec, argv);
+  if (help) {
+    io.out(helpText(createSpec));
+    return 0;
+  }
+  const seller = values.seller as string;
+  checkSeller(seller);
+  const type = choiceOption(values, 'type', KEY_TYPES);
+  const origins = parseOrigins(values.origins as string | undefined, type);
+  const rps = values.rps === undefined ? null : numberOption(values, 'rps', { exclusiveMin: 0, max: 1e6 });
+  const burst = values.burst === undefined ? null : numberOption(values, 'burst', { integer: true, min: 1, max: 1e6 });
+  const store = storeFrom(values);
+
+  const key = `${KEY_PREFIXES[type]}${randomBytes(24).toString('base64url')}`;
+  const hash = sha256(key);
+  const record: KeyRecord = {
+    id: `key_${randomBytes(8).toString('hex')}`,
+    seller,
+    type,
+    origins,
+    created: new Date().toISOString(),
+    revoked: null,
+    rps,
+    burst,
+  };
+  const index = await readIndex(store, seller);
+  const entry: KeyIndexEntry = { ...record, hash, hint: keyHint(key) };
+  await store.putValues([
+    { key: keyStorage.record(hash), value: JSON.stringify(record) },
+    { key: keyStorage.index(seller), value: JSON.stringify([...index, entry]) },
+  ]);
+  if (values.json) {
+    io.out(JSON.stringify({ seller, id: record.id, type, key, origins, rps, burst, created: record.created, store: store.description }));
+  } else {
+    io.out(key);
+    io.err(`created ${type} key ${record.id} for ${seller} in ${store.description}. The key above is shown only now: store it safely.`);
+  }
+  if (type === 'publishable' && origins.length === 0) {
+    io.err('warning: this publishable key lists no origins, so browsers cannot use it; pass --origins https://your.shop (or *) to allow a storefront');
+  }
+  return 0;
+}
+
+/** `plusone keys revoke`. */
+async function revokeCommand(argv: string[], io: Io): Promise<number> {
+  const { values, help } = parseCommand(revokeSpec, argv);
+  if (help) {
+    io.out(helpText(revokeSpec));
+    return 0;
+  }
+  const seller = values.seller as string;
+  checkSeller(seller);
+  const id = values['key-id'] as string;
+  const store = storeFrom(values);
+  const index = await readIndex(store, seller);
+  const entry = index.find((e) => e.id === id);
+  if (entry === undefined) {
+    throw new InputError(`seller ${seller} has no key ${id} (its keys: ${index.map((e) => e.id).join(', ') || 'none'}); see "plusone keys list --seller ${seller}"`);
+  }
+  const revoked = entry.revoked ?? new Date().toISOString();
+  const { hash, hint, ...record } = entry;
+  void hint;
+  await store.putValues([
+    { key: keyStorage.record(hash), value: JSON.stringify({ ...record, revoked }) },
+    { key: keyStorage.index(seller), value: JSON.stringify(index.map((e) => (e.id === id ? { ...e, revoked } : e))) },
+  ]);
+  if (values.json) io.out(JSON.stringify({ seller, id, revoked, already: entry.revoked !== null }));
+  else io.out(entry.revoked !== null ? `${seller}: key ${id} was already revoked on ${entry.revoked}` : `${seller}: revoked key ${id} (${entry.hint}); the edge refuses it within a minute`);
+  return 0;
+}
+
+/** `plusone keys list`. */
+async function listCommand(argv: string[], io: Io): Promise<number> {
+  const { values, help } = parseCommand(listSpec, argv);
+  if (help) {
+    io.out(helpText(listSpec));
+    return 0;
+  }
+  const seller = values.seller as string;
+  checkSeller(seller);
+  const index = await readIndex(storeFrom(values), seller);
+  const shown = index.map(({ hash, ...e }) => (void hash, e));
+  if (values.json) {
+    io.out(JSON.stringify({ seller, keys: shown }));
+    return 0;
+  }
+  if (index.length === 0) io.out(`${seller}: no keys`);
+  for (const e of index) {
+    io.out(`${e.id}  ${e.type.padEnd(11)} ${e.hint}  ${e.revoked ? `revoked ${e.revoked}` : 'active'}  ${e.origins.join(',') || '-'}  created ${e.created}`);
+  }
+  return 0;
+}
+
+const SUBCOMMANDS: Record<string, { run: (argv: string[], io: Io) => Promise<number>; spec: CommandSpec }> = {
+  create: { run: createCommand, spec: createSpec },
+  revoke: { run: revokeCommand, spec: revokeSpec },
+  list: { run: listCommand, spec: listSpec },
+};
+
+function keysHelp(): string {
+  return [
+    `plusone keys: ${keysSpec.summary}`,
+    '',
+    'Usage:',
+    ...Object.values(SUBCOMMANDS).map((s) => `  ${s.spec.usage}`),
+    '',
+    'Run "plusone keys <subcommand> --help" for the options of each.',
+  ].join('\n');
+}
+
+/** `plusone keys <subcommand>`. */
+export async function keysCommand(argv: string[], io: Io): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h') {
+    io.out(keysHelp());
+    return name === undefined ? 2 : 0;
+  }
+  const sub = SUBCOMMANDS[name];
+  if (sub === undefined) throw new InputError(`plusone keys: unknown subcommand "${name}"; use create, revoke or list`);
+  return sub.run(rest, io);
+}
