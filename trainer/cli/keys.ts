@@ -13,8 +13,9 @@ import {
 } from '../../functions/auth/keys.js';
 import { InputError } from '../data/errors.js';
 import { checkSeller } from '../publish/publish.js';
-import { WranglerStore, type ModelStore } from '../publish/store.js';
-import { choiceOption, helpText, numberOption, parseCommand, type CommandSpec, type OptionSpec } from './args.js';
+import type { ModelStore } from '../publish/store.js';
+import { choiceOption, helpText, numberOption, parseCommand, type CommandSpec } from './args.js';
+import { storeFrom, storeOptions } from './store-options.js';
 import type { Io } from './io.js';
 
 /**
@@ -23,21 +24,6 @@ import type { Io } from './io.js';
  * only its SHA-256 is stored.
  */
 
-const storeOptions: Record<string, OptionSpec> = {
-  local: { type: 'boolean', help: 'the local state that `wrangler dev` uses (the default)' },
-  remote: { type: 'boolean', help: 'the Cloudflare account wrangler is logged in to' },
-  'persist-to': { type: 'string', value: 'DIR', help: 'local state folder (wrangler --persist-to); default .wrangler/state' },
-  config: { type: 'string', value: 'F', help: 'wrangler configuration with the KV binding (default wrangler.toml)' },
-};
-
-function storeFrom(values: Record<string, unknown>): WranglerStore {
-  if (values.local && values.remote) throw new InputError('give --local or --remote, not both');
-  return new WranglerStore({
-    mode: values.remote ? 'remote' : 'local',
-    ...(typeof values['persist-to'] === 'string' ? { persistTo: values['persist-to'] } : {}),
-    ...(typeof values.config === 'string' ? { config: values.config } : {}),
-  });
-}
 
 export const keysSpec: CommandSpec = {
   name: 'keys',

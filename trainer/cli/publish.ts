@@ -4,27 +4,12 @@ import { InputError } from '../data/errors.js';
 import { readCatalog } from '../artifact/catalog.js';
 import { exportModelDir } from '../artifact/export.js';
 import { publish, readVersions, rollback } from '../publish/publish.js';
-import { WranglerStore } from '../publish/store.js';
-import { choiceOption, command, numberOption, type CommandSpec, type OptionSpec } from './args.js';
+import { choiceOption, command, numberOption, type CommandSpec } from './args.js';
+import { storeFrom, storeOptions } from './store-options.js';
 
 /** Sidecar files that `export` writes beside the artifact and `publish` picks up. */
 export const sidecars = (artifact: string) => ({ customers: `${artifact}.customers.jsonl`, card: `${artifact}.card.json` });
 
-const storeOptions: Record<string, OptionSpec> = {
-  local: { type: 'boolean', help: 'the local state that `wrangler dev` uses (the default)' },
-  remote: { type: 'boolean', help: 'the Cloudflare account wrangler is logged in to' },
-  'persist-to': { type: 'string', value: 'DIR', help: 'local state folder (wrangler --persist-to); default .wrangler/state' },
-  config: { type: 'string', value: 'F', help: 'wrangler configuration with the KV and R2 bindings (default wrangler.toml)' },
-};
-
-function storeFrom(values: Record<string, unknown>): WranglerStore {
-  if (values.local && values.remote) throw new InputError('give --local or --remote, not both');
-  return new WranglerStore({
-    mode: values.remote ? 'remote' : 'local',
-    ...(typeof values['persist-to'] === 'string' ? { persistTo: values['persist-to'] } : {}),
-    ...(typeof values.config === 'string' ? { config: values.config } : {}),
-  });
-}
 
 export const exportSpec: CommandSpec = {
   name: 'export',

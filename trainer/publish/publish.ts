@@ -1,8 +1,11 @@
 import { createHash } from 'node:crypto';
 import { decodeArtifact } from '../../functions/format/decode.js';
 import { userRecordKey } from '../../functions/format/user-record.js';
+import { modelStorage, type ActivePointer } from '../../functions/models/pointer.js';
 import { InputError } from '../data/errors.js';
 import type { ModelStore } from './store.js';
+
+export type { ActivePointer };
 
 /**
  * Publishing a seller's model. Storage layout (shared with the edge, see
@@ -18,18 +21,6 @@ import type { ModelStore } from './store.js';
  * The pointer moves last, after everything was read back and verified, so a failure at
  * any step leaves the previous version serving.
  */
-
-/** What `sellers/<S>/active` holds. */
-export interface ActivePointer {
-  version: string;
-  model: string;
-  artifact: string;
-  sha256: string;
-  items: number;
-  customers: number;
-  published: string;
-  previous: string | null;
-}
 
 /** One entry of `sellers/<S>/versions`. */
 export interface VersionEntry {
@@ -64,10 +55,10 @@ export function checkSeller(seller: string): void {
 }
 
 export const keys = {
-  active: (s: string) => `sellers/${s}/active`,
+  active: modelStorage.active,
   versions: (s: string) => `sellers/${s}/versions`,
   prefix: (s: string, v: string) => `sellers/${s}/models/${v}`,
-  artifact: (s: string, v: string) => `sellers/${s}/models/${v}/artifact.bin`,
+  artifact: modelStorage.artifact,
   card: (s: string, v: string) => `sellers/${s}/models/${v}/card.json`,
   customers: (s: string, v: string) => `sellers/${s}/models/${v}/customers.json`,
   /** The edge reads it back with the same function (the id percent-encoded). */
