@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CsvFile } from '../trainer/data/csv.js';
+import { readBaskets, type Basket } from '../trainer/data/baskets.js';
 import { Dataset, type DatasetInteractions } from '../trainer/data/dataset.js';
 import { readFeatures } from '../trainer/data/features.js';
 import { readInteractions } from '../trainer/data/interactions.js';
@@ -48,7 +48,7 @@ export interface Split {
   /** Cold-start protocol (ml100k-cold): the items in test and not in train. */
   candidates: Int32Array | null;
   /** retail: held-out baskets, items as indices, user -1 when unknown. */
-  baskets: { user: number; items: Int32Array }[] | null;
+  baskets: Basket[] | null;
 }
 
 /**
@@ -75,7 +75,7 @@ export async function loadSplit(benchDir: string, name: string, variant: 'cf' | 
     candidates = Int32Array.from([...cold].sort((a, b) => a - b));
   }
   const basketFile = join(dir, 'baskets.csv');
-  const baskets = existsSync(basketFile) ? await readBaskets(basketFile, dataset) : null;
+  const baskets = existsSync(basketFile) ? (await readBaskets(basketFile, dataset)).baskets : null;
   return {
     dataset,
     train: trainIdx,
@@ -85,25 +85,6 @@ export async function loadSplit(benchDir: string, name: string, variant: 'cf' | 
     candidates,
     baskets,
   };
-}
-
-/** basket_id,user_id,item_id -> baskets of known items. */
-export async function readBaskets(path: string, dataset: Dataset): Promise<{ user: number; items: Int32Array }[]> {
-  const csv = await CsvFile.open(path, { required: ['basket_id', 'item_id'], optional: ['user_id'] });
-  const kB = csv.index('basket_id');
-  const kU = csv.has('user_id') ? csv.index('user_id') : -1;
-  const kI = csv.index('item_id');
-  const byBasket = new Map<string, { user: number; items: number[] }>();
-  for await (const row of csv.rows()) {
-    let entry = byBasket.get(row.values[kB]);
-    if (!entry) {
-      entry = { user: kU >= 0 ? (dataset.users.get(row.values[kU]) ?? -1) : -1, items: [] };
-      byBasket.set(row.values[kB], entry);
-    }
-    const it = dataset.items.get(row.values[kI]);
-    if (it !== undefined) entry.items.push(it);
-  }
-  return [...byBasket.values()].map((e) => ({ user: e.user, items: Int32Array.from(e.items) }));
 }
 
 export function median(xs: number[]): number {

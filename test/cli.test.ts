@@ -4,17 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../trainer/cli/main.js';
+import { runCli as run } from './run-cli.js';
 import { loadModel } from '../trainer/models/load.js';
 import { plantedProblem } from '../trainer/models/hybrid-mf/test-data.js';
 
-/** Runs the CLI in-process and captures what it prints. */
-async function run(argv: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(argv, { out: (l) => out.push(l), err: (l) => err.push(l) });
-  return { code, out, err };
-}
 
 let dir: string;
 let trainCsv: string;

@@ -5,14 +5,8 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { getPlatformProxy } from 'wrangler';
 import { hashKey, keyStorage, KEY_ID_PATTERN, parseKeyIndex, parseKeyRecord } from '../functions/auth/keys.js';
-import { main } from '../trainer/cli/main.js';
+import { runCli as run } from './run-cli.js';
 
-async function run(argv: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(argv, { out: (l) => out.push(l), err: (l) => err.push(l) });
-  return { code, out, err };
-}
 
 interface Bindings {
   KV: { get(key: string): Promise<string | null> };

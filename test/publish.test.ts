@@ -5,15 +5,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { getPlatformProxy } from 'wrangler';
 import { decodeArtifact } from '../functions/format/decode.js';
 import { decodeUserRecord } from '../functions/format/user-record.js';
-import { main } from '../trainer/cli/main.js';
+import { runCli as run } from './run-cli.js';
 import { plantedProblem } from '../trainer/models/hybrid-mf/test-data.js';
 
-async function run(argv: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(argv, { out: (l) => out.push(l), err: (l) => err.push(l) });
-  return { code, out, err };
-}
 
 /** The two bindings of wrangler.toml this test reads (a subset of the Workers types). */
 interface Bindings {

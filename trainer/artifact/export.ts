@@ -3,9 +3,8 @@ import type { Quantization } from '../../functions/format/spec.js';
 import { encodeUserRecord } from '../../functions/format/user-record.js';
 import type { Csr } from '../data/sparse.js';
 import { usersPerItem } from '../eval/beyond.js';
-import { loadHybrid } from '../models/hybrid-mf/persist.js';
 import { loadModel } from '../models/load.js';
-import { readModelDir } from '../models/model-dir.js';
+import { TopK } from '../models/knn/top-k.js';
 import type { Scorer } from '../models/scorer.js';
 import { UserKnnModel } from '../models/user-knn/index.js';
 import type { CatalogRow } from './catalog.js';
@@ -38,33 +37,24 @@ export interface ExportOptions {
   topN?: number;
 }
 
-/** Items ranked by how many customers bought them (the fallback every artifact carries). */
-function popularityRanking(train: Csr): { order: Int32Array; scores: Float32Array } {
-  const counts = usersPerItem(train);
-  const order = Int32Array.from({ length: counts.length }, (_, i) => i).sort((a, b) => counts[b] - counts[a] || a - b);
-  return { order, scores: Float32Array.from(order, (i) => counts[i]) };
+/** All items, best score first (ties by lower index), with their scores. */
+function rankingOf(scores: ArrayLike<number>): { order: Int32Array; scores: Float32Array } {
+  const order = Int32Array.from({ length: scores.length }, (_, i) => i).sort((a, b) => scores[b] - scores[a] || a - b);
+  return { order, scores: Float32Array.from(order, (i) => scores[i]) };
 }
 
 /**
- * A customer's best `n` items from a scorer, their own training items left out (what the
- * edge serves to a known customer of a neighbourhood model).
+ * A customer's best `n` items with a positive score, their own training items left out
+ * (what the edge serves to a known customer of a neighbourhood model).
  */
-function topItems(scorer: Scorer, train: Csr, u: number, n: number, scores: Float32Array): { items: number[]; scores: number[] } {
+function topItems(scorer: Scorer, train: Csr, u: number, top: TopK, scores: Float32Array): { items: Int32Array; scores: Float32Array } {
   scorer.scoreUser(u, scores);
   for (let p = train.indptr[u]; p < train.indptr[u + 1]; p++) scores[train.indices[p]] = Number.NEGATIVE_INFINITY;
-  const best: number[] = [];
-  for (let i = 0; i < scores.length; i++) {
-    const v = scores[i];
-    if (!(v > 0) || !Number.isFinite(v)) continue;
-    if (best.length === n && v <= scores[best[n - 1]]) continue;
-    let q = best.length < n ? best.push(i) - 1 : n - 1;
-    while (q > 0 && scores[best[q - 1]] < v) {
-      best[q] = best[q - 1];
-      q--;
-    }
-    best[q] = i;
-  }
-  return { items: best, scores: best.map((i) => scores[i]) };
+  for (let i = 0; i < scores.length; i++) if (scores[i] > 0 && Number.isFinite(scores[i])) top.push(i, scores[i]);
+  const items = new Int32Array(top.size);
+  const values = new Float32Array(top.size);
+  top.drainBestFirst(items, values);
+  return { items, scores: values };
 }
 
 /**
@@ -72,40 +62,35 @@ function topItems(scorer: Scorer, train: Csr, u: number, n: number, scores: Floa
  * per-customer records that go to KV beside it.
  */
 export async function exportModelDir(dir: string, options: ExportOptions): Promise<ExportResult> {
-  const { type, meta } = await readModelDir(dir);
   const loaded = await loadModel(dir);
-  const { dataset, train } = loaded;
+  const { type, meta, dataset, train, contents } = loaded;
   const itemIds = dataset.items.toJSON();
   const customers = dataset.users.toJSON();
   const topN = options.topN ?? 50;
   const input: ArtifactInput = {
     modelType: type as ArtifactInput['modelType'],
     itemIds,
-    popularity: popularityRanking(train),
+    popularity: rankingOf(usersPerItem(train)),
     meta: { source_model: type, ...meta },
     ...(options.catalog ? { catalog: options.catalog } : {}),
   };
 
   let vectors: { emb: Float32Array; bias: Float32Array; dim: number } | null = null;
-  if (type === 'lightfm') {
-    const saved = await loadHybrid(dir);
-    const items = saved.model.getItemRepresentations();
-    const users = saved.model.getUserRepresentations();
-    input.dim = saved.model.options.dim;
+  if (loaded.hybrid) {
+    const items = loaded.hybrid.getItemRepresentations();
+    const users = loaded.hybrid.getUserRepresentations();
+    input.dim = loaded.hybrid.options.dim;
     input.itemVectors = items.embeddings;
     input.itemBiases = items.biases;
-    vectors = { emb: users.embeddings, bias: users.biases, dim: saved.model.options.dim };
+    vectors = { emb: users.embeddings, bias: users.biases, dim: loaded.hybrid.options.dim };
   } else if (type === 'item-knn') {
-    const contents = await readModelDir(dir);
     input.neighbours = {
       indptr: contents.arrays['neighbors.indptr'] as Int32Array,
       indices: contents.arrays['neighbors.indices'] as Int32Array,
       data: contents.arrays['neighbors.data'] as Float32Array,
     };
   } else if (type === 'popularity') {
-    const scores = (await readModelDir(dir)).arrays.scores as Float32Array;
-    const order = Int32Array.from({ length: scores.length }, (_, i) => i).sort((a, b) => scores[b] - scores[a] || a - b);
-    input.trending = { order, scores: Float32Array.from(order, (i) => scores[i]) };
+    input.trending = rankingOf(contents.arrays.scores as Float32Array);
   }
   input.userRecords = type !== 'popularity';
   const artifact = encodeArtifact(input, { quantize: options.quantize });
@@ -120,6 +105,7 @@ export async function exportModelDir(dir: string, options: ExportOptions): Promi
     }
   } else if (type === 'item-knn' || type === 'user-knn') {
     const scores = new Float32Array(itemIds.length);
+    const top = new TopK(topN);
     const lists = type === 'user-knn' ? (loaded.scorer as UserKnnModel).topN(topN) : null;
     for (let u = 0; u < customers.length; u++) {
       let items: ArrayLike<number>;
@@ -128,7 +114,7 @@ export async function exportModelDir(dir: string, options: ExportOptions): Promi
         items = lists.items.subarray(lists.indptr[u], lists.indptr[u + 1]);
         s = lists.scores.subarray(lists.indptr[u], lists.indptr[u + 1]);
       } else {
-        ({ items, scores: s } = topItems(loaded.scorer, train, u, topN, scores));
+        ({ items, scores: s } = topItems(loaded.scorer, train, u, top, scores));
       }
       if (items.length === 0) continue;
       records.push({ customer: customers[u], record: encodeUserRecord({ kind: 'top-items', itemTableTag: tag, items, scores: s }) });

@@ -1,4 +1,4 @@
-import { CsvFile } from '../data/csv.js';
+import { readBaskets } from '../data/baskets.js';
 import type { Dataset } from '../data/dataset.js';
 import { readInteractions } from '../data/interactions.js';
 import type { Csr } from '../data/sparse.js';
@@ -69,7 +69,8 @@ export const evaluateCommand = command(evaluateSpec, async (values, io): Promise
   if (metrics.nanScores) warn(`${metrics.nanScores} scores were NaN (ranked last); the model may have diverged`);
 
   if (typeof values.baskets === 'string') {
-    const baskets = await readBaskets(values.baskets, dataset, warn);
+    const { baskets, unknownItems } = await readBaskets(values.baskets, dataset, { onWarning: warn });
+    if (unknownItems > 0) warn(`${values.baskets}: ${unknownItems} basket lines name items the model does not know; left out`);
     const hr = basketHitRate({ baskets, nItems: scorer.nItems, k, scoreBasket: (u, items, out) => scorer.scoreItems(items, u, out) });
     result[`basket_hr@${k}`] = hr.hitRate;
     result.basket_pairs = hr.pairs;
@@ -93,28 +94,4 @@ async function mapped(path: string, dataset: Dataset, warn: (m: string) => void)
   const rows = await readInteractions(path, { onWarning: warn });
   const built = dataset.buildInteractions(rows, { unknown: 'skip' });
   return { csr: built.csr, skipped: built.skippedUnknown };
-}
-
-/** Reads basket_id,user_id,item_id into baskets of known items (user -1 when unknown). */
-async function readBaskets(path: string, dataset: Dataset, warn: (m: string) => void): Promise<{ user: number; items: Int32Array }[]> {
-  const csv = await CsvFile.open(path, { required: ['basket_id', 'item_id'], optional: ['user_id'], onWarning: warn });
-  const kB = csv.index('basket_id');
-  const kU = csv.has('user_id') ? csv.index('user_id') : -1;
-  const kI = csv.index('item_id');
-  const byBasket = new Map<string, { user: number; items: number[] }>();
-  let unknownItems = 0;
-  for await (const row of csv.rows()) {
-    const b = row.values[kB];
-    let entry = byBasket.get(b);
-    if (!entry) {
-      const u = kU >= 0 ? dataset.users.get(row.values[kU]) : undefined;
-      entry = { user: u ?? -1, items: [] };
-      byBasket.set(b, entry);
-    }
-    const it = dataset.items.get(row.values[kI]);
-    if (it === undefined) unknownItems++;
-    else entry.items.push(it);
-  }
-  if (unknownItems > 0) warn(`${path}: ${unknownItems} basket lines name items the model does not know; left out`);
-  return [...byBasket.values()].map((e) => ({ user: e.user, items: Int32Array.from(e.items) }));
 }

@@ -1,7 +1,8 @@
 import type { Dataset } from '../data/dataset.js';
 import type { Csr } from '../data/sparse.js';
-import { readModelDir } from './model-dir.js';
-import { loadHybrid } from './hybrid-mf/persist.js';
+import type { HybridMF } from './hybrid-mf/hybrid-mf.js';
+import { hybridFromContents } from './hybrid-mf/persist.js';
+import { readModelDir, type ModelDirContents } from './model-dir.js';
 import { HybridScorer } from './hybrid-mf/scorer.js';
 import { ItemKnnModel } from './item-knn/index.js';
 import { csrFromArrays } from './knn/persist.js';
@@ -17,28 +18,33 @@ export interface LoadedModel {
   train: Csr;
   scorer: Scorer;
   meta: Record<string, unknown>;
+  /** The model directory as read (its named arrays). */
+  contents: ModelDirContents;
+  /** The hybrid MF model itself, for type lightfm. */
+  hybrid?: HybridMF;
 }
 
 /** Loads a model directory of any type and builds its scorer. */
 export async function loadModel(dir: string): Promise<LoadedModel> {
   const contents = await readModelDir(dir);
+  const base = { type: contents.type, dataset: contents.dataset, meta: contents.meta, contents };
   switch (contents.type) {
     case 'lightfm': {
-      const saved = await loadHybrid(dir);
-      return { type: 'lightfm', dataset: saved.dataset, train: saved.train, scorer: new HybridScorer(saved.model), meta: saved.meta };
+      const saved = hybridFromContents(contents);
+      return { ...base, train: saved.train, scorer: new HybridScorer(saved.model), hybrid: saved.model };
     }
     case 'item-knn': {
       const m = ItemKnnModel.fromArrays(contents.arrays);
-      return { type: contents.type, dataset: contents.dataset, train: m.train, scorer: m, meta: contents.meta };
+      return { ...base, train: m.train, scorer: m };
     }
     case 'user-knn': {
       const m = UserKnnModel.fromArrays(contents.arrays);
-      return { type: contents.type, dataset: contents.dataset, train: m.train, scorer: m, meta: contents.meta };
+      return { ...base, train: m.train, scorer: m };
     }
     case 'popularity': {
       const m = PopularityModel.fromArrays(contents.arrays);
       const train = csrFromArrays(contents.arrays, 'train', m.nItems, 'popularity model');
-      return { type: contents.type, dataset: contents.dataset, train, scorer: m, meta: contents.meta };
+      return { ...base, train, scorer: m };
     }
     default:
       throw new Error(`${dir}: model type "${contents.type}" is not known to this trainer`);

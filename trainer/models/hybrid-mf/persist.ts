@@ -1,6 +1,6 @@
 import type { Csr } from '../../data/sparse.js';
 import type { Dataset } from '../../data/dataset.js';
-import { readModelDir, writeModelDir } from '../model-dir.js';
+import { readModelDir, writeModelDir, type ModelDirContents } from '../model-dir.js';
 import { HybridMF, type HybridMFOptions } from './hybrid-mf.js';
 
 /** A hybrid MF model with everything needed to score it again: mappings, features, train positives. */
@@ -51,8 +51,13 @@ export async function saveHybrid(dir: string, saved: Omit<SavedHybrid, 'model'> 
 
 /** Loads a model directory of type "lightfm". */
 export async function loadHybrid(dir: string): Promise<SavedHybrid> {
-  const { type, meta, dataset, arrays } = await readModelDir(dir);
-  if (type !== 'lightfm') throw new Error(`${dir} holds a ${type} model, not lightfm`);
+  const contents = await readModelDir(dir);
+  if (contents.type !== 'lightfm') throw new Error(`${dir} holds a ${contents.type} model, not lightfm`);
+  return hybridFromContents(contents);
+}
+
+/** Rebuilds a hybrid MF model from a model directory already read. */
+export function hybridFromContents({ meta, dataset, arrays }: ModelDirContents): SavedHybrid {
   const shape = meta.shape as { users: number; items: number; userFeatures: number; itemFeatures: number; dim: number };
   const model = new HybridMF(meta.options as HybridMFOptions);
   const userFeatures = csrFrom(arrays, 'userFeatures', shape.users, shape.userFeatures);

@@ -46,21 +46,8 @@ export class TopK {
       return;
     }
     if (!worse(vals[0], idx[0], value, index)) return;
-    // Replace the root and sift down.
-    const n = this.n;
-    let c = 0;
-    for (;;) {
-      const l = 2 * c + 1;
-      if (l >= n) break;
-      const r = l + 1;
-      const w = r < n && worse(vals[r], idx[r], vals[l], idx[l]) ? r : l;
-      if (!worse(vals[w], idx[w], value, index)) break;
-      vals[c] = vals[w];
-      idx[c] = idx[w];
-      c = w;
-    }
-    vals[c] = value;
-    idx[c] = index;
+    // Replace the root.
+    this.siftDown(value, index);
   }
 
   /**
@@ -92,12 +79,16 @@ export class TopK {
   }
 
   private popRoot(): void {
-    const vals = this.values;
-    const idx = this.indices;
     const n = --this.n;
     if (n === 0) return;
-    const value = vals[n];
-    const index = idx[n];
+    this.siftDown(this.values[n], this.indices[n]);
+  }
+
+  /** Puts (value, index) at the root and sifts it down to its place among the n held. */
+  private siftDown(value: number, index: number): void {
+    const vals = this.values;
+    const idx = this.indices;
+    const n = this.n;
     let c = 0;
     for (;;) {
       const l = 2 * c + 1;
