@@ -17,8 +17,9 @@ export class KvR2Source implements ModelSource {
     private readonly options: KvR2SourceOptions,
   ) {}
 
-  async pointer(seller: string): Promise<ActivePointer | null> {
-    const text = await this.kv.get(modelStorage.active(seller), { type: 'text', cacheTtl: this.options.cacheTtl });
+  async pointer(seller: string, type?: string): Promise<ActivePointer | null> {
+    const key = type === undefined ? modelStorage.active(seller) : modelStorage.activeOfType(seller, type);
+    const text = await this.kv.get(key, { type: 'text', cacheTtl: this.options.cacheTtl });
     return text === null ? null : parsePointer(text, seller);
   }
 

@@ -14,8 +14,8 @@ export class MemorySource implements ModelSource {
     readonly objects: Map<string, Uint8Array> = new Map(),
   ) {}
 
-  async pointer(seller: string): Promise<ActivePointer | null> {
-    const text = this.values.get(modelStorage.active(seller));
+  async pointer(seller: string, type?: string): Promise<ActivePointer | null> {
+    const text = this.values.get(type === undefined ? modelStorage.active(seller) : modelStorage.activeOfType(seller, type));
     return text === undefined ? null : parsePointer(text, seller);
   }
 

@@ -95,14 +95,19 @@ export class ModelCache {
     this.log({ event, seller, version, error: message, serving: s.good?.version ?? null });
   }
 
-  /** The model to serve for `seller`, or null when there is none. Never throws for storage or data problems. */
-  async get(seller: string, source: ModelSource, options: GetOptions): Promise<LoadedModel | null> {
-    const s = this.state(seller);
+  /**
+   * The model to serve for `seller` (its active pointer), or with `type` the latest version
+   * of that model type (an A/B arm); null when there is none. Never throws for storage or
+   * data problems. Both kinds share a decoded version.
+   */
+  async get(seller: string, source: ModelSource, options: GetOptions, type?: string): Promise<LoadedModel | null> {
+    const slot = type === undefined ? seller : `${seller}\u0000${type}`;
+    const s = this.state(slot);
     const { now } = options;
     s.usedAt = now;
     if (now - s.pointerAt >= options.memoMs) {
       try {
-        s.pointer = await source.pointer(seller);
+        s.pointer = await source.pointer(seller, type);
         s.pointerAt = now;
         // Nothing published (or unpublished): free the memory.
         if (s.pointer === null) s.good = null;
@@ -114,11 +119,16 @@ export class ModelCache {
     const p = s.pointer;
     if (p === null) return s.good;
     if (s.good?.version === p.version) return s.good;
+    const shared = this.decoded(seller, p);
+    if (shared !== null) {
+      s.good = shared;
+      return shared;
+    }
     const retryAt = s.failed.get(p.version);
     if (retryAt !== undefined && now < retryAt) return s.good;
 
     if (s.loading?.version !== p.version) {
-      const promise = this.load(seller, p, source, now);
+      const promise = this.load(s, seller, p, source, now);
       s.loading = { version: p.version, promise };
     }
     const loading = s.loading;
@@ -131,12 +141,20 @@ export class ModelCache {
     s.failed.delete(p.version);
     // A slower load of an older pointer must not replace a newer good version.
     if (s.pointer?.version === loaded.version || s.good === null) s.good = loaded;
-    this.evict(seller, options.maxBytes);
+    this.evict(slot, options.maxBytes);
     return s.good;
   }
 
-  private async load(seller: string, p: ActivePointer, source: ModelSource, now: number): Promise<LoadedModel | null> {
-    const s = this.state(seller);
+  /** A version of this seller already decoded for another slot (the active pointer and a type pointer often agree). */
+  private decoded(seller: string, p: ActivePointer): LoadedModel | null {
+    for (const other of this.sellers.values()) {
+      const g = other.good;
+      if (g !== null && g.seller === seller && g.version === p.version && g.pointer.sha256 === p.sha256) return g;
+    }
+    return null;
+  }
+
+  private async load(s: SellerState, seller: string, p: ActivePointer, source: ModelSource, now: number): Promise<LoadedModel | null> {
     let bytes: Uint8Array | null;
     try {
       bytes = await source.artifact(p.artifact);
@@ -165,15 +183,25 @@ export class ModelCache {
   /** Drops the least recently used sellers' models until the total fits `maxBytes` (never `keep`'s). */
   private evict(keep: string, maxBytes: number): void {
     let total = 0;
-    for (const s of this.sellers.values()) total += s.good?.artifact.byteLength ?? 0;
+    const counted = new Set<LoadedModel>();
+    for (const s of this.sellers.values()) {
+      if (s.good !== null && !counted.has(s.good)) {
+        counted.add(s.good);
+        total += s.good.artifact.byteLength;
+      }
+    }
     if (total <= maxBytes) return;
-    const byAge = [...this.sellers.entries()].filter(([seller, s]) => seller !== keep && s.good !== null).sort((a, b) => a[1].usedAt - b[1].usedAt);
-    for (const [seller, s] of byAge) {
+    const kept = this.sellers.get(keep)?.good ?? null;
+    const byAge = [...this.sellers.values()].filter((s) => s.good !== null && s.good !== kept).sort((a, b) => a.usedAt - b.usedAt);
+    for (const s of byAge) {
       if (total <= maxBytes) break;
-      total -= s.good!.artifact.byteLength;
-      this.log({ event: 'model_evicted', seller, version: s.good!.version, bytes: s.good!.artifact.byteLength });
+      const g = s.good!;
       s.good = null;
       s.pointerAt = Number.NEGATIVE_INFINITY;
+      // Memory comes back only when no other slot still holds this version.
+      if ([...this.sellers.values()].some((o) => o.good === g)) continue;
+      total -= g.artifact.byteLength;
+      this.log({ event: 'model_evicted', seller: g.seller, version: g.version, bytes: g.artifact.byteLength });
     }
   }
 

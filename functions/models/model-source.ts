@@ -8,10 +8,10 @@ export interface ModelSource {
   /** A short name for logs. */
   readonly name: string;
   /**
-   * The seller's active pointer; null when the seller has published nothing. Throws when
-   * storage fails or the pointer is malformed.
+   * The seller's active pointer, or with `type` the pointer to the latest version of that
+   * model type; null when there is none. Throws when storage fails or the pointer is malformed.
    */
-  pointer(seller: string): Promise<ActivePointer | null>;
+  pointer(seller: string, type?: string): Promise<ActivePointer | null>;
   /** An artifact's bytes by its storage key; null when there is no such object. */
   artifact(key: string): Promise<Uint8Array | null>;
   /**

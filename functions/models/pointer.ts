@@ -19,6 +19,11 @@ export interface ActivePointer {
 /** KV and R2 keys of the published-model layout (see trainer/publish/publish.ts). */
 export const modelStorage = {
   active: (seller: string) => `sellers/${seller}/active`,
+  /**
+   * The latest published version of one model type (`lightfm`, `item-knn`, …), written by
+   * every publish beside `active`: A/B arms serve a model type while `active` serves the rest.
+   */
+  activeOfType: (seller: string, type: string) => `sellers/${seller}/active/${type}`,
   artifact: (seller: string, version: string) => `sellers/${seller}/models/${version}/artifact.bin`,
 };
 

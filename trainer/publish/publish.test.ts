@@ -33,6 +33,20 @@ describe('publish, versions, rollback', () => {
     expect(versions.map((v) => v.version)).toEqual([first.pointer.version, second.pointer.version]);
   });
 
+  it('keeps a pointer per model type, and never prunes the version a type pointer names', async () => {
+    const store = new MemoryStore();
+    const knn = encodeArtifact({ modelType: 'item-knn', itemIds: ['a', 'b'], neighbours: { indptr: new Int32Array([0, 1, 2]), indices: new Int32Array([1, 0]), data: new Float32Array([0.5, 0.5]) }, meta: {} }, { quantize: 'f32' });
+    const knnVersion = (await publish(store, { seller: 's1', artifact: knn, now: at(0) })).pointer.version;
+    for (let i = 1; i <= 3; i++) await publish(store, { seller: 's1', artifact: artifact(i), keep: 2, now: at(i) });
+    const { active, versions } = await readVersions(store, 's1');
+    expect(active?.model).toBe('popularity');
+    expect(JSON.parse(store.values.get(keys.activeOfType('s1', 'item-knn'))!).version).toBe(knnVersion);
+    expect(JSON.parse(store.values.get(keys.activeOfType('s1', 'popularity'))!).version).toBe(active?.version);
+    // keep 2: the oldest popularity version went, the item-knn one stayed (its type pointer names it).
+    expect(versions.map((v) => v.model)).toEqual(['item-knn', 'popularity', 'popularity']);
+    expect(store.objects.has(keys.artifact('s1', knnVersion))).toBe(true);
+  });
+
   it('rollback restores the previous pointer, or a named version', async () => {
     const store = new MemoryStore();
     const v1 = (await publish(store, { seller: 's1', artifact: artifact(1), now: at(0) })).pointer.version;

@@ -56,6 +56,7 @@ export function checkSeller(seller: string): void {
 
 export const keys = {
   active: modelStorage.active,
+  activeOfType: modelStorage.activeOfType,
   versions: (s: string) => `sellers/${s}/versions`,
   prefix: (s: string, v: string) => `sellers/${s}/models/${v}`,
   artifact: modelStorage.artifact,
@@ -141,8 +142,9 @@ export async function publish(store: ModelStore, input: PublishInput): Promise<{
     await store.putValues([
       { key: keys.versions(seller), value: JSON.stringify([...versions, entry]) },
       { key: keys.active(seller), value: JSON.stringify(pointer) },
+      { key: keys.activeOfType(seller, decoded.modelType), value: JSON.stringify(pointer) },
     ]);
-    log(`sellers/${seller}/active -> ${version}`);
+    log(`sellers/${seller}/active and sellers/${seller}/active/${decoded.modelType} -> ${version}`);
     const pruned = await prune(store, seller, keep, log);
     return { pointer, pruned };
   } catch (err) {
@@ -153,11 +155,15 @@ export async function publish(store: ModelStore, input: PublishInput): Promise<{
   }
 }
 
-/** Deletes the oldest versions beyond `keep`, never the active one. */
+/** Deletes the oldest versions beyond `keep`, never the active one nor the latest of a model type (A/B arms serve those). */
 async function prune(store: ModelStore, seller: string, keep: number, log: (m: string) => void): Promise<string[]> {
   const { active, versions } = await readVersions(store, seller);
   if (versions.length <= keep) return [];
-  const doomed = versions.slice(0, versions.length - keep).filter((v) => v.version !== active?.version);
+  const types = [...new Set(versions.map((v) => v.model))];
+  const typed = await store.getValues(types.map((t) => keys.activeOfType(seller, t)));
+  const pinned = new Set([active?.version]);
+  for (const text of typed.values()) if (text) pinned.add((JSON.parse(text) as ActivePointer).version);
+  const doomed = versions.slice(0, versions.length - keep).filter((v) => !pinned.has(v.version));
   for (const v of doomed) {
     const listed = await store.getObject(keys.customers(seller, v.version));
     const ids = listed ? (JSON.parse(new TextDecoder().decode(listed)) as string[]) : [];
@@ -196,6 +202,9 @@ export async function rollback(store: ModelStore, seller: string, to?: string): 
     published: new Date().toISOString(),
     previous: active.version,
   };
-  await store.putValue(keys.active(seller), JSON.stringify(pointer));
+  await store.putValues([
+    { key: keys.active(seller), value: JSON.stringify(pointer) },
+    { key: keys.activeOfType(seller, target.model), value: JSON.stringify(pointer) },
+  ]);
   return pointer;
 }
