@@ -1,5 +1,8 @@
-import { cloudflareTest } from '@cloudflare/vitest-pool-workers';
+import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-pool-workers';
 import { configDefaults, defineConfig } from 'vitest/config';
+
+// The D1 schema, handed to the workers tests (applied by test/worker/helpers.ts).
+const migrations = await readD1Migrations('./migrations');
 
 export default defineConfig({
   test: {
@@ -9,7 +12,7 @@ export default defineConfig({
         // Node: the trainer, the shared format and kernels, the CLI, scripts.
         test: {
           name: 'node',
-          include: ['trainer/**/*.test.ts', 'functions/**/*.test.ts', 'scripts/**/*.test.ts', 'test/**/*.test.ts'],
+          include: ['trainer/**/*.test.ts', 'functions/**/*.test.ts', 'scripts/**/*.test.ts', 'widget/**/*.test.ts', 'test/**/*.test.ts'],
           exclude: [...configDefaults.exclude, 'test/worker/**'],
           testTimeout: 60_000,
           pool: 'forks',
@@ -21,7 +24,7 @@ export default defineConfig({
           cloudflareTest({
             wrangler: { configPath: './wrangler.toml' },
             // Read KV on every request, so a test's writes are seen by its next request.
-            miniflare: { bindings: { MEMO_SECONDS: '0' } },
+            miniflare: { bindings: { MEMO_SECONDS: '0', TEST_MIGRATIONS: migrations } },
           }),
         ],
         test: {

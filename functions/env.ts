@@ -1,5 +1,6 @@
 import type { KeyRecord } from './auth/keys.js';
 import type { RateLimit } from './auth/rate-limit.js';
+import type { EventsMessage } from './events/event.js';
 
 /** The worker's bindings (wrangler.toml) and optional settings (`[vars]`, all text). */
 export interface Env {
@@ -7,6 +8,12 @@ export interface Env {
   KV: KVNamespace;
   /** Model artifacts. */
   MODELS: R2Bucket;
+  /** Events, experiments, deleted customers (migrations/). */
+  DB: D1Database;
+  /** Event intake: each accepted call becomes one message; the worker's queue handler writes it to D1. */
+  EVENTS: Queue<EventsMessage>;
+  /** "on" serves the demo storefront at /demo (local development only). */
+  DEMO_STOREFRONT?: string;
   /** Seconds an isolate reuses a pointer or key read before reading KV again (default 5; 0 reads every time). */
   MEMO_SECONDS?: string;
   /** `cacheTtl` of KV reads, seconds (default 60; KV's minimum is 30). */

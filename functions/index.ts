@@ -1,4 +1,7 @@
 import { createApp } from './app.js';
+import type { Env } from './env.js';
+import { consumeEvents } from './events/consumer.js';
+import type { EventsMessage } from './events/event.js';
 import scoringKernel from './scoring/kernel.wasm';
 import { useWasmKernel } from './scoring/wasm-kernel.js';
 
@@ -10,5 +13,14 @@ export type { AppEnv, Env } from './env.js';
 // kernel as a compiled module, handed to the scoring code once per isolate.
 useWasmKernel(scoringKernel);
 
-/** The worker: one app per isolate, so its caches live in module scope. */
-export default createApp();
+const app = createApp();
+const log = (event: Record<string, unknown>) => console.log(JSON.stringify(event));
+
+/**
+ * The worker: one app per isolate, so its caches live in module scope. `queue` consumes
+ * the events queue (wrangler.toml) and writes the events to D1.
+ */
+export default {
+  fetch: app.fetch,
+  queue: (batch, env) => consumeEvents(batch, env.DB, log),
+} satisfies ExportedHandler<Env, EventsMessage>;

@@ -84,7 +84,12 @@ export function authenticate(options: AuthOptions): MiddlewareHandler<AppEnv> {
     }
     if (record === null || record.type !== type) throw new ApiError('invalid_key', 'unknown API key; create one with "plusone keys create"');
     if (record.revoked !== null) throw new ApiError('revoked_key', `this key (${record.id}) was revoked on ${record.revoked}`);
-    if (record.seller !== seller) throw new ApiError('wrong_seller', `this key belongs to another seller; it cannot be used for seller ${seller}`);
+    if (record.seller !== seller) {
+      // Only on this error path: a seller without any key is not a seller at all.
+      const known = await c.env.KV.get(keyStorage.index(seller), { type: 'text', cacheTtl: settings.kvCacheTtl }).catch(() => 'unknown');
+      if (known === null) throw new ApiError('unknown_seller', `there is no seller ${seller}; check the seller id in the URL`);
+      throw new ApiError('wrong_seller', `this key belongs to another seller; it cannot be used for seller ${seller}`);
+    }
     const origin = c.req.header('origin');
     if (origin !== undefined) {
       if (record.type === 'secret') throw new ApiError('secret_key_in_browser', 'secret keys must not be used from a browser; use a publishable key (pk_…) in the storefront');

@@ -1,4 +1,4 @@
-import { SELF } from 'cloudflare:test';
+import { applyD1Migrations, SELF } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { inject } from 'vitest';
 import { hashKey, keyHint, keyStorage, parseKeyIndex, type KeyIndexEntry, type KeyRecord, type KeyType } from '../../functions/auth/keys.js';
@@ -90,6 +90,23 @@ export interface GetOptions {
   origin?: string;
   headers?: Record<string, string>;
   method?: string;
+  body?: string;
+}
+
+/** Applies the D1 migrations (migrations/) to this test file's database. */
+export async function migrate(): Promise<void> {
+  await applyD1Migrations(env.DB, env.TEST_MIGRATIONS);
+}
+
+/** Polls `read` until `done` holds of its value (or the time is up) and returns the last value. */
+export async function waitFor<T>(read: () => Promise<T>, done: (v: T) => boolean, timeoutMs = 30_000): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  let v = await read();
+  while (!done(v) && Date.now() < until) {
+    await new Promise((r) => setTimeout(r, 200));
+    v = await read();
+  }
+  return v;
 }
 
 /** A request to the worker (its default export, in this isolate). */
@@ -101,7 +118,7 @@ export async function call(path: string, options: GetOptions = {}): Promise<Resp
     else headers.set('Authorization', `Bearer ${options.key}`);
   }
   if (options.origin !== undefined) headers.set('Origin', options.origin);
-  return SELF.fetch(url, { method: options.method ?? 'GET', headers });
+  return SELF.fetch(url, { method: options.method ?? (options.body === undefined ? 'GET' : 'POST'), headers, body: options.body ?? null });
 }
 
 /** The JSON of a response, with its status. */
@@ -116,6 +133,7 @@ export interface RecBody {
   items: { id: string; score: number; title: string | null; url: string | null; image: string | null; price: number | null }[];
   model: { type: string; version: string } | null;
   variant: string | null;
+  experiment: string | null;
   rec_id: string;
   fallback: boolean;
 }

@@ -1,0 +1,4 @@
+export * from './consumer.js';
+export * from './event.js';
+export * from './recent-ids.js';
+export * from './store.js';

@@ -1,0 +1,95 @@
+import { zValidator } from '@hono/zod-validator';
+import { Hono } from 'hono';
+import { z } from 'zod';
+import { requireSecret } from '../auth/authenticate.js';
+import type { AppEnv } from '../env.js';
+import { EVENT_TYPES, EventValidationError, parseEventsBody } from '../events/event.js';
+import { RecentIds } from '../events/recent-ids.js';
+import { listEvents, parseCursor } from '../events/store.js';
+import { ApiError } from '../http/errors.js';
+import { MAX_BODY_BYTES } from '../http/limits.js';
+import type { Log } from '../recommend/recommend.js';
+import { validationError } from './recommendations.js';
+
+export interface EventRouteDeps {
+  log: Log;
+  now: () => number;
+}
+
+const listQuery = z.object({
+  visitor: z.string().min(1).max(128).optional(),
+  customer: z.string().min(1).max(256).optional(),
+  type: z.enum(EVENT_TYPES, { error: `type must be one of ${EVENT_TYPES.join(', ')}` }).optional(),
+  experiment: z.string().min(1).max(64).optional(),
+  since: z
+    .string()
+    .regex(/^\d{1,16}$/, 'since must be epoch milliseconds')
+    .transform(Number)
+    .optional(),
+  after: z
+    .string()
+    .transform((v, ctx) => parseCursor(v) ?? (ctx.addIssue({ code: 'custom', message: 'after must be the "next" cursor of a previous page' }), z.NEVER))
+    .optional(),
+  limit: z
+    .string()
+    .regex(/^\d{1,4}$/, 'limit must be an integer from 1 to 1000')
+    .transform(Number)
+    .refine((v) => v >= 1 && v <= 1000, 'limit must be an integer from 1 to 1000')
+    .optional()
+    .default(100),
+  key: z.string().optional(),
+});
+
+/**
+ * Event intake and listing, mounted under /v1/sellers/:seller/events. Intake validates the
+ * whole call, then puts it on the queue and answers 202: it never waits on the database.
+ */
+export function eventRoutes(deps: EventRouteDeps): Hono<AppEnv> {
+  const routes = new Hono<AppEnv>();
+  const recent = new RecentIds();
+
+  routes.post('/', async (c) => {
+    const seller = c.req.param('seller')!;
+    const body = await c.req.text();
+    if (body.length > MAX_BODY_BYTES) throw new ApiError('request_too_large', `the body is ${body.length} bytes; at most ${MAX_BODY_BYTES} are accepted`);
+    const now = deps.now();
+    let events;
+    try {
+      events = parseEventsBody(body, seller, now);
+    } catch (err) {
+      if (err instanceof EventValidationError) throw new ApiError(err.tooMany ? 'too_many_events' : 'invalid_request', err.message);
+      throw err;
+    }
+    const inCall = new Set<string>();
+    const fresh = events.filter((e) => {
+      if (inCall.has(e.event_id) || recent.has(e.event_id)) return false;
+      inCall.add(e.event_id);
+      return true;
+    });
+    if (fresh.length > 0) {
+      try {
+        await c.env.EVENTS.send({ seller, events: fresh }, { contentType: 'json' });
+      } catch (err) {
+        deps.log({ event: 'events_enqueue_failed', seller, events: fresh.length, error: err instanceof Error ? err.message : String(err) });
+        throw new ApiError('unavailable', 'the events could not be queued just now; send them again in a few seconds (event ids make that safe)', { 'Retry-After': '5' });
+      }
+      // Remembered only once queued: a failed call must be retryable.
+      for (const e of fresh) recent.add(e.event_id);
+    }
+    return c.json({ accepted: fresh.length, duplicates: events.length - fresh.length }, 202);
+  });
+
+  routes.get(
+    '/',
+    requireSecret('listing events'),
+    zValidator('query', listQuery, (result) => {
+      if (!result.success) throw validationError(result.error);
+    }),
+    async (c) => {
+      const q = c.req.valid('query');
+      const page = await listEvents(c.env.DB, c.req.param('seller')!, q);
+      return c.json(page, 200, { 'Cache-Control': 'no-store' });
+    },
+  );
+  return routes;
+}

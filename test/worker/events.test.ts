@@ -1,0 +1,191 @@
+import { env } from 'cloudflare:workers';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { callJson, createKey, migrate, seedModels, SELLERS, waitFor } from './helpers.js';
+
+const A = SELLERS['item-knn'];
+const B = SELLERS.lightfm;
+const events = (seller: string) => `/v1/sellers/${seller}/events`;
+const SHOP = 'https://shop.example';
+
+let pk: string;
+let sk: string;
+let pkB: string;
+
+beforeAll(async () => {
+  await seedModels();
+  await migrate();
+  // A generous rate limit: the concurrency test sends 1,100 calls at once.
+  pk = (await createKey({ seller: A, origins: [SHOP], rps: 100_000, burst: 100_000 })).key;
+  sk = (await createKey({ seller: A, type: 'secret', rps: 100_000, burst: 100_000 })).key;
+  pkB = (await createKey({ seller: B })).key;
+});
+
+function event(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    event_id: crypto.randomUUID(),
+    type: 'click',
+    visitor_id: 'v-1',
+    rec_id: crypto.randomUUID(),
+    surface: 'basket',
+    item_ids: ['sku1'],
+    ts: Date.now(),
+    ...overrides,
+  };
+}
+
+const post = (seller: string, body: unknown, key = pk, origin?: string) =>
+  callJson(events(seller), { key, body: typeof body === 'string' ? body : JSON.stringify(body), headers: { 'Content-Type': 'text/plain;charset=UTF-8' }, ...(origin ? { origin } : {}) });
+
+async function rowCount(where = '1 = 1', ...args: unknown[]): Promise<number> {
+  const r = await env.DB.prepare(`SELECT COUNT(*) AS n FROM events WHERE ${where}`).bind(...args).first<{ n: number }>();
+  return r!.n;
+}
+
+describe('event intake', () => {
+  it('answers 202 with the count, and the queue consumer writes the events to D1', async () => {
+    const batch = [
+      event({ visitor_id: 'v-202', type: 'impression', item_ids: ['sku1', 'sku2'] }),
+      event({ visitor_id: 'v-202', type: 'add_to_cart', customer_id: 'c7' }),
+      event({ visitor_id: 'v-202', type: 'purchase', order_id: 'o-1', item_ids: ['sku1', 'sku3'], value: 42.5, currency: 'EUR', ts: new Date().toISOString() }),
+    ];
+    const { status, body } = await post(A, { events: batch }, pk, SHOP);
+    expect(status).toBe(202);
+    expect(body).toEqual({ accepted: 3, duplicates: 0 });
+    const n = await waitFor(() => rowCount('visitor_id = ?', 'v-202'), (v) => v === 3);
+    expect(n).toBe(3);
+    const row = await env.DB.prepare("SELECT * FROM events WHERE visitor_id = 'v-202' AND type = 'purchase'").first<Record<string, unknown>>();
+    expect(row).toMatchObject({ seller: A, order_id: 'o-1', item_ids: '["sku1","sku3"]', item_count: 2, value: 42.5, currency: 'EUR' });
+    // The listing (secret key) shows them, oldest first, with item ids as arrays.
+    const listed = await callJson(`${events(A)}?visitor=v-202`, { key: sk });
+    expect(listed.status).toBe(200);
+    expect(listed.body.events.map((e: { type: string }) => e.type).sort()).toEqual(['add_to_cart', 'impression', 'purchase']);
+    expect(listed.body.events.find((e: { type: string }) => e.type === 'purchase').item_ids).toEqual(['sku1', 'sku3']);
+  });
+
+  it('counts duplicates within a call and across calls, and stores each event once', async () => {
+    const e1 = event({ visitor_id: 'v-dup' });
+    const e2 = event({ visitor_id: 'v-dup' });
+    expect((await post(A, { events: [e1, e1, e2] })).body).toEqual({ accepted: 2, duplicates: 1 });
+    expect((await post(A, { events: [e1, e2] })).body).toEqual({ accepted: 0, duplicates: 2 });
+    await waitFor(() => rowCount('visitor_id = ?', 'v-dup'), (v) => v === 2);
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(await rowCount('visitor_id = ?', 'v-dup')).toBe(2);
+  });
+
+  it('leaves exactly 10,000 rows after 10,000 events sent concurrently with 10% of them sent twice', async () => {
+    const all = Array.from({ length: 10_000 }, (_, i) => event({ visitor_id: `v-load-${i % 997}`, type: i % 3 === 0 ? 'impression' : 'click' }));
+    const calls: Record<string, unknown>[][] = [];
+    for (let i = 0; i < all.length; i += 100) calls.push(all.slice(i, i + 100));
+    // 1,000 of them again, in other calls, interleaved with the first sends.
+    const again = all.filter((_, i) => i % 10 === 3);
+    for (let i = 0; i < again.length; i += 100) calls.splice(i * 3 + 1, 0, again.slice(i, i + 100));
+    const answers = await Promise.all(calls.map((batch) => post(A, { events: batch })));
+    for (const a of answers) expect(a.status).toBe(202);
+    const accepted = answers.reduce((s, a) => s + a.body.accepted, 0);
+    const duplicates = answers.reduce((s, a) => s + a.body.duplicates, 0);
+    expect(accepted + duplicates).toBe(11_000);
+    const n = await waitFor(() => rowCount("visitor_id LIKE 'v-load-%'"), (v) => v >= 10_000, 90_000);
+    // Let any straggling batch land before the final count.
+    await new Promise((r) => setTimeout(r, 2000));
+    expect(n).toBe(10_000);
+    expect(await rowCount("visitor_id LIKE 'v-load-%'")).toBe(10_000);
+  });
+
+  it('refuses a malformed body with 400, naming the event and the field; nothing is stored', async () => {
+    const cases: [unknown, RegExp][] = [
+      ['not json', /not JSON/],
+      [{ event: [] }, /"events" array/],
+      [{ events: [] }, /empty/],
+      [{ events: [event({ type: 'view' })] }, /events\[0\]\.type must be one of/],
+      [{ events: [event(), event({ event_id: 'abc' })] }, /events\[1\]\.event_id must be a UUID/],
+      [{ events: [event({ visitor_id: 7 })] }, /events\[0\]\.visitor_id must be a string/],
+      [{ events: [event({ item_ids: 'sku1' })] }, /item_ids must be an array/],
+      [{ events: [event({ type: 'purchase', item_ids: [] })] }, /at least one item/],
+      [{ events: [event({ value: '12' })] }, /value must be a number/],
+      [{ events: [event({ value: -1 })] }, /value must be a number/],
+      [{ events: [event({ currency: 'euro' })] }, /currency/],
+      [{ events: [event({ ts: undefined })] }, /ts is required/],
+      [{ events: [event({ ts: 'yesterday' })] }, /ts is not a time/],
+      [{ events: [event({ ts: Date.now() + 3_600_000 })] }, /future/],
+      [{ events: [event({ ts: Date.now() - 40 * 86_400_000 })] }, /30 days/],
+      [{ events: [event({ surface: 'home' })] }, /surface/],
+      [{ events: [event({ type: 'exposure' })] }, /type must be one of/],
+      [{ events: [event({ variant: 'a b' })] }, /variant/],
+    ];
+    const before = await rowCount();
+    for (const [body, message] of cases) {
+      const r = await post(A, body);
+      expect(r.status, JSON.stringify(body).slice(0, 80)).toBe(400);
+      expect(r.body.error.code).toBe('invalid_request');
+      expect(r.body.error.message).toMatch(message);
+    }
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(await rowCount()).toBe(before);
+  });
+
+  it('answers 413 to more than 100 events and to a body over 64 KiB', async () => {
+    const many = await post(A, { events: Array.from({ length: 101 }, () => event()) });
+    expect(many.status).toBe(413);
+    expect(many.body.error.code).toBe('too_many_events');
+    const items = Array.from({ length: 100 }, (_, i) => `${'x'.repeat(20)}${i}`);
+    const big = await post(A, { events: Array.from({ length: 100 }, () => event({ item_ids: items })) });
+    expect(big.status).toBe(413);
+    expect(big.body.error.code).toBe('request_too_large');
+  });
+
+  it('answers 404 for an unknown seller, 401 without or with a bad key, 403 for another seller or a secret key in a browser', async () => {
+    const body = { events: [event()] };
+    const unknown = await post('no-such-seller', body);
+    expect(unknown.status).toBe(404);
+    expect(unknown.body.error.code).toBe('unknown_seller');
+    expect((await callJson(events(A), { body: JSON.stringify(body) })).status).toBe(401);
+    expect((await post(A, body, `pk_${'x'.repeat(32)}`)).status).toBe(401);
+    const other = await post(A, body, pkB);
+    expect(other.status).toBe(403);
+    expect(other.body.error.code).toBe('wrong_seller');
+    const browserSecret = await post(A, body, sk, SHOP);
+    expect(browserSecret.status).toBe(403);
+    expect(browserSecret.body.error.code).toBe('secret_key_in_browser');
+    const wrongOrigin = await post(A, body, pk, 'https://evil.example');
+    expect(wrongOrigin.status).toBe(403);
+    // Listing needs a secret key.
+    expect((await callJson(events(A), { key: pk })).body.error.code).toBe('secret_key_required');
+    expect((await callJson(`${events(A)}?limit=0`, { key: sk })).status).toBe(400);
+  });
+});
+
+describe('deleting a customer', () => {
+  it('removes their events (and their visitor ids), drops later events of theirs, and lists them for training', async () => {
+    const batch = [
+      event({ visitor_id: 'v-gdpr', customer_id: 'c-gone', type: 'add_to_cart' }),
+      event({ visitor_id: 'v-gdpr', type: 'impression' }),
+      event({ visitor_id: 'v-keep', customer_id: 'c-stays' }),
+    ];
+    await post(A, { events: batch });
+    await waitFor(() => rowCount("visitor_id IN ('v-gdpr', 'v-keep')"), (v) => v === 3);
+    expect((await callJson(`/v1/sellers/${A}/customers/c-gone`, { key: pk, method: 'DELETE' })).status).toBe(403);
+    const del = await callJson(`/v1/sellers/${A}/customers/c-gone`, { key: sk, method: 'DELETE' });
+    expect(del.status).toBe(200);
+    expect(del.body).toMatchObject({ customer: 'c-gone', events_deleted: 2, excluded_from_training: true });
+    expect(await rowCount("visitor_id = 'v-gdpr'")).toBe(0);
+    expect(await rowCount("visitor_id = 'v-keep'")).toBe(1);
+    // An event of theirs still on its way is dropped at insert.
+    await post(A, { events: [event({ visitor_id: 'v-gdpr-2', customer_id: 'c-gone' }), event({ visitor_id: 'v-gdpr-2' })] });
+    await waitFor(() => rowCount("visitor_id = 'v-gdpr-2'"), (v) => v === 1);
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(await rowCount("customer_id = 'c-gone'")).toBe(0);
+    const listed = await callJson(`/v1/sellers/${A}/customers/deleted`, { key: sk });
+    expect(listed.body.customers.map((c: { customer: string }) => c.customer)).toEqual(['c-gone']);
+  });
+
+  it("deletes the customer's per-customer records of every kept version", async () => {
+    const U = SELLERS['user-knn'];
+    const skU = (await createKey({ seller: U, type: 'secret' })).key;
+    const versions = JSON.parse((await env.KV.get(`sellers/${U}/versions`))!) as { version: string }[];
+    const recordKey = `sellers/${U}/models/${versions[0].version}/users/c3`;
+    expect(await env.KV.get(recordKey)).not.toBeNull();
+    const del = await callJson(`/v1/sellers/${U}/customers/c3`, { key: skU, method: 'DELETE' });
+    expect(del.body.records_deleted).toBe(1);
+    expect(await env.KV.get(recordKey)).toBeNull();
+  });
+});
