@@ -9,10 +9,15 @@ import { limits } from './http/limits.js';
 import { KvR2Source } from './models/kv-r2-source.js';
 import { ModelCache } from './models/model-cache.js';
 import type { ModelSource } from './models/model-source.js';
+import { experimentPageRoutes } from './admin/experiment-page.js';
 import { docsPage } from './openapi/docs-page.js';
 import { openApiDocument } from './openapi/document.js';
 import type { Log } from './recommend/recommend.js';
+import { RunningExperiments } from './experiments/store.js';
 import { adminRoutes } from './routes/admin.js';
+import { customerRoutes } from './routes/customers.js';
+import { eventRoutes } from './routes/events.js';
+import { experimentRoutes } from './routes/experiments.js';
 import { recommendationRoutes } from './routes/recommendations.js';
 
 export interface AppOptions {
@@ -44,9 +49,14 @@ export function createApp(options: AppOptions = {}): Hono<AppEnv> {
   app.get('/v1/health', (c) => c.json({ ok: true }));
   app.get('/v1/openapi.json', (c) => c.json(openApiDocument()));
   app.get('/v1/docs', (c) => c.html(docsPage()));
+  app.route('/', experimentPageRoutes());
 
   app.use('/v1/sellers/:seller/*', authenticate({ keys: new KeyLookup(log), buckets: new TokenBuckets(), now }));
-  app.route('/v1/sellers/:seller/recommendations', recommendationRoutes({ models, source, log, now }));
+  const experiments = new RunningExperiments(log);
+  app.route('/v1/sellers/:seller/recommendations', recommendationRoutes({ models, source, experiments, log, now }));
+  app.route('/v1/sellers/:seller/events', eventRoutes({ log, now }));
+  app.route('/v1/sellers/:seller/experiments', experimentRoutes({ now }));
+  app.route('/v1/sellers/:seller/customers', customerRoutes({ now }));
   app.route('/v1/sellers/:seller', adminRoutes({ models, source, now }));
 
   app.notFound((c) => {

@@ -70,6 +70,11 @@ const common = {
   model: z.enum(MODEL_CHOICES, { error: `model must be one of ${MODEL_CHOICES.join(', ')}, given once` }).optional(),
   /** The key, for the widget; read by the auth middleware. */
   key: once('key').optional(),
+  /** The storefront's visitor id: the unit of A/B assignment. */
+  visitor: once('visitor')
+    .transform((v) => v.trim())
+    .pipe(z.string().min(1, 'visitor must not be empty').max(128, 'visitor is longer than 128 characters'))
+    .optional(),
 };
 
 const priceOrder = (q: { min_price?: number | undefined; max_price?: number | undefined }) =>
@@ -93,6 +98,7 @@ export const PARAM_DOCS: Record<string, { description: string; example?: string;
   max_price: { description: 'Only items priced at most this (items without a price are left out).', example: '50' },
   model: { description: 'Secret keys only: answer with this model of the active version, or with its popularity or trending ranking.', example: 'popularity' },
   key: { description: 'The API key, for the storefront widget (otherwise use the Authorization header).', example: 'pk_…' },
+  visitor: { description: "The storefront's visitor id (the widget sends it). Inside a running experiment it picks the arm, stably; without it, the customer id does, else no experiment applies.", example: 'v-3f2a' },
 };
 
 /** The zod schema of each parameter, for the OpenAPI document. */

@@ -7,11 +7,16 @@ import type { ModelCache } from '../models/model-cache.js';
 import type { ModelSource } from '../models/model-source.js';
 import { recommend, type Log, type RecommendQuery, type Surface } from '../recommend/recommend.js';
 import { basketQuery, forYouQuery, similarQuery } from './query.js';
+import type { EventsMessage } from '../events/event.js';
+import { assignArm } from '../experiments/assign.js';
+import type { RunningExperiment, RunningExperiments } from '../experiments/store.js';
 
 export interface RouteDeps {
   models: ModelCache;
   /** The model source of a request's env. */
   source: (c: Context<AppEnv>) => ModelSource;
+  /** The running experiments of a seller. */
+  experiments: RunningExperiments;
   log: Log;
   now: () => number;
 }
@@ -40,18 +45,51 @@ interface CommonQuery {
   min_price?: number | undefined;
   max_price?: number | undefined;
   model?: RecommendQuery['model'] | undefined;
+  visitor?: string | undefined;
+}
+
+/** The arm a request falls in, when the seller runs an experiment on its surface. */
+interface Assignment {
+  experiment: RunningExperiment;
+  arm: RunningExperiment['arms'][number];
+  visitor: string;
 }
 
 /** The recommendation routes, mounted under /v1/sellers/:seller/recommendations. */
 export function recommendationRoutes(deps: RouteDeps): Hono<AppEnv> {
   const routes = new Hono<AppEnv>();
 
+  const assign = async (c: Context<AppEnv>, seller: string, surface: Surface, visitor: string | null): Promise<Assignment | null> => {
+    if (visitor === null) return null;
+    const settings = settingsOf(c.env);
+    let running: RunningExperiment[];
+    try {
+      running = await deps.experiments.get(c.env.KV, seller, { memoMs: settings.memoMs, cacheTtl: settings.kvCacheTtl, now: deps.now() });
+    } catch (err) {
+      // No experiment beats no answer: serve the active model.
+      deps.log({ event: 'experiments_unreadable', seller, error: (err as Error).message });
+      return null;
+    }
+    const experiment = running.find((e) => e.surface === surface);
+    if (experiment === undefined) return null;
+    const name = assignArm(visitor, experiment.id, experiment.arms);
+    return { experiment, arm: experiment.arms.find((a) => a.name === name)!, visitor };
+  };
+
   const answer = async (c: Context<AppEnv>, surface: Surface, q: CommonQuery, items: string[], customer: string | null) => {
     if (q.model !== undefined && c.get('key').type !== 'secret') throw new ApiError('secret_key_required', 'model= needs a secret key (sk_…)');
     const seller = c.req.param('seller')!;
     const settings = settingsOf(c.env);
     const source = deps.source(c);
-    const model = await deps.models.get(seller, source, { memoMs: settings.memoMs, maxBytes: settings.modelCacheBytes, now: deps.now() });
+    const options = { memoMs: settings.memoMs, maxBytes: settings.modelCacheBytes, now: deps.now() };
+    // An explicit model= (an operator's check) stays outside experiments.
+    const assigned = q.model === undefined ? await assign(c, seller, surface, q.visitor ?? customer) : null;
+    const armModel = assigned?.arm.model;
+    let model = armModel === 'lightfm' || armModel === 'item-knn' || armModel === 'user-knn' ? await deps.models.get(seller, source, options, armModel) : null;
+    if (model === null) {
+      if (armModel !== undefined && armModel !== 'popularity' && armModel !== 'none') deps.log({ event: 'arm_model_missing', seller, experiment: assigned!.experiment.id, arm: assigned!.arm.name, model: armModel });
+      model = await deps.models.get(seller, source, options);
+    }
     const query: RecommendQuery = {
       surface,
       items,
@@ -59,11 +97,14 @@ export function recommendationRoutes(deps: RouteDeps): Hono<AppEnv> {
       n: q.n,
       exclude: q.exclude,
       filters: { category: q.category ?? null, inStock: q.in_stock ?? false, minPrice: q.min_price ?? null, maxPrice: q.max_price ?? null },
-      model: q.model ?? null,
+      model: q.model ?? (armModel === 'popularity' ? 'popularity' : null),
     };
-    const result = await recommend(model, query, (id) => source.userRecord(seller, model!.version, id), deps.log);
+    // The holdout arm answers with nothing, on purpose.
+    const result = armModel === 'none' ? { items: [], model: null, fallback: false } : await recommend(model, query, (id) => source.userRecord(seller, model!.version, id), deps.log);
+    const recId = crypto.randomUUID();
+    if (assigned !== null) exposure(c, deps, seller, surface, assigned, recId, customer, result.items.map((i) => i.id));
     return c.json(
-      { items: result.items, model: result.model, variant: null, rec_id: crypto.randomUUID(), fallback: result.fallback },
+      { items: result.items, model: result.model, variant: assigned?.arm.name ?? null, experiment: assigned?.experiment.id ?? null, rec_id: recId, fallback: result.fallback },
       200,
       { 'Cache-Control': 'no-store' },
     );
@@ -82,4 +123,30 @@ export function recommendationRoutes(deps: RouteDeps): Hono<AppEnv> {
     return answer(c, 'for-you', q, q.items, q.customer ?? null);
   });
   return routes;
+}
+
+/**
+ * Records that a visitor was answered inside an experiment (the `exposure` event the report
+ * counts visitors from), after the response: a queue failure costs a data point, not the answer.
+ */
+function exposure(c: Context<AppEnv>, deps: RouteDeps, seller: string, surface: Surface, a: Assignment, recId: string, customer: string | null, shown: string[]): void {
+  if (c.env.EVENTS === undefined) return;
+  const now = deps.now();
+  const message: EventsMessage = {
+    seller,
+    events: [
+      {
+        event_id: recId, seller, type: 'exposure', visitor_id: a.visitor, customer_id: customer, rec_id: recId, experiment_id: a.experiment.id,
+        variant: a.arm.name, surface, item_ids: shown, order_id: null, value: null, currency: null, ts: now, received: now,
+      },
+    ],
+  };
+  const sent = c.env.EVENTS.send(message, { contentType: 'json' }).catch((err: unknown) => {
+    deps.log({ event: 'exposure_enqueue_failed', seller, experiment: a.experiment.id, error: err instanceof Error ? err.message : String(err) });
+  });
+  try {
+    c.executionCtx.waitUntil(sent);
+  } catch {
+    // No execution context (a plain app.request in tests): the promise runs on its own.
+  }
 }

@@ -1,0 +1,229 @@
+import { env } from 'cloudflare:workers';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { insertEvents } from '../../functions/events/store.js';
+import type { StoredEvent } from '../../functions/events/event.js';
+import { assignArm } from '../../functions/experiments/assign.js';
+import { modelStorage } from '../../functions/models/pointer.js';
+import { callJson, createKey, fixtures, migrate, pointerOf, seedModels, SELLERS, waitFor, type RecBody } from './helpers.js';
+
+const S = SELLERS['item-knn'];
+const base = `/v1/sellers/${S}/experiments`;
+
+let sk: string;
+let pk: string;
+
+/** Gives seller S a lightfm model too (the lightfm fixture's artifact, copied under S), so arms can differ. */
+async function publishLightfmUnderS(): Promise<void> {
+  const p = pointerOf(SELLERS.lightfm);
+  const artifact = `sellers/${S}/models/${p.version}/artifact.bin`;
+  const bytes = fixtures.objects.find(([k]) => k === p.artifact)![1];
+  await env.MODELS.put(artifact, Uint8Array.from(atob(bytes), (c) => c.charCodeAt(0)));
+  await env.KV.put(modelStorage.activeOfType(S, 'lightfm'), JSON.stringify({ ...p, artifact }));
+}
+
+beforeAll(async () => {
+  await seedModels();
+  await migrate();
+  await publishLightfmUnderS();
+  sk = (await createKey({ seller: S, type: 'secret', rps: 10_000, burst: 10_000 })).key;
+  pk = (await createKey({ seller: S, rps: 10_000, burst: 10_000 })).key;
+});
+
+const send = (path: string, body?: unknown, method?: string) =>
+  callJson(path, { key: sk, ...(body === undefined ? {} : { body: JSON.stringify(body) }), ...(method ? { method } : {}) });
+
+const basketArms = [
+  { name: 'ease', model: 'item-knn', weight: 40 },
+  { name: 'warp', model: 'lightfm', weight: 40 },
+  { name: 'holdout', model: 'none', weight: 20 },
+];
+
+describe('experiments', () => {
+  it('refuses bad definitions with 400 naming the problem', async () => {
+    const cases: [unknown, RegExp][] = [
+      [{ surface: 'basket', arms: [basketArms[0]] }, /at least 2 arms/],
+      [{ surface: 'home', arms: basketArms }, /surface/],
+      [{ surface: 'basket', arms: [basketArms[0], { name: 'x', model: 'magic', weight: 1 }] }, /model/],
+      [{ surface: 'basket', arms: [basketArms[0], { ...basketArms[0] }] }, /used twice/],
+      [{ surface: 'basket', arms: basketArms.map((a) => ({ ...a, weight: 0 })) }, /weight must be > 0/],
+      [{ surface: 'basket', arms: basketArms, control: 'nope' }, /control "nope" is not one of the arms/],
+      [{ surface: 'basket', arms: basketArms, extra: 1 }, /extra|Unrecognized/i],
+    ];
+    for (const [body, message] of cases) {
+      const r = await send(base, body);
+      expect(r.status, JSON.stringify(body)).toBe(400);
+      expect(r.body.error.message).toMatch(message);
+    }
+    expect((await callJson(base, { key: pk, body: JSON.stringify({ surface: 'basket', arms: basketArms }) })).status).toBe(403);
+  });
+
+  it('creates, lists, starts and stops; one running experiment per surface; arms need published models', async () => {
+    const created = await send(base, { name: 'EASE vs WARP', surface: 'basket', arms: basketArms, control: 'ease' });
+    expect(created.status).toBe(201);
+    const e = created.body.experiment;
+    expect(e).toMatchObject({ status: 'draft', control: 'ease', surface: 'basket', attribution_window_hours: 24, started: null });
+    expect(e.id).toMatch(/^exp_[0-9a-f]{12}$/);
+    expect((await send(base)).body.experiments.map((x: { id: string }) => x.id)).toContain(e.id);
+    expect((await send(`${base}/exp_000000000000`)).status).toBe(404);
+
+    const started = await send(`${base}/${e.id}/start`, undefined, 'POST');
+    expect(started.status).toBe(200);
+    expect(started.body.experiment.status).toBe('running');
+    expect((await send(`${base}/${e.id}/start`, undefined, 'POST')).status).toBe(409);
+
+    const rival = (await send(base, { surface: 'basket', arms: basketArms })).body.experiment;
+    const clash = await send(`${base}/${rival.id}/start`, undefined, 'POST');
+    expect(clash.status).toBe(409);
+    expect(clash.body.error.message).toContain(e.id);
+
+    const unpublished = (await send(base, { surface: 'for-you', arms: [basketArms[0], { name: 'uu', model: 'user-knn', weight: 1 }] })).body.experiment;
+    const missing = await send(`${base}/${unpublished.id}/start`, undefined, 'POST');
+    expect(missing.status).toBe(409);
+    expect(missing.body.error.message).toMatch(/no published user-knn model/);
+
+    // While it runs, answers carry the variant: stable per visitor, the arm's model answering.
+    const seen = new Map<string, number>();
+    for (let v = 0; v < 60; v++) {
+      const visitor = `visitor-${v}`;
+      const expected = assignArm(visitor, e.id, basketArms);
+      for (let k = 0; k < 2; k++) {
+        const r = await callJson<RecBody>(`/v1/sellers/${S}/recommendations/basket?items=sku1&n=4&visitor=${visitor}`, { key: pk });
+        expect(r.status).toBe(200);
+        expect(r.body.variant).toBe(expected);
+        expect(r.body.experiment).toBe(e.id);
+        if (expected === 'holdout') expect(r.body.items).toEqual([]);
+        else {
+          expect(r.body.model?.type).toBe(expected === 'ease' ? 'item-knn' : 'lightfm');
+          expect(r.body.items.length).toBe(4);
+        }
+      }
+      seen.set(expected, (seen.get(expected) ?? 0) + 1);
+    }
+    expect(seen.size).toBe(3);
+    // Other surfaces and requests without a visitor are outside the experiment.
+    const similar = await callJson<RecBody>(`/v1/sellers/${S}/recommendations/similar?item=sku1&visitor=visitor-1`, { key: pk });
+    expect(similar.body.variant).toBeNull();
+    const anonymous = await callJson<RecBody>(`/v1/sellers/${S}/recommendations/basket?items=sku1`, { key: pk });
+    expect(anonymous.body).toMatchObject({ variant: null, experiment: null });
+    // Each answer inside the experiment was recorded as an exposure (120 answers).
+    const exposures = await waitFor(
+      async () => (await env.DB.prepare("SELECT COUNT(*) AS n FROM events WHERE type = 'exposure' AND experiment_id = ?").bind(e.id).first<{ n: number }>())!.n,
+      (n) => n === 120,
+    );
+    expect(exposures).toBe(120);
+    const report = await send(`${base}/${e.id}/report`);
+    expect(report.status).toBe(200);
+    expect(report.body.arms.reduce((s: number, a: { visitors: number }) => s + a.visitors, 0)).toBe(60);
+
+    const stopped = await send(`${base}/${e.id}/stop`, undefined, 'POST');
+    expect(stopped.body.experiment.status).toBe('stopped');
+    const after = await callJson<RecBody>(`/v1/sellers/${S}/recommendations/basket?items=sku1&visitor=visitor-1`, { key: pk });
+    expect(after.body.variant).toBeNull();
+    expect((await send(`${base}/${e.id}/stop`, undefined, 'POST')).status).toBe(409);
+  });
+
+  it('splits 100,000 visitor ids within 1% of the weights, and each visitor always lands in the same arm', () => {
+    const arms = [
+      { name: 'a', weight: 50 },
+      { name: 'b', weight: 30 },
+      { name: 'c', weight: 20 },
+    ];
+    const counts = new Map<string, number>();
+    for (let v = 0; v < 100_000; v++) {
+      const arm = assignArm(`visitor-${v}`, 'exp_0123456789ab', arms);
+      counts.set(arm, (counts.get(arm) ?? 0) + 1);
+    }
+    for (const a of arms) expect(Math.abs(counts.get(a.name)! / 100_000 - a.weight / 100)).toBeLessThan(0.01);
+    for (let v = 0; v < 1000; v++) expect(assignArm(`visitor-${v}`, 'exp_0123456789ab', arms)).toBe(assignArm(`visitor-${v}`, 'exp_0123456789ab', [...arms]));
+  });
+
+  it('reports per-arm figures and tests that match values computed by hand', async () => {
+    const arms = [
+      { name: 'ease', model: 'item-knn', weight: 50 },
+      { name: 'warp', model: 'lightfm', weight: 50 },
+    ];
+    const e = (await send(base, { surface: 'similar', arms, control: 'ease', orders_per_year: 10_000 })).body.experiment;
+    const started = Date.parse((await send(`${base}/${e.id}/start`, undefined, 'POST')).body.experiment.started);
+    let k = 0;
+    const ev = (type: StoredEvent['type'], visitor: string, extra: Partial<StoredEvent> = {}): StoredEvent => ({
+      event_id: crypto.randomUUID(), seller: S, type, visitor_id: visitor, customer_id: null, rec_id: null, experiment_id: null, variant: null,
+      surface: 'similar', item_ids: ['sku1'], order_id: null, value: null, currency: null, ts: started + 10 + k++, received: started, ...extra,
+    });
+    const rows: StoredEvent[] = [];
+    // 10 visitors per arm, exposed first.
+    for (let i = 0; i < 10; i++) {
+      rows.push(ev('exposure', `c${i}`, { experiment_id: e.id, variant: 'ease' }));
+      rows.push(ev('exposure', `t${i}`, { experiment_id: e.id, variant: 'warp' }));
+    }
+    // Impressions and clicks tagged with the experiment: control 20 / 2, treatment 20 / 6.
+    for (let i = 0; i < 20; i++) {
+      rows.push(ev('impression', `c${i % 10}`, { experiment_id: e.id, variant: 'ease' }));
+      rows.push(ev('impression', `t${i % 10}`, { experiment_id: e.id, variant: 'warp' }));
+    }
+    for (let i = 0; i < 2; i++) rows.push(ev('click', `c${i}`, { experiment_id: e.id, variant: 'ease', rec_id: crypto.randomUUID(), item_ids: ['sku9'] }));
+    for (let i = 0; i < 6; i++) rows.push(ev('click', `t${i}`, { experiment_id: e.id, variant: 'warp', rec_id: crypto.randomUUID(), item_ids: [i === 0 ? 'sku2' : 'sku9'] }));
+    // Add-to-cart: 3 control visitors, 5 treatment visitors (one of them twice).
+    for (const v of ['c0', 'c1', 'c2', 't0', 't1', 't2', 't3', 't4', 't4']) rows.push(ev('add_to_cart', v));
+    // Orders. Control: c0 1 item 10, c1 2 items 30. Treatment: t0 2 items 40 (holds sku2, clicked
+    // from a recommendation: attributed), t1 3 items 60, t2 1 item 20, t3 two orders (1 item 10, 2 items 20).
+    const buy = (v: string, order: string, items: string[], value: number) => rows.push(ev('purchase', v, { order_id: order, item_ids: items, value, currency: 'EUR' }));
+    buy('c0', 'o1', ['sku1'], 10);
+    buy('c1', 'o2', ['sku1', 'sku3'], 30);
+    buy('t0', 'o3', ['sku2', 'sku3'], 40);
+    buy('t1', 'o4', ['sku1', 'sku3', 'sku4'], 60);
+    buy('t2', 'o5', ['sku5'], 20);
+    buy('t3', 'o6', ['sku6'], 10);
+    buy('t3', 'o7', ['sku6', 'sku7'], 20);
+    // Noise that must not count: a visitor never exposed, and a purchase before exposure.
+    rows.push(ev('purchase', 'stranger', { order_id: 'o8', value: 99, ts: started + 50 }));
+    rows.push(ev('purchase', 'c9', { order_id: 'o9', value: 99, ts: started - 1000 }));
+    await insertEvents(env.DB, rows);
+    await new Promise((r) => setTimeout(r, 300));
+
+    const r = await send(`${base}/${e.id}/report`);
+    expect(r.status).toBe(200);
+    const report = r.body;
+    const control = report.arms.find((a: { arm: string }) => a.arm === 'ease');
+    const treat = report.arms.find((a: { arm: string }) => a.arm === 'warp');
+    expect(control).toMatchObject({ visitors: 10, impressions: 20, clicks: 2, cart_visitors: 3, buyers: 2, orders: 2, items_total: 3, multi_item_orders: 1, revenue_total: 40, attributed_orders: 0 });
+    expect(treat).toMatchObject({ visitors: 10, impressions: 20, clicks: 6, cart_visitors: 5, buyers: 4, orders: 5, items_total: 9, multi_item_orders: 3, revenue_total: 150, attributed_orders: 1, attributed_revenue: 40 });
+    expect(control.conversion_rate.value).toBeCloseTo(0.2, 10);
+    expect(treat.conversion_rate.value).toBeCloseTo(0.4, 10);
+    expect(control.ctr.value).toBeCloseTo(0.1, 10);
+    expect(treat.ctr.value).toBeCloseTo(0.3, 10);
+    expect(treat.add_to_cart_rate.value).toBeCloseTo(0.5, 10);
+    expect(control.items_per_order.value).toBeCloseTo(1.5, 10);
+    expect(treat.items_per_order.value).toBeCloseTo(1.8, 10);
+    expect(treat.multi_item_share.value).toBeCloseTo(0.6, 10);
+    expect(control.revenue_per_visitor.value).toBeCloseTo(4, 10);
+    expect(treat.revenue_per_visitor.value).toBeCloseTo(15, 10);
+
+    const m = report.comparisons[0].metrics;
+    // Conversion: pooled p = 6/20 = 0.3, se = sqrt(0.3 * 0.7 * (1/10 + 1/10)) = 0.2049390,
+    // z = 0.2 / 0.2049390 = 0.975900, two-sided p = 2 (1 - Φ(0.9759)) = 0.32910.
+    expect(m.conversion_rate.diff).toBeCloseTo(0.2, 10);
+    expect(m.conversion_rate.statistic).toBeCloseTo(0.9759, 4);
+    expect(m.conversion_rate.p_value).toBeCloseTo(0.3291, 3);
+    // Revenue per visitor: control {10, 30, 0 x 8}: mean 4, s² = (1000 - 10·16)/9 = 93.333;
+    // treatment {40, 60, 20, 30, 0 x 6}: mean 15, s² = (6500 - 10·225)/9 = 472.222;
+    // se = sqrt(9.3333 + 47.2222) = 7.52034, t = 11 / 7.52034 = 1.46270,
+    // df = 56.5556² / (9.3333²/9 + 47.2222²/9) = 12.424.
+    expect(m.revenue_per_visitor.diff).toBeCloseTo(11, 10);
+    expect(m.revenue_per_visitor.statistic).toBeCloseTo(1.4627, 3);
+    expect(m.revenue_per_visitor.df).toBeCloseTo(12.424, 2);
+    // Items per order: control {1, 2}: mean 1.5, s² 0.5; treatment {2, 3, 1, 1, 2}: mean 1.8,
+    // s² = (19 - 5·3.24)/4 = 0.7; se = sqrt(0.25 + 0.14) = 0.624500, t = 0.3 / 0.6245 = 0.48038.
+    expect(m.items_per_order.diff).toBeCloseTo(0.3, 10);
+    expect(m.items_per_order.statistic).toBeCloseTo(0.48038, 4);
+    // 10 and 10 visitors for weights 50/50: no mismatch at all.
+    expect(report.srm.chi2).toBeCloseTo(0, 10);
+    expect(report.srm.mismatch).toBe(false);
+    // Projection: 10,000 orders a year × average item value (40 / 3) × 0.3 more items per order = 40,000.
+    const proj = report.projection.arms.find((a: { arm: string }) => a.arm === 'warp');
+    expect(report.projection.average_item_value).toBeCloseTo(40 / 3, 8);
+    expect(proj.yearly_revenue_change).toBeCloseTo(40_000, 6);
+    expect(report.sequential[0].conversion_rate.p_value).toBeGreaterThan(0);
+    expect(report.sequential[0].conversion_rate.p_value).toBeLessThanOrEqual(1);
+    await send(`${base}/${e.id}/stop`, undefined, 'POST');
+  });
+});
