@@ -18,7 +18,7 @@ export function cors(): MiddlewareHandler<AppEnv> {
     const seller = c.req.path.startsWith(SELLER_ROUTES);
     if (c.req.method === 'OPTIONS') {
       const headers = new Headers({
-        'Access-Control-Allow-Methods': 'GET, OPTIONS',
+        'Access-Control-Allow-Methods': 'GET, POST, DELETE, OPTIONS',
         'Access-Control-Allow-Headers': 'Authorization, Content-Type',
         'Access-Control-Max-Age': '600',
       });

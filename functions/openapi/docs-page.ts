@@ -22,16 +22,17 @@ export function docsPage(): string {
   const doc = openApiDocument() as Json;
   const sections: string[] = [];
   for (const [path, item] of Object.entries(doc.paths as Json)) {
-    const op = (item as Json).get as Json;
-    const params = (op.parameters ?? []) as Json[];
-    const rows = params
-      .map((p) => `<tr><td><code>${escape(p.name)}</code>${p.required ? ' (required)' : ''}</td><td>${escape(p.in)}</td><td>${escape(schemaText(p.schema))}</td><td>${escape(p.description ?? '')}</td></tr>`)
-      .join('');
-    sections.push(
-      `<section><h2><code>GET ${escape(path)}</code></h2><p><strong>${escape(op.summary)}</strong>${op.description ? `. ${escape(op.description)}` : ''}</p>` +
-        (rows ? `<table><tr><th>parameter</th><th>in</th><th>type</th><th>meaning</th></tr>${rows}</table>` : '') +
-        `</section>`,
-    );
+    for (const [method, op] of Object.entries(item as Record<string, Json>)) {
+      const params = (op.parameters ?? []) as Json[];
+      const rows = params
+        .map((p) => `<tr><td><code>${escape(p.name)}</code>${p.required ? ' (required)' : ''}</td><td>${escape(p.in)}</td><td>${escape(schemaText(p.schema))}</td><td>${escape(p.description ?? '')}</td></tr>`)
+        .join('');
+      sections.push(
+        `<section><h2><code>${escape(method.toUpperCase())} ${escape(path)}</code></h2><p><strong>${escape(op.summary)}</strong>${op.description ? `. ${escape(op.description)}` : ''}</p>` +
+          (rows ? `<table><tr><th>parameter</th><th>in</th><th>type</th><th>meaning</th></tr>${rows}</table>` : '') +
+          `</section>`,
+      );
+    }
   }
   const errors = Object.entries(ERROR_CODES)
     .map(([code, status]) => `<tr><td>${status}</td><td><code>${code}</code></td></tr>`)

@@ -113,6 +113,59 @@ export function openApiDocument(): Json {
           responses: { '200': { description: 'The pointer, the served version and the last loading problem.' }, ...sellerErrors },
         },
       },
+      '/v1/sellers/{seller}/events': {
+        post: {
+          summary: 'Report shopper events (impressions, clicks, add-to-carts, purchases)',
+          description: 'Body {"events":[…]}, 1 to 100 events (fields in spec/edge-api.md, "Events"), read as JSON whatever the Content-Type. Queued, then written to D1 idempotently on event_id.',
+          tags: ['events'],
+          security: [{ bearer: [] }, { queryKey: [] }],
+          parameters: [sellerParam],
+          requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', required: ['events'], properties: { events: { type: 'array', maxItems: 100, items: { type: 'object' } } } } } } },
+          responses: { '202': { description: '{"accepted":n,"duplicates":m}' }, ...sellerErrors },
+        },
+        get: {
+          summary: 'List stored events, oldest first (secret keys only)',
+          tags: ['events'],
+          security: [{ bearer: [] }],
+          parameters: [sellerParam, ...['visitor', 'customer', 'type', 'experiment', 'since', 'after', 'limit'].map((name) => ({ name, in: 'query', required: false, schema: { type: 'string' } }))],
+          responses: { '200': { description: '{"events":[…],"next":cursor|null}' }, ...sellerErrors },
+        },
+      },
+      '/v1/sellers/{seller}/experiments': {
+        post: {
+          summary: 'Create an A/B experiment (secret keys only)',
+          description: '{"surface":"basket","arms":[{"name","model":"lightfm|item-knn|user-knn|popularity|none","weight"}],"control","attribution_window_hours","orders_per_year"}',
+          tags: ['experiments'],
+          security: [{ bearer: [] }],
+          parameters: [sellerParam],
+          responses: { '201': { description: '{"experiment":{…}} in draft' }, ...sellerErrors },
+        },
+        get: { summary: "The seller's experiments, newest first", tags: ['experiments'], security: [{ bearer: [] }], parameters: [sellerParam], responses: { '200': { description: '{"experiments":[…]}' }, ...sellerErrors } },
+      },
+      '/v1/sellers/{seller}/experiments/{id}/start': {
+        post: { summary: 'Start a draft experiment', tags: ['experiments'], security: [{ bearer: [] }], parameters: [sellerParam, { name: 'id', in: 'path', required: true, schema: { type: 'string' } }], responses: { '200': { description: '{"experiment":{…}}' }, ...sellerErrors } },
+      },
+      '/v1/sellers/{seller}/experiments/{id}/stop': {
+        post: { summary: 'Stop a running experiment', tags: ['experiments'], security: [{ bearer: [] }], parameters: [sellerParam, { name: 'id', in: 'path', required: true, schema: { type: 'string' } }], responses: { '200': { description: '{"experiment":{…}}' }, ...sellerErrors } },
+      },
+      '/v1/sellers/{seller}/experiments/{id}/report': {
+        get: {
+          summary: "An experiment's report: per-arm rates with intervals, z and Welch tests, SRM, sequential p-values, revenue projection",
+          tags: ['experiments'],
+          security: [{ bearer: [] }],
+          parameters: [sellerParam, { name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+          responses: { '200': { description: 'spec/experiment-report.md' }, ...sellerErrors },
+        },
+      },
+      '/v1/sellers/{seller}/customers/{customer}': {
+        delete: {
+          summary: "Forget a customer: their events, their per-customer records, and their place in the next training",
+          tags: ['customers'],
+          security: [{ bearer: [] }],
+          parameters: [sellerParam, { name: 'customer', in: 'path', required: true, schema: { type: 'string' } }],
+          responses: { '200': { description: '{"customer","events_deleted","records_deleted","excluded_from_training":true}' }, ...sellerErrors },
+        },
+      },
     },
     components: {
       securitySchemes: {
@@ -122,7 +175,7 @@ export function openApiDocument(): Json {
       schemas: {
         Recommendations: {
           type: 'object',
-          required: ['items', 'model', 'variant', 'rec_id', 'fallback'],
+          required: ['items', 'model', 'variant', 'experiment', 'rec_id', 'fallback'],
           properties: {
             items: {
               type: 'array',
@@ -144,7 +197,8 @@ export function openApiDocument(): Json {
               description: 'The model that answered; null when the seller has no model.',
               properties: { type: { type: 'string' }, version: { type: 'string' } },
             },
-            variant: { type: ['string', 'null'], description: 'The A/B variant; null until experiments exist.' },
+            variant: { type: ['string', 'null'], description: 'The A/B arm of this answer inside a running experiment, else null.' },
+            experiment: { type: ['string', 'null'], description: 'The running experiment this answer belongs to, else null.' },
             rec_id: { type: 'string', description: 'A random id of this response (for events).' },
             fallback: { type: 'boolean', description: "True when no item came from the model's own scoring (trending, popular, or nothing)." },
           },
