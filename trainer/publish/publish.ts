@@ -40,6 +40,11 @@ export interface PublishInput {
   card?: Record<string, unknown>;
   /** Versions kept (the active one always is); default 5. */
   keep?: number;
+  /**
+   * Move the seller's active pointer to the new version (default true). False only
+   * refreshes the pointer of its model type (`sellers/<S>/active/<type>`), for A/B arms.
+   */
+  activate?: boolean;
   now?: Date;
   log?: (message: string) => void;
   /** Test hook: runs after the upload, before verification and the pointer move. */
@@ -138,13 +143,14 @@ export async function publish(store: ModelStore, input: PublishInput): Promise<{
       published: now.toISOString(),
       previous: active?.version ?? null,
     };
-    // The version list and the pointer in one write, after everything checked out.
+    // The version list and the pointers in one write, after everything checked out.
+    const activate = input.activate ?? true;
     await store.putValues([
       { key: keys.versions(seller), value: JSON.stringify([...versions, entry]) },
-      { key: keys.active(seller), value: JSON.stringify(pointer) },
+      ...(activate ? [{ key: keys.active(seller), value: JSON.stringify(pointer) }] : []),
       { key: keys.activeOfType(seller, decoded.modelType), value: JSON.stringify(pointer) },
     ]);
-    log(`sellers/${seller}/active and sellers/${seller}/active/${decoded.modelType} -> ${version}`);
+    log(`${activate ? `sellers/${seller}/active and ` : ''}sellers/${seller}/active/${decoded.modelType} -> ${version}`);
     const pruned = await prune(store, seller, keep, log);
     return { pointer, pruned };
   } catch (err) {

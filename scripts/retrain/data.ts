@@ -1,0 +1,126 @@
+import { execFile } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { writeFile } from 'node:fs/promises';
+import { readOrders } from '../../trainer/data/orders.js';
+import type { Holdout } from '../../trainer/eval/served.js';
+
+/**
+ * The retrain pipeline's data: order lines from an orders file and/or the purchase events
+ * in D1, less deleted customers, split by time into training and holdout.
+ */
+
+/** One order line. */
+export interface OrderLine {
+  order: string;
+  customer: string;
+  item: string;
+  quantity: number;
+  price: number;
+  /** Epoch ms. */
+  ts: number;
+}
+
+/** Reads an orders file (the trainer's reader: cancellations and bad lines are left out and counted). */
+export async function ordersFromFile(path: string, columns?: Record<string, string>): Promise<{ lines: OrderLine[]; skipped: number }> {
+  const rows = await readOrders(path, columns ? { columns } : {});
+  if (rows.timestamps === null) throw new Error(`${path} has no timestamp column: the retrain pipeline holds out the most recent orders`);
+  const lines: OrderLine[] = rows.orderIds.map((order, i) => ({
+    order,
+    customer: rows.customers[i],
+    item: rows.items[i],
+    quantity: rows.quantities[i],
+    price: rows.unitPrices?.[i] ?? 1,
+    ts: rows.timestamps![i],
+  }));
+  return { lines, skipped: Object.values(rows.skipped).reduce((a, b) => a + b, 0) };
+}
+
+/** Where D1 is: wrangler's local state (with its folder) or the account. */
+export interface D1Location {
+  mode: 'local' | 'remote';
+  persistTo?: string | undefined;
+  config?: string | undefined;
+}
+
+const WRANGLER = createRequire(import.meta.url).resolve('wrangler/bin/wrangler.js');
+
+/** Runs one SQL query on the D1 database `DB` through wrangler and returns its rows. */
+export function d1Query<T>(sql: string, where: D1Location): Promise<T[]> {
+  const args = [WRANGLER, 'd1', 'execute', 'DB', `--${where.mode}`, '--json', '--command', sql];
+  if (where.mode === 'local' && where.persistTo) args.push('--persist-to', where.persistTo);
+  if (where.config) args.push('--config', where.config);
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, args, { env: { ...process.env, WRANGLER_SEND_METRICS: 'false' }, maxBuffer: 1 << 28 }, (err, stdout, stderr) => {
+      if (err) {
+        reject(new Error(`wrangler d1 execute failed: ${(stderr || stdout || err.message).trim().split('\n').slice(-4).join(' | ')}`));
+        return;
+      }
+      try {
+        const out = JSON.parse(stdout) as { results: T[] }[];
+        resolve(out.flatMap((r) => r.results));
+      } catch {
+        reject(new Error(`wrangler d1 execute printed no JSON: ${stdout.slice(0, 200)}`));
+      }
+    });
+  });
+}
+
+/** The seller's purchase events as order lines (one line per item; the order's value split evenly). */
+export async function ordersFromEvents(seller: string, where: D1Location): Promise<OrderLine[]> {
+  // The seller id is checked (letters, digits, - and _) before it gets here.
+  const rows = await d1Query<{ event_id: string; order_id: string | null; customer_id: string | null; visitor_id: string; item_ids: string; value: number | null; ts: number }>(
+    `SELECT event_id, order_id, customer_id, visitor_id, item_ids, value, ts FROM events WHERE seller = '${seller}' AND type = 'purchase' ORDER BY ts`,
+    where,
+  );
+  const lines: OrderLine[] = [];
+  for (const r of rows) {
+    const items = JSON.parse(r.item_ids) as string[];
+    for (const item of items) {
+      lines.push({ order: r.order_id ?? r.event_id, customer: r.customer_id ?? `visitor:${r.visitor_id}`, item, quantity: 1, price: r.value !== null && items.length > 0 ? r.value / items.length : 1, ts: r.ts });
+    }
+  }
+  return lines;
+}
+
+/** Customers the seller deleted (DELETE /v1/sellers/:seller/customers/:customer). */
+export async function deletedCustomers(seller: string, where: D1Location): Promise<Set<string>> {
+  const rows = await d1Query<{ customer_id: string }>(`SELECT customer_id FROM deleted_customers WHERE seller = '${seller}'`, where);
+  return new Set(rows.map((r) => r.customer_id));
+}
+
+/** Lines of the last `days` days (from the latest line) are the holdout; the rest trains. */
+export function splitByTime(lines: OrderLine[], days: number): { train: OrderLine[]; test: OrderLine[]; cutoff: number; from: number; to: number } {
+  if (lines.length === 0) throw new Error('there are no orders to train on');
+  let from = Infinity;
+  let to = -Infinity;
+  for (const l of lines) {
+    if (l.ts < from) from = l.ts;
+    if (l.ts > to) to = l.ts;
+  }
+  const cutoff = to - days * 86_400_000;
+  return { train: lines.filter((l) => l.ts <= cutoff), test: lines.filter((l) => l.ts > cutoff), cutoff, from, to };
+}
+
+const csvCell = (s: string) => (/[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
+
+/** Writes lines as the trainer's orders CSV. */
+export async function writeOrdersCsv(path: string, lines: OrderLine[]): Promise<void> {
+  const out = ['order_id,customer_id,item_id,quantity,unit_price,timestamp'];
+  for (const l of lines) out.push([csvCell(l.order), csvCell(l.customer), csvCell(l.item), String(l.quantity), String(l.price), new Date(l.ts).toISOString()].join(','));
+  await writeFile(path, `${out.join('\n')}\n`);
+}
+
+/** The holdout's baskets (distinct items per order) and the items each customer bought. */
+export function holdoutOf(lines: OrderLine[]): Holdout {
+  const orders = new Map<string, { customer: string; items: Set<string> }>();
+  const customers = new Map<string, Set<string>>();
+  for (const l of lines) {
+    let o = orders.get(l.order);
+    if (o === undefined) orders.set(l.order, (o = { customer: l.customer, items: new Set() }));
+    o.items.add(l.item);
+    let c = customers.get(l.customer);
+    if (c === undefined) customers.set(l.customer, (c = new Set()));
+    c.add(l.item);
+  }
+  return { baskets: [...orders.values()].map((o) => ({ customer: o.customer, items: [...o.items] })), customers };
+}
