@@ -9,8 +9,10 @@ import { limits } from './http/limits.js';
 import { KvR2Source } from './models/kv-r2-source.js';
 import { ModelCache } from './models/model-cache.js';
 import type { ModelSource } from './models/model-source.js';
+import { demoRoutes } from './demo/routes.js';
 import { experimentPageRoutes } from './admin/experiment-page.js';
 import { docsPage } from './openapi/docs-page.js';
+import { widgetRoutes } from './widget/routes.js';
 import { openApiDocument } from './openapi/document.js';
 import type { Log } from './recommend/recommend.js';
 import { RunningExperiments } from './experiments/store.js';
@@ -50,6 +52,8 @@ export function createApp(options: AppOptions = {}): Hono<AppEnv> {
   app.get('/v1/openapi.json', (c) => c.json(openApiDocument()));
   app.get('/v1/docs', (c) => c.html(docsPage()));
   app.route('/', experimentPageRoutes());
+  app.route('/', widgetRoutes());
+  app.route('/demo', demoRoutes({ models, source, now, log }));
 
   app.use('/v1/sellers/:seller/*', authenticate({ keys: new KeyLookup(log), buckets: new TokenBuckets(), now }));
   const experiments = new RunningExperiments(log);

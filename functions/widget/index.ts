@@ -1,0 +1,1 @@
+export { LATEST_CACHE, VERSIONED_CACHE, widgetRoutes } from './routes.js';

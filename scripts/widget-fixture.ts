@@ -1,0 +1,68 @@
+/**
+ * A local state for the widget's browser tests and benchmark: one demo seller with an
+ * item-knn model trained by the CLI on a small planted problem and exported with a catalog
+ * whose urls and images point at the demo storefront, published to the state, a
+ * publishable key for any origin, a secret key, the seller listed in KV `demo/sellers`, and
+ * the D1 schema applied.
+ */
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { main as cli } from '../trainer/cli/main.js';
+import { plantedProblem } from '../trainer/models/hybrid-mf/test-data.js';
+import { WranglerStore } from '../trainer/publish/store.js';
+import { wranglerCommand } from './local-edge.js';
+
+/** What {@link prepareWidgetState} made. */
+export interface WidgetState {
+  /** The state folder (`wrangler dev --persist-to`). */
+  state: string;
+  seller: string;
+  publishableKey: string;
+  secretKey: string;
+  /** Item ids, sku0 … */
+  items: string[];
+  /** Item ids by planted cluster (items of one cluster are bought together). */
+  clusters: string[][];
+  categories: string[];
+}
+
+async function run(argv: string[]): Promise<string[]> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await cli(argv, { out: (l) => out.push(l), err: (l) => err.push(l) });
+  if (code !== 0) throw new Error(`plusone ${argv.slice(0, 2).join(' ')} failed (exit ${code}): ${[...err, ...out].slice(-5).join(' | ')}`);
+  return out;
+}
+
+const CATEGORIES = ['Mugs', 'T-shirts', 'Posters', 'Stickers'];
+
+/** Prepares the state under `dir` (`dir/state`); `seller` defaults to "demo-shop". */
+export async function prepareWidgetState(dir: string, seller = 'demo-shop'): Promise<WidgetState> {
+  const state = join(dir, 'state');
+  const clusters = 4;
+  const p = plantedProblem({ nUsers: 120, nItems: 48, clusters, seed: 11 });
+  const items = Array.from({ length: p.nItems }, (_, i) => `sku${i}`);
+  const train = join(dir, 'train.csv');
+  await writeFile(train, ['user_id,item_id', ...Array.from(p.users, (u, k) => `c${u},${items[p.items[k]]}`)].join('\n') + '\n');
+  const rows = items.map((id, i) => {
+    const category = CATEGORIES[p.itemCluster[i]];
+    const title = `${category.replace(/s$/, '')} no. ${i} "${['Aurora', 'Basalt', 'Cedar', 'Dune', 'Ember', 'Fjord'][Math.floor(i / 4) % 6]}"`;
+    return [id, `"${title.replace(/"/g, '""')}"`, `/demo/${seller}/products/${id}`, `/demo/${seller}/images/${id}.svg`, (6 + (i % 9) * 2.5).toFixed(2), category, i % 7 === 6 ? 'no' : 'yes'].join(',');
+  });
+  const catalog = join(dir, 'catalog.csv');
+  await writeFile(catalog, ['item_id,title,url,image,price,category,in_stock', ...rows].join('\n') + '\n');
+
+  const modelDir = join(dir, 'model');
+  const artifact = join(dir, 'model.bin');
+  await run(['train', '--train', train, '--model', 'item-knn', '--similarity', 'ease', '--lambda', '5', '--neighbors', '8', '--out', modelDir, '--json']);
+  await run(['export', '--model', modelDir, '--catalog', catalog, '--out', artifact, '--json']);
+  const store = ['--local', '--persist-to', state];
+  await run(['publish', '--seller', seller, '--artifact', artifact, ...store, '--json']);
+  const key = async (type: string, extra: string[]) => (JSON.parse((await run(['keys', 'create', '--seller', seller, '--type', type, ...extra, ...store, '--json'])).at(-1)!) as { key: string }).key;
+  const publishableKey = await key('publishable', ['--origins', '*', '--rps', '1000', '--burst', '1000']);
+  const secretKey = await key('secret', []);
+  await new WranglerStore({ mode: 'local', persistTo: state }).putValue('demo/sellers', JSON.stringify([{ id: seller, name: 'Demo Shop', publishable_key: publishableKey }]));
+  await wranglerCommand(['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', state]);
+  const byCluster = Array.from({ length: clusters }, (_, k) => items.filter((_, i) => p.itemCluster[i] === k));
+  return { state, seller, publishableKey, secretKey, items, clusters: byCluster, categories: CATEGORIES };
+}
