@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { chromium, type Browser } from 'playwright-core';
-import { fmt, PROJECT } from './bench-common.js';
+import { fmt, PROJECT, updateReadme } from './bench-common.js';
 import { startLocalEdge, type LocalEdge } from './local-edge.js';
 import { prepareWidgetState } from './widget-fixture.js';
 
@@ -111,6 +111,7 @@ async function main(): Promise<void> {
   await writeFile(join(values.out, 'widget.json'), JSON.stringify({ date: new Date().toISOString(), loads, warmup, bar_ms: BAR_MS, summary, results }, null, 2) + '\n');
   console.log('\n' + lines.join('\n'));
   console.log(`\nwrote ${join(values.out, 'widget.json')}`);
+  await updateReadme('widget', lines.join('\n') + '\n');
 }
 
 await main();

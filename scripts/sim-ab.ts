@@ -15,7 +15,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_MSPRT_TAU, mixtureSprtPValue, twoProportionZTest, type SequentialSnapshot } from '../functions/experiments/stats.js';
 import { Random } from '../trainer/util/random.js';
-import { projectRoot } from './bench-common.js';
+import { projectRoot, updateReadme } from './bench-common.js';
 
 const { values } = parseArgs({
   options: {
@@ -144,3 +144,13 @@ const result = {
 };
 await writeFile(join(outDir, 'ab-sim.json'), JSON.stringify(result, null, 2) + '\n');
 console.log(`wrote ${join(outDir, 'ab-sim.json')}`);
+const readmeTable = [
+  `${runs} simulated experiments per scenario, ${visitorsPerArm.toLocaleString('en')} visitors per arm over ${days} days, base conversion ${pct(BASE)}, alpha ${alpha}, one look per day (\`npm run bench:ab\`, seed ${seed}).`,
+  '',
+  '| scenario | rejects: z-test at the end | rejects: mSPRT looked at daily | naive z-test looked at daily | bar |',
+  '| --- | ---: | ---: | ---: | --- |',
+  `| A/A (no difference) | ${pct(aa.zTestEnd)} | ${pct(aa.sequentialDaily)} | ${pct(aa.zTestDailyPeek)} | both at most 6% ${pass.aaZTest && pass.aaSequential ? '✓' : '✗'} |`,
+  `| A/B (${pct(BASE)} → ${pct(BASE * (1 + LIFT))}) | ${pct(ab.zTestEnd)} | ${pct(ab.sequentialDaily)} | ${pct(ab.zTestDailyPeek)} | z-test at least 80% ${pass.abZTest ? '✓' : '✗'}, mSPRT at least 60% ${pass.abSequential ? '✓' : '✗'} |`,
+  '',
+];
+await updateReadme('ab-sim', readmeTable.join('\n'));
