@@ -1,19 +1,255 @@
 /**
- * `npm start`. The demo marketplace (generated sellers, trained models, the local edge) is
- * not built yet; until it is, this says what works today and what is coming.
+ * `npm start`: the demo marketplace on the local edge. Generates five demo sellers
+ * (.plusone/data), trains, evaluates and exports three models per seller, publishes them to
+ * the local KV/R2 state (.plusone/state), creates API keys, applies the D1 schema, then runs
+ * `wrangler dev` in the foreground and prints where to look. A second run reuses everything
+ * that is up to date (.plusone/manifest.json).
+ *
+ *   npm start [-- --port 8787] [--seed 1] [--customers 20000] [--orders 100000] [--months 18]
+ *             [--threads 2] [--fresh] [--no-serve]
  */
-const lines = [
-  'PlusOne: recommendations that add one more item to the basket.',
-  '',
-  'The demo marketplace is not built yet. When it is, `npm start` will generate five demo',
-  'sellers, train their models, publish them to the local edge and open the storefronts.',
-  '',
-  'What works today:',
-  '  npx plusone train --train interactions.csv --model lightfm --loss warp --out models/warp',
-  '  npx plusone evaluate --model models/warp --test test.csv',
-  '  npm run bench:lightfm      # against LightFM on ../shared/bench',
-  '  npm test',
-  '',
-  'Run `npx plusone --help` for every command.',
-];
-console.log(lines.join('\n'));
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { createServer } from 'node:net';
+import { availableParallelism } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { buildDemo, StepFailed, type BuildResult } from './demo/build.js';
+import { DEFAULT_OPTIONS } from './demo/marketplace.js';
+
+const USAGE = `Usage: npm start [-- options]
+
+Builds the demo marketplace (data, models, keys) into .plusone/ and serves it with wrangler dev.
+
+  --port N        port of the local edge on 127.0.0.1 (default 8787)
+  --seed N        seed of the generated marketplace (default ${DEFAULT_OPTIONS.seed})
+  --customers N   customers (default ${DEFAULT_OPTIONS.customers})
+  --orders N      orders (default ${DEFAULT_OPTIONS.orders})
+  --months N      months of orders (default ${DEFAULT_OPTIONS.months})
+  --threads N     models trained at once (default: the cores less one, at most 2)
+  --fresh         delete .plusone first and build everything again
+  --no-serve      build, print the metrics, and stop (no wrangler dev)`;
+
+/** The worker's admin page: an A/B test's report (functions/admin), the secret key in the fragment. */
+const adminUrl = (url: string, seller: string, secretKey: string) => `${url}/admin/experiments/<id>?seller=${seller}#key=${secretKey}`;
+
+function projectRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json'))) {
+    const up = dirname(dir);
+    if (up === dir) throw new Error('cannot find the project root (package.json)');
+    dir = up;
+  }
+  return dir;
+}
+
+function log(line: string): void {
+  process.stderr.write(`start: ${line}\n`);
+}
+
+function integer(name: string, text: string | undefined, fallback: number, min: number): number {
+  if (text === undefined) return fallback;
+  if (!/^\d+$/.test(text) || Number(text) < min || !Number.isSafeInteger(Number(text))) throw new StepFailed(`--${name} must be a whole number >= ${min}, got ${JSON.stringify(text)}`);
+  return Number(text);
+}
+
+/** Whether 127.0.0.1:port can be listened on. */
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Refuses a second `npm start` on the same .plusone while one runs (they would share the
+ * state); with `fresh`, then deletes .plusone.
+ */
+async function lock(home: string, fresh: boolean): Promise<() => Promise<void>> {
+  const path = join(home, 'start.pid');
+  const pid = Number((await readFile(path, 'utf8').catch(() => '')).trim());
+  if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) {
+    throw new StepFailed(`another npm start (pid ${pid}) is using ${home}; stop it first (two runtimes on one state folder corrupt it)`);
+  }
+  if (fresh) await rm(home, { recursive: true, force: true });
+  await mkdir(home, { recursive: true });
+  await writeFile(path, `${process.pid}\n`);
+  return () => rm(path, { force: true });
+}
+
+function fmt(v: unknown, digits = 4): string {
+  return typeof v === 'number' ? v.toFixed(digits) : '-';
+}
+
+/** The metrics table: one row per seller and model, on one screen. */
+function metricsTable(result: BuildResult): string {
+  const header = ['seller', 'model', 'items', 'customers', 'p@10', 'r@10', 'auc', 'basket_hr@10', 'coverage@10', 'fit s'];
+  const rows = result.models.map((m) => [
+    m.seller,
+    m.label,
+    String(m.training.items ?? '-'),
+    String(m.training.users ?? '-'),
+    fmt(m.metrics['p@10']),
+    fmt(m.metrics['r@10']),
+    fmt(m.metrics.auc),
+    fmt(m.metrics['basket_hr@10']),
+    fmt(m.metrics['coverage@10'], 3),
+    fmt(m.training.fit_s, 2),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  return [
+    line(header),
+    line(widths.map((w) => '-'.repeat(w))),
+    ...rows.map(line),
+    '',
+    `Holdout: the orders from ${result.marketplace.holdout_from.slice(0, 10)} (the last ${result.marketplace.holdout_days} days); p@10, r@10, auc rank the new items of returning customers;`,
+    'basket_hr@10 hides each item of a held-out multi-item order and asks for it given the others.',
+  ].join('\n');
+}
+
+function banner(result: BuildResult, url: string, total: number): string {
+  const first = result.sellers[0];
+  const example = result.examples[first.id];
+  const item = example?.items[0] ?? '';
+  const lines = [
+    '',
+    `PlusOne demo marketplace: ${result.sellers.length} sellers, ${result.marketplace.customers} customers, ${result.marketplace.orders} orders (built in ${result.seconds.toFixed(1)} s, serving after ${total.toFixed(1)} s)`,
+    '',
+    `  storefront  ${url}/demo`,
+    `  API docs    ${url}/v1/docs`,
+    `  admin       ${adminUrl(url, first.id, first.secret_key)}`,
+    `              an A/B test's report (npm run simulate:traffic runs one; list them at /v1/sellers/${first.id}/experiments)`,
+    '',
+    `Complete-your-order for a cart holding ${item} at ${first.name}:`,
+    `  curl -H "Authorization: Bearer ${first.publishable_key}" \\`,
+    `    "${url}/v1/sellers/${first.id}/recommendations/basket?items=${item}&customer=${example?.customer ?? ''}&n=5"`,
+    `The model status (secret key):`,
+    `  curl -H "Authorization: Bearer ${first.secret_key}" ${url}/v1/sellers/${first.id}/model`,
+    '',
+    metricsTable(result),
+    '',
+    `Every seller serves item-item EASE by default; the hybrid MF and user-user models are published too (sellers/<S>/active/<type>).`,
+    'Keys and URL: .plusone/local.json. Ctrl-C stops the server; npm start again reuses what is built.',
+    '',
+  ];
+  return lines.join('\n');
+}
+
+/** Waits until GET url/v1/health answers 200, or the child exits, or `ms` pass. */
+async function waitHealthy(url: string, child: ChildProcess, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  let exited = false;
+  child.once('exit', () => (exited = true));
+  while (Date.now() < deadline) {
+    if (exited) throw new StepFailed(`wrangler dev exited before ${url}/v1/health answered; see its output above`);
+    try {
+      const res = await fetch(`${url}/v1/health`, { signal: AbortSignal.timeout(1000) });
+      if (res.ok) return;
+    } catch {
+      // Not up yet.
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new StepFailed(`${url}/v1/health did not answer within ${ms / 1000} s`);
+}
+
+async function run(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      port: { type: 'string' },
+      seed: { type: 'string' },
+      customers: { type: 'string' },
+      orders: { type: 'string' },
+      months: { type: 'string' },
+      threads: { type: 'string' },
+      fresh: { type: 'boolean' },
+      'no-serve': { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(USAGE + '\n');
+    return 0;
+  }
+  const t0 = performance.now();
+  const root = projectRoot();
+  const home = join(root, '.plusone');
+  const port = integer('port', values.port, 8787, 1);
+  const url = `http://127.0.0.1:${port}`;
+  const serve = !values['no-serve'];
+  // Fail before the work, not after it.
+  if (serve && !(await portFree(port))) throw new StepFailed(`port ${port} of 127.0.0.1 is in use (another npm start or wrangler dev?); stop it, or run npm start -- --port N`);
+  const unlock = await lock(home, Boolean(values.fresh));
+  let child: ChildProcess | null = null;
+  try {
+    const result = await buildDemo({
+      root,
+      home,
+      seed: integer('seed', values.seed, DEFAULT_OPTIONS.seed, 0),
+      customers: integer('customers', values.customers, DEFAULT_OPTIONS.customers, 1),
+      orders: integer('orders', values.orders, DEFAULT_OPTIONS.orders, 1),
+      months: integer('months', values.months, DEFAULT_OPTIONS.months, 1),
+      // One core stays with the local runtime, which publishes while the trainer trains.
+      threads: integer('threads', values.threads, Math.max(1, Math.min(2, availableParallelism() - 1)), 1),
+      log,
+      url,
+    });
+    log(`built in ${result.seconds.toFixed(1)} s`);
+    if (!serve) {
+      process.stdout.write(metricsTable(result) + '\n');
+      return 0;
+    }
+
+    const t = performance.now();
+    const bin = createRequire(import.meta.url).resolve('wrangler/bin/wrangler.js');
+    const args = ['dev', '--ip', '127.0.0.1', '--port', String(port), '--persist-to', join(home, 'state'), '--var', 'DEMO_STOREFRONT:on', '--show-interactive-dev-session=false'];
+    log(`wrangler ${args.join(' ')}`);
+    const running = spawn(process.execPath, [bin, ...args], { cwd: root, stdio: 'inherit', env: { ...process.env, WRANGLER_SEND_METRICS: 'false' } });
+    child = running;
+    const exit = new Promise<number>((resolve) => running.once('exit', (code, signal) => resolve(code ?? (signal === null ? 1 : 0))));
+    // The terminal sends Ctrl-C to both; a kill from elsewhere reaches only this process.
+    // wrangler stops cleanly on SIGINT and SIGTERM (its launcher dies of a SIGHUP).
+    // The build's runtime (Miniflare) leaves exit hooks behind that would end this process
+    // on the first signal and orphan wrangler: from here on, signals only go to wrangler.
+    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.removeAllListeners(signal);
+    process.on('SIGINT', () => running.kill('SIGINT'));
+    process.on('SIGTERM', () => running.kill('SIGTERM'));
+    process.on('SIGHUP', () => running.kill('SIGTERM'));
+    await waitHealthy(url, running, 120_000);
+    log(`wrangler dev answers on ${url} after ${((performance.now() - t) / 1000).toFixed(1)} s (total ${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+    process.stdout.write(banner(result, url, (performance.now() - t0) / 1000) + '\n');
+    const code = await exit;
+    child = null;
+    return code;
+  } finally {
+    if (child !== null) child.kill('SIGTERM');
+    await unlock();
+  }
+}
+
+try {
+  process.exitCode = await run(process.argv.slice(2));
+} catch (err) {
+  if (err instanceof StepFailed || (err as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+    process.stderr.write(`start: error: ${(err as Error).message}\n`);
+    process.exitCode = 2;
+  } else {
+    process.stderr.write(`start: failed: ${(err as Error).stack ?? String(err)}\n`);
+    process.exitCode = 1;
+  }
+}

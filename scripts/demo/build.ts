@@ -1,0 +1,417 @@
+import { execFile } from 'node:child_process';
+import { createHash, randomUUID } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { publish, readVersions, rollback } from '../../trainer/publish/publish.js';
+import { ProxyStore, ramFolder } from '../../trainer/publish/proxy-store.js';
+import { CliPool, type CliResult } from './cli-pool.js';
+import { GENERATOR_VERSION, generateMarketplace, type MarketplaceSummary } from './generate.js';
+import { createKey, keyIsLive } from './keys.js';
+import { Manifest } from './manifest.js';
+
+/**
+ * What `npm start` builds before it serves: the demo marketplace's data, three models per
+ * seller (trained, evaluated on the holdout, exported with the catalog), all of them
+ * published to the local edge state, API keys, the demo seller list and the D1 schema.
+ * Every step is skipped when the manifest says its outputs are up to date.
+ *
+ * Layout under `home` (.plusone):
+ *   data/                      the generated marketplace (scripts/demo/generate.ts)
+ *   models/<S>/<type>/         model directories; <type>.eval.json beside them
+ *   artifacts/<S>/<type>.bin   exported artifacts (+ .customers.jsonl, .card.json)
+ *   state/                     wrangler's local state (KV, R2, D1): wrangler dev --persist-to
+ *   local.json                 the local URL and each seller's keys
+ *   manifest.json              the steps done
+ */
+
+/** The model types of the demo, in publishing order: the last one is each seller's default. */
+export const DEMO_MODELS = [
+  {
+    type: 'lightfm',
+    label: 'hybrid MF (WARP)',
+    // One thread per model: the pool trains two models at once, and one thread makes the
+    // model the same for the same seed.
+    args: (features: string) => ['--model', 'lightfm', '--loss', 'warp', '--item-features', features, '--dim', '32', '--epochs', '30', '--threads', '1', '--seed', '42'],
+  },
+  { type: 'user-knn', label: 'user-user', args: () => ['--model', 'user-knn', '--neighbors', '50'] },
+  { type: 'item-knn', label: 'item-item EASE', args: () => ['--model', 'item-knn', '--similarity', 'ease', '--lambda', '100', '--neighbors', '50'] },
+] as const;
+
+export type DemoModelType = (typeof DEMO_MODELS)[number]['type'];
+
+export interface BuildOptions {
+  /** The project root (wrangler.toml, migrations/). */
+  root: string;
+  /** The working folder, .plusone. */
+  home: string;
+  seed: number;
+  customers: number;
+  orders: number;
+  months: number;
+  /** Threads that train at once. */
+  threads: number;
+  /** Progress lines (stderr). */
+  log: (line: string) => void;
+  /** The local URL written to local.json. */
+  url: string;
+}
+
+/** One row of the metrics table. */
+export interface ModelMetrics {
+  seller: string;
+  type: DemoModelType;
+  label: string;
+  metrics: Record<string, number>;
+  training: Record<string, unknown>;
+}
+
+export interface DemoSellerKeys {
+  id: string;
+  name: string;
+  publishable_key: string;
+  secret_key: string;
+}
+
+export interface BuildResult {
+  marketplace: MarketplaceSummary;
+  sellers: DemoSellerKeys[];
+  models: ModelMetrics[];
+  /** A held-out basket per seller, for examples. */
+  examples: Record<string, { items: string[]; customer: string }>;
+  seconds: number;
+}
+
+function sha256(data: string | Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+function seconds(t0: number): number {
+  return (performance.now() - t0) / 1000;
+}
+
+/** Formats a step line: name, time, detail. */
+function stepLine(name: string, s: number | null, detail: string): string {
+  return `${name.padEnd(34)} ${s === null ? '     -' : `${s.toFixed(1).padStart(5)} s`}  ${detail}`;
+}
+
+class StepFailed extends Error {}
+
+/** The D1 migrations to apply, or null when wrangler.toml has no D1 database. */
+function migrationFiles(root: string): string[] | null {
+  const toml = join(root, 'wrangler.toml');
+  if (!existsSync(toml) || !/^\s*\[\[d1_databases\]\]/m.test(readFileSync(toml, 'utf8'))) return null;
+  const dir = join(root, 'migrations');
+  if (!existsSync(dir)) return null;
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.sql'))
+    .sort()
+    .map((f) => join(dir, f));
+}
+
+/** Runs a wrangler command in the project (never while a store is open on the same state). */
+function wrangler(root: string, args: string[]): Promise<string> {
+  const bin = createRequire(import.meta.url).resolve('wrangler/bin/wrangler.js');
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, [bin, ...args], { cwd: root, env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CI: 'true' }, maxBuffer: 1 << 26 }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`wrangler ${args.slice(0, 3).join(' ')} failed: ${(stderr || stdout || err.message).trim().split('\n').slice(-6).join('\n  ')}`));
+      else resolve(stdout);
+    });
+  });
+}
+
+/** Builds (or finds up to date) everything the local demo serves. */
+export async function buildDemo(options: BuildOptions): Promise<BuildResult> {
+  const t0 = performance.now();
+  const { home, log } = options;
+  const manifest = await Manifest.load(join(home, 'manifest.json'));
+  const dataDir = join(home, 'data');
+  const stateDir = join(home, 'state');
+
+  // The store opens once, when the first write needs it, and closes before wrangler runs.
+  // What it wrote is recorded in the manifest only once it is closed (a staged state is in
+  // the state folder only then).
+  let store: Promise<ProxyStore> | null = null;
+  const afterClose: (() => Promise<void>)[] = [];
+  const openStore = () => {
+    if (store === null) {
+      const t = performance.now();
+      store = ProxyStore.open({ persistTo: stateDir, config: join(options.root, 'wrangler.toml'), stageIn: ramFolder() }).then((s) => {
+        log(stepLine('open local state', seconds(t), s.description));
+        return s;
+      });
+    }
+    return store;
+  };
+
+  const pool = new CliPool(Math.max(1, options.threads));
+  const models: ModelMetrics[] = [];
+  let sellers: DemoSellerKeys[] = [];
+  let marketplace: MarketplaceSummary;
+  const stateFile = join(stateDir, 'plusone-state.json');
+  let stateId: string;
+  try {
+    // 1. The marketplace's data (a new state will be written: start its runtime meanwhile).
+    const newState = !existsSync(join(stateDir, 'v3'));
+    if (newState) void openStore().catch(() => undefined);
+    marketplace = await ensureData(options, dataDir);
+
+    // The state's identity: a wiped state folder gets a new one, and everything is republished.
+    await mkdir(stateDir, { recursive: true });
+    if (!existsSync(stateFile) || newState) await writeFile(stateFile, JSON.stringify({ id: randomUUID() }) + '\n');
+    stateId = (JSON.parse(await readFile(stateFile, 'utf8')) as { id: string }).id;
+
+    const cli = async (name: string, argv: string[], priority: number): Promise<CliResult> => {
+      const r = await pool.run(argv, priority);
+      for (const line of r.err) log(`  ${name}: ${line}`);
+      if (r.code !== 0) throw new StepFailed(`${name} failed (plusone ${argv.slice(0, 1).join(' ')} exit ${r.code}); see the lines above`);
+      return r;
+    };
+
+    // 2. Per seller and model type: train and export (publishing waits for these), then evaluate.
+    const jobs = marketplace.sellers.flatMap((seller, si) =>
+      DEMO_MODELS.map((m, mi) => {
+        const dir = join(dataDir, seller.dir);
+        const modelDir = join(home, 'models', seller.id, m.type);
+        const artifact = join(home, 'artifacts', seller.id, `${m.type}.bin`);
+        const modelFiles = ['model.json', 'dataset.json', 'arrays.bin'].map((f) => join(modelDir, f));
+        const priority = si * DEMO_MODELS.length + mi;
+        const built = (async () => {
+          const trainArgs = ['--orders', join(dir, 'train-orders.csv'), ...m.args(join(dir, 'item-features.csv'))];
+          const trainId = `train ${seller.id} ${m.type}`;
+          const trainFp = JSON.stringify(m.args('item-features.csv'));
+          const inputs = [join(dir, 'train-orders.csv'), ...(m.type === 'lightfm' ? [join(dir, 'item-features.csv')] : [])];
+          if (manifest.fresh(trainId, trainFp, inputs, modelFiles)) {
+            log(stepLine(trainId, null, 'up to date'));
+          } else {
+            await rm(modelDir, { recursive: true, force: true });
+            const r = await cli(trainId, ['train', ...trainArgs, '--out', modelDir, '--json'], priority);
+            const figures = JSON.parse(r.out.at(-1)!) as Record<string, unknown>;
+            await manifest.record(trainId, trainFp, r.seconds, figures);
+            log(stepLine(trainId, r.seconds, `${figures.users} customers, ${figures.items} items, ${figures.interactions} interactions, fit ${figures.fit_s} s`));
+          }
+          const exportId = `export ${seller.id} ${m.type}`;
+          const exportFp = 'int8 top-50';
+          const sidecars = [`${artifact}.customers.jsonl`, `${artifact}.card.json`];
+          if (manifest.fresh(exportId, exportFp, [...modelFiles, join(dir, 'catalog.csv')], [artifact, ...sidecars])) {
+            log(stepLine(exportId, null, 'up to date'));
+          } else {
+            await mkdir(join(home, 'artifacts', seller.id), { recursive: true });
+            const r = await cli(exportId, ['export', '--model', modelDir, '--catalog', join(dir, 'catalog.csv'), '--out', artifact, '--quantize', 'int8', '--top-n', '50', '--json'], priority);
+            const figures = JSON.parse(r.out.at(-1)!) as Record<string, unknown>;
+            await manifest.record(exportId, exportFp, r.seconds, figures);
+            log(stepLine(exportId, r.seconds, `${figures.artifact_bytes} bytes, ${figures.customers} customer records`));
+          }
+          return artifact;
+        })();
+        const evaluated = built.then(async () => {
+          const evalId = `evaluate ${seller.id} ${m.type}`;
+          const out = join(home, 'models', seller.id, `${m.type}.eval.json`);
+          const testFiles = [join(dir, 'test.csv'), join(dir, 'test-baskets.csv')];
+          if (manifest.fresh(evalId, 'k=10', [...modelFiles, ...testFiles], [out])) {
+            log(stepLine(evalId, null, 'up to date'));
+          } else {
+            const r = await cli(evalId, ['evaluate', '--model', modelDir, '--test', testFiles[0], '--baskets', testFiles[1], '--k', '10', '--json'], 1000 + priority);
+            await writeFile(out, r.out.at(-1)! + '\n');
+            const metrics = JSON.parse(r.out.at(-1)!) as Record<string, number>;
+            await manifest.record(evalId, 'k=10', r.seconds, metrics);
+            log(stepLine(evalId, r.seconds, `p@10 ${metrics['p@10']}, basket_hr@10 ${metrics['basket_hr@10']}`));
+          }
+          models.push({
+            seller: seller.id,
+            type: m.type,
+            label: m.label,
+            metrics: JSON.parse(await readFile(out, 'utf8')) as Record<string, number>,
+            training: (manifest.get(`train ${seller.id} ${m.type}`)?.result ?? {}) as Record<string, unknown>,
+          });
+        });
+        return { seller: seller.id, type: m.type, built, evaluated };
+      }),
+    );
+    // Failures surface where they are awaited; keep Node from reporting them as unhandled first.
+    for (const j of jobs) {
+      j.built.catch(() => undefined);
+      j.evaluated.catch(() => undefined);
+    }
+    void Promise.all(jobs.map((j) => j.built)).then(() => log(stepLine('all models trained and exported', null, `after ${seconds(t0).toFixed(1)} s`)), () => undefined);
+
+    // 3. Publishing, seller by seller as their artifacts come, the default model last.
+    for (const seller of marketplace.sellers) {
+      const mine = jobs.filter((j) => j.seller === seller.id);
+      let published = false;
+      let defaultFresh = false;
+      for (const j of mine) {
+        const artifactPath = await j.built;
+        const id = `publish ${seller.id} ${j.type}`;
+        const bytes = new Uint8Array(await readFile(artifactPath));
+        const fp = `${stateId}:${sha256(bytes)}`;
+        const isDefault = j.type === DEMO_MODELS.at(-1)!.type;
+        if (manifest.fresh(id, fp)) {
+          log(stepLine(id, null, 'up to date'));
+          if (isDefault) defaultFresh = true;
+          continue;
+        }
+        const s = await openStore();
+        const t = performance.now();
+        const customers = (await readFile(`${artifactPath}.customers.jsonl`, 'utf8'))
+          .split('\n')
+          .filter((l) => l !== '')
+          .map((l) => JSON.parse(l) as { customer: string; record: string });
+        const card = JSON.parse(await readFile(`${artifactPath}.card.json`, 'utf8')) as Record<string, unknown>;
+        const { pointer } = await publish(s, { seller: seller.id, artifact: bytes, customers, card });
+        const took = seconds(t);
+        afterClose.push(() => manifest.record(id, fp, took, { version: pointer.version }));
+        log(stepLine(id, seconds(t), `version ${pointer.version}, ${customers.length} customer records`));
+        published = true;
+      }
+      // Another type was republished over a default that did not change: point back at it.
+      if (published && defaultFresh) {
+        const type = DEMO_MODELS.at(-1)!.type;
+        const version = (manifest.get(`publish ${seller.id} ${type}`)?.result as { version?: string } | undefined)?.version;
+        const s = await openStore();
+        const { versions } = await readVersions(s, seller.id);
+        if (version && versions.some((v) => v.version === version)) {
+          await rollback(s, seller.id, version);
+          log(stepLine(`activate ${seller.id} ${type}`, 0, `version ${version}`));
+        } else {
+          await manifest.forget(`publish ${seller.id} ${type}`);
+          throw new StepFailed(`the ${type} version of ${seller.id} recorded in the manifest is gone from the state; run npm start again to republish it`);
+        }
+      }
+    }
+
+    log(stepLine('publishing done', null, `after ${seconds(t0).toFixed(1)} s`));
+
+    // 4. Keys (kept across runs while the state has them) and the demo's seller list.
+    sellers = await ensureKeys(options, marketplace, manifest, stateId, openStore, afterClose);
+
+    await Promise.all(jobs.map((j) => j.evaluated));
+    log(stepLine('evaluations done', null, `after ${seconds(t0).toFixed(1)} s`));
+  } finally {
+    await pool.close();
+    if (store !== null) {
+      const t = performance.now();
+      await (await (store as Promise<ProxyStore>)).dispose();
+      log(stepLine('close local state', seconds(t), stateDir));
+    }
+    // Also after a failure: what was published is in the state, and need not be again.
+    for (const record of afterClose) await record();
+  }
+
+  // 5. The D1 schema (wrangler's own command, now that no runtime holds the state).
+  const migrations = migrationFiles(options.root);
+  if (migrations === null) {
+    log(stepLine('d1 migrations', null, 'skipped: no D1 database in wrangler.toml or no migrations/'));
+  } else {
+    const fp = `${stateId}:${migrations.map((f) => f.split('/').at(-1)).join(',')}`;
+    if (manifest.fresh('d1 migrations', fp, migrations, [stateFile])) {
+      log(stepLine('d1 migrations', null, 'up to date'));
+    } else {
+      const t = performance.now();
+      await wrangler(options.root, ['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', stateDir]);
+      await manifest.record('d1 migrations', fp, seconds(t));
+      log(stepLine('d1 migrations', seconds(t), `${migrations.length} file(s) in migrations/`));
+    }
+  }
+
+  const order = new Map(marketplace.sellers.map((s, i) => [s.id, i]));
+  const typeOrder = new Map(DEMO_MODELS.map((m, i) => [m.type as string, i]));
+  models.sort((a, b) => order.get(a.seller)! - order.get(b.seller)! || typeOrder.get(a.type)! - typeOrder.get(b.type)!);
+  return { marketplace, sellers, models, examples: await examples(dataDir, marketplace), seconds: seconds(t0) };
+}
+
+/** Generates the data unless the same options already made it. */
+async function ensureData(options: BuildOptions, dataDir: string): Promise<MarketplaceSummary> {
+  const path = join(dataDir, 'marketplace.json');
+  const files = ['catalog.csv', 'item-features.csv', 'orders.csv', 'train-orders.csv', 'test-orders.csv', 'test.csv', 'test-baskets.csv'];
+  if (existsSync(path)) {
+    try {
+      const m = JSON.parse(await readFile(path, 'utf8')) as MarketplaceSummary;
+      const same = m.generator === GENERATOR_VERSION && m.seed === options.seed && m.customers === options.customers && m.orders === options.orders && m.months === options.months;
+      if (same && m.sellers.every((s) => files.every((f) => existsSync(join(dataDir, s.dir, f))))) {
+        options.log(stepLine('generate marketplace', null, `up to date (seed ${m.seed}, ${dataDir})`));
+        return m;
+      }
+    } catch {
+      // Unreadable: generate again.
+    }
+  }
+  const t = performance.now();
+  await rm(dataDir, { recursive: true, force: true });
+  const m = await generateMarketplace({ out: dataDir, seed: options.seed, customers: options.customers, orders: options.orders, months: options.months });
+  options.log(
+    stepLine('generate marketplace', seconds(t), `${m.sellers.length} sellers, ${m.customers} customers, ${m.orders} orders (${(m.single_item_share * 100).toFixed(1)}% single-item), holdout from ${m.holdout_from.slice(0, 10)}`),
+  );
+  return m;
+}
+
+/** Reuses the keys of local.json that the state still holds, creates the others, lists the sellers for the demo. */
+async function ensureKeys(
+  options: BuildOptions,
+  marketplace: MarketplaceSummary,
+  manifest: Manifest,
+  stateId: string,
+  openStore: () => Promise<ProxyStore>,
+  afterClose: (() => Promise<void>)[],
+): Promise<DemoSellerKeys[]> {
+  const path = join(options.home, 'local.json');
+  let previous: DemoSellerKeys[] = [];
+  let previousUrl: string | undefined;
+  try {
+    const local = JSON.parse(await readFile(path, 'utf8')) as { url?: string; sellers?: DemoSellerKeys[] };
+    previous = local.sellers ?? [];
+    previousUrl = local.url;
+  } catch {
+    // No keys yet.
+  }
+  // Only the ids and keys count (names come from the marketplace).
+  const fingerprint = (list: (DemoSellerKeys | undefined)[]) => `${stateId}:${sha256(JSON.stringify(list.map((k) => [k?.id, k?.publishable_key, k?.secret_key])))}`;
+  const write = (list: DemoSellerKeys[]) =>
+    writeFile(path, JSON.stringify({ url: options.url, sellers: list.map(({ id, publishable_key, secret_key }) => ({ id, publishable_key, secret_key })) }, null, 2) + '\n');
+  const known = marketplace.sellers.map((s) => previous.find((p) => p.id === s.id));
+  if (known.every((k) => k !== undefined) && manifest.fresh('keys and demo sellers', fingerprint(known), [], [path])) {
+    const sellers = marketplace.sellers.map((s, i) => ({ ...known[i]!, name: s.name }));
+    if (previousUrl !== options.url) await write(sellers);
+    options.log(stepLine('keys and demo sellers', null, `up to date (${path})`));
+    return sellers;
+  }
+  const t = performance.now();
+  const store = await openStore();
+  let created = 0;
+  const sellers: DemoSellerKeys[] = [];
+  for (const s of marketplace.sellers) {
+    const old = previous.find((p) => p.id === s.id);
+    let pk = old?.publishable_key;
+    let sk = old?.secret_key;
+    if (!(await keyIsLive(store, s.id, pk, 'publishable'))) {
+      pk = await createKey(store, s.id, 'publishable', ['*']);
+      created++;
+    }
+    if (!(await keyIsLive(store, s.id, sk, 'secret'))) {
+      sk = await createKey(store, s.id, 'secret');
+      created++;
+    }
+    sellers.push({ id: s.id, name: s.name, publishable_key: pk!, secret_key: sk! });
+  }
+  await store.putValue('demo/sellers', JSON.stringify(sellers.map((s) => ({ id: s.id, name: s.name, publishable_key: s.publishable_key }))));
+  await write(sellers);
+  const took = seconds(t);
+  afterClose.push(() => manifest.record('keys and demo sellers', fingerprint(sellers), took));
+  options.log(stepLine('keys and demo sellers', seconds(t), `${created} key(s) created, ${sellers.length * 2 - created} reused; ${path}`));
+  return sellers;
+}
+
+/** A held-out basket of each seller (its first), for the printed examples. */
+async function examples(dataDir: string, m: MarketplaceSummary): Promise<Record<string, { items: string[]; customer: string }>> {
+  const out: Record<string, { items: string[]; customer: string }> = {};
+  for (const s of m.sellers) {
+    const lines = (await readFile(join(dataDir, s.dir, 'test-baskets.csv'), 'utf8')).split('\n').slice(1).filter((l) => l !== '');
+    const first = lines[0]?.split(',') ?? [];
+    const items = lines.map((l) => l.split(',')).filter((c) => c[0] === first[0]).map((c) => c[2]);
+    out[s.id] = { items, customer: first[1] ?? '' };
+  }
+  return out;
+}
+
+export { StepFailed };

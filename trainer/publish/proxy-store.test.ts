@@ -1,0 +1,126 @@
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ProxyStore } from './proxy-store.js';
+import { MemoryStore, WranglerStore, type ModelStore } from './store.js';
+
+const CONFIG = fileURLToPath(new URL('../../wrangler.toml', import.meta.url));
+
+let dir: string;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'plusone-proxy-store-'));
+});
+
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** The behaviour every ModelStore shares; `open` gives a fresh store and a way to close it. */
+function storeContract(name: string, open: () => Promise<{ store: ModelStore; close(): Promise<void> }>): void {
+  describe(`${name}: the ModelStore contract`, () => {
+    it('stores objects and values, reads many at once in the order asked, deletes', async () => {
+      const { store, close } = await open();
+      try {
+        const bytes = Uint8Array.from({ length: 70_000 }, (_, i) => (i * 31) & 255);
+        await store.putObject('sellers/s1/models/v1/artifact.bin', bytes);
+        expect(await store.getObject('sellers/s1/models/v1/artifact.bin')).toEqual(bytes);
+        expect(await store.getObject('sellers/s1/models/v1/nothing.bin')).toBeNull();
+        await store.deleteObject('sellers/s1/models/v1/artifact.bin');
+        expect(await store.getObject('sellers/s1/models/v1/artifact.bin')).toBeNull();
+
+        await store.putValue('sellers/s1/active', '{"version":"v1"}');
+        expect(await store.getValue('sellers/s1/active')).toBe('{"version":"v1"}');
+        expect(await store.getValue('sellers/s1/none')).toBeNull();
+
+        // More entries than one batch; ids with characters that need encoding.
+        const entries = Array.from({ length: 250 }, (_, i) => ({ key: `sellers/s1/models/v1/users/c%2F${i}`, value: `record ${i} ü` }));
+        await store.putValues(entries);
+        const asked = [entries[7].key, 'missing', entries[200].key, entries[7].key];
+        const got = await store.getValues(asked);
+        expect([...got.keys()]).toEqual([entries[7].key, 'missing', entries[200].key]);
+        expect(got.get(entries[7].key)).toBe('record 7 ü');
+        expect(got.get('missing')).toBeNull();
+        const all = await store.getValues(entries.map((e) => e.key));
+        expect(entries.every((e) => all.get(e.key) === e.value)).toBe(true);
+
+        await store.deleteValues(entries.slice(0, 200).map((e) => e.key));
+        const after = await store.getValues([entries[0].key, entries[249].key]);
+        expect(after.get(entries[0].key)).toBeNull();
+        expect(after.get(entries[249].key)).toBe('record 249 ü');
+      } finally {
+        await close();
+      }
+    }, 60_000);
+  });
+}
+
+storeContract('MemoryStore', async () => ({ store: new MemoryStore(), close: async () => {} }));
+
+let n = 0;
+storeContract('ProxyStore', async () => {
+  const store = await ProxyStore.open({ persistTo: join(dir, `contract-${n++}`), config: CONFIG, batchSize: 100 });
+  return { store, close: () => store.dispose() };
+});
+
+storeContract('ProxyStore, staged', async () => {
+  const store = await ProxyStore.open({ persistTo: join(dir, `contract-${n++}`), config: CONFIG, batchSize: 100, stageIn: dir });
+  return { store, close: () => store.dispose() };
+});
+
+describe('ProxyStore', () => {
+  it("writes the state that wrangler's local commands (and wrangler dev) read", async () => {
+    const persistTo = join(dir, 'shared');
+    const store = await ProxyStore.open({ persistTo, config: CONFIG });
+    await store.putValues([
+      { key: 'sellers/s1/active', value: '{"version":"v1"}' },
+      { key: 'demo/sellers', value: '[]' },
+    ]);
+    await store.putObject('sellers/s1/models/v1/artifact.bin', new Uint8Array([1, 2, 3, 250]));
+    await store.dispose();
+    await expect(store.getValue('demo/sellers')).rejects.toThrow(/disposed/);
+
+    const wrangler = new WranglerStore({ mode: 'local', persistTo, config: CONFIG });
+    expect(await wrangler.getValue('sellers/s1/active')).toBe('{"version":"v1"}');
+    expect(await wrangler.getObject('sellers/s1/models/v1/artifact.bin')).toEqual(new Uint8Array([1, 2, 3, 250]));
+
+    // And the other way round, on the same state.
+    await wrangler.putValue('from/wrangler', 'yes');
+    const again = await ProxyStore.open({ persistTo, config: CONFIG });
+    try {
+      expect(await again.getValue('from/wrangler')).toBe('yes');
+      expect(await again.getValue('demo/sellers')).toBe('[]');
+    } finally {
+      await again.dispose();
+    }
+  }, 120_000);
+
+  it('builds a new state in the staging folder and moves it in on dispose', async () => {
+    const persistTo = join(dir, 'staged');
+    const stage = join(dir, 'ram');
+    await import('node:fs/promises').then((fs) => fs.mkdir(stage));
+    const store = await ProxyStore.open({ persistTo, config: CONFIG, stageIn: stage });
+    expect(store.description).toContain(stage);
+    await store.putValue('k', 'v');
+    expect(existsSync(join(persistTo, 'v3'))).toBe(false);
+    await store.dispose();
+    expect(existsSync(join(persistTo, 'v3'))).toBe(true);
+    // The state exists now: a second store works on it in place.
+    const again = await ProxyStore.open({ persistTo, config: CONFIG, stageIn: stage });
+    try {
+      expect(again.description).not.toContain(stage);
+      expect(await again.getValue('k')).toBe('v');
+    } finally {
+      await again.dispose();
+    }
+  }, 60_000);
+
+  it('names a binding the configuration lacks', async () => {
+    const config = join(dir, 'no-kv.toml');
+    await writeFile(config, 'name = "x"\nmain = "index.js"\ncompatibility_date = "2026-04-01"\n[[r2_buckets]]\nbinding = "MODELS"\nbucket_name = "models-bucket"\n');
+    await expect(ProxyStore.open({ persistTo: join(dir, 'no-kv'), config })).rejects.toThrow(/no binding for the KV namespace "KV"/);
+  });
+});
