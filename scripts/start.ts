@@ -9,14 +9,13 @@
  *             [--threads 2] [--fresh] [--no-serve]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { availableParallelism } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { projectRoot } from './bench-common.js';
 import { buildDemo, StepFailed, type BuildResult } from './demo/build.js';
 import { DEFAULT_OPTIONS } from './demo/marketplace.js';
 
@@ -35,16 +34,6 @@ Builds the demo marketplace (data, models, keys) into .plusone/ and serves it wi
 
 /** The worker's admin page: an A/B test's report (functions/admin), the secret key in the fragment. */
 const adminUrl = (url: string, seller: string, secretKey: string) => `${url}/admin/experiments/<id>?seller=${seller}#key=${secretKey}`;
-
-function projectRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json'))) {
-    const up = dirname(dir);
-    if (up === dir) throw new Error('cannot find the project root (package.json)');
-    dir = up;
-  }
-  return dir;
-}
 
 function log(line: string): void {
   process.stderr.write(`start: ${line}\n`);

@@ -63,23 +63,8 @@ export interface EventQuery {
   limit: number;
 }
 
-interface EventRow {
-  event_id: string;
-  seller: string;
-  type: EventType;
-  visitor_id: string;
-  customer_id: string | null;
-  rec_id: string | null;
-  experiment_id: string | null;
-  variant: string | null;
-  surface: StoredEvent['surface'];
-  item_ids: string;
-  order_id: string | null;
-  value: number | null;
-  currency: string | null;
-  ts: number;
-  received: number;
-}
+/** A row as D1 returns it: the item ids still JSON text. */
+type EventRow = Omit<StoredEvent, 'item_ids'> & { item_ids: string };
 
 function fromRow(r: EventRow): StoredEvent {
   return { ...r, item_ids: JSON.parse(r.item_ids) as string[] };

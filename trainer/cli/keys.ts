@@ -1,19 +1,7 @@
-import { createHash, randomBytes } from 'node:crypto';
-import {
-  KEY_PREFIXES,
-  KEY_TYPES,
-  keyHint,
-  keyStorage,
-  MAX_ORIGINS,
-  normalizeOrigin,
-  parseKeyIndex,
-  type KeyIndexEntry,
-  type KeyRecord,
-  type KeyType,
-} from '../../functions/auth/keys.js';
+import { KEY_TYPES, keyStorage, MAX_ORIGINS, normalizeOrigin, type KeyType } from '../../functions/auth/keys.js';
 import { InputError } from '../data/errors.js';
+import { createApiKey, readKeyIndex } from '../publish/api-keys.js';
 import { checkSeller } from '../publish/publish.js';
-import type { ModelStore } from '../publish/store.js';
 import { choiceOption, helpText, numberOption, parseCommand, type CommandSpec } from './args.js';
 import { storeFrom, storeOptions } from './store-options.js';
 import type { Io } from './io.js';
@@ -70,19 +58,6 @@ const listSpec: CommandSpec = {
   },
 };
 
-function sha256(text: string): string {
-  return createHash('sha256').update(text, 'utf8').digest('hex');
-}
-
-async function readIndex(store: ModelStore, seller: string): Promise<KeyIndexEntry[]> {
-  const text = await store.getValue(keyStorage.index(seller));
-  try {
-    return parseKeyIndex(text);
-  } catch (err) {
-    throw new Error(`${keyStorage.index(seller)} is damaged (${(err as Error).message}); fix or delete it in KV`);
-  }
-}
-
 function parseOrigins(text: string | undefined, type: KeyType): string[] {
   if (text === undefined) return [];
   if (type === 'secret') throw new InputError('--origins is for publishable keys; secret keys are never used from a browser');
@@ -114,24 +89,7 @@ async function createCommand(argv: string[], io: Io): Promise<number> {
   const burst = values.burst === undefined ? null : numberOption(values, 'burst', { integer: true, min: 1, max: 1e6 });
   const store = storeFrom(values);
 
-  const key = `${KEY_PREFIXES[type]}${randomBytes(24).toString('base64url')}`;
-  const hash = sha256(key);
-  const record: KeyRecord = {
-    id: `key_${randomBytes(8).toString('hex')}`,
-    seller,
-    type,
-    origins,
-    created: new Date().toISOString(),
-    revoked: null,
-    rps,
-    burst,
-  };
-  const index = await readIndex(store, seller);
-  const entry: KeyIndexEntry = { ...record, hash, hint: keyHint(key) };
-  await store.putValues([
-    { key: keyStorage.record(hash), value: JSON.stringify(record) },
-    { key: keyStorage.index(seller), value: JSON.stringify([...index, entry]) },
-  ]);
+  const { key, record } = await createApiKey(store, { seller, type, origins, rps, burst });
   if (values.json) {
     io.out(JSON.stringify({ seller, id: record.id, type, key, origins, rps, burst, created: record.created, store: store.description }));
   } else {
@@ -155,7 +113,7 @@ async function revokeCommand(argv: string[], io: Io): Promise<number> {
   checkSeller(seller);
   const id = values['key-id'] as string;
   const store = storeFrom(values);
-  const index = await readIndex(store, seller);
+  const index = await readKeyIndex(store, seller);
   const entry = index.find((e) => e.id === id);
   if (entry === undefined) {
     throw new InputError(`seller ${seller} has no key ${id} (its keys: ${index.map((e) => e.id).join(', ') || 'none'}); see "plusone keys list --seller ${seller}"`);
@@ -181,7 +139,7 @@ async function listCommand(argv: string[], io: Io): Promise<number> {
   }
   const seller = values.seller as string;
   checkSeller(seller);
-  const index = await readIndex(storeFrom(values), seller);
+  const index = await readKeyIndex(storeFrom(values), seller);
   const shown = index.map(({ hash, ...e }) => (void hash, e));
   if (values.json) {
     io.out(JSON.stringify({ seller, keys: shown }));
