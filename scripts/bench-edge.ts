@@ -12,16 +12,15 @@
  *   npm run bench:edge -- [--bench DIR] [--duration 10] [--warmup 2] [--connections 8]
  *                         [--out DIR] [--no-readme]
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { main as cli } from '../trainer/cli/main.js';
+import { runCliOrThrow } from '../trainer/cli/run.js';
 import { DEFAULT_BENCH, PROJECT, fmt, updateReadme } from './bench-common.js';
+import { startLocalEdge, type LocalEdge } from './local-edge.js';
 
 const require = createRequire(import.meta.url);
 
@@ -60,26 +59,7 @@ interface Row {
 
 const SELLER = 'bench';
 
-/** Runs a CLI command in-process; throws with its output when it fails. */
-async function run(argv: string[]): Promise<string[]> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await cli(argv, { out: (l) => out.push(l), err: (l) => err.push(l) });
-  if (code !== 0) throw new Error(`plusone ${argv.slice(0, 2).join(' ')} failed (exit ${code}): ${[...err, ...out].slice(-5).join(' | ')}`);
-  return out;
-}
-
-/** A free TCP port on 127.0.0.1. */
-function freePort(): Promise<number> {
-  return new Promise((ok, fail) => {
-    const server = createServer();
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as { port: number }).port;
-      server.close(() => ok(port));
-    });
-  });
-}
+const run = runCliOrThrow;
 
 /** The most frequent items and the first customers with history in a user_id,item_id file. */
 async function pickIds(trainCsv: string, count: number): Promise<{ items: string[]; customers: string[] }> {
@@ -98,59 +78,6 @@ async function pickIds(trainCsv: string, count: number): Promise<{ items: string
   }
   const items = [...freq.entries()].sort((a, b) => b[1] - a[1]).slice(0, count).map(([id]) => id);
   return { items, customers: [...customers] };
-}
-
-/** Starts `wrangler dev` on 127.0.0.1 and waits until /v1/health answers. */
-async function startWrangler(state: string, port: number, inspectorPort: number): Promise<{ child: ChildProcess; log: string[] }> {
-  const bin = require.resolve('wrangler/bin/wrangler.js');
-  const args = ['dev', '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(inspectorPort), '--persist-to', state, '--log-level', 'warn'];
-  const child = spawn(process.execPath, [bin, ...args], {
-    cwd: PROJECT,
-    env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CI: 'true' },
-    // Its own process group, so that stopping it stops the workerd it starts too.
-    detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const log: string[] = [];
-  const keep = (chunk: Buffer) => {
-    log.push(...chunk.toString().split('\n').filter((l) => l.trim() !== ''));
-    if (log.length > 200) log.splice(0, log.length - 200);
-  };
-  child.stdout!.on('data', keep);
-  child.stderr!.on('data', keep);
-  const deadline = Date.now() + 120_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`wrangler dev exited (${child.exitCode}): ${log.slice(-10).join(' | ')}`);
-    try {
-      const res = await fetch(`http://127.0.0.1:${port}/v1/health`);
-      if (res.ok) return { child, log };
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  await stopWrangler(child);
-  throw new Error(`wrangler dev did not answer /v1/health within 120 s: ${log.slice(-10).join(' | ')}`);
-}
-
-/** Stops the wrangler process group started above (SIGTERM, then SIGKILL after 10 s). */
-async function stopWrangler(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.pid === undefined) return;
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  try {
-    process.kill(-child.pid, 'SIGTERM');
-  } catch {
-    return;
-  }
-  const timer = setTimeout(() => {
-    try {
-      process.kill(-child.pid!, 'SIGKILL');
-    } catch {
-      // already gone
-    }
-  }, 10_000);
-  await exited;
-  clearTimeout(timer);
 }
 
 async function main(): Promise<void> {
@@ -174,7 +101,7 @@ async function main(): Promise<void> {
 
   const work = await mkdtemp(join(tmpdir(), 'plusone-bench-edge-'));
   const state = join(work, 'state');
-  let child: ChildProcess | null = null;
+  let edge: LocalEdge | null = null;
   const rows: Row[] = [];
   let model: Record<string, unknown> = {};
   try {
@@ -197,12 +124,9 @@ async function main(): Promise<void> {
       { route: 'for-you', paths: ids.customers.map((c) => `${base}/for-you?customer=${encodeURIComponent(c)}`), auth: true },
     ];
 
-    const port = await freePort();
-    const inspectorPort = await freePort();
-    console.log(`starting wrangler dev on 127.0.0.1:${port} ...`);
-    const started = await startWrangler(state, port, inspectorPort);
-    child = started.child;
-    const url = `http://127.0.0.1:${port}`;
+    console.log('starting wrangler dev ...');
+    edge = await startLocalEdge({ state });
+    const url = edge.url;
     const headers = { authorization: `Bearer ${key}` };
 
     for (const t of targets) {
@@ -225,7 +149,7 @@ async function main(): Promise<void> {
       console.log(`${t.route.padEnd(12)} ${fmt(row.requests_per_s, 0).padStart(7)} req/s  p50 ${row.p50_ms} ms  p99 ${row.p99_ms} ms  (${row.requests} requests, ${row.non_2xx} non-2xx, ${row.errors} errors)`);
     }
   } finally {
-    if (child) await stopWrangler(child);
+    await edge?.stop();
     await rm(work, { recursive: true, force: true });
   }
 

@@ -24,10 +24,10 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** Runs one wrangler command in the project (e.g. `d1 migrations apply DB --local --persist-to DIR`); resolves to its stdout. */
-export function wranglerCommand(args: string[]): Promise<string> {
+/** Runs one wrangler command (in the project, or `cwd`) (e.g. `d1 migrations apply DB --local --persist-to DIR`); resolves to its stdout. */
+export function wranglerCommand(args: string[], cwd = projectRoot()): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, [WRANGLER, ...args], { cwd: projectRoot(), env: ENV, maxBuffer: 1 << 26 }, (err, stdout, stderr) => {
+    execFile(process.execPath, [WRANGLER, ...args], { cwd, env: ENV, maxBuffer: 1 << 28 }, (err, stdout, stderr) => {
       if (err) reject(new Error(`wrangler ${args.slice(0, 3).join(' ')} failed: ${(stderr || stdout || err.message).trim().split('\n').slice(-5).join(' | ')}`));
       else resolve(stdout);
     });

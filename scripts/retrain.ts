@@ -18,7 +18,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { userRecordKey } from '../functions/format/user-record.js';
 import { modelStorage, type ActivePointer } from '../functions/models/pointer.js';
-import { main as plusone } from '../trainer/cli/main.js';
+import { runCliOrThrow } from '../trainer/cli/run.js';
 import { parseColumnsArg } from '../trainer/data/orders.js';
 import { evaluateServed, type Holdout, type ServedMetrics } from '../trainer/eval/served.js';
 import { ProxyStore } from '../trainer/publish/proxy-store.js';
@@ -82,11 +82,9 @@ async function step<T>(what: string, run: () => Promise<T>): Promise<T> {
   return out;
 }
 
+/** Runs a `plusone … --json` command in-process and returns its JSON line. */
 async function cli(argv: string[]): Promise<Record<string, unknown>> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await plusone(argv, { out: (l) => out.push(l), err: (l) => err.push(l) });
-  if (code !== 0) throw new Error(`plusone ${argv.slice(0, 6).join(' ')} … failed (${code}): ${err.slice(-3).join(' | ')}`);
+  const out = await runCliOrThrow(argv);
   return JSON.parse(out[out.length - 1]) as Record<string, unknown>;
 }
 

@@ -7,7 +7,7 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { main as cli } from '../trainer/cli/main.js';
+import { runCliOrThrow } from '../trainer/cli/run.js';
 import { plantedProblem } from '../trainer/models/hybrid-mf/test-data.js';
 import { WranglerStore } from '../trainer/publish/store.js';
 import { wranglerCommand } from './local-edge.js';
@@ -26,13 +26,7 @@ export interface WidgetState {
   categories: string[];
 }
 
-async function run(argv: string[]): Promise<string[]> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await cli(argv, { out: (l) => out.push(l), err: (l) => err.push(l) });
-  if (code !== 0) throw new Error(`plusone ${argv.slice(0, 2).join(' ')} failed (exit ${code}): ${[...err, ...out].slice(-5).join(' | ')}`);
-  return out;
-}
+const run = runCliOrThrow;
 
 const CATEGORIES = ['Mugs', 'T-shirts', 'Posters', 'Stickers'];
 

@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { main } from '../trainer/cli/main.js';
+import { runCliOrThrow } from '../trainer/cli/run.js';
 import { plantedProblem } from '../trainer/models/hybrid-mf/test-data.js';
 import { publish } from '../trainer/publish/publish.js';
 import { MemoryStore } from '../trainer/publish/store.js';
@@ -14,9 +14,7 @@ import { FIXTURE_SELLERS, type WorkerFixtures } from './worker-fixtures.js';
  * into a MemoryStore, and hands the stored values and objects to the tests.
  */
 async function run(argv: string[]): Promise<void> {
-  const err: string[] = [];
-  const code = await main(argv, { out: () => {}, err: (l) => err.push(l) });
-  if (code !== 0) throw new Error(`plusone ${argv.join(' ')} failed (${code}): ${err.join('\n')}`);
+  await runCliOrThrow(argv);
 }
 
 export async function buildFixtures(): Promise<WorkerFixtures> {

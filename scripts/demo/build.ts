@@ -1,8 +1,6 @@
-import { execFile } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { publish, readVersions, rollback } from '../../trainer/publish/publish.js';
 import { ProxyStore, ramFolder } from '../../trainer/publish/proxy-store.js';
@@ -10,6 +8,7 @@ import { CliPool, type CliResult } from './cli-pool.js';
 import { GENERATOR_VERSION, generateMarketplace, type MarketplaceSummary } from './generate.js';
 import { createKey, keyIsLive } from './keys.js';
 import { Manifest } from './manifest.js';
+import { wranglerCommand } from '../local-edge.js';
 
 /**
  * What `npm start` builds before it serves: the demo marketplace's data, three models per
@@ -110,16 +109,6 @@ function migrationFiles(root: string): string[] | null {
     .map((f) => join(dir, f));
 }
 
-/** Runs a wrangler command in the project (never while a store is open on the same state). */
-function wrangler(root: string, args: string[]): Promise<string> {
-  const bin = createRequire(import.meta.url).resolve('wrangler/bin/wrangler.js');
-  return new Promise((resolve, reject) => {
-    execFile(process.execPath, [bin, ...args], { cwd: root, env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CI: 'true' }, maxBuffer: 1 << 26 }, (err, stdout, stderr) => {
-      if (err) reject(new Error(`wrangler ${args.slice(0, 3).join(' ')} failed: ${(stderr || stdout || err.message).trim().split('\n').slice(-6).join('\n  ')}`));
-      else resolve(stdout);
-    });
-  });
-}
 
 /** Builds (or finds up to date) everything the local demo serves. */
 export async function buildDemo(options: BuildOptions): Promise<BuildResult> {
@@ -309,7 +298,8 @@ export async function buildDemo(options: BuildOptions): Promise<BuildResult> {
       log(stepLine('d1 migrations', null, 'up to date'));
     } else {
       const t = performance.now();
-      await wrangler(options.root, ['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', stateDir]);
+      // Never while a store is open on the same state.
+      await wranglerCommand(['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', stateDir], options.root);
       await manifest.record('d1 migrations', fp, seconds(t));
       log(stepLine('d1 migrations', seconds(t), `${migrations.length} file(s) in migrations/`));
     }

@@ -2,7 +2,7 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../trainer/cli/main.js';
+import { runCli } from '../../trainer/cli/run.js';
 import { generateMarketplace, type MarketplaceSummary } from './generate.js';
 import { drawMarketplace } from './marketplace.js';
 
@@ -25,12 +25,7 @@ function rows(text: string): string[][] {
   return text.trim().split('\n').slice(1).map((l) => l.split(','));
 }
 
-async function run(argv: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(argv, { out: (l) => out.push(l), err: (l) => err.push(l) });
-  return { code, out, err };
-}
+const run = runCli;
 
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'plusone-demo-'));

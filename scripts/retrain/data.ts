@@ -1,8 +1,7 @@
-import { execFile } from 'node:child_process';
-import { createRequire } from 'node:module';
 import { writeFile } from 'node:fs/promises';
 import { readOrders } from '../../trainer/data/orders.js';
 import type { Holdout } from '../../trainer/eval/served.js';
+import { wranglerCommand } from '../local-edge.js';
 
 /**
  * The retrain pipeline's data: order lines from an orders file and/or the purchase events
@@ -42,27 +41,17 @@ export interface D1Location {
   config?: string | undefined;
 }
 
-const WRANGLER = createRequire(import.meta.url).resolve('wrangler/bin/wrangler.js');
-
 /** Runs one SQL query on the D1 database `DB` through wrangler and returns its rows. */
-export function d1Query<T>(sql: string, where: D1Location): Promise<T[]> {
-  const args = [WRANGLER, 'd1', 'execute', 'DB', `--${where.mode}`, '--json', '--command', sql];
+export async function d1Query<T>(sql: string, where: D1Location): Promise<T[]> {
+  const args = ['d1', 'execute', 'DB', `--${where.mode}`, '--json', '--command', sql];
   if (where.mode === 'local' && where.persistTo) args.push('--persist-to', where.persistTo);
   if (where.config) args.push('--config', where.config);
-  return new Promise((resolve, reject) => {
-    execFile(process.execPath, args, { env: { ...process.env, WRANGLER_SEND_METRICS: 'false' }, maxBuffer: 1 << 28 }, (err, stdout, stderr) => {
-      if (err) {
-        reject(new Error(`wrangler d1 execute failed: ${(stderr || stdout || err.message).trim().split('\n').slice(-4).join(' | ')}`));
-        return;
-      }
-      try {
-        const out = JSON.parse(stdout) as { results: T[] }[];
-        resolve(out.flatMap((r) => r.results));
-      } catch {
-        reject(new Error(`wrangler d1 execute printed no JSON: ${stdout.slice(0, 200)}`));
-      }
-    });
-  });
+  const stdout = await wranglerCommand(args);
+  try {
+    return (JSON.parse(stdout) as { results: T[] }[]).flatMap((r) => r.results);
+  } catch {
+    throw new Error(`wrangler d1 execute printed no JSON: ${stdout.slice(0, 200)}`);
+  }
 }
 
 /** The seller's purchase events as order lines (one line per item; the order's value split evenly). */
