@@ -97,6 +97,13 @@ export function mean(xs: number[]): number {
   return xs.reduce((a, b) => a + b, 0) / xs.length;
 }
 
+/** Sample standard deviation (n - 1); 0 for fewer than two values. */
+export function sd(xs: number[]): number {
+  if (xs.length < 2) return 0;
+  const m = mean(xs);
+  return Math.sqrt(xs.reduce((a, x) => a + (x - m) ** 2, 0) / (xs.length - 1));
+}
+
 /** A number for a table; a dash when missing. */
 export const fmt = (x: number | undefined | null, digits = 4): string =>
   x === undefined || x === null || Number.isNaN(x) ? '–' : x.toFixed(digits);

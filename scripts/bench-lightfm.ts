@@ -2,10 +2,15 @@
  * Benchmark: the hybrid MF trainer against LightFM on the fixed splits in ../shared/bench,
  * with the protocol of anchors.json (dim 32, lr 0.05, adagrad, 30 epochs on ml100k*, 20 on
  * retail, 2 threads), every loss, seeds 1-3. Prints a table, writes JSON and Markdown to
- * benchmarks/, and replaces the table between the bench markers in README.md.
+ * benchmarks/NAME.{json,md}, and replaces the table between the bench:NAME markers in README.md.
  *
- *   npm run bench:lightfm -- [--bench DIR] [--seeds 1,2,3] [--threads 2] [--only ml100k,retail]
- *                            [--losses warp,bpr] [--no-readme]
+ * anchors.json holds one LightFM run per cell. When benchmarks/lightfm-reference.json exists
+ * (LightFM itself run here with given seeds: scripts/reference/lightfm_reference.py), a second
+ * table compares both systems seed for seed, with the spread over seeds.
+ *
+ *   npm run bench:lightfm -- [--bench DIR] [--seeds 1,2,3 | 1-30] [--threads 2]
+ *       [--only ml100k,retail/cf] [--losses warp,bpr] [--name lightfm] [--reference FILE]
+ *       [--no-readme]
  */
 import { execFileSync } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -17,6 +22,7 @@ import { HybridMF, LOSSES } from '../trainer/models/hybrid-mf/hybrid-mf.js';
 import type { Loss } from '../trainer/models/hybrid-mf/kernels.js';
 import { HybridScorer } from '../trainer/models/hybrid-mf/scorer.js';
 import { DEFAULT_BENCH, PROJECT, fmt, loadSplit, mean, median, readAnchors, updateReadme } from './bench-common.js';
+import { compareSeedBySeed, formatSeeds, parseSeeds, readReference, renderSameSeeds } from './bench-reference.js';
 
 interface Case {
   dataset: 'ml100k' | 'ml100k-cold' | 'retail';
@@ -85,18 +91,22 @@ async function main(): Promise<void> {
       only: { type: 'string' },
       losses: { type: 'string', default: LOSSES.join(',') },
       out: { type: 'string', default: join(PROJECT, 'benchmarks') },
+      name: { type: 'string', default: 'lightfm' },
+      reference: { type: 'string', default: join(PROJECT, 'benchmarks', 'lightfm-reference.json') },
       'no-readme': { type: 'boolean', default: false },
     },
   });
   const benchDir = resolve(values.bench);
-  const seeds = values.seeds.split(',').map(Number);
+  const seeds = parseSeeds(values.seeds);
   const threads = Number(values.threads);
   const losses = values.losses.split(',') as Loss[];
   const only = values.only?.split(',');
+  const selected = (c: Pick<Case, 'dataset' | 'variant'>) => !only || only.includes(c.dataset) || only.includes(`${c.dataset}/${c.variant}`);
   const anchors = await readAnchors(benchDir);
+  const reference = await readReference(values.reference);
   const runs: Run[] = [];
 
-  for (const c of CASES.filter((k) => !only || only.includes(k.dataset))) {
+  for (const c of CASES.filter(selected)) {
     const data = await loadSplit(benchDir, c.dataset, c.variant);
     for (const loss of losses) {
       for (const seed of seeds) {
@@ -159,16 +169,17 @@ async function main(): Promise<void> {
     }
   }
 
-  const maxRss = !only || only.includes('retail') ? measureMemory(benchDir, threads) : null;
+  const maxRss = selected({ dataset: 'retail', variant: 'hybrid' }) ? measureMemory(benchDir, threads) : null;
   const machine = { node: process.version, cpus: cpus().length, model: cpus()[0]?.model ?? '' };
   const result = { date: new Date().toISOString(), machine, protocol: { dim: 32, lr: 0.05, schedule: 'adagrad', threads, seeds }, rows, runs, retail_hybrid_warp_max_rss_mb: maxRss };
 
-  const md = renderMarkdown(result.rows, maxRss, threads, seeds);
+  const sameSeeds = reference ? compareSeedBySeed(runs.map((r) => ({ ...r, p10: r.metrics['p@10'], auc: r.metrics.auc })), reference, seeds) : [];
+  const md = renderMarkdown(result.rows, maxRss, threads, seeds) + renderSameSeeds(sameSeeds, reference, seeds);
   await mkdir(values.out, { recursive: true });
-  await writeFile(join(values.out, 'lightfm.json'), JSON.stringify(result, null, 2) + '\n');
-  await writeFile(join(values.out, 'lightfm.md'), md);
+  await writeFile(join(values.out, `${values.name}.json`), JSON.stringify({ ...result, same_seeds: sameSeeds }, null, 2) + '\n');
+  await writeFile(join(values.out, `${values.name}.md`), md);
   console.log('\n' + md);
-  if (!values['no-readme']) await updateReadme('lightfm', md);
+  if (!values['no-readme']) await updateReadme(values.name, md);
   const failed = rows.flatMap((r) => [...r.quality_gate.filter((g) => !g.pass), ...(r.speed_gate && !r.speed_gate.pass ? [r.speed_gate] : [])]);
   console.log(failed.length === 0 ? 'all quality and speed bars met' : `${failed.length} bar(s) not met; see the table`);
 }
@@ -186,7 +197,7 @@ type Row = {
 
 function renderMarkdown(rows: Row[], maxRss: number | null, threads: number, seeds: number[]): string {
   const lines = [
-    `Mean over seeds ${seeds.join(', ')}; median epoch time, ${threads} threads. LightFM: anchors.json (LightFM 1.17, Cython/OpenMP, same machine class).`,
+    `Mean over seeds ${formatSeeds(seeds)}; median epoch time, ${threads} threads. LightFM: anchors.json (LightFM 1.17, Cython/OpenMP, same machine class).`,
     '',
     '| dataset | variant | loss | p@10 | LightFM | ratio | AUC | LightFM | ratio | epoch s | LightFM |',
     '| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
