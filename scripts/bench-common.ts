@@ -59,11 +59,16 @@ export async function loadSplit(benchDir: string, name: string, variant: 'cf' | 
   const dir = join(benchDir, name);
   const train = await readInteractions(join(dir, 'train.csv'));
   const test = await readInteractions(join(dir, 'test.csv'));
+  const itemFile = await readFeatures(join(dir, 'item_features.csv'));
+  const userFile = await readFeatures(join(dir, 'user_features.csv'));
   const withFeatures = variant !== 'cf';
-  const itemRows = withFeatures ? await readFeatures(join(dir, 'item_features.csv')) : undefined;
-  const userRows = withFeatures ? await readFeatures(join(dir, 'user_features.csv')) : undefined;
+  const itemRows = withFeatures ? itemFile : undefined;
+  const userRows = withFeatures ? userFile : undefined;
   const dataset = new Dataset({ itemIdentity: variant !== 'content', userIdentity: true });
-  dataset.fit({ interactions: [train], itemFeatures: itemRows, userFeatures: userRows });
+  // Every variant ranks the whole catalog, as anchors.json does: the feature files list every
+  // user and item, so cf registers their ids too (identity features only), and items that
+  // no one bought before the cut are candidates like the rest.
+  dataset.fit({ interactions: [train], users: userFile.ids, items: itemFile.ids, itemFeatures: itemRows, userFeatures: userRows });
   const trainIdx = dataset.buildInteractions(train, { unknown: 'error' });
   const testIdx = dataset.buildInteractions(test, { unknown: 'skip' });
   let candidates: Int32Array | null = null;

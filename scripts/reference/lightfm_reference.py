@@ -9,7 +9,8 @@ Same protocol as scripts/bench-lightfm.ts: dim 32, learning rate 0.05, adagrad, 
 on ml100k*, 20 on retail; cf = identity features only, hybrid = identity + metadata,
 content = items by metadata only (ml100k-cold); feature rows normalised to sum 1. Ids are
 numbered in the order the trainer's Dataset uses: first appearance in train.csv, then in
-the feature files; test rows with ids unknown to both are skipped.
+the feature files (cf too: they list the catalog); test rows with ids unknown to both are
+skipped.
 
 Metrics: computed here from LightFM's own user and item representations, with the
 semantics of trainer/eval/metrics.ts (those of ../shared/bench/README.md): train positives
@@ -107,8 +108,10 @@ def load(bench, dataset, variant):
     train = read_pairs(os.path.join(folder, "train.csv"))
     test = read_pairs(os.path.join(folder, "test.csv"))
     with_features = variant != "cf"
-    item_pairs = read_pairs(os.path.join(folder, "item_features.csv")) if with_features else []
-    user_pairs = read_pairs(os.path.join(folder, "user_features.csv")) if with_features else []
+    # The feature files list the whole catalog: every variant ranks all of it (cf registers
+    # the ids only), as anchors.json does.
+    item_pairs = read_pairs(os.path.join(folder, "item_features.csv"))
+    user_pairs = read_pairs(os.path.join(folder, "user_features.csv"))
 
     users, items = Index(), Index()
     for u, i in train:

@@ -76,6 +76,19 @@ describe('Dataset: mapping', () => {
     expect([ds.users.size, ds.items.size, ds.itemFeatures.size]).toEqual([1, 1, 0]);
   });
 
+  it('registers plain id lists after the interactions, before the feature files', () => {
+    const ds = new Dataset().fit({
+      interactions: [interactions(['u1:i1'])],
+      items: ['i3', 'i1', 'i2'],
+      users: ['u2'],
+      itemFeatures: features(['i4=red']),
+    });
+    expect(ds.items.toJSON()).toEqual(['i1', 'i3', 'i2', 'i4']);
+    expect(ds.users.toJSON()).toEqual(['u1', 'u2']);
+    // A listed item without features gets its identity feature only.
+    expect(dense(ds.buildItemFeatures(undefined, false))[1]).toEqual([0, 1, 0, 0, 0]);
+  });
+
   it('gives an index to a cold item known only through its features', () => {
     const ds = new Dataset().fit({
       interactions: [interactions(['u1:i1'])],

@@ -71,6 +71,9 @@ export interface DatasetOptions {
 /** What `Dataset.fit` registers ids and feature names from. */
 export interface FitInput {
   interactions?: InteractionRows[];
+  /** Ids known without interactions or features (a catalog, a customer list). */
+  users?: Iterable<string>;
+  items?: Iterable<string>;
   userFeatures?: FeatureRows;
   itemFeatures?: FeatureRows;
 }
@@ -170,14 +173,17 @@ export class Dataset {
 
   /**
    * Registers new ids and feature names, keeping existing indices: users and items of the
-   * interactions, in order, then the ids of the feature files (so that an item known only
-   * by its features, a cold-start item, gets an index), then the feature names.
+   * interactions, in order, then the plain id lists, then the ids of the feature files (so
+   * that an item known only by its features, a cold-start item, gets an index), then the
+   * feature names.
    */
   fitPartial(input: FitInput): this {
     for (const rows of input.interactions ?? []) {
       for (const u of rows.users) this.userIds.add(u);
       for (const i of rows.items) this.itemIds.add(i);
     }
+    for (const u of input.users ?? []) this.userIds.add(u);
+    for (const i of input.items ?? []) this.itemIds.add(i);
     if (input.userFeatures) {
       for (const u of input.userFeatures.ids) this.userIds.add(u);
       for (const f of input.userFeatures.features) this.userFeatureIds.add(f);
