@@ -123,6 +123,37 @@ describe('HybridMF gradients', () => {
   }
 });
 
+describe('WARP sampling', () => {
+  // One user who likes items 0, 1 and 2 of 4; item 3, the only negative, always violates the
+  // margin. As in LightFM a draw that hits a positive still counts: the rank weight is
+  // log(floor(3 / draws)), so only a first draw of item 3 moves anything (log 3); after one
+  // or more positive draws the weight is log(1) = 0. Were positive draws skipped without
+  // counting, every step would move the parameters.
+  const nItems = 4;
+  const identity = (n: number) => csrFromCoo(n, n, Int32Array.from({ length: n }, (_, i) => i), Int32Array.from({ length: n }, (_, i) => i), new Float32Array(n).fill(1));
+  for (const loss of ['warp', 'warp-kos'] as const) {
+    it(`${loss}: positives drawn count as draws`, () => {
+      const users = Int32Array.from([0, 0, 0]);
+      const items = Int32Array.from([0, 1, 2]);
+      const positives = csrFromCoo(1, nItems, users, items);
+      const { bits, wordsPerUser } = positivesBitmap(positives);
+      const hyper: Hyper = { loss, learningRate: 0.05, adadelta: false, rho: 0.95, epsilon: 1e-6, itemAlpha: 0, userAlpha: 0, maxSampled: 10, k: 1, n: 3, lazyScales: false };
+      let moved = 0;
+      const steps = 400;
+      for (let seed = 1; seed <= steps; seed++) {
+        const params = initParams(nItems, 1, 4, 'adagrad', new Random(seed));
+        params.itemBias[3] = 5; // the negative scores far above every positive
+        const ctx = createContext(params, identity(nItems), identity(1), { users, items, weights: new Float32Array(3).fill(1), positives, positiveBits: bits, wordsPerUser }, hyper);
+        runRange(ctx, Int32Array.from([0]), 0, 1, new Random(seed).nextUint32() | 1);
+        if (params.itemBias[3] !== 5) moved++;
+      }
+      // P(first draw is item 3) = 1/4: 100 of 400 expected, sd about 8.7.
+      expect(moved).toBeGreaterThan(60);
+      expect(moved).toBeLessThan(140);
+    });
+  }
+});
+
 describe('HybridMF training', () => {
   for (const loss of LOSSES) {
     it(`${loss} learns planted structure (AUC > 0.9)`, async () => {

@@ -489,9 +489,10 @@ function bprRange(ctx: KernelContext, shuffle: Int32Array, start: number, end: n
 }
 
 /**
- * WARP's search for a violating negative: draws items that are not positives of user `u`
- * until one scores above `posPred - 1` (returned, its representation left in negRepr) or
- * `maxSampled` draws fail (returns -1). `ctx.sampled` holds the number of draws.
+ * WARP's search for a violating negative: draws items uniformly until one that is not a
+ * positive of user `u` scores above `posPred - 1` (returned, its representation left in
+ * negRepr) or `maxSampled` draws, positives included, fail (returns -1). `ctx.sampled`
+ * holds the number of draws.
  */
 function sampleViolator(ctx: KernelContext, u: number, posPred: number, itemScale: number): number {
   const { params: p, examples: ex, simd, itemFeatures, userRepr, userPtr } = ctx;
@@ -508,8 +509,10 @@ function sampleViolator(ctx: KernelContext, u: number, posPred: number, itemScal
   while (sampled < maxSampled) {
     s = xorshift(s);
     const neg = (s >>> 1) % nItems;
-    if (bits !== null ? ((bits[bitRow + (neg >>> 5)] >>> (neg & 31)) & 1) === 1 : csrHas(ex.positives, u, neg)) continue;
+    // Every draw counts, a positive too (it is just never the negative), as in LightFM: the
+    // number of draws is the rank estimate, and a user with many positives gets no extra tries.
     sampled++;
+    if (bits !== null ? ((bits[bitRow + (neg >>> 5)] >>> (neg & 31)) & 1) === 1 : csrHas(ex.positives, u, neg)) continue;
     const negPred = ctx.itemIdentity
       ? userBias + itemScale * (p.itemBias[neg] + simd.dot(userPtr, ctx.itemEmbPtr + neg * rowBytes, dim))
       : scoreAgainst(ctx, itemFeatures, neg, ctx.itemEmbPtr, p.itemBias, itemScale, userRepr, userPtr);
@@ -585,7 +588,10 @@ function warpKosRange(ctx: KernelContext, shuffle: Int32Array, start: number, en
     reprInto(ctx, itemFeatures, pos, ctx.itemEmbPtr, p.itemBias, itemScale, posRepr, posPtr);
     const neg = sampleViolator(ctx, u, pairVal[anchor], itemScale);
     if (neg >= 0) {
-      const loss = Math.log(Math.max(1, Math.floor((nItems - nPos) / ctx.sampled)));
+      // LightFM's k-OS weight, like WARP's, counts every item but one as a possible
+      // violator; max(1, ...) only matters when maxSampled >= nItems - 1, where LightFM
+      // would take log(0).
+      const loss = Math.log(Math.max(1, Math.floor((nItems - 1) / ctx.sampled)));
       pairwiseUpdate(ctx, Math.min(loss, MAX_LOSS), u, pos, neg);
     }
     maybeRegularize(p);
