@@ -157,11 +157,7 @@ def load(bench, dataset, variant):
 def scores_for(user_repr, item_repr):
     """user x item scores in float64, each a plain sum over the same terms, so that items with
     equal representations tie exactly (as they do in the trainer's scorer)."""
-    out = np.empty((len(user_repr), len(item_repr)))
-    for start in range(0, len(user_repr), 64):
-        block = user_repr[start:start + 64, None, :] * item_repr[None, :, :]
-        out[start:start + 64] = block.sum(axis=2)
-    return out
+    return (user_repr[:, None, :] * item_repr[None, :, :]).sum(axis=2)
 
 
 def rank_metrics(model, data, k=10):
@@ -178,8 +174,8 @@ def rank_metrics(model, data, k=10):
         allowed[:] = False
         allowed[candidates] = True
     precision, auc = [], []
-    for start in range(0, test.shape[0], 256):
-        block = scores_for(users[start:start + 256], items)
+    for start in range(0, test.shape[0], 64):  # 64 users at a time bound the memory
+        block = scores_for(users[start:start + 64], items)
         for row in range(block.shape[0]):
             u = start + row
             positives = test.indices[test.indptr[u]:test.indptr[u + 1]]
