@@ -9,10 +9,10 @@ export default defineConfig({
     reporters: ['default', './test/plain-summary-reporter.ts'],
     projects: [
       {
-        // Node: the trainer, the shared format and kernels, the CLI, scripts.
+        // Node: the trainer, the shared code (core/), the CLI, scripts.
         test: {
           name: 'node',
-          include: ['trainer/**/*.test.ts', 'functions/**/*.test.ts', 'scripts/**/*.test.ts', 'widget/**/*.test.ts', 'test/**/*.test.ts'],
+          include: ['trainer/**/*.test.ts', 'core/**/*.test.ts', 'functions/**/*.test.ts', 'scripts/**/*.test.ts', 'widget/**/*.test.ts', 'test/**/*.test.ts'],
           exclude: [...configDefaults.exclude, 'test/worker/**'],
           testTimeout: 60_000,
           pool: 'forks',

@@ -1,4 +1,4 @@
-import type { KeyRecord } from './auth/keys.js';
+import type { KeyRecord } from '../core/storage/keys.js';
 import type { RateLimit } from './auth/rate-limit.js';
 import type { EventsMessage } from './events/event.js';
 

@@ -2,8 +2,8 @@ import { createApp } from './app.js';
 import type { Env } from './env.js';
 import { consumeEvents } from './events/consumer.js';
 import type { EventsMessage } from './events/event.js';
-import scoringKernel from './scoring/kernel.wasm';
-import { useWasmKernel } from './scoring/wasm-kernel.js';
+import scoringKernel from '../core/scoring/kernel.wasm';
+import { useWasmKernel } from '../core/scoring/wasm-kernel.js';
 
 export { createApp } from './app.js';
 export type { AppOptions } from './app.js';

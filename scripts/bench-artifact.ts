@@ -2,7 +2,7 @@
  * Benchmark: what quantisation costs. Trains hybrid MF (WARP, ml100k) and item-item EASE
  * (lambda 100, 20 neighbours, retail), exports each as f32, f16 and int8 artifacts, and
  * scores the held-out data straight from the decoded artifacts with the edge's kernels
- * (functions/scoring): p@10, and basket_hr@10 where the split has baskets. Prints the
+ * (core/scoring): p@10, and basket_hr@10 where the split has baskets. Prints the
  * relative change against f32 and the bytes per item; writes benchmarks/artifact.json and
  * .md and the README table between the bench:artifact markers.
  *
@@ -12,10 +12,10 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { decodeArtifact } from '../functions/format/decode.js';
-import { decodeUserRecord } from '../functions/format/user-record.js';
-import type { Quantization } from '../functions/format/spec.js';
-import { scoreByNeighbours, scoreByVector, sumItemVectors } from '../functions/scoring/score.js';
+import { decodeArtifact } from '../core/format/decode.js';
+import { decodeUserRecord } from '../core/format/user-record.js';
+import type { Quantization } from '../core/format/spec.js';
+import { scoreByNeighbours, scoreByVector, sumItemVectors } from '../core/scoring/score.js';
 import { exportModelDir } from '../trainer/artifact/export.js';
 import { basketHitRate } from '../trainer/eval/basket.js';
 import { evaluateRanking, summarize } from '../trainer/eval/metrics.js';

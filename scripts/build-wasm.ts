@@ -5,7 +5,7 @@
  *   trainer/models/item-knn/dense-simd.wat   -> dense-simd-wasm.ts
  * and the edge's modules into binary .wasm files, because the Workers runtime compiles no
  * WebAssembly from bytes: a worker imports the .wasm, which wrangler bundles compiled:
- *   functions/scoring/kernel.wat             -> kernel.wasm
+ *   core/scoring/kernel.wat             -> kernel.wasm
  * Run after editing a .wat: `npm run build:wasm`. Tests check that each pair agrees.
  */
 import { readFile, writeFile } from 'node:fs/promises';
@@ -43,8 +43,8 @@ export interface WasmBinarySpec {
 }
 
 export const SCORING_KERNEL: WasmBinarySpec = {
-  wat: file('../functions/scoring/kernel.wat'),
-  out: file('../functions/scoring/kernel.wasm'),
+  wat: file('../core/scoring/kernel.wat'),
+  out: file('../core/scoring/kernel.wasm'),
 };
 
 export const BINARY_MODULES: readonly WasmBinarySpec[] = [SCORING_KERNEL];

@@ -16,8 +16,8 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { userRecordKey } from '../functions/format/user-record.js';
-import { modelStorage, type ActivePointer } from '../functions/models/pointer.js';
+import { userRecordKey } from '../core/format/user-record.js';
+import { modelStorage, type ActivePointer } from '../core/storage/pointer.js';
 import { runCliOrThrow } from '../trainer/cli/run.js';
 import { parseColumnsArg } from '../trainer/data/orders.js';
 import { evaluateServed, type Holdout, type ServedMetrics } from '../trainer/eval/served.js';

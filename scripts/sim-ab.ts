@@ -1,5 +1,5 @@
 /**
- * Simulation: do the A/B statistics (functions/experiments/stats.ts) hold their error rates?
+ * Simulation: do the A/B statistics (core/stats/stats.ts) hold their error rates?
  * Runs seeded A/A and A/B experiments: base conversion 10%, 28 days of traffic with the
  * visitors spread evenly over the days, one look per day. For each it records whether the
  * end-of-test two-proportion z-test rejects at alpha, and whether the always-valid mSPRT
@@ -13,7 +13,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DEFAULT_MSPRT_TAU, mixtureSprtPValue, twoProportionZTest, type SequentialSnapshot } from '../functions/experiments/stats.js';
+import { DEFAULT_MSPRT_TAU, mixtureSprtPValue, twoProportionZTest, type SequentialSnapshot } from '../core/stats/stats.js';
 import { Random } from '../trainer/util/random.js';
 import { projectRoot, updateReadme } from './bench-common.js';
 

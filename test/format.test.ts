@@ -1,11 +1,11 @@
 import { readdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { decodeArtifact, decodeUserRecord, FormatError } from '../functions/format/index.js';
+import { decodeArtifact, decodeUserRecord, FormatError } from '../core/format/index.js';
 import { FIXTURE_DIR, formatFixtures } from '../trainer/artifact/fixtures.js';
 import { sampleInput } from '../trainer/artifact/test-data.js';
 
-const FORMAT_DIR = 'functions/format';
+const CORE_DIR = 'core';
 
 async function fixture(name: string): Promise<Uint8Array> {
   return new Uint8Array(await readFile(join(FIXTURE_DIR, name)));
@@ -60,16 +60,18 @@ describe('format fixtures (test/fixtures/format)', () => {
   });
 });
 
-describe('functions/format (edge code)', () => {
-  it('imports nothing from node:*, uses no Buffer or process, and imports only its own files (and vitest in tests)', async () => {
-    const files = (await readdir(FORMAT_DIR, { recursive: true })).filter((f) => f.endsWith('.ts'));
-    expect(files).toContain('decode.ts');
+describe('core/ (code shared by the trainer and the worker)', () => {
+  it('imports nothing from node:* or a package, nor from outside core/, and uses no Buffer or process (vitest in tests only)', async () => {
+    const files = (await readdir(CORE_DIR, { recursive: true })).filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'));
+    expect(files).toContain(join('format', 'decode.ts'));
     const problems: string[] = [];
     for (const f of files) {
-      const text = await readFile(join(FORMAT_DIR, f), 'utf8');
+      const text = await readFile(join(CORE_DIR, f), 'utf8');
       const specifiers = [...text.matchAll(/(?:\bfrom\s*|\bimport\s*\(?\s*)['"]([^'"]+)['"]/g)].map((m) => m[1]);
+      const testOnly = f.endsWith('.test.ts') || f.endsWith('score-cases.ts');
       for (const s of specifiers) {
-        const allowed = s.startsWith('./') || (f.endsWith('.test.ts') && s === 'vitest');
+        const inside = s.startsWith('.') && !relative(CORE_DIR, join(CORE_DIR, dirname(f), s)).startsWith('..');
+        const allowed = inside || (testOnly && s === 'vitest');
         if (!allowed) problems.push(`${f} imports ${s}`);
       }
       if (/\brequire\s*\(/.test(text)) problems.push(`${f} calls require()`);

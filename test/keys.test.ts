@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { getPlatformProxy } from 'wrangler';
-import { hashKey, keyStorage, KEY_ID_PATTERN, parseKeyIndex, parseKeyRecord } from '../functions/auth/keys.js';
+import { hashKey, keyStorage, KEY_ID_PATTERN, parseKeyIndex, parseKeyRecord } from '../core/storage/keys.js';
 import { runCli as run } from './run-cli.js';
 
 

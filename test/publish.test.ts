@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { getPlatformProxy } from 'wrangler';
-import { decodeArtifact } from '../functions/format/decode.js';
-import { decodeUserRecord } from '../functions/format/user-record.js';
+import { decodeArtifact } from '../core/format/decode.js';
+import { decodeUserRecord } from '../core/format/user-record.js';
 import { runCli as run } from './run-cli.js';
 import { plantedProblem } from '../trainer/models/hybrid-mf/test-data.js';
 

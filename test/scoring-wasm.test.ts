@@ -1,17 +1,17 @@
 import { readFile } from 'node:fs/promises';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { decodeArtifact } from '../functions/format/decode.js';
-import { FormatError } from '../functions/format/errors.js';
-import type { Quantization } from '../functions/format/spec.js';
-import { scoreByVectorCases, seeded } from '../functions/scoring/score-cases.js';
-import { scoreByVector } from '../functions/scoring/score.js';
-import { decodeForScoring, prepareScoring, useWasmKernel, wasmKernelInUse } from '../functions/scoring/wasm-kernel.js';
+import { decodeArtifact } from '../core/format/decode.js';
+import { FormatError } from '../core/format/errors.js';
+import type { Quantization } from '../core/format/spec.js';
+import { scoreByVectorCases, seeded } from '../core/scoring/score-cases.js';
+import { scoreByVector } from '../core/scoring/score.js';
+import { decodeForScoring, prepareScoring, useWasmKernel, wasmKernelInUse } from '../core/scoring/wasm-kernel.js';
 import { assembleWat, SCORING_KERNEL } from '../scripts/build-wasm.js';
 import { encodeArtifact } from '../trainer/artifact/encode.js';
 
 // The worker imports kernel.wasm compiled (wrangler bundles it as a WebAssembly.Module);
 // Node compiles the same file from its bytes.
-const kernelBytes = await readFile(new URL('../functions/scoring/kernel.wasm', import.meta.url));
+const kernelBytes = await readFile(new URL('../core/scoring/kernel.wasm', import.meta.url));
 const kernel = new WebAssembly.Module(kernelBytes);
 
 /** An encoded lightfm artifact with random vectors. */

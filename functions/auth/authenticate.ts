@@ -1,7 +1,7 @@
 import type { MiddlewareHandler } from 'hono';
 import { settingsOf, type AppEnv, type Settings } from '../env.js';
-import { ApiError } from '../http/errors.js';
-import { hashKey, keyStorage, keyTypeOf, originAllowed, parseKeyRecord, SELLER_PATTERN, type KeyRecord } from './keys.js';
+import { ApiError } from '../../core/errors/api-error.js';
+import { hashKey, keyStorage, keyTypeOf, originAllowed, parseKeyRecord, SELLER_PATTERN, type KeyRecord } from '../../core/storage/keys.js';
 import type { TokenBuckets } from './rate-limit.js';
 
 /**

@@ -17,7 +17,7 @@ export {
   parseKeyRecord,
   SELLER_PATTERN,
   toHex,
-} from './keys.js';
-export type { KeyIndexEntry, KeyRecord, KeyType } from './keys.js';
+} from '../../core/storage/keys.js';
+export type { KeyIndexEntry, KeyRecord, KeyType } from '../../core/storage/keys.js';
 export { TokenBuckets } from './rate-limit.js';
 export type { RateLimit, TakeResult } from './rate-limit.js';

@@ -1,4 +1,4 @@
-import type { Artifact } from '../format/artifact.js';
+import type { Artifact } from '../../core/format/artifact.js';
 
 /** A product of the demo storefront: an item of the artifact's catalog. */
 export interface Product {

@@ -1,4 +1,4 @@
-import { KEY_PATTERN, SELLER_PATTERN } from '../auth/keys.js';
+import { KEY_PATTERN, SELLER_PATTERN } from '../../core/storage/keys.js';
 
 /** The KV key that lists the demo storefront's sellers (written by `npm start`). */
 export const DEMO_SELLERS_KEY = 'demo/sellers';

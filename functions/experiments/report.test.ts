@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { buildReport } from './report.js';
 import type { ArmTotals, DailyTotals, ExperimentDefinition, ExperimentReport } from './report-types.js';
-import { mixtureSprtPValue } from './stats.js';
+import { mixtureSprtPValue } from '../../core/stats/stats.js';
 
 // ---------------------------------------------------------------------------------------
 // The worked example (every expected number below is computed by hand in the comments and

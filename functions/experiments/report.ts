@@ -36,7 +36,7 @@ import {
   type Interval,
   type MeanSummary,
   type SequentialSnapshot,
-} from './stats.js';
+} from '../../core/stats/stats.js';
 
 /** A sample-ratio p-value below this flags a broken split. */
 export const SRM_THRESHOLD = 0.001;

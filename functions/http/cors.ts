@@ -1,5 +1,5 @@
 import type { MiddlewareHandler } from 'hono';
-import { normalizeOrigin } from '../auth/keys.js';
+import { normalizeOrigin } from '../../core/storage/keys.js';
 import type { AppEnv } from '../env.js';
 
 const SELLER_ROUTES = '/v1/sellers/';

@@ -1,6 +1,6 @@
 import type { MiddlewareHandler } from 'hono';
 import type { AppEnv } from '../env.js';
-import { ApiError } from './errors.js';
+import { ApiError } from '../../core/errors/api-error.js';
 
 /** Longest URL accepted (path and query). */
 export const MAX_URL_BYTES = 8192;

@@ -1,6 +1,6 @@
-import { userRecordKey } from '../format/user-record.js';
+import { userRecordKey } from '../../core/format/user-record.js';
 import { fromBase64, type ModelSource } from './model-source.js';
-import { modelStorage, parsePointer, type ActivePointer } from './pointer.js';
+import { modelStorage, parsePointer, type ActivePointer } from '../../core/storage/pointer.js';
 
 /**
  * Published models in memory, in the same layout as KV (text values) and R2 (objects):

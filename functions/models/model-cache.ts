@@ -1,25 +1,10 @@
-import type { Artifact } from '../format/artifact.js';
-import { toHex } from '../auth/keys.js';
-import { decodeForScoring, prepareScoring, type ScoringInfo } from '../scoring/wasm-kernel.js';
+import { toHex } from '../../core/storage/keys.js';
+import type { LoadedModel } from '../../core/recommend/model.js';
+import { decodeForScoring, prepareScoring } from '../../core/scoring/wasm-kernel.js';
+import type { ActivePointer } from '../../core/storage/pointer.js';
 import type { ModelSource } from './model-source.js';
-import type { ActivePointer } from './pointer.js';
 
-/** A decoded model, ready to score. */
-export interface LoadedModel {
-  seller: string;
-  version: string;
-  pointer: ActivePointer;
-  artifact: Artifact;
-  /** When it was decoded (ms). */
-  loadedAt: number;
-  /** Which kernel scores its vectors, and the memory that takes beside the artifact. */
-  scoring: ScoringInfo;
-  /**
-   * Scratch scores, one per item, reused by every request on this model. Scoring runs
-   * synchronously from first write to last read, so requests never share it mid-way.
-   */
-  scores: Float32Array;
-}
+export type { LoadedModel };
 
 /** Something that went wrong while loading a seller's model. */
 export interface LoadProblem {

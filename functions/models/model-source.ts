@@ -1,4 +1,4 @@
-import type { ActivePointer } from './pointer.js';
+import type { ActivePointer } from '../../core/storage/pointer.js';
 
 /**
  * Where a seller's published models come from. The model cache and the scoring code speak

@@ -1,4 +1,4 @@
-import { ERROR_CODES } from '../http/errors.js';
+import { ERROR_CODES } from '../../core/errors/api-error.js';
 import { openApiDocument } from './document.js';
 
 const escape = (s: unknown) =>

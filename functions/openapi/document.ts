@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ERROR_CODES, type ErrorCode } from '../http/errors.js';
+import { ERROR_CODES, type ErrorCode } from '../../core/errors/api-error.js';
 import { MAX_BODY_BYTES, MAX_URL_BYTES } from '../http/limits.js';
 import { LIMITS, PARAM_DOCS, PARAM_SCHEMAS } from '../routes/query.js';
 

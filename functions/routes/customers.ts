@@ -2,8 +2,8 @@ import { Hono } from 'hono';
 import { requireSecret } from '../auth/authenticate.js';
 import type { AppEnv } from '../env.js';
 import { deleteCustomerEvents, deletedCustomers } from '../events/store.js';
-import { userRecordKey } from '../format/user-record.js';
-import { ApiError } from '../http/errors.js';
+import { userRecordKey } from '../../core/format/user-record.js';
+import { ApiError } from '../../core/errors/api-error.js';
 
 /** KV key of a seller's version list (written by `plusone publish`). */
 const versionsKey = (seller: string) => `sellers/${seller}/versions`;

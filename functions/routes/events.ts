@@ -6,9 +6,9 @@ import type { AppEnv } from '../env.js';
 import { EVENT_TYPES, EventValidationError, parseEventsBody } from '../events/event.js';
 import { RecentIds } from '../events/recent-ids.js';
 import { listEvents, parseCursor } from '../events/store.js';
-import { ApiError } from '../http/errors.js';
+import { ApiError } from '../../core/errors/api-error.js';
 import { MAX_BODY_BYTES } from '../http/limits.js';
-import type { Log } from '../recommend/recommend.js';
+import type { Log } from '../../core/recommend/recommend.js';
 import { validationError } from './recommendations.js';
 
 export interface EventRouteDeps {

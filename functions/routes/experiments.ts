@@ -6,8 +6,8 @@ import { validateArms } from '../experiments/assign.js';
 import { buildReport } from '../experiments/report.js';
 import type { ArmModel, ExperimentDefinition } from '../experiments/report-types.js';
 import { changeStatus, experimentAggregates, getExperiment, insertExperiment, listExperiments, syncRunning } from '../experiments/store.js';
-import { ApiError } from '../http/errors.js';
-import { modelStorage } from '../models/pointer.js';
+import { ApiError } from '../../core/errors/api-error.js';
+import { modelStorage } from '../../core/storage/pointer.js';
 import { validationError } from './recommendations.js';
 
 const ARM_MODELS = ['lightfm', 'item-knn', 'user-knn', 'popularity', 'none'] as const satisfies readonly ArmModel[];

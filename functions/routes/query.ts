@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { MODEL_CHOICES } from '../recommend/recommend.js';
+import { MODEL_CHOICES } from '../../core/recommend/recommend.js';
 
 /** Limits on what a request may carry. */
 export const LIMITS = {

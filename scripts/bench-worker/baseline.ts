@@ -1,4 +1,4 @@
-import type { Artifact } from '../../functions/format/artifact.js';
+import type { Artifact } from '../../core/format/artifact.js';
 
 /**
  * The straightforward JavaScript loop that bench:scoring compares with: int8 rows times

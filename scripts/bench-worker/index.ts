@@ -1,4 +1,4 @@
-/// <reference path="../../functions/scoring/wasm-module.d.ts" />
+/// <reference path="../../core/scoring/wasm-module.d.ts" />
 /**
  * The worker that `npm run bench:scoring` runs inside workerd (wrangler's unstable_dev, on
  * 127.0.0.1), so that the scoring kernels are timed in the runtime that serves them. Edge
@@ -16,13 +16,13 @@
  * Variants: `wasm` (scoreByVector with the WebAssembly kernel), `js` (the JavaScript int8
  * kernel scoreByVector falls back to), `baseline` (the plain loop of baseline.ts).
  */
-import type { Artifact } from '../../functions/format/artifact.js';
-import { decodeArtifact } from '../../functions/format/decode.js';
-import { quantizeQuery, scoreInt8Js } from '../../functions/scoring/js-kernels.js';
-import kernel from '../../functions/scoring/kernel.wasm';
-import { scoreByVector } from '../../functions/scoring/score.js';
-import { selectTopN, type TopN } from '../../functions/scoring/select.js';
-import { decodeForScoring, prepareScoring, useWasmKernel } from '../../functions/scoring/wasm-kernel.js';
+import type { Artifact } from '../../core/format/artifact.js';
+import { decodeArtifact } from '../../core/format/decode.js';
+import { quantizeQuery, scoreInt8Js } from '../../core/scoring/js-kernels.js';
+import kernel from '../../core/scoring/kernel.wasm';
+import { scoreByVector } from '../../core/scoring/score.js';
+import { selectTopN, type TopN } from '../../core/scoring/select.js';
+import { decodeForScoring, prepareScoring, useWasmKernel } from '../../core/scoring/wasm-kernel.js';
 import { baselineScore } from './baseline.js';
 import { MsClock } from './clock.js';
 

@@ -1,4 +1,4 @@
-import type { KeyType } from '../../functions/auth/keys.js';
+import type { KeyType } from '../../core/storage/keys.js';
 import { createApiKey } from '../../trainer/publish/api-keys.js';
 import type { ModelStore } from '../../trainer/publish/store.js';
 

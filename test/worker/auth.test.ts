@@ -1,6 +1,6 @@
 import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { hashKey, keyStorage } from '../../functions/auth/keys.js';
+import { hashKey, keyStorage } from '../../core/storage/keys.js';
 import { call, callJson, createKey, seedModels, SELLERS } from './helpers.js';
 
 const A = SELLERS['item-knn'];

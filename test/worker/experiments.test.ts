@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { insertEvents } from '../../functions/events/store.js';
 import type { StoredEvent } from '../../functions/events/event.js';
 import { assignArm } from '../../functions/experiments/assign.js';
-import { modelStorage } from '../../functions/models/pointer.js';
+import { modelStorage } from '../../core/storage/pointer.js';
 import { callJson, createKey, fixtures, migrate, pointerOf, seedModels, SELLERS, waitFor, type RecBody } from './helpers.js';
 
 const S = SELLERS['item-knn'];

@@ -2,7 +2,7 @@ import { createExecutionContext, SELF } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it, vi, type MockInstance } from 'vitest';
-import { ERROR_CODES } from '../../functions/http/errors.js';
+import { ERROR_CODES } from '../../core/errors/api-error.js';
 import worker from '../../functions/index.js';
 import { createKey, seedModels, SELLERS } from './helpers.js';
 

@@ -1,9 +1,9 @@
 import { applyD1Migrations, SELF } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { inject } from 'vitest';
-import { hashKey, keyHint, keyStorage, parseKeyIndex, type KeyIndexEntry, type KeyRecord, type KeyType } from '../../functions/auth/keys.js';
-import { decodeArtifact } from '../../functions/format/decode.js';
-import type { Artifact } from '../../functions/format/artifact.js';
+import { hashKey, keyHint, keyStorage, parseKeyIndex, type KeyIndexEntry, type KeyRecord, type KeyType } from '../../core/storage/keys.js';
+import { decodeArtifact } from '../../core/format/decode.js';
+import type { Artifact } from '../../core/format/artifact.js';
 import type { WorkerFixtures } from '../worker-fixtures.js';
 
 export const fixtures: WorkerFixtures = inject('plusone');

@@ -1,6 +1,6 @@
 import { env } from 'cloudflare:workers';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { toHex } from '../../functions/auth/keys.js';
+import { toHex } from '../../core/storage/keys.js';
 import { callJson, createKey, fixtures, fromBase64, pointerOf, recordOf, seedModels, SELLERS, type RecBody } from './helpers.js';
 
 const SWAP = 'shop-swap';
@@ -90,7 +90,7 @@ describe('model loading', () => {
 
     await point(SWAP, 'v7', objectOf(SELLERS.lightfm), { model: 'lightfm' });
     expect((await basket(SWAP)).model).toEqual({ type: 'lightfm', version: 'v7' });
-    // The worker scores int8 vectors with the WebAssembly kernel it hands to functions/scoring.
+    // The worker scores int8 vectors with the WebAssembly kernel it hands to core/scoring.
     expect((await modelStatus()).serving).toMatchObject({ version: 'v7', type: 'lightfm', kernel: 'wasm' });
 
     // Unpublished: no model at all, an empty answer rather than an error.

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { Artifact } from '../../functions/format/artifact.js';
-import { decodeUserRecord } from '../../functions/format/user-record.js';
+import type { Artifact } from '../../core/format/artifact.js';
+import { decodeUserRecord } from '../../core/format/user-record.js';
 import { artifactOf, call, callJson, createKey, fromBase64, pointerOf, recordOf, seedModels, SELLERS, type RecBody } from './helpers.js';
 
 const KNN = SELLERS['item-knn'];

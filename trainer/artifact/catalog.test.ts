@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeArtifact } from '../../functions/format/index.js';
+import { decodeArtifact } from '../../core/format/index.js';
 import { joinCatalog, parseStock, readCatalog } from './catalog.js';
 import { encodeArtifact } from './encode.js';
 import { buildStringTable } from './string-table.js';

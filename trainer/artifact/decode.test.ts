@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeArtifact, ENTRY, FormatError, HEADER, HEADER_BYTES, SECTION_ENTRY_BYTES, xxh32, type SectionKind } from '../../functions/format/index.js';
+import { decodeArtifact, ENTRY, FormatError, HEADER, HEADER_BYTES, SECTION_ENTRY_BYTES, xxh32, type SectionKind } from '../../core/format/index.js';
 import { encodeArtifact } from './encode.js';
 import { sampleInput } from './test-data.js';
 

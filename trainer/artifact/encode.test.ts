@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeArtifact, fromF16, type Artifact, type Quantization } from '../../functions/format/index.js';
+import { decodeArtifact, fromF16, type Artifact, type Quantization } from '../../core/format/index.js';
 import type { CatalogRow } from './catalog.js';
 import { encodeArtifact, type ArtifactInput } from './encode.js';
 import { sampleInput } from './test-data.js';

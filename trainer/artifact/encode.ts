@@ -25,7 +25,7 @@ import {
   type ModelType,
   type Quantization,
   type SectionKind,
-} from '../../functions/format/index.js';
+} from '../../core/format/index.js';
 import type { CatalogRow } from './catalog.js';
 import { buildStringTable } from './string-table.js';
 

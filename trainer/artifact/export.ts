@@ -1,6 +1,6 @@
-import { decodeArtifact } from '../../functions/format/decode.js';
-import type { Quantization } from '../../functions/format/spec.js';
-import { encodeUserRecord } from '../../functions/format/user-record.js';
+import { decodeArtifact } from '../../core/format/decode.js';
+import type { Quantization } from '../../core/format/spec.js';
+import { encodeUserRecord } from '../../core/format/user-record.js';
 import type { Csr } from '../data/sparse.js';
 import { usersPerItem } from '../eval/beyond.js';
 import { loadModel } from '../models/load.js';

@@ -1,4 +1,4 @@
-import { decodeArtifact, encodeUserRecord, type SectionKind } from '../../functions/format/index.js';
+import { decodeArtifact, encodeUserRecord, type SectionKind } from '../../core/format/index.js';
 import { encodeArtifact } from './encode.js';
 import { sampleInput } from './test-data.js';
 

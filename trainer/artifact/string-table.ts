@@ -1,4 +1,4 @@
-import { MAX_PREFIXES } from '../../functions/format/index.js';
+import { MAX_PREFIXES } from '../../core/format/index.js';
 
 /** Shortest prefix worth sharing (`https://` alone is 8 bytes). */
 const MIN_PREFIX_CHARS = 8;

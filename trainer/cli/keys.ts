@@ -1,4 +1,4 @@
-import { KEY_TYPES, keyStorage, MAX_ORIGINS, normalizeOrigin, type KeyType } from '../../functions/auth/keys.js';
+import { KEY_TYPES, keyStorage, MAX_ORIGINS, normalizeOrigin, type KeyType } from '../../core/storage/keys.js';
 import { InputError } from '../data/errors.js';
 import { createApiKey, readKeyIndex } from '../publish/api-keys.js';
 import { checkSeller } from '../publish/publish.js';
@@ -8,7 +8,7 @@ import type { Io } from './io.js';
 
 /**
  * `plusone keys create | revoke | list`: the API keys of a seller, in the KV layout of
- * functions/auth/keys.ts (spec/edge-api.md). A key is printed once, when it is created;
+ * core/storage/keys.ts (spec/edge-api.md). A key is printed once, when it is created;
  * only its SHA-256 is stored.
  */
 

@@ -1,6 +1,6 @@
-import type { LoadedModel } from '../../functions/models/model-cache.js';
-import { recommend, type RecommendQuery } from '../../functions/recommend/recommend.js';
-import { decodeForScoring, prepareScoring } from '../../functions/scoring/wasm-kernel.js';
+import type { LoadedModel } from '../../core/recommend/model.js';
+import { recommend, type RecommendQuery } from '../../core/recommend/recommend.js';
+import { decodeForScoring, prepareScoring } from '../../core/scoring/wasm-kernel.js';
 
 /**
  * Evaluates an artifact the way the edge serves it: decoded by the worker's decoder,

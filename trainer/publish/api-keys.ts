@@ -1,9 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { KEY_PREFIXES, keyHint, keyStorage, keyTypeOf, parseKeyIndex, parseKeyRecord, type KeyIndexEntry, type KeyRecord, type KeyType } from '../../functions/auth/keys.js';
+import { KEY_PREFIXES, keyHint, keyStorage, keyTypeOf, parseKeyIndex, parseKeyRecord, type KeyIndexEntry, type KeyRecord, type KeyType } from '../../core/storage/keys.js';
 import type { ModelStore } from './store.js';
 
 /**
- * API keys in a store, in the KV layout of functions/auth/keys.ts: the record under
+ * API keys in a store, in the KV layout of core/storage/keys.ts: the record under
  * `keys/<sha256>`, an entry in the seller's index `sellers/<S>/keys`. Only the hash is
  * stored; the key itself is returned once. Used by `plusone keys` and by `npm start`.
  */

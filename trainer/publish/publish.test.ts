@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeArtifact } from '../../functions/format/decode.js';
+import { decodeArtifact } from '../../core/format/decode.js';
 import { encodeArtifact } from '../artifact/encode.js';
 import { keys, publish, readVersions, rollback } from './publish.js';
 import { MemoryStore } from './store.js';

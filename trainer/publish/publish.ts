@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { decodeArtifact } from '../../functions/format/decode.js';
-import { userRecordKey } from '../../functions/format/user-record.js';
-import { modelStorage, type ActivePointer } from '../../functions/models/pointer.js';
+import { decodeArtifact } from '../../core/format/decode.js';
+import { userRecordKey } from '../../core/format/user-record.js';
+import { modelStorage, type ActivePointer } from '../../core/storage/pointer.js';
 import { InputError } from '../data/errors.js';
 import type { ModelStore } from './store.js';
 

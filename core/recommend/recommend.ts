@@ -1,7 +1,7 @@
 import type { Artifact, Ranking } from '../format/artifact.js';
 import { decodeUserRecord, type UserRecord } from '../format/user-record.js';
-import { ApiError } from '../http/errors.js';
-import type { LoadedModel } from '../models/model-cache.js';
+import { ApiError } from '../errors/api-error.js';
+import type { LoadedModel } from './model.js';
 import { scoreByNeighbours, scoreByVector, sumItemVectors } from '../scoring/score.js';
 import { selectTopN, type TopN } from '../scoring/select.js';
 import { compileFilter, type FilterSpec } from './filters.js';

@@ -7,7 +7,7 @@
  * generation disallowed by embedder"): a worker imports the module, which wrangler bundles
  * as a compiled `WebAssembly.Module`, and hands it over once:
  *
- *     import scoringKernel from './scoring/kernel.wasm';
+ *     import scoringKernel from '../core/scoring/kernel.wasm';
  *     useWasmKernel(scoringKernel);
  *
  * Node (tests, benchmarks) compiles the bytes of kernel.wasm itself. Until then, or after
