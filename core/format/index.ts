@@ -11,6 +11,7 @@ export { CATALOG_HEADER_BYTES, catalogLayout, itemIdsLayout, neighboursLayout, r
 export { quantizeF16, quantizeRowInt8 } from './quantize.js';
 export {
   align8,
+  ANSWERS_WITH,
   CATALOG_FLAGS,
   ENTRY,
   FLAGS,
@@ -20,6 +21,7 @@ export {
   KNOWN_FLAGS,
   MAGIC,
   MAX_PREFIXES,
+  MODEL_TYPE_NAMES,
   MODEL_TYPES,
   nameOf,
   QUANTIZATIONS,

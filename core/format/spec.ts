@@ -38,9 +38,26 @@ export const ENTRY = {
   checksum: 20,
 } as const;
 
-/** Model types. */
+/**
+ * Model types of an artifact, with their code in the header. This is the edge's own list of
+ * model kinds (the worker does not import the trainer); the trainer's registry
+ * (trainer/models/registry.ts) must name the same kinds, which test/registry.test.ts checks.
+ */
 export const MODEL_TYPES = { lightfm: 1, 'item-knn': 2, 'user-knn': 3, popularity: 4 } as const;
 export type ModelType = keyof typeof MODEL_TYPES;
+/** The model types, in code order. */
+export const MODEL_TYPE_NAMES = Object.keys(MODEL_TYPES) as ModelType[];
+
+/**
+ * How the edge answers with a model of each type: item vectors (dot products), sparse item
+ * neighbours, precomputed per-customer lists, or a ranking.
+ */
+export const ANSWERS_WITH: Readonly<Record<ModelType, 'vectors' | 'neighbours' | 'user-lists' | 'ranking'>> = {
+  lightfm: 'vectors',
+  'item-knn': 'neighbours',
+  'user-knn': 'user-lists',
+  popularity: 'ranking',
+};
 
 /** Quantisation schemes (also the per-section encoding byte). */
 export const QUANTIZATIONS = { f32: 0, f16: 1, int8: 2 } as const;

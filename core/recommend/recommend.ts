@@ -1,4 +1,5 @@
 import type { Artifact, Ranking } from '../format/artifact.js';
+import { ANSWERS_WITH, MODEL_TYPE_NAMES } from '../format/spec.js';
 import { decodeUserRecord, type UserRecord } from '../format/user-record.js';
 import { ApiError } from '../errors/api-error.js';
 import type { LoadedModel } from './model.js';
@@ -11,7 +12,7 @@ export const SURFACES = ['basket', 'similar', 'for-you'] as const;
 export type Surface = (typeof SURFACES)[number];
 
 /** What `model=` may ask for: a model type, or one of the rankings every artifact carries. */
-export const MODEL_CHOICES = ['lightfm', 'item-knn', 'user-knn', 'popularity', 'trending'] as const;
+export const MODEL_CHOICES = [...MODEL_TYPE_NAMES, 'trending'] as const;
 export type ModelChoice = (typeof MODEL_CHOICES)[number];
 
 /** A validated recommendation request. */
@@ -53,20 +54,19 @@ type Method = 'vectors' | 'neighbours' | 'user-lists' | 'ranking';
 
 /** How a choice is answered from an artifact, or why it cannot be. */
 function methodFor(a: Artifact, choice: ModelChoice, explicit: boolean): { method: Method; ranking?: Ranking } | string {
-  switch (choice) {
-    case 'lightfm':
+  if (choice === 'trending') return a.trending ? { method: 'ranking', ranking: a.trending } : 'it has no trending ranking';
+  switch (ANSWERS_WITH[choice]) {
+    case 'vectors':
       return a.vectors ? { method: 'vectors' } : 'it has no item vectors';
-    case 'item-knn':
+    case 'neighbours':
       return a.neighbours ? { method: 'neighbours' } : 'it has no item neighbours';
-    case 'user-knn':
-      return a.modelType === 'user-knn' ? { method: 'user-lists' } : 'it has no user-knn customer lists';
-    case 'popularity': {
+    case 'user-lists':
+      return a.modelType === choice ? { method: 'user-lists' } : `it has no ${choice} customer lists`;
+    case 'ranking': {
       // A popularity model's own scores (recency-weighted when trained so) are its trending ranking.
-      const ranking = a.modelType === 'popularity' && !explicit ? (a.trending ?? a.popularity) : a.popularity;
+      const ranking = a.modelType === choice && !explicit ? (a.trending ?? a.popularity) : a.popularity;
       return ranking ? { method: 'ranking', ranking } : 'it has no popularity ranking';
     }
-    case 'trending':
-      return a.trending ? { method: 'ranking', ranking: a.trending } : 'it has no trending ranking';
   }
 }
 
@@ -186,7 +186,7 @@ async function readRecord(model: LoadedModel, customer: string, fetchRecord: Rec
     log({ event: 'record_rejected', seller: model.seller, version: model.version, error: (err as Error).message });
     return null;
   }
-  const wanted = a.vectors !== undefined && a.modelType === 'lightfm' ? 'user-vector' : 'top-items';
+  const wanted = a.vectors !== undefined && ANSWERS_WITH[a.modelType] === 'vectors' ? 'user-vector' : 'top-items';
   if (record.kind !== wanted) {
     log({ event: 'record_rejected', seller: model.seller, version: model.version, error: `a ${record.kind} record for a ${a.modelType} model (expected ${wanted})` });
     return null;

@@ -209,7 +209,7 @@ export function scoreByVectorCases(label: string, use: () => void): void {
       nan[5] = NaN;
       expect(() => scoreByVector(a, nan, new Float32Array(4))).toThrow(/query\[5\] is NaN/);
       expect(() => scoreByVector(a, new Float32Array(8), new Float32Array(4), Infinity)).toThrow(/queryBias is Infinity/);
-      const noVectors = new Artifact({ formatVersion: 1, modelType: 'item-knn', quantization: 'int8', flags: 0, dim: 0, byteLength: 0, sections: [], items: a.items, itemTableTag: 0, meta: {} });
+      const noVectors = new Artifact({ formatVersion: 1, modelType: 'user-knn', quantization: 'int8', flags: 0, dim: 0, byteLength: 0, sections: [], items: a.items, itemTableTag: 0, meta: {} });
       expect(() => scoreByVector(noVectors, new Float32Array(8), new Float32Array(4))).toThrow(/no item vectors/);
     });
 
