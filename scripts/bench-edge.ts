@@ -18,7 +18,10 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { runCliOrThrow } from '../trainer/cli/run.js';
+import { exportModel, publish, train } from '../trainer/api.js';
+import { itemKnn } from '../trainer/models/item-knn/index.js';
+import { createApiKey } from '../trainer/publish/api-keys.js';
+import { ProxyStore } from '../trainer/publish/proxy-store.js';
 import { DEFAULT_BENCH, PROJECT, fmt, updateReadme } from './bench-common.js';
 import { startLocalEdge, type LocalEdge } from './local-edge.js';
 
@@ -59,7 +62,6 @@ interface Row {
 
 const SELLER = 'bench';
 
-const run = runCliOrThrow;
 
 /** The most frequent items and the first customers with history in a user_id,item_id file. */
 async function pickIds(trainCsv: string, count: number): Promise<{ items: string[]; customers: string[] }> {
@@ -108,11 +110,16 @@ async function main(): Promise<void> {
     console.log('training item-knn EASE on retail, exporting, publishing to local state ...');
     const modelDir = join(work, 'model');
     const artifact = join(work, 'model.bin');
-    await run(['train', '--train', trainCsv, '--model', 'item-knn', '--similarity', 'ease', '--lambda', '100', '--neighbors', '20', '--out', modelDir, '--json']);
-    const exported = JSON.parse((await run(['export', '--model', modelDir, '--out', artifact, '--quantize', 'int8', '--json']))[0]) as Record<string, unknown>;
-    await run(['publish', '--seller', SELLER, '--artifact', artifact, '--local', '--persist-to', state, '--json']);
-    const keyLine = (await run(['keys', 'create', '--seller', SELLER, '--type', 'publishable', '--rps', '1000000', '--burst', '1000000', '--local', '--persist-to', state, '--json'])).at(-1)!;
-    const key = (JSON.parse(keyLine) as { key: string }).key;
+    await train({ input: { interactions: trainCsv }, model: itemKnn, params: { neighbours: 20 }, out: modelDir });
+    const exported = await exportModel({ model: modelDir, out: artifact, quantize: 'int8' });
+    const store = await ProxyStore.open({ persistTo: state });
+    let key: string;
+    try {
+      await publish({ store, seller: SELLER, artifact });
+      key = (await createApiKey(store, { seller: SELLER, type: 'publishable', rps: 1_000_000, burst: 1_000_000 })).key;
+    } finally {
+      await store.dispose();
+    }
     model = { model: exported.model, items: exported.items, artifact_bytes: exported.artifact_bytes };
 
     const ids = await pickIds(trainCsv, 16);

@@ -18,9 +18,9 @@ import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { evaluateRanking, summarize } from '../trainer/eval/metrics.js';
-import { HybridMF, LOSSES } from '../trainer/models/hybrid-mf/hybrid-mf.js';
-import type { Loss } from '../trainer/models/hybrid-mf/kernels.js';
-import { HybridScorer } from '../trainer/models/hybrid-mf/scorer.js';
+import { HybridMF, LOSSES } from '../trainer/models/lightfm/hybrid-mf.js';
+import type { Loss } from '../trainer/models/lightfm/kernels.js';
+import { HybridScorer } from '../trainer/models/lightfm/scorer.js';
 import { DEFAULT_BENCH, PROJECT, fmt, loadSplit, mean, median, readAnchors, updateReadme } from './bench-common.js';
 import { compareSeedBySeed, formatSeeds, parseSeeds, readReference, renderSameSeeds } from './bench-reference.js';
 

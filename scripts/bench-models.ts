@@ -14,33 +14,32 @@ import { parseArgs } from 'node:util';
 import { basketHitRate } from '../trainer/eval/basket.js';
 import { coverageAndNovelty, usersPerItem } from '../trainer/eval/beyond.js';
 import { evaluateRanking, summarize } from '../trainer/eval/metrics.js';
-import { HybridMF } from '../trainer/models/hybrid-mf/hybrid-mf.js';
-import type { Loss } from '../trainer/models/hybrid-mf/kernels.js';
-import { HybridScorer } from '../trainer/models/hybrid-mf/scorer.js';
-import { cosineNeighbors, easeNeighbors, ItemKnnModel } from '../trainer/models/item-knn/index.js';
-import { PopularityModel } from '../trainer/models/popularity/index.js';
-import type { Scorer } from '../trainer/models/scorer.js';
-import { UserKnnModel } from '../trainer/models/user-knn/index.js';
-import { DEFAULT_BENCH, PROJECT, fmt, loadSplit, readAnchors, updateReadme, type Anchor, type Split } from './bench-common.js';
+import { itemKnn } from '../trainer/models/item-knn/index.js';
+import { resolveParams, type ModelKind } from '../trainer/models/kind.js';
+import { lightfm } from '../trainer/models/lightfm/index.js';
+import type { Loss } from '../trainer/models/lightfm/kernels.js';
+import { popularity } from '../trainer/models/popularity/index.js';
+import { userKnn } from '../trainer/models/user-knn/index.js';
+import { DEFAULT_BENCH, PROJECT, fmt, loadSplit, readAnchors, updateReadme, type Anchor } from './bench-common.js';
 
 interface ModelSpec {
   name: string;
   /** How to find its reference figure in anchors.json. */
   anchor: (a: Anchor, dataset: string) => boolean;
-  fit: (split: Split, dataset: string, threads: number) => Promise<Scorer>;
+  kind: ModelKind<any>;
+  /** What the benchmark changes from the kind's default preset (the one the demo and retrain train). */
+  overrides: (dataset: string) => Record<string, unknown>;
 }
 
+/** Epochs and seed of the LightFM anchors (anchors.json). */
 const EPOCHS: Record<string, number> = { ml100k: 30, retail: 20 };
 
 function hybrid(loss: Loss): ModelSpec {
   return {
     name: `lightfm ${loss}`,
     anchor: (a, d) => a.system === 'lightfm' && a.dataset === d && a.variant === 'cf' && a.loss === loss,
-    fit: async (s, d, threads) => {
-      const model = new HybridMF({ loss, dim: 32, learningRate: 0.05, seed: 1 });
-      await model.fit({ users: s.train.users, items: s.train.items, weights: loss === 'warp-kos' ? null : s.train.weights, nUsers: s.dataset.users.size, nItems: s.dataset.items.size }, { epochs: EPOCHS[d], threads });
-      return new HybridScorer(model);
-    },
+    kind: lightfm,
+    overrides: (d) => ({ loss, epochs: EPOCHS[d], seed: 1 }),
   };
 }
 
@@ -48,7 +47,8 @@ function ease(lambda: number, k: number): ModelSpec {
   return {
     name: `item-knn ease λ=${lambda} k=${k}`,
     anchor: (a, d) => a.system === 'ease' && a.dataset === d && a.variant === `lambda=${lambda}`,
-    fit: async (s) => new ItemKnnModel(easeNeighbors(s.train.csr, lambda, k), s.train.csr),
+    kind: itemKnn,
+    overrides: () => ({ similarity: 'ease', lambda, neighbours: k }),
   };
 }
 
@@ -60,7 +60,8 @@ const MODELS: ModelSpec[] = [
   {
     name: 'item-knn cosine k=50',
     anchor: (a, d) => a.system === 'baseline' && a.dataset === d && a.variant === 'item-knn',
-    fit: async (s) => new ItemKnnModel(cosineNeighbors(s.train.csr, 50), s.train.csr),
+    kind: itemKnn,
+    overrides: () => ({ similarity: 'cosine', neighbours: 50 }),
   },
   ease(20, 50),
   ease(100, 20),
@@ -70,12 +71,14 @@ const MODELS: ModelSpec[] = [
   {
     name: 'user-knn k=50',
     anchor: (a, d) => a.system === 'baseline' && a.dataset === d && a.variant === 'user-knn',
-    fit: async (s) => new UserKnnModel(s.train.csr, { neighbors: 50 }),
+    kind: userKnn,
+    overrides: () => ({ neighbours: 50 }),
   },
   {
     name: 'popularity',
     anchor: (a, d) => a.system === 'baseline' && a.dataset === d && a.variant === 'popularity',
-    fit: async (s) => PopularityModel.fit(s.train.csr),
+    kind: popularity,
+    overrides: () => ({}),
   },
 ];
 
@@ -101,7 +104,9 @@ async function main(): Promise<void> {
     const popularity = usersPerItem(split.train.csr);
     for (const spec of MODELS) {
       const t0 = performance.now();
-      const scorer = await spec.fit(split, dataset, threads);
+      const params = resolveParams(spec.kind, spec.overrides(dataset));
+      const data = { dataset: split.dataset, interactions: split.train, userFeatures: null, itemFeatures: null };
+      const { scorer } = await spec.kind.fit(data, params, { threads });
       const fitSeconds = (performance.now() - t0) / 1000;
       const m = evaluateRanking({ test: split.test.csr, train: split.train.csr, collectTop: true, score: (u, out) => scorer.scoreUser(u, out) });
       const metrics: Record<string, number> = summarize(m, 10);
@@ -113,7 +118,7 @@ async function main(): Promise<void> {
       }
       const anchor = anchors.find((a) => spec.anchor(a, dataset)) ?? null;
       const anchorFit = anchor ? (anchor.fit_s ?? anchor.build_s ?? null) : null;
-      rows.push({ dataset, model: spec.name, fit_s: fitSeconds, metrics, anchor: anchor ? { ...pick(anchor), fit_s: anchorFit } : null });
+      rows.push({ dataset, model: spec.name, kind: spec.kind.name, preset: 'default', overrides: spec.overrides(dataset), fit_s: fitSeconds, metrics, anchor: anchor ? { ...pick(anchor), fit_s: anchorFit } : null });
       console.log(`${dataset.padEnd(7)} ${spec.name.padEnd(26)} fit ${fitSeconds.toFixed(2)} s  p@10 ${fmt(metrics['p@10'])}  basket ${fmt(metrics['basket_hr@10'])}`);
     }
   }

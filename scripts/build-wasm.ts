@@ -1,7 +1,7 @@
 /**
  * Assembles the hand-written WebAssembly modules into TypeScript files that hold them as
  * base64, so that the trainer needs no build step for them and no assembler at run time:
- *   trainer/models/hybrid-mf/simd.wat        -> simd-wasm.ts
+ *   trainer/models/lightfm/simd.wat        -> simd-wasm.ts
  *   trainer/models/item-knn/dense-simd.wat   -> dense-simd-wasm.ts
  * and the edge's modules into binary .wasm files, because the Workers runtime compiles no
  * WebAssembly from bytes: a worker imports the .wasm, which wrangler bundles compiled:
@@ -23,8 +23,8 @@ export interface WasmModuleSpec {
 const file = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 
 export const HYBRID_SIMD: WasmModuleSpec = {
-  wat: file('../trainer/models/hybrid-mf/simd.wat'),
-  out: file('../trainer/models/hybrid-mf/simd-wasm.ts'),
+  wat: file('../trainer/models/lightfm/simd.wat'),
+  out: file('../trainer/models/lightfm/simd-wasm.ts'),
   constName: 'SIMD_WASM_BASE64',
 };
 

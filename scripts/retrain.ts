@@ -6,7 +6,7 @@
  * what passes the gate (scripts/retrain/gate.ts), with a model card next to each artifact.
  *
  *   npm run retrain -- --seller S [--local | --remote] [--orders F [--columns SPEC]] [--with-events]
- *       [--catalog F] [--item-features F] [--models item-knn,lightfm,user-knn] [--holdout-days 14]
+ *       [--catalog F] [--item-features F] [--models lightfm,item-knn,user-knn] [--holdout-days 14]
  *       [--metric basket_hr@10|p@10] [--tolerance 0.02] [--persist-to DIR] [--work DIR] [--dry-run] [--json]
  *
  * Without --orders the purchase events in D1 are the orders. --local works on wrangler's
@@ -18,7 +18,9 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { userRecordKey } from '../core/format/user-record.js';
 import { modelStorage, type ActivePointer } from '../core/storage/pointer.js';
-import { runCliOrThrow } from '../trainer/cli/run.js';
+import { exportModel, train as trainModel, type ExportReport, type TrainReport } from '../trainer/api.js';
+import { resolveParams, type ModelKind } from '../trainer/models/kind.js';
+import { MODEL_KIND_NAMES, MODEL_KINDS } from '../trainer/models/registry.js';
 import { parseColumnsArg } from '../trainer/data/orders.js';
 import { evaluateServed, type Holdout, type ServedMetrics } from '../trainer/eval/served.js';
 import { ProxyStore } from '../trainer/publish/proxy-store.js';
@@ -28,24 +30,13 @@ import { projectRoot } from './bench-common.js';
 import { deletedCustomers, holdoutOf, ordersFromEvents, ordersFromFile, splitByTime, writeOrdersCsv, type D1Location, type OrderLine } from './retrain/data.js';
 import { decide, type Current } from './retrain/gate.js';
 
-const MODELS = ['item-knn', 'lightfm', 'user-knn', 'popularity'] as const;
-type ModelType = (typeof MODELS)[number];
+/** Candidates when --models is not given: the kinds the registry marks as retrain candidates. */
+const DEFAULT_MODELS = MODEL_KINDS.filter((k) => k.retrainCandidate).map((k) => k.name);
 const METRICS = ['basket_hr@10', 'p@10'] as const;
 type Metric = (typeof METRICS)[number];
 
-/** The recipe of each candidate (the anchors' best settings for basket completion). */
-function recipe(model: ModelType, itemFeatures: string | undefined): string[] {
-  switch (model) {
-    case 'item-knn':
-      return ['--similarity', 'ease', '--lambda', '100', '--neighbors', '20'];
-    case 'lightfm':
-      return ['--loss', 'warp', '--dim', '32', '--epochs', '20', '--threads', '2', '--seed', '1', ...(itemFeatures ? ['--item-features', itemFeatures] : [])];
-    case 'user-knn':
-      return ['--neighbors', '50'];
-    case 'popularity':
-      return [];
-  }
-}
+/** Every candidate trains its kind's default preset (the one the demo and the benchmarks train). */
+const PRESET = 'default';
 
 class UsageError extends Error {}
 
@@ -57,7 +48,7 @@ const { values } = parseArgs({
     'with-events': { type: 'boolean', default: false },
     catalog: { type: 'string' },
     'item-features': { type: 'string' },
-    models: { type: 'string', default: 'item-knn,lightfm,user-knn' },
+    models: { type: 'string', default: DEFAULT_MODELS.join(',') },
     'holdout-days': { type: 'string', default: '14' },
     metric: { type: 'string', default: 'basket_hr@10' },
     tolerance: { type: 'string', default: '0.02' },
@@ -82,12 +73,6 @@ async function step<T>(what: string, run: () => Promise<T>): Promise<T> {
   return out;
 }
 
-/** Runs a `plusone … --json` command in-process and returns its JSON line. */
-async function cli(argv: string[]): Promise<Record<string, unknown>> {
-  const out = await runCliOrThrow(argv);
-  return JSON.parse(out[out.length - 1]) as Record<string, unknown>;
-}
-
 async function run(): Promise<void> {
   if (values.help) {
     say(readFileHelp());
@@ -97,8 +82,12 @@ async function run(): Promise<void> {
   if (!seller) throw new UsageError('--seller is required');
   checkSeller(seller);
   if (values.local && values.remote) throw new UsageError('give --local or --remote, not both');
-  const models = values.models!.split(',').map((m) => m.trim()) as ModelType[];
-  for (const m of models) if (!MODELS.includes(m)) throw new UsageError(`--models: unknown model "${m}" (known: ${MODELS.join(', ')})`);
+  const models: ModelKind[] = [];
+  for (const name of values.models!.split(',').map((m) => m.trim())) {
+    const kind = MODEL_KINDS.find((k) => k.name === name);
+    if (!kind) throw new UsageError(`--models: unknown model "${name}" (known: ${MODEL_KIND_NAMES.join(', ')})`);
+    models.push(kind);
+  }
   const metric = values.metric as Metric;
   if (!METRICS.includes(metric)) throw new UsageError(`--metric must be one of ${METRICS.join(', ')}`);
   const holdoutDays = Number(values['holdout-days']);
@@ -143,23 +132,27 @@ async function run(): Promise<void> {
   say(`  ${lines.length} order lines (${before - lines.length} of ${deleted.size} deleted customers left out, ${skipped} skipped in the file): ${split.train.length} train up to ${new Date(split.cutoff).toISOString().slice(0, 10)}, ${split.test.length} holdout; ${holdout.baskets.length} holdout orders, ${holdout.customers.size} customers`);
 
   // 2. Candidates.
-  const candidates: { model: ModelType; dir: string; artifact: string; train: Record<string, unknown>; exported: Record<string, unknown>; metrics: ServedMetrics }[] = [];
-  for (const model of models) {
+  const candidates: { model: string; params: Record<string, unknown>; dir: string; artifact: string; train: TrainReport; exported: ExportReport; metrics: ServedMetrics }[] = [];
+  for (const kind of models) {
+    const model = kind.name;
     const dir = join(work, `model-${model}`);
     const artifact = join(work, `${model}.bin`);
-    const train = await step(`training ${model}`, () => cli(['train', '--orders', trainCsv, '--model', model, ...recipe(model, values['item-features']), '--out', dir, '--json']));
-    const exported = await cli(['export', '--model', dir, ...(values.catalog ? ['--catalog', values.catalog] : []), '--out', artifact, '--json']);
+    const itemFeatures = kind.usesFeatures ? values['item-features'] : undefined;
+    const train = await step(`training ${model}`, () =>
+      trainModel({ input: { orders: trainCsv }, model: kind, preset: PRESET, threads: 2, out: dir, ...(itemFeatures ? { itemFeatures } : {}), onWarning: (m) => say(`  warning: ${m}`) }),
+    );
+    const exported = await exportModel({ model: dir, ...(values.catalog ? { catalog: values.catalog } : {}), out: artifact, onWarning: (m) => say(`  warning: ${m}`) });
     const records = await readRecords(`${artifact}.customers.jsonl`);
     const metrics = await step(`evaluating ${model} as served`, async () =>
       evaluateServed({ artifact: new Uint8Array(await readFile(artifact)), record: async (c) => records.get(c) ?? null, holdout }),
     );
-    candidates.push({ model, dir, artifact, train, exported, metrics });
+    candidates.push({ model, params: resolveParams(kind, {}, { preset: PRESET }) as Record<string, unknown>, dir, artifact, train, exported, metrics });
   }
 
   // 3. What is published now, on the same holdout.
   const store = await openStore(where);
   try {
-    const current = await step('evaluating the published versions', () => publishedMetrics(store, seller, models, holdout));
+    const current = await step('evaluating the published versions', () => publishedMetrics(store, seller, models.map((k) => k.name), holdout));
     const scoreOf = (m: ServedMetrics) => m[metric];
     const decisions = decide({
       candidates: candidates.map((c) => ({ model: c.model, score: scoreOf(c.metrics) })),
@@ -179,9 +172,9 @@ async function run(): Promise<void> {
         seller,
         model: c.model,
         data: { sources, from: new Date(split.from).toISOString(), to: new Date(split.to).toISOString(), holdout_from: new Date(split.cutoff).toISOString(), train_lines: split.train.length, holdout_lines: split.test.length, holdout_orders: holdout.baskets.length, holdout_customers: holdout.customers.size, deleted_customers_left_out: deleted.size },
-        hyperparameters: { recipe: recipe(c.model, values['item-features']) },
+        hyperparameters: { preset: PRESET, ...c.params },
         training: c.train,
-        artifact: { bytes: c.exported.bytes ?? null, file: c.artifact },
+        artifact: { bytes: c.exported.artifact_bytes, customer_records: c.exported.customers, file: c.artifact },
         metrics: { gate_metric: metric, candidate: c.metrics, published_same_type: current.ofType.get(c.model)?.metrics ?? null, active: current.active?.metrics ?? null },
         gate: { tolerance, publish: d.publish, activate: d.activate, reason: d.reason },
       };
@@ -287,7 +280,7 @@ async function publishedMetrics(store: ModelStore, seller: string, types: readon
 
 function readFileHelp(): string {
   return `npm run retrain -- --seller S [--local | --remote] [--orders F [--columns SPEC]] [--with-events]
-    [--catalog F] [--item-features F] [--models ${MODELS.join(',')}] [--holdout-days 14]
+    [--catalog F] [--item-features F] [--models ${DEFAULT_MODELS.join(',')}] [--holdout-days 14]
     [--metric ${METRICS.join('|')}] [--tolerance 0.02] [--persist-to DIR] [--config F] [--work DIR] [--dry-run] [--json]
 
 Trains the candidate models on all but the most recent --holdout-days of orders, evaluates

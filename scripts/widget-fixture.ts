@@ -1,15 +1,17 @@
 /**
  * A local state for the widget's browser tests and benchmark: one demo seller with an
- * item-knn model trained by the CLI on a small planted problem and exported with a catalog
+ * item-knn model trained through the trainer API on a small planted problem and exported with a catalog
  * whose urls and images point at the demo storefront, published to the state, a
  * publishable key for any origin, a secret key, the seller listed in KV `demo/sellers`, and
  * the D1 schema applied.
  */
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { runCliOrThrow } from '../trainer/cli/run.js';
-import { plantedProblem } from '../trainer/models/hybrid-mf/test-data.js';
-import { WranglerStore } from '../trainer/publish/store.js';
+import { exportModel, publish, train } from '../trainer/api.js';
+import { itemKnn } from '../trainer/models/item-knn/index.js';
+import { plantedProblem } from '../trainer/models/lightfm/test-data.js';
+import { createApiKey } from '../trainer/publish/api-keys.js';
+import { ProxyStore } from '../trainer/publish/proxy-store.js';
 import { wranglerCommand } from './local-edge.js';
 
 /** What {@link prepareWidgetState} made. */
@@ -26,18 +28,17 @@ export interface WidgetState {
   categories: string[];
 }
 
-const run = runCliOrThrow;
-
 const CATEGORIES = ['Mugs', 'T-shirts', 'Posters', 'Stickers'];
 
 /** Prepares the state under `dir` (`dir/state`); `seller` defaults to "demo-shop". */
 export async function prepareWidgetState(dir: string, seller = 'demo-shop'): Promise<WidgetState> {
   const state = join(dir, 'state');
+  let keys: { publishableKey: string; secretKey: string };
   const clusters = 4;
   const p = plantedProblem({ nUsers: 120, nItems: 48, clusters, seed: 11 });
   const items = Array.from({ length: p.nItems }, (_, i) => `sku${i}`);
-  const train = join(dir, 'train.csv');
-  await writeFile(train, ['user_id,item_id', ...Array.from(p.users, (u, k) => `c${u},${items[p.items[k]]}`)].join('\n') + '\n');
+  const train_ = join(dir, 'train.csv');
+  await writeFile(train_, ['user_id,item_id', ...Array.from(p.users, (u, k) => `c${u},${items[p.items[k]]}`)].join('\n') + '\n');
   const rows = items.map((id, i) => {
     const category = CATEGORIES[p.itemCluster[i]];
     const title = `${category.replace(/s$/, '')} no. ${i} "${['Aurora', 'Basalt', 'Cedar', 'Dune', 'Ember', 'Fjord'][Math.floor(i / 4) % 6]}"`;
@@ -48,15 +49,19 @@ export async function prepareWidgetState(dir: string, seller = 'demo-shop'): Pro
 
   const modelDir = join(dir, 'model');
   const artifact = join(dir, 'model.bin');
-  await run(['train', '--train', train, '--model', 'item-knn', '--similarity', 'ease', '--lambda', '5', '--neighbors', '8', '--out', modelDir, '--json']);
-  await run(['export', '--model', modelDir, '--catalog', catalog, '--out', artifact, '--json']);
-  const store = ['--local', '--persist-to', state];
-  await run(['publish', '--seller', seller, '--artifact', artifact, ...store, '--json']);
-  const key = async (type: string, extra: string[]) => (JSON.parse((await run(['keys', 'create', '--seller', seller, '--type', type, ...extra, ...store, '--json'])).at(-1)!) as { key: string }).key;
-  const publishableKey = await key('publishable', ['--origins', '*', '--rps', '1000', '--burst', '1000']);
-  const secretKey = await key('secret', []);
-  await new WranglerStore({ mode: 'local', persistTo: state }).putValue('demo/sellers', JSON.stringify([{ id: seller, name: 'Demo Shop', publishable_key: publishableKey }]));
+  await train({ input: { interactions: train_ }, model: itemKnn, params: { similarity: 'ease', lambda: 5, neighbours: 8 }, out: modelDir });
+  await exportModel({ model: modelDir, catalog, out: artifact });
+  const store = await ProxyStore.open({ persistTo: state });
+  try {
+    await publish({ store, seller, artifact });
+    const publishableKey = (await createApiKey(store, { seller, type: 'publishable', origins: ['*'], rps: 1000, burst: 1000 })).key;
+    const secretKey = (await createApiKey(store, { seller, type: 'secret' })).key;
+    await store.putValue('demo/sellers', JSON.stringify([{ id: seller, name: 'Demo Shop', publishable_key: publishableKey }]));
+    keys = { publishableKey, secretKey };
+  } finally {
+    await store.dispose();
+  }
   await wranglerCommand(['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', state]);
   const byCluster = Array.from({ length: clusters }, (_, k) => items.filter((_, i) => p.itemCluster[i] === k));
-  return { state, seller, publishableKey, secretKey, items, clusters: byCluster, categories: CATEGORIES };
+  return { state, seller, ...keys, items, clusters: byCluster, categories: CATEGORIES };
 }

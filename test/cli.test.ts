@@ -6,7 +6,7 @@ import { gzipSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runCli as run } from './run-cli.js';
 import { loadModel } from '../trainer/models/load.js';
-import { plantedProblem } from '../trainer/models/hybrid-mf/test-data.js';
+import { plantedProblem } from '../trainer/models/lightfm/test-data.js';
 
 
 let dir: string;

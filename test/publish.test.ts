@@ -6,7 +6,7 @@ import { getPlatformProxy } from 'wrangler';
 import { decodeArtifact } from '../core/format/decode.js';
 import { decodeUserRecord } from '../core/format/user-record.js';
 import { runCli as run } from './run-cli.js';
-import { plantedProblem } from '../trainer/models/hybrid-mf/test-data.js';
+import { plantedProblem } from '../trainer/models/lightfm/test-data.js';
 
 
 /** The two bindings of wrangler.toml this test reads (a subset of the Workers types). */

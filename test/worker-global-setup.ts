@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { runCliOrThrow } from '../trainer/cli/run.js';
-import { plantedProblem } from '../trainer/models/hybrid-mf/test-data.js';
+import { plantedProblem } from '../trainer/models/lightfm/test-data.js';
 import { publish } from '../trainer/publish/publish.js';
 import { MemoryStore } from '../trainer/publish/store.js';
 import { FIXTURE_SELLERS, type WorkerFixtures } from './worker-fixtures.js';

@@ -4,7 +4,11 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { publish, readVersions, rollback } from '../../trainer/publish/publish.js';
 import { ProxyStore, ramFolder } from '../../trainer/publish/proxy-store.js';
-import { CliPool, type CliResult } from './cli-pool.js';
+import { itemKnn } from '../../trainer/models/item-knn/index.js';
+import { resolveParams, type ModelKind } from '../../trainer/models/kind.js';
+import { lightfm } from '../../trainer/models/lightfm/index.js';
+import { userKnn } from '../../trainer/models/user-knn/index.js';
+import { ApiPool, PoolCallError, type PoolOp, type PoolOptions, type PoolResult } from './api-pool.js';
 import { GENERATOR_VERSION, generateMarketplace, type MarketplaceSummary } from './generate.js';
 import { createKey, keyIsLive } from './keys.js';
 import { Manifest } from './manifest.js';
@@ -25,20 +29,22 @@ import { wranglerCommand } from '../local-edge.js';
  *   manifest.json              the steps done
  */
 
-/** The model types of the demo, in publishing order: the last one is each seller's default. */
+/**
+ * The model kinds of the demo, in publishing order: the last one is each seller's default.
+ * Each trains its kind's default preset (as the retrain pipeline and the benchmarks do);
+ * hybrid MF also reads the item features. One thread per model: the pool trains two models
+ * at once, and one thread makes the model the same for the same seed.
+ */
 export const DEMO_MODELS = [
-  {
-    type: 'lightfm',
-    label: 'hybrid MF (WARP)',
-    // One thread per model: the pool trains two models at once, and one thread makes the
-    // model the same for the same seed.
-    args: (features: string) => ['--model', 'lightfm', '--loss', 'warp', '--item-features', features, '--dim', '32', '--epochs', '30', '--threads', '1', '--seed', '42'],
-  },
-  { type: 'user-knn', label: 'user-user', args: () => ['--model', 'user-knn', '--neighbors', '50'] },
-  { type: 'item-knn', label: 'item-item EASE', args: () => ['--model', 'item-knn', '--similarity', 'ease', '--lambda', '100', '--neighbors', '50'] },
+  { kind: lightfm, label: 'hybrid MF (WARP)', features: true },
+  { kind: userKnn, label: 'user-user', features: false },
+  { kind: itemKnn, label: 'item-item EASE', features: false },
 ] as const;
 
-export type DemoModelType = (typeof DEMO_MODELS)[number]['type'];
+/** Trainer threads per model. */
+const THREADS_PER_MODEL = 1;
+
+export type DemoModelType = (typeof DEMO_MODELS)[number]['kind']['name'];
 
 export interface BuildOptions {
   /** The project root (wrangler.toml, migrations/). */
@@ -134,7 +140,7 @@ export async function buildDemo(options: BuildOptions): Promise<BuildResult> {
     return store;
   };
 
-  const pool = new CliPool(Math.max(1, options.threads));
+  const pool = new ApiPool(Math.max(1, options.threads));
   const models: ModelMetrics[] = [];
   let sellers: DemoSellerKeys[] = [];
   let marketplace: MarketplaceSummary;
@@ -151,71 +157,79 @@ export async function buildDemo(options: BuildOptions): Promise<BuildResult> {
     if (!existsSync(stateFile) || newState) await writeFile(stateFile, JSON.stringify({ id: randomUUID() }) + '\n');
     stateId = (JSON.parse(await readFile(stateFile, 'utf8')) as { id: string }).id;
 
-    const cli = async (name: string, argv: string[], priority: number): Promise<CliResult> => {
-      const r = await pool.run(argv, priority);
-      for (const line of r.err) log(`  ${name}: ${line}`);
-      if (r.code !== 0) throw new StepFailed(`${name} failed (plusone ${argv.slice(0, 1).join(' ')} exit ${r.code}); see the lines above`);
-      return r;
+    const call = async <K extends PoolOp>(name: string, op: K, callOptions: PoolOptions<K>, priority: number): Promise<PoolResult<K>> => {
+      try {
+        const r = await pool.run(op, callOptions, priority);
+        for (const line of r.warnings) log(`  ${name}: warning: ${line}`);
+        return r;
+      } catch (err) {
+        if (!(err instanceof PoolCallError)) throw err;
+        for (const line of err.warnings) log(`  ${name}: warning: ${line}`);
+        log(`  ${name}: ${err.message}`);
+        throw new StepFailed(`${name} failed; see the lines above`);
+      }
     };
 
     // 2. Per seller and model type: train and export (publishing waits for these), then evaluate.
     const jobs = marketplace.sellers.flatMap((seller, si) =>
       DEMO_MODELS.map((m, mi) => {
         const dir = join(dataDir, seller.dir);
-        const modelDir = join(home, 'models', seller.id, m.type);
-        const artifact = join(home, 'artifacts', seller.id, `${m.type}.bin`);
+        const type = m.kind.name;
+        const modelDir = join(home, 'models', seller.id, type);
+        const artifact = join(home, 'artifacts', seller.id, `${type}.bin`);
         const modelFiles = ['model.json', 'dataset.json', 'arrays.bin'].map((f) => join(modelDir, f));
         const priority = si * DEMO_MODELS.length + mi;
         const built = (async () => {
-          const trainArgs = ['--orders', join(dir, 'train-orders.csv'), ...m.args(join(dir, 'item-features.csv'))];
-          const trainId = `train ${seller.id} ${m.type}`;
-          const trainFp = JSON.stringify(m.args('item-features.csv'));
-          const inputs = [join(dir, 'train-orders.csv'), ...(m.type === 'lightfm' ? [join(dir, 'item-features.csv')] : [])];
+          const features = join(dir, 'item-features.csv');
+          const trainId = `train ${seller.id} ${type}`;
+          // What decides the model: its kind's resolved settings and whether it reads the features.
+          const trainFp = JSON.stringify({ kind: type, params: resolveParams(m.kind as ModelKind<object>), features: m.features, threads: THREADS_PER_MODEL });
+          const inputs = [join(dir, 'train-orders.csv'), ...(m.features ? [features] : [])];
           if (manifest.fresh(trainId, trainFp, inputs, modelFiles)) {
             log(stepLine(trainId, null, 'up to date'));
           } else {
             await rm(modelDir, { recursive: true, force: true });
-            const r = await cli(trainId, ['train', ...trainArgs, '--out', modelDir, '--json'], priority);
-            const figures = JSON.parse(r.out.at(-1)!) as Record<string, unknown>;
+            const r = await call(trainId, 'train', { input: { orders: join(dir, 'train-orders.csv') }, model: type, threads: THREADS_PER_MODEL, out: modelDir, ...(m.features ? { itemFeatures: features } : {}) }, priority);
+            const figures = r.result;
             await manifest.record(trainId, trainFp, r.seconds, figures);
             log(stepLine(trainId, r.seconds, `${figures.users} customers, ${figures.items} items, ${figures.interactions} interactions, fit ${figures.fit_s} s`));
           }
-          const exportId = `export ${seller.id} ${m.type}`;
+          const exportId = `export ${seller.id} ${type}`;
           const exportFp = 'int8 top-50';
           const sidecars = [`${artifact}.customers.jsonl`, `${artifact}.card.json`];
           if (manifest.fresh(exportId, exportFp, [...modelFiles, join(dir, 'catalog.csv')], [artifact, ...sidecars])) {
             log(stepLine(exportId, null, 'up to date'));
           } else {
             await mkdir(join(home, 'artifacts', seller.id), { recursive: true });
-            const r = await cli(exportId, ['export', '--model', modelDir, '--catalog', join(dir, 'catalog.csv'), '--out', artifact, '--quantize', 'int8', '--top-n', '50', '--json'], priority);
-            const figures = JSON.parse(r.out.at(-1)!) as Record<string, unknown>;
+            const r = await call(exportId, 'exportModel', { model: modelDir, catalog: join(dir, 'catalog.csv'), out: artifact, quantize: 'int8', topN: 50 }, priority);
+            const figures = r.result;
             await manifest.record(exportId, exportFp, r.seconds, figures);
             log(stepLine(exportId, r.seconds, `${figures.artifact_bytes} bytes, ${figures.customers} customer records`));
           }
           return artifact;
         })();
         const evaluated = built.then(async () => {
-          const evalId = `evaluate ${seller.id} ${m.type}`;
-          const out = join(home, 'models', seller.id, `${m.type}.eval.json`);
+          const evalId = `evaluate ${seller.id} ${type}`;
+          const out = join(home, 'models', seller.id, `${type}.eval.json`);
           const testFiles = [join(dir, 'test.csv'), join(dir, 'test-baskets.csv')];
           if (manifest.fresh(evalId, 'k=10', [...modelFiles, ...testFiles], [out])) {
             log(stepLine(evalId, null, 'up to date'));
           } else {
-            const r = await cli(evalId, ['evaluate', '--model', modelDir, '--test', testFiles[0], '--baskets', testFiles[1], '--k', '10', '--json'], 1000 + priority);
-            await writeFile(out, r.out.at(-1)! + '\n');
-            const metrics = JSON.parse(r.out.at(-1)!) as Record<string, number>;
+            const r = await call(evalId, 'evaluate', { model: modelDir, test: testFiles[0], baskets: testFiles[1], k: 10 }, 1000 + priority);
+            const metrics = r.result;
+            await writeFile(out, JSON.stringify(metrics) + '\n');
             await manifest.record(evalId, 'k=10', r.seconds, metrics);
             log(stepLine(evalId, r.seconds, `p@10 ${metrics['p@10']}, basket_hr@10 ${metrics['basket_hr@10']}`));
           }
           models.push({
             seller: seller.id,
-            type: m.type,
+            type,
             label: m.label,
             metrics: JSON.parse(await readFile(out, 'utf8')) as Record<string, number>,
-            training: (manifest.get(`train ${seller.id} ${m.type}`)?.result ?? {}) as Record<string, unknown>,
+            training: (manifest.get(`train ${seller.id} ${type}`)?.result ?? {}) as Record<string, unknown>,
           });
         });
-        return { seller: seller.id, type: m.type, built, evaluated };
+        return { seller: seller.id, type, built, evaluated };
       }),
     );
     // Failures surface where they are awaited; keep Node from reporting them as unhandled first.
@@ -235,7 +249,7 @@ export async function buildDemo(options: BuildOptions): Promise<BuildResult> {
         const id = `publish ${seller.id} ${j.type}`;
         const bytes = new Uint8Array(await readFile(artifactPath));
         const fp = `${stateId}:${sha256(bytes)}`;
-        const isDefault = j.type === DEMO_MODELS.at(-1)!.type;
+        const isDefault = j.type === DEMO_MODELS.at(-1)!.kind.name;
         if (manifest.fresh(id, fp)) {
           log(stepLine(id, null, 'up to date'));
           if (isDefault) defaultFresh = true;
@@ -256,7 +270,7 @@ export async function buildDemo(options: BuildOptions): Promise<BuildResult> {
       }
       // Another type was republished over a default that did not change: point back at it.
       if (published && defaultFresh) {
-        const type = DEMO_MODELS.at(-1)!.type;
+        const type = DEMO_MODELS.at(-1)!.kind.name;
         const version = (manifest.get(`publish ${seller.id} ${type}`)?.result as { version?: string } | undefined)?.version;
         const s = await openStore();
         const { versions } = await readVersions(s, seller.id);
@@ -306,7 +320,7 @@ export async function buildDemo(options: BuildOptions): Promise<BuildResult> {
   }
 
   const order = new Map(marketplace.sellers.map((s, i) => [s.id, i]));
-  const typeOrder = new Map(DEMO_MODELS.map((m, i) => [m.type as string, i]));
+  const typeOrder = new Map(DEMO_MODELS.map((m, i) => [m.kind.name as string, i]));
   models.sort((a, b) => order.get(a.seller)! - order.get(b.seller)! || typeOrder.get(a.type)! - typeOrder.get(b.type)!);
   return { marketplace, sellers, models, examples: await examples(dataDir, marketplace), seconds: seconds(t0) };
 }

@@ -1,12 +1,9 @@
 import { decodeArtifact } from '../../core/format/decode.js';
 import type { Quantization } from '../../core/format/spec.js';
 import { encodeUserRecord } from '../../core/format/user-record.js';
-import type { Csr } from '../data/sparse.js';
 import { usersPerItem } from '../eval/beyond.js';
+import type { TrainedModel } from '../models/kind.js';
 import { loadModel } from '../models/load.js';
-import { TopK } from '../models/knn/top-k.js';
-import type { Scorer } from '../models/scorer.js';
-import { UserKnnModel } from '../models/user-knn/index.js';
 import type { CatalogRow } from './catalog.js';
 import { encodeArtifact, type ArtifactInput } from './encode.js';
 
@@ -44,80 +41,48 @@ function rankingOf(scores: ArrayLike<number>): { order: Int32Array; scores: Floa
 }
 
 /**
- * A customer's best `n` items with a positive score, their own training items left out
- * (what the edge serves to a known customer of a neighbourhood model).
+ * Turns a trained model into an edge artifact (spec/model-format.md) and the per-customer
+ * records that go to KV beside it. What depends on the model's kind comes from its
+ * `artifactParts()` (trainer/models/<kind>/index.ts).
  */
-function topItems(scorer: Scorer, train: Csr, u: number, top: TopK, scores: Float32Array): { items: Int32Array; scores: Float32Array } {
-  scorer.scoreUser(u, scores);
-  for (let p = train.indptr[u]; p < train.indptr[u + 1]; p++) scores[train.indices[p]] = Number.NEGATIVE_INFINITY;
-  for (let i = 0; i < scores.length; i++) if (scores[i] > 0 && Number.isFinite(scores[i])) top.push(i, scores[i]);
-  const items = new Int32Array(top.size);
-  const values = new Float32Array(top.size);
-  top.drainBestFirst(items, values);
-  return { items, scores: values };
-}
-
-/**
- * Turns a trained model directory into an edge artifact (spec/model-format.md) and the
- * per-customer records that go to KV beside it.
- */
-export async function exportModelDir(dir: string, options: ExportOptions): Promise<ExportResult> {
-  const loaded = await loadModel(dir);
-  const { type, meta, dataset, train, contents } = loaded;
+export function exportTrained(model: TrainedModel, options: ExportOptions): ExportResult {
+  const { kind, meta, dataset, train } = model;
   const itemIds = dataset.items.toJSON();
   const customers = dataset.users.toJSON();
   const topN = options.topN ?? 50;
+  const parts = model.artifactParts();
   const input: ArtifactInput = {
-    modelType: type as ArtifactInput['modelType'],
+    modelType: kind,
     itemIds,
     popularity: rankingOf(usersPerItem(train)),
-    meta: { source_model: type, ...meta },
+    meta: { source_model: kind, ...meta },
     ...(options.catalog ? { catalog: options.catalog } : {}),
   };
-
-  let vectors: { emb: Float32Array; bias: Float32Array; dim: number } | null = null;
-  if (loaded.hybrid) {
-    const items = loaded.hybrid.getItemRepresentations();
-    const users = loaded.hybrid.getUserRepresentations();
-    input.dim = loaded.hybrid.options.dim;
-    input.itemVectors = items.embeddings;
-    input.itemBiases = items.biases;
-    vectors = { emb: users.embeddings, bias: users.biases, dim: loaded.hybrid.options.dim };
-  } else if (type === 'item-knn') {
-    input.neighbours = {
-      indptr: contents.arrays['neighbors.indptr'] as Int32Array,
-      indices: contents.arrays['neighbors.indices'] as Int32Array,
-      data: contents.arrays['neighbors.data'] as Float32Array,
-    };
-  } else if (type === 'popularity') {
-    input.trending = rankingOf(contents.arrays.scores as Float32Array);
+  if (parts.vectors) {
+    input.dim = parts.vectors.dim;
+    input.itemVectors = parts.vectors.items;
+    input.itemBiases = parts.vectors.biases;
   }
-  input.userRecords = type !== 'popularity';
+  if (parts.neighbours) input.neighbours = parts.neighbours;
+  if (parts.trending) input.trending = rankingOf(parts.trending);
+  input.userRecords = parts.customers.kind !== 'none';
   const artifact = encodeArtifact(input, { quantize: options.quantize });
   const tag = decodeArtifact(artifact).itemTableTag;
 
   const records: CustomerRecord[] = [];
-  if (vectors) {
-    const { emb, bias, dim } = vectors;
+  const c = parts.customers;
+  if (c.kind === 'vectors') {
     for (let u = 0; u < customers.length; u++) {
-      const record = encodeUserRecord({ kind: 'user-vector', itemTableTag: tag, bias: bias[u], vector: emb.subarray(u * dim, u * dim + dim), quantize: options.quantize });
+      const record = encodeUserRecord({ kind: 'user-vector', itemTableTag: tag, bias: c.biases[u], vector: c.embeddings.subarray(u * c.dim, u * c.dim + c.dim), quantize: options.quantize });
       records.push({ customer: customers[u], record });
     }
-  } else if (type === 'item-knn' || type === 'user-knn') {
-    const scores = new Float32Array(itemIds.length);
-    const top = new TopK(topN);
-    const lists = type === 'user-knn' ? (loaded.scorer as UserKnnModel).topN(topN) : null;
+  } else if (c.kind === 'top-items') {
+    const lists = c.topN(topN);
     for (let u = 0; u < customers.length; u++) {
-      let items: ArrayLike<number>;
-      let s: ArrayLike<number>;
-      if (lists) {
-        items = lists.items.subarray(lists.indptr[u], lists.indptr[u + 1]);
-        s = lists.scores.subarray(lists.indptr[u], lists.indptr[u + 1]);
-      } else {
-        ({ items, scores: s } = topItems(loaded.scorer, train, u, top, scores));
-      }
-      if (items.length === 0) continue;
-      records.push({ customer: customers[u], record: encodeUserRecord({ kind: 'top-items', itemTableTag: tag, items, scores: s }) });
+      const from = lists.indptr[u];
+      const to = lists.indptr[u + 1];
+      if (to === from) continue;
+      records.push({ customer: customers[u], record: encodeUserRecord({ kind: 'top-items', itemTableTag: tag, items: lists.items.subarray(from, to), scores: lists.scores.subarray(from, to) }) });
     }
   }
   let matched: number | null = null;
@@ -126,7 +91,7 @@ export async function exportModelDir(dir: string, options: ExportOptions): Promi
     artifact,
     customers: records,
     summary: {
-      model: type,
+      model: kind,
       items: itemIds.length,
       customers: records.length,
       quantize: options.quantize,
@@ -135,4 +100,9 @@ export async function exportModelDir(dir: string, options: ExportOptions): Promi
       catalog_matched: matched,
     },
   };
+}
+
+/** {@link exportTrained} of a model directory. */
+export async function exportModelDir(dir: string, options: ExportOptions): Promise<ExportResult> {
+  return exportTrained(await loadModel(dir), options);
 }

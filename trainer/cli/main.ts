@@ -1,5 +1,5 @@
 import { InputError } from '../data/errors.js';
-import { DivergenceError } from '../models/hybrid-mf/hybrid-mf.js';
+import { DivergenceError } from '../models/lightfm/hybrid-mf.js';
 import { VERSION } from '../version.js';
 import { evaluateCommand, evaluateSpec } from './evaluate.js';
 import { processIo, type Io } from './io.js';

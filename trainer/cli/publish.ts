@@ -1,15 +1,7 @@
-import { existsSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
-import { InputError } from '../data/errors.js';
-import { readCatalog } from '../artifact/catalog.js';
-import { exportModelDir } from '../artifact/export.js';
-import { publish, readVersions, rollback } from '../publish/publish.js';
+import { exportModel, publish, sidecars } from '../api.js';
+import { readVersions, rollback } from '../publish/publish.js';
 import { choiceOption, command, numberOption, type CommandSpec } from './args.js';
 import { storeFrom, storeOptions } from './store-options.js';
-
-/** Sidecar files that `export` writes beside the artifact and `publish` picks up. */
-export const sidecars = (artifact: string) => ({ customers: `${artifact}.customers.jsonl`, card: `${artifact}.card.json` });
-
 
 export const exportSpec: CommandSpec = {
   name: 'export',
@@ -25,20 +17,19 @@ export const exportSpec: CommandSpec = {
   },
 };
 
-/** `plusone export`. */
+/** `plusone export`: the CLI over `exportModel()` in trainer/api.ts. */
 export const exportCommand = command(exportSpec, async (values, io): Promise<number> => {
-  const quantize = choiceOption(values, 'quantize', ['int8', 'f16', 'f32'] as const);
-  const topN = numberOption(values, 'top-n', { integer: true, min: 1, max: 1000 });
-  const catalog = typeof values.catalog === 'string' ? await readCatalog(values.catalog, { onWarning: (m) => io.err(`warning: ${m}`) }) : undefined;
-  const result = await exportModelDir(values.model as string, { quantize, topN, ...(catalog ? { catalog: catalog.rows } : {}) });
   const out = values.out as string;
-  const side = sidecars(out);
-  await writeFile(out, result.artifact);
-  await writeFile(side.customers, result.customers.map((c) => JSON.stringify({ customer: c.customer, record: Buffer.from(c.record).toString('base64') })).join('\n') + (result.customers.length ? '\n' : ''));
-  await writeFile(side.card, JSON.stringify({ ...result.summary, model_dir: values.model }, null, 2) + '\n');
-  const figures = { ...result.summary, out };
-  if (values.json) io.out(JSON.stringify(figures));
-  else io.out(`wrote ${out}: ${result.summary.model}, ${result.summary.items} items, ${result.summary.artifact_bytes} bytes (${quantize}); ${result.summary.customers} customer records in ${side.customers}`);
+  const r = await exportModel({
+    model: values.model as string,
+    out,
+    quantize: choiceOption(values, 'quantize', ['int8', 'f16', 'f32'] as const),
+    topN: numberOption(values, 'top-n', { integer: true, min: 1, max: 1000 }),
+    ...(typeof values.catalog === 'string' ? { catalog: values.catalog } : {}),
+    onWarning: (m) => io.err(`warning: ${m}`),
+  });
+  if (values.json) io.out(JSON.stringify(r));
+  else io.out(`wrote ${out}: ${r.model}, ${r.items} items, ${r.artifact_bytes} bytes (${r.quantize}); ${r.customers} customer records in ${sidecars(out).customers}`);
   return 0;
 });
 
@@ -55,30 +46,19 @@ export const publishSpec: CommandSpec = {
   },
 };
 
-/** `plusone publish`. */
+/** `plusone publish`: the CLI over `publish()` in trainer/api.ts. */
 export const publishCommand = command(publishSpec, async (values, io): Promise<number> => {
-  const path = values.artifact as string;
-  if (!existsSync(path)) throw new InputError(`${path}: no such artifact; write one with "plusone export"`);
-  const artifact = new Uint8Array(await readFile(path));
-  const side = sidecars(path);
-  const customers = existsSync(side.customers)
-    ? (await readFile(side.customers, 'utf8'))
-        .split('\n')
-        .filter((l) => l.trim() !== '')
-        .map((l, i) => {
-          try {
-            return JSON.parse(l) as { customer: string; record: string };
-          } catch {
-            throw new InputError(`${side.customers}:${i + 1}: not a JSON line; export the model again`);
-          }
-        })
-    : [];
-  const card = existsSync(side.card) ? (JSON.parse(await readFile(side.card, 'utf8')) as Record<string, unknown>) : {};
   const store = storeFrom(values);
-  const log = values.json ? () => {} : (m: string) => io.err(m);
-  const { pointer, pruned } = await publish(store, { seller: values.seller as string, artifact, customers, card, keep: numberOption(values, 'keep', { integer: true, min: 1 }), log });
-  if (values.json) io.out(JSON.stringify({ seller: values.seller, ...pointer, pruned, store: store.description }));
-  else io.out(`published ${values.seller} version ${pointer.version} (${pointer.model}, ${artifact.length} bytes) to ${store.description}${pruned.length ? `; pruned ${pruned.join(', ')}` : ''}`);
+  const r = await publish({
+    store,
+    seller: values.seller as string,
+    artifact: values.artifact as string,
+    keep: numberOption(values, 'keep', { integer: true, min: 1 }),
+    log: values.json ? () => {} : (m: string) => io.err(m),
+  });
+  const { pointer, pruned } = r;
+  if (values.json) io.out(JSON.stringify({ seller: r.seller, ...pointer, pruned, store: r.store }));
+  else io.out(`published ${r.seller} version ${pointer.version} (${pointer.model}, ${r.bytes} bytes) to ${r.store}${pruned.length ? `; pruned ${pruned.join(', ')}` : ''}`);
   return 0;
 });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { csrOf, denseRow } from '../knn/test-data.js';
-import { cosineNeighbors } from './cosine.js';
+import { cosineNeighbours } from './cosine.js';
 
 // 4 users x 5 items:
 //        i0 i1 i2 i3 i4
@@ -21,7 +21,7 @@ const r6 = 1 / Math.sqrt(6);
 
 describe('cosineNeighbors', () => {
   it('gives every co-occurring item its cosine, itself excluded', () => {
-    const nb = cosineNeighbors(X, 10);
+    const nb = cosineNeighbours(X, 10);
     const expected = [
       [0, 2 * r6, 0.5, 0, 0],
       [2 * r6, 0, 2 * r6, r6, 0],
@@ -35,11 +35,11 @@ describe('cosineNeighbors', () => {
   });
 
   it('keeps the k most similar, ties going to the smaller index', () => {
-    const nb = cosineNeighbors(X, 2);
+    const nb = cosineNeighbours(X, 2);
     const rows = [0, 1, 2, 3, 4].map((i) => Array.from(nb.indices.subarray(nb.indptr[i], nb.indptr[i + 1])));
     // i2: 2/√6 for i1, then 1/2 for both i0 and i3 -> i0.
     expect(rows).toEqual([[1, 2], [0, 2], [0, 1], [2, 4], [3]]);
-    const one = cosineNeighbors(X, 1);
+    const one = cosineNeighbours(X, 1);
     // i1: i0 and i2 tie at 2/√6 -> i0.
     expect(Array.from(one.indices)).toEqual([1, 0, 1, 4, 3]);
   });
@@ -53,12 +53,12 @@ describe('cosineNeighbors', () => {
       [2, 1], [2, 2], [2, 3, 3],
       [3, 3], [3, 4, 2],
     ]);
-    const nb = cosineNeighbors(W, 10);
+    const nb = cosineNeighbours(W, 10);
     expect(denseRow(nb, 3)[4]).toBeCloseTo(1 / Math.sqrt(10), 6);
     expect(denseRow(nb, 2)[3]).toBeCloseTo(3 / Math.sqrt(20), 6);
   });
 
   it('rejects a bad k', () => {
-    expect(() => cosineNeighbors(X, 0)).toThrow(/k \(neighbours per item\) must be an integer >= 1/);
+    expect(() => cosineNeighbours(X, 0)).toThrow(/k \(neighbours per item\) must be an integer >= 1/);
   });
 });

@@ -10,7 +10,7 @@ import { TopK } from '../knn/top-k.js';
  *
  * Work: the sum over users of (items of the user)^2, each pair once per direction.
  */
-export function cosineNeighbors(X: Csr, k: number): Csr {
+export function cosineNeighbours(X: Csr, k: number): Csr {
   if (!Number.isInteger(k) || k < 1) throw new RangeError(`k (neighbours per item) must be an integer >= 1, got ${k}`);
   const nItems = X.cols;
   const byItem = transposeCsr(X);

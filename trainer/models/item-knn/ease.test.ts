@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Csr } from '../../data/sparse.js';
 import { csrOf, denseRow, randomInteractions } from '../knn/test-data.js';
-import { easeNeighbors } from './ease.js';
+import { easeNeighbours } from './ease.js';
 
 // 4 users x 5 items, with one weight of 2:
 //        i0 i1 i2 i3 i4
@@ -38,7 +38,7 @@ function gram(x: Csr, lambda: number): number[][] {
 
 describe('easeNeighbors', () => {
   it('matches the closed form of the hand example', () => {
-    const b = dense(easeNeighbors(X, 1, 10));
+    const b = dense(easeNeighbours(X, 1, 10));
     const expected = [
       [0, 0.25, 0.25, 0, 0],
       [0.25, 0, 0.25, 0, 0],
@@ -48,11 +48,11 @@ describe('easeNeighbors', () => {
     ];
     for (let i = 0; i < 5; i++) for (let j = 0; j < 5; j++) expect(b[i][j]).toBeCloseTo(expected[i][j], 6);
     // B[i][j] = 1 / (λ + 3) within the first block for any λ.
-    expect(dense(easeNeighbors(X, 7, 10))[1][2]).toBeCloseTo(0.1, 6);
+    expect(dense(easeNeighbours(X, 7, 10))[1][2]).toBeCloseTo(0.1, 6);
   });
 
   it('stores no weight across independent blocks, and none on the diagonal', () => {
-    const b = easeNeighbors(X, 1, 10);
+    const b = easeNeighbours(X, 1, 10);
     const rows = [0, 1, 2, 3, 4].map((i) => Array.from(b.indices.subarray(b.indptr[i], b.indptr[i + 1])));
     expect(rows).toEqual([[1, 2], [0, 2], [0, 1], [4], [3]]);
   });
@@ -68,7 +68,7 @@ describe('easeNeighbors', () => {
     const x = randomInteractions({ users: 260, items: 150, density: 0.06, seed: 9, weighted: true });
     const lambda = 3;
     const n = x.cols;
-    const b = dense(easeNeighbors(x, lambda, n));
+    const b = dense(easeNeighbours(x, lambda, n));
     const g = gram(x, lambda);
     let scale = 0;
     for (const row of g) for (const v of row) scale = Math.max(scale, Math.abs(v));
@@ -85,9 +85,9 @@ describe('easeNeighbors', () => {
 
   it("top-k with keep: 'largest' keeps the largest weights of each row", () => {
     const x = randomInteractions({ users: 60, items: 30, density: 0.15, seed: 4 });
-    const full = dense(easeNeighbors(x, 2, 29));
+    const full = dense(easeNeighbours(x, 2, 29));
     const k = 5;
-    const pruned = easeNeighbors(x, 2, k, { keep: 'largest' });
+    const pruned = easeNeighbours(x, 2, k, { keep: 'largest' });
     for (let i = 0; i < 30; i++) {
       const kept = Array.from(pruned.indices.subarray(pruned.indptr[i], pruned.indptr[i + 1]));
       const best = full[i]
@@ -104,8 +104,8 @@ describe('easeNeighbors', () => {
 
   it("keep: 'magnitude' keeps the largest weights in absolute value, negative ones too", () => {
     const x = randomInteractions({ users: 60, items: 30, density: 0.15, seed: 4 });
-    const full = dense(easeNeighbors(x, 2, 29));
-    const pruned = easeNeighbors(x, 2, 5, { keep: 'magnitude' });
+    const full = dense(easeNeighbours(x, 2, 29));
+    const pruned = easeNeighbours(x, 2, 5, { keep: 'magnitude' });
     let negatives = 0;
     for (let i = 0; i < 30; i++) {
       const row = denseRow(pruned, i);
@@ -128,7 +128,7 @@ describe('easeNeighbors', () => {
       [2, 0], [2, 3],
       [3, 4], [3, 5, 2],
     ]);
-    const b = easeNeighbors(wide, 1, 10);
+    const b = easeNeighbours(wide, 1, 10);
     expect([b.rows, b.cols]).toEqual([7, 7]);
     expect(b.indptr[3] - b.indptr[2]).toBe(0);
     expect(b.indptr[7] - b.indptr[6]).toBe(0);
@@ -137,19 +137,19 @@ describe('easeNeighbors', () => {
   });
 
   it('refuses more items than maxItems, pointing at cosine similarity', () => {
-    expect(() => easeNeighbors(X, 1, 10, { maxItems: 4 })).toThrow(RangeError);
-    expect(() => easeNeighbors(X, 1, 10, { maxItems: 4 })).toThrow(/5 items with interactions.*--similarity cosine/);
+    expect(() => easeNeighbours(X, 1, 10, { maxItems: 4 })).toThrow(RangeError);
+    expect(() => easeNeighbours(X, 1, 10, { maxItems: 4 })).toThrow(/5 items with interactions.*--similarity cosine/);
   });
 
   it('names bad parameters', () => {
-    expect(() => easeNeighbors(X, 0, 10)).toThrow(/lambda must be a finite number > 0, got 0/);
-    expect(() => easeNeighbors(X, 1, 0)).toThrow(/k \(neighbours per item\) must be an integer >= 1/);
-    expect(() => easeNeighbors(X, 1, 5, { keep: 'all' as 'largest' })).toThrow(/keep must be 'largest' or 'magnitude'/);
+    expect(() => easeNeighbours(X, 0, 10)).toThrow(/lambda must be a finite number > 0, got 0/);
+    expect(() => easeNeighbours(X, 1, 0)).toThrow(/k \(neighbours per item\) must be an integer >= 1/);
+    expect(() => easeNeighbours(X, 1, 5, { keep: 'all' as 'largest' })).toThrow(/keep must be 'largest' or 'magnitude'/);
   });
 
   it('reports the progress of the inversion', () => {
     const calls: number[] = [];
-    easeNeighbors(X, 1, 3, { onProgress: (done, total) => calls.push(done, total) });
+    easeNeighbours(X, 1, 3, { onProgress: (done, total) => calls.push(done, total) });
     expect(calls).toEqual([1, 1]);
   });
 });

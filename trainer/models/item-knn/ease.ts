@@ -33,7 +33,7 @@ const DEFAULTS = { maxItems: 20000, keep: 'magnitude' as const };
  * The inverse is dense: 8 n^2 bytes and n^3 / 2 multiply-adds for n items with
  * interactions (3,500 items: 100 MB, about 4 s on one core). Above `maxItems` it throws.
  */
-export function easeNeighbors(X: Csr, lambda: number, k: number, options: EaseOptions = {}): Csr {
+export function easeNeighbours(X: Csr, lambda: number, k: number, options: EaseOptions = {}): Csr {
   const opts = { ...DEFAULTS, ...options };
   if (!(lambda > 0) || !Number.isFinite(lambda)) throw new RangeError(`lambda must be a finite number > 0, got ${lambda}`);
   if (!Number.isInteger(k) || k < 1) throw new RangeError(`k (neighbours per item) must be an integer >= 1, got ${k}`);

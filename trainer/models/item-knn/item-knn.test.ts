@@ -1,15 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { describeScorerContract } from '../knn/scorer-contract.js';
+import { describeScorerContract } from '../scorer-contract.js';
 import { csrOf } from '../knn/test-data.js';
-import { cosineNeighbors } from './cosine.js';
-import { easeNeighbors } from './ease.js';
+import { cosineNeighbours } from './cosine.js';
+import { easeNeighbours } from './ease.js';
 import { ItemKnnModel } from './item-knn.js';
 
-describeScorerContract('item-knn (cosine)', (train) => new ItemKnnModel(cosineNeighbors(train, 4), train));
-describeScorerContract('item-knn (EASE)', (train) => new ItemKnnModel(easeNeighbors(train, 2, 4), train, { historyWeight: 0.5 }));
+describeScorerContract('item-knn (cosine)', (train) => new ItemKnnModel(cosineNeighbours(train, 4), train));
+describeScorerContract('item-knn (EASE)', (train) => new ItemKnnModel(easeNeighbours(train, 2, 4), train, { historyWeight: 0.5 }));
 
 // 3 items; neighbour rows: 0 -> {1: 0.5, 2: 0.25}, 1 -> {0: 1}, 2 -> {} ; 2 users.
-const neighbors = csrOf(3, 3, [
+const neighbours = csrOf(3, 3, [
   [0, 1, 0.5],
   [0, 2, 0.25],
   [1, 0, 1],
@@ -26,7 +26,7 @@ const run = (f: (out: Float32Array) => void) => {
 };
 
 describe('ItemKnnModel', () => {
-  const model = new ItemKnnModel(neighbors, train);
+  const model = new ItemKnnModel(neighbours, train);
 
   it('scores a user as the sum of the neighbour rows of the history, times the weights', () => {
     // 2 * row 0 + 1 * row 1 = (0, 1, 0.5) + (1, 0, 0)
@@ -41,7 +41,7 @@ describe('ItemKnnModel', () => {
 
   it('a cart with a known user: the cart alone by default, the history times historyWeight if set', () => {
     expect(run((o) => model.scoreItems(Int32Array.of(1), 0, o))).toEqual([1, 0, 0]);
-    const withHistory = new ItemKnnModel(neighbors, train, { historyWeight: 0.5 });
+    const withHistory = new ItemKnnModel(neighbours, train, { historyWeight: 0.5 });
     // row 1 + 0.5 * (2 * row 0 + row 1)
     expect(run((o) => withHistory.scoreItems(Int32Array.of(1), 0, o))).toEqual([1.5, 0.5, 0.25]);
     // A query whose items are all unknown falls back to the whole history.
@@ -54,10 +54,10 @@ describe('ItemKnnModel', () => {
   });
 
   it('round-trips through toArrays / fromArrays', () => {
-    const model2 = new ItemKnnModel(neighbors, train, { historyWeight: 0.25 });
+    const model2 = new ItemKnnModel(neighbours, train, { historyWeight: 0.25 });
     const back = ItemKnnModel.fromArrays(model2.toArrays());
     expect(back.historyWeight).toBe(0.25);
-    expect(back.neighbors).toEqual(neighbors);
+    expect(back.neighbours).toEqual(neighbours);
     expect(back.train).toEqual(train);
     for (const u of [0, 1]) expect(run((o) => back.scoreItems(Int32Array.of(0), u, o))).toEqual(run((o) => model2.scoreItems(Int32Array.of(0), u, o)));
   });
@@ -66,7 +66,7 @@ describe('ItemKnnModel', () => {
     const arrays = model.toArrays();
     expect(() => ItemKnnModel.fromArrays({ ...arrays, 'neighbors.indices': Int32Array.of(1, 2, 5) })).toThrow(/item-knn model: array "neighbors": row 1 holds column 5/);
     expect(() => ItemKnnModel.fromArrays({ ...arrays, historyWeight: undefined as unknown as Float64Array })).toThrow(/historyWeight" is missing/);
-    expect(() => new ItemKnnModel(neighbors, csrOf(2, 4, []))).toThrow(/train has 4 items but neighbors has 3/);
-    expect(() => new ItemKnnModel(neighbors, train, { historyWeight: -1 })).toThrow(/historyWeight must be a finite number >= 0/);
+    expect(() => new ItemKnnModel(neighbours, csrOf(2, 4, []))).toThrow(/train has 4 items but neighbors has 3/);
+    expect(() => new ItemKnnModel(neighbours, train, { historyWeight: -1 })).toThrow(/historyWeight must be a finite number >= 0/);
   });
 });

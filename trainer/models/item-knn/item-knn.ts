@@ -36,7 +36,7 @@ export class ItemKnnModel implements Scorer {
    * @param train users x items: each user's history and its weights
    */
   constructor(
-    readonly neighbors: Csr,
+    readonly neighbours: Csr,
     readonly train: Csr,
     options: ItemKnnOptions = {},
   ) {
@@ -45,13 +45,13 @@ export class ItemKnnModel implements Scorer {
       throw new RangeError(`historyWeight must be a finite number >= 0, got ${opts.historyWeight}`);
     }
     this.historyWeight = opts.historyWeight;
-    if (neighbors.rows !== neighbors.cols) {
-      throw new RangeError(`neighbors must be items x items, got ${neighbors.rows} x ${neighbors.cols}`);
+    if (neighbours.rows !== neighbours.cols) {
+      throw new RangeError(`neighbors must be items x items, got ${neighbours.rows} x ${neighbours.cols}`);
     }
-    if (train.cols !== neighbors.rows) {
-      throw new RangeError(`train has ${train.cols} items but neighbors has ${neighbors.rows}; build both from the same dataset`);
+    if (train.cols !== neighbours.rows) {
+      throw new RangeError(`train has ${train.cols} items but neighbors has ${neighbours.rows}; build both from the same dataset`);
     }
-    this.nItems = neighbors.rows;
+    this.nItems = neighbours.rows;
     this.nUsers = train.rows;
   }
 
@@ -84,14 +84,14 @@ export class ItemKnnModel implements Scorer {
   similar(item: number, out: Float32Array): void {
     out.fill(0, 0, this.nItems);
     if (!inRange(item, this.nItems)) return;
-    const { indptr, indices, data } = this.neighbors;
+    const { indptr, indices, data } = this.neighbours;
     for (let p = indptr[item]; p < indptr[item + 1]; p++) out[indices[p]] = data[p];
   }
 
   /** The arrays that {@link ItemKnnModel.fromArrays} reads back. */
   toArrays(): NamedArrays {
     return {
-      ...csrToArrays('neighbors', this.neighbors),
+      ...csrToArrays('neighbors', this.neighbours),
       ...csrToArrays('train', this.train),
       historyWeight: Float64Array.of(this.historyWeight),
     };
@@ -99,15 +99,15 @@ export class ItemKnnModel implements Scorer {
 
   /** Rebuilds a model from {@link ItemKnnModel.toArrays} output, checking the arrays. */
   static fromArrays(arrays: Readonly<Record<string, unknown>>): ItemKnnModel {
-    const neighbors = csrFromArrays(arrays, 'neighbors', 'square', 'item-knn model');
-    const train = csrFromArrays(arrays, 'train', neighbors.rows, 'item-knn model');
+    const neighbours = csrFromArrays(arrays, 'neighbors', 'square', 'item-knn model');
+    const train = csrFromArrays(arrays, 'train', neighbours.rows, 'item-knn model');
     const historyWeight = scalarFromArrays(arrays, 'historyWeight', 'item-knn model');
-    return new ItemKnnModel(neighbors, train, { historyWeight });
+    return new ItemKnnModel(neighbours, train, { historyWeight });
   }
 
   /** out += w * (neighbour row of item) */
   private addRow(item: number, w: number, out: Float32Array): void {
-    const { indptr, indices, data } = this.neighbors;
+    const { indptr, indices, data } = this.neighbours;
     for (let p = indptr[item]; p < indptr[item + 1]; p++) out[indices[p]] += w * data[p];
   }
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeScorerContract } from '../knn/scorer-contract.js';
+import { describeScorerContract } from '../scorer-contract.js';
 import { recencyWeights } from '../knn/recency.js';
 import { csrOf } from '../knn/test-data.js';
 import { PopularityModel } from './popularity.js';

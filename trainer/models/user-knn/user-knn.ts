@@ -7,7 +7,7 @@ import type { Scorer } from '../scorer.js';
 /** Options of {@link UserKnnModel}. */
 export interface UserKnnOptions {
   /** K, the number of most similar users that score for a user; default 50. */
-  neighbors?: number;
+  neighbours?: number;
   /**
    * Factor on a known user's history when it joins a query that has items (a cart);
    * default 0, the cart alone (as for item-knn, the history dilutes the cart). A query
@@ -16,7 +16,7 @@ export interface UserKnnOptions {
   historyWeight?: number;
 }
 
-const DEFAULTS: Required<UserKnnOptions> = { neighbors: 50, historyWeight: 0 };
+const DEFAULTS: Required<UserKnnOptions> = { neighbours: 50, historyWeight: 0 };
 
 /** Each known user's best items, best first (see {@link UserKnnModel.topN}). */
 export interface TopNLists {
@@ -45,7 +45,7 @@ export class UserKnnModel implements Scorer {
   /** users x items, the training interactions. */
   readonly train: Csr;
   /** users x users: row u holds u's K nearest users and their similarities. */
-  readonly neighbors: Csr;
+  readonly neighbours: Csr;
   private readonly byItem: Csr;
   private readonly norms: Float64Array;
   // Scratch of the query path, allocated once.
@@ -64,15 +64,15 @@ export class UserKnnModel implements Scorer {
    * @param neighbors the users x users neighbour matrix saved by `toArrays`, to skip the
    *   search; when absent it is computed (work: the sum over items of (users of the item)^2)
    */
-  constructor(train: Csr, options: UserKnnOptions = {}, neighbors?: Csr) {
+  constructor(train: Csr, options: UserKnnOptions = {}, neighbours?: Csr) {
     const opts = { ...DEFAULTS, ...options };
-    if (!Number.isInteger(opts.neighbors) || opts.neighbors < 1) {
-      throw new RangeError(`neighbors (K) must be an integer >= 1, got ${opts.neighbors}`);
+    if (!Number.isInteger(opts.neighbours) || opts.neighbours < 1) {
+      throw new RangeError(`neighbours (K) must be an integer >= 1, got ${opts.neighbours}`);
     }
     if (!(opts.historyWeight >= 0) || !Number.isFinite(opts.historyWeight)) {
       throw new RangeError(`historyWeight must be a finite number >= 0, got ${opts.historyWeight}`);
     }
-    this.k = opts.neighbors;
+    this.k = opts.neighbours;
     this.historyWeight = opts.historyWeight;
     this.train = train;
     this.nUsers = train.rows;
@@ -88,13 +88,13 @@ export class UserKnnModel implements Scorer {
     this.top = new TopK(this.k);
     this.nbIdx = new Int32Array(this.k);
     this.nbSim = new Float64Array(this.k);
-    if (neighbors) {
-      if (neighbors.rows !== this.nUsers || neighbors.cols !== this.nUsers) {
-        throw new RangeError(`neighbors is ${neighbors.rows} x ${neighbors.cols}; expected ${this.nUsers} x ${this.nUsers} (users x users)`);
+    if (neighbours) {
+      if (neighbours.rows !== this.nUsers || neighbours.cols !== this.nUsers) {
+        throw new RangeError(`neighbors is ${neighbours.rows} x ${neighbours.cols}; expected ${this.nUsers} x ${this.nUsers} (users x users)`);
       }
-      this.neighbors = neighbors;
+      this.neighbours = neighbours;
     } else {
-      this.neighbors = this.findAllNeighbors();
+      this.neighbours = this.findAllNeighbours();
     }
   }
 
@@ -102,7 +102,7 @@ export class UserKnnModel implements Scorer {
   scoreUser(user: number, out: Float32Array): void {
     out.fill(0, 0, this.nItems);
     if (!inRange(user, this.nUsers)) return;
-    const { indptr, indices, data } = this.neighbors;
+    const { indptr, indices, data } = this.neighbours;
     for (let p = indptr[user]; p < indptr[user + 1]; p++) this.addUser(indices[p], data[p], out);
   }
 
@@ -173,7 +173,7 @@ export class UserKnnModel implements Scorer {
   toArrays(): NamedArrays {
     return {
       ...csrToArrays('train', this.train),
-      ...csrToArrays('neighbors', this.neighbors),
+      ...csrToArrays('neighbors', this.neighbours),
       k: Int32Array.of(this.k),
       nItems: Int32Array.of(this.nItems),
       historyWeight: Float64Array.of(this.historyWeight),
@@ -184,14 +184,14 @@ export class UserKnnModel implements Scorer {
   static fromArrays(arrays: Readonly<Record<string, unknown>>): UserKnnModel {
     const nItems = scalarFromArrays(arrays, 'nItems', 'user-knn model');
     const train = csrFromArrays(arrays, 'train', nItems, 'user-knn model');
-    const neighbors = csrFromArrays(arrays, 'neighbors', train.rows, 'user-knn model');
+    const neighbours = csrFromArrays(arrays, 'neighbors', train.rows, 'user-knn model');
     const k = scalarFromArrays(arrays, 'k', 'user-knn model');
     const historyWeight = scalarFromArrays(arrays, 'historyWeight', 'user-knn model');
-    return new UserKnnModel(train, { neighbors: k, historyWeight }, neighbors);
+    return new UserKnnModel(train, { neighbours: k, historyWeight }, neighbours);
   }
 
   /** Every user's K nearest other users. */
-  private findAllNeighbors(): Csr {
+  private findAllNeighbours(): Csr {
     const { indptr: tPtr, indices: tIdx, data: tVal } = this.train;
     const indptr = new Int32Array(this.nUsers + 1);
     let indices = new Int32Array(this.nUsers * this.k);

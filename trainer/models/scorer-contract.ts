@@ -1,23 +1,25 @@
-import { describe, expect, it } from 'vitest';
-import type { Csr } from '../../data/sparse.js';
-import type { Scorer } from '../scorer.js';
-import { randomInteractions } from './test-data.js';
-
-/** A scorer with the "similar items" convenience that every neighbourhood model has. */
-export interface ContractScorer extends Scorer {
-  similar(item: number, out: Float32Array): void;
-}
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { Csr } from '../data/sparse.js';
+import { randomInteractions } from './knn/test-data.js';
+import type { Scorer } from './scorer.js';
 
 /**
- * The behaviour every model shares, run against each (one suite, several implementations):
- * the four kinds of query, and unknown ids that are ignored instead of failing.
+ * The behaviour every model shares, run against each (one suite, several implementations;
+ * trainer/models/registry.test.ts runs it against every registered kind): the four kinds of
+ * query (a known customer, a cart with and without a customer, one item), finite scores,
+ * and unknown or out-of-range ids that are ignored instead of failing.
  */
-export function describeScorerContract(name: string, build: (train: Csr) => ContractScorer): void {
+export function describeScorerContract(name: string, build: (train: Csr) => Scorer | Promise<Scorer>): void {
   describe(`${name}: the Scorer contract`, () => {
     const nUsers = 14;
     const train = randomInteractions({ users: nUsers, items: 11, density: 0.35, seed: 5 });
-    const model = build(train);
-    const n = model.nItems;
+    let model: Scorer;
+    let n = 0;
+    beforeAll(async () => {
+      model = await build(train);
+      n = model.nItems;
+    });
+    const similar = (item: number, out: Float32Array) => model.scoreItems(Int32Array.of(item), -1, out);
     // Pre-filled with NaN, so an entry the model leaves alone shows up.
     const scores = (fill: (out: Float32Array) => void): Float32Array => {
       const out = new Float32Array(n).fill(Number.NaN);
@@ -45,7 +47,7 @@ export function describeScorerContract(name: string, build: (train: Csr) => Cont
     });
 
     it('one item: similar items', () => {
-      for (let i = 0; i < n; i++) expectFinite(scores((o) => model.similar(i, o)));
+      for (let i = 0; i < n; i++) expectFinite(scores((o) => similar(i, o)));
     });
 
     it('unknown and out-of-range ids in a query are ignored, not fatal', () => {
@@ -58,7 +60,12 @@ export function describeScorerContract(name: string, build: (train: Csr) => Cont
       expect(scores((o) => model.scoreItems(Int32Array.of(2, 5), 1.5, o))).toEqual(anonymous);
       expectFinite(scores((o) => model.scoreUser(nUsers, o)));
       expectFinite(scores((o) => model.scoreUser(-2, o)));
-      expectFinite(scores((o) => model.similar(n + 1, o)));
+      expectFinite(scores((o) => model.scoreUser(-1, o)));
+      expectFinite(scores((o) => model.scoreUser(2 ** 31 - 1, o)));
+      expectFinite(scores((o) => model.scoreUser(0.5, o)));
+      // An unknown user is scored as an anonymous visitor with an empty cart.
+      expect(scores((o) => model.scoreUser(nUsers, o))).toEqual(scores((o) => model.scoreItems(new Int32Array(0), -1, o)));
+      expectFinite(scores((o) => similar(n + 1, o)));
       expectFinite(scores((o) => model.scoreItems(Int32Array.of(-1, n), -1, o)));
     });
 

@@ -1,6 +1,7 @@
 import type { Csr } from '../../data/sparse.js';
 import type { Dataset } from '../../data/dataset.js';
-import { readModelDir, writeModelDir, type ModelDirContents } from '../model-dir.js';
+import { csrToArrays, type NamedArrays } from '../knn/persist.js';
+import type { ModelDirContents } from '../model-dir.js';
 import { HybridMF, type HybridMFOptions } from './hybrid-mf.js';
 
 /** A hybrid MF model with everything needed to score it again: mappings, features, train positives. */
@@ -14,10 +15,6 @@ export interface SavedHybrid {
   meta: Record<string, unknown>;
 }
 
-function csrArrays(prefix: string, m: Csr): Record<string, Int32Array | Float32Array> {
-  return { [`${prefix}.indptr`]: m.indptr, [`${prefix}.indices`]: m.indices, [`${prefix}.data`]: m.data };
-}
-
 function csrFrom(arrays: Record<string, unknown>, prefix: string, rows: number, cols: number): Csr {
   const indptr = arrays[`${prefix}.indptr`] as Int32Array;
   const indices = arrays[`${prefix}.indices`] as Int32Array;
@@ -26,34 +23,25 @@ function csrFrom(arrays: Record<string, unknown>, prefix: string, rows: number, 
   return { rows, cols, indptr, indices, data };
 }
 
-/** Saves a trained hybrid MF model as a model directory (type "lightfm"). */
-export async function saveHybrid(dir: string, saved: Omit<SavedHybrid, 'model'> & { model: HybridMF }): Promise<void> {
+/** The model directory of a trained hybrid MF model (type "lightfm"): its meta and arrays. */
+export function hybridModelDir(saved: { model: HybridMF; userFeatures: Csr; itemFeatures: Csr; train: Csr }): { meta: Record<string, unknown>; arrays: NamedArrays; train: Csr } {
   const p = saved.model.exportParams();
-  await writeModelDir(dir, {
-    type: 'lightfm',
+  return {
     meta: {
-      ...saved.meta,
       options: saved.model.options,
       shape: { users: saved.userFeatures.rows, items: saved.itemFeatures.rows, userFeatures: saved.userFeatures.cols, itemFeatures: saved.itemFeatures.cols, dim: p.dim },
     },
-    dataset: saved.dataset,
     arrays: {
       itemEmb: p.itemEmb,
       itemBias: p.itemBias,
       userEmb: p.userEmb,
       userBias: p.userBias,
-      ...csrArrays('userFeatures', saved.userFeatures),
-      ...csrArrays('itemFeatures', saved.itemFeatures),
-      ...csrArrays('train', saved.train),
+      ...csrToArrays('userFeatures', saved.userFeatures),
+      ...csrToArrays('itemFeatures', saved.itemFeatures),
+      ...csrToArrays('train', saved.train),
     },
-  });
-}
-
-/** Loads a model directory of type "lightfm". */
-export async function loadHybrid(dir: string): Promise<SavedHybrid> {
-  const contents = await readModelDir(dir);
-  if (contents.type !== 'lightfm') throw new Error(`${dir} holds a ${contents.type} model, not lightfm`);
-  return hybridFromContents(contents);
+    train: saved.train,
+  };
 }
 
 /** Rebuilds a hybrid MF model from a model directory already read. */

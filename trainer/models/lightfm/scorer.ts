@@ -3,6 +3,8 @@ import type { Scorer } from '../scorer.js';
 import type { HybridMF } from './hybrid-mf.js';
 import { instantiateSimd, sharedMemory, type Simd } from './simd.js';
 
+const NO_ITEMS = new Int32Array(0);
+
 /**
  * Scores from precomputed user and item representations. A list of items (a cart, a
  * session) is scored with the sum of their embeddings, plus the user's when known.
@@ -49,7 +51,14 @@ export class HybridScorer implements Scorer {
     if (offset !== 0) for (let i = 0; i < out.length; i++) out[i] += offset;
   }
 
+  /** Whether `user` is the index of a known user (anything else is an anonymous visitor). */
+  private known(user: number): boolean {
+    return Number.isInteger(user) && user >= 0 && user < this.userBias.length;
+  }
+
+  /** A known user's scores; an unknown index scores as an anonymous visitor with an empty cart (the item biases). */
   scoreUser(user: number, out: Float32Array): void {
+    if (!this.known(user)) return this.scoreItems(NO_ITEMS, -1, out);
     const d = this.dim;
     this.query.set(this.userEmb.subarray(user * d, user * d + d));
     this.run(this.userBias[user], out);
@@ -59,11 +68,12 @@ export class HybridScorer implements Scorer {
     const d = this.dim;
     const q = this.query;
     q.fill(0);
-    if (user >= 0 && user < this.userBias.length) for (let j = 0; j < d; j++) q[j] = this.userEmb[user * d + j];
+    if (this.known(user)) for (let j = 0; j < d; j++) q[j] = this.userEmb[user * d + j];
     for (const it of items) {
       if (!(it >= 0 && it < this.nItems)) continue; // unknown ids are ignored
       for (let j = 0; j < d; j++) q[j] += this.itemEmb[it * d + j];
     }
-    this.run(0, out);
+    // The user's bias shifts every score alike: kept so that an empty cart is scoreUser.
+    this.run(this.known(user) ? this.userBias[user] : 0, out);
   }
 }

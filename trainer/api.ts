@@ -1,0 +1,302 @@
+/**
+ * The trainer's typed API: train, evaluate, export and publish, each with typed options and
+ * a typed report. The `plusone` CLI (trainer/cli/) is a thin shell over it (argument
+ * parsing, progress output, --json), and scripts (the demo build, the retrain pipeline,
+ * benchmarks) call it directly.
+ */
+import { existsSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
+import type { Quantization } from '../core/format/spec.js';
+import type { ActivePointer } from '../core/storage/pointer.js';
+import { readCatalog } from './artifact/catalog.js';
+import { exportTrained, type ExportResult } from './artifact/export.js';
+import { readBaskets } from './data/baskets.js';
+import { Dataset } from './data/dataset.js';
+import { InputError } from './data/errors.js';
+import { readFeatures } from './data/features.js';
+import { readInteractions, type InteractionRows } from './data/interactions.js';
+import { ordersToInteractions, readOrders } from './data/orders.js';
+import type { Csr } from './data/sparse.js';
+import { basketHitRate } from './eval/basket.js';
+import { coverageAndNovelty, usersPerItem } from './eval/beyond.js';
+import { evaluateRanking, summarize } from './eval/metrics.js';
+import { resolveParams, type ModelKind } from './models/kind.js';
+import { recencyWeights } from './models/knn/recency.js';
+import { loadModel, saveModel } from './models/load.js';
+import { MODEL_KINDS, modelKind } from './models/registry.js';
+import { publish as publishToStore } from './publish/publish.js';
+import type { ModelStore } from './publish/store.js';
+
+/** Warnings (bad rows skipped, unknown ids) and progress of long work, for whoever shows them. */
+export interface Reporting {
+  onWarning?: (message: string) => void;
+  /** `done` of `total` steps of `task` (e.g. an epoch of training, a share of the EASE solve). */
+  onProgress?: (task: string, done: number, total: number, note?: string) => void;
+  /** Lines for a person (what was read, what was written). */
+  log?: (line: string) => void;
+}
+
+/** Where training data comes from: an interactions file, or an orders file (with its header names). */
+export type TrainingInput = { interactions: string } | { orders: string; columns?: Record<string, string> };
+
+export interface TrainOptions<P extends object = Record<string, unknown>> extends Reporting {
+  input: TrainingInput;
+  /** The model kind, or its name (`plusone train --model`). */
+  model: ModelKind<P> | string;
+  /** A named preset of the kind (default `default`); `params` override it. */
+  preset?: string;
+  params?: Partial<Record<keyof P, unknown>>;
+  /** Report a bad hyperparameter by its CLI flag (the CLI sets this). */
+  flagNames?: boolean;
+  /** Long-format feature files `id,feature[,weight]` (hybrid MF only). */
+  itemFeatures?: string;
+  userFeatures?: string;
+  /** Whether each item (user) has its own identity feature; default true. */
+  itemIdentity?: boolean;
+  userIdentity?: boolean;
+  /** Weigh each interaction by 0.5^(age / D days), age from the latest timestamp. */
+  halfLifeDays?: number;
+  /** Training threads (default 2). */
+  threads?: number;
+  /** A malformed input row is fatal instead of skipped. */
+  strict?: boolean;
+  /** The model directory to write. */
+  out: string;
+}
+
+/** What `train` did: the figures `plusone train --json` prints. */
+export interface TrainReport {
+  model: string;
+  fit_s: number;
+  interactions: number;
+  users: number;
+  items: number;
+  load_s: number;
+  max_rss_mb: number;
+  /** The kind's settings and figures (e.g. loss, epochs, similarity, neighbors). */
+  [figure: string]: unknown;
+}
+
+/** Reads the training data, trains the model and writes its model directory. */
+export async function train<P extends object>(options: TrainOptions<P>): Promise<TrainReport> {
+  const kind = (typeof options.model === 'string' ? modelKind(options.model) : options.model) as ModelKind<P>;
+  const params = resolveParams(kind, options.params ?? {}, { preset: options.preset, flagNames: options.flagNames });
+  const readOpts = { strict: Boolean(options.strict), onWarning: options.onWarning ?? (() => {}) };
+  const itemIdentity = options.itemIdentity ?? true;
+  const userIdentity = options.userIdentity ?? true;
+  if (!itemIdentity && !options.itemFeatures) throw new InputError('--no-item-identity needs --item-features: items would have no features at all');
+  if (!userIdentity && !options.userFeatures) throw new InputError('--no-user-identity needs --user-features: users would have no features at all');
+  if (!kind.usesFeatures && (options.userFeatures || options.itemFeatures)) {
+    const withFeatures = MODEL_KINDS.filter((k) => k.usesFeatures).map((k) => `--model ${k.name}`);
+    throw new InputError(`--model ${kind.name} does not use features; drop --user-features/--item-features or use ${withFeatures.join(' or ')}`);
+  }
+
+  const t0 = performance.now();
+  const { rows, source } = await readTrainingInput(options.input, readOpts);
+  if (options.halfLifeDays !== undefined) {
+    if (!(options.halfLifeDays > 0)) throw new InputError(`--half-life-days must be > 0, got "${options.halfLifeDays}"`);
+    if (!rows.timestamps) throw new InputError(`--half-life-days needs timestamps, and ${source} has no timestamp column`);
+    const decay = recencyWeights(rows.timestamps, options.halfLifeDays);
+    rows.weights = Float32Array.from(decay, (d, i) => d * (rows.weights ? rows.weights[i] : 1));
+  }
+  const userFeatureRows = options.userFeatures ? await readFeatures(options.userFeatures, readOpts) : undefined;
+  const itemFeatureRows = options.itemFeatures ? await readFeatures(options.itemFeatures, readOpts) : undefined;
+  const dataset = new Dataset({ userIdentity, itemIdentity });
+  dataset.fit({ interactions: [rows], userFeatures: userFeatureRows, itemFeatures: itemFeatureRows });
+  const interactions = dataset.buildInteractions(rows, { unknown: 'error' });
+  const loadSeconds = (performance.now() - t0) / 1000;
+  options.log?.(`read ${source}: ${rows.users.length} rows (${rows.skipped} skipped) -> ${interactions.users.length} interactions, ${dataset.users.size} users, ${dataset.items.size} items`);
+
+  const userFeatures = kind.usesFeatures ? dataset.buildUserFeatures(userFeatureRows) : null;
+  const itemFeatures = kind.usesFeatures ? dataset.buildItemFeatures(itemFeatureRows) : null;
+  const task = `training ${kind.name}`;
+  const trained = await kind.fit({ dataset, interactions, userFeatures, itemFeatures }, params, {
+    threads: options.threads ?? 2,
+    onProgress: (done, total, note) => options.onProgress?.(task, done, total, note),
+  });
+  const common = { interactions: interactions.users.length, users: dataset.users.size, items: dataset.items.size, load_s: round(loadSeconds) };
+  const { fit_s, ...settings } = trained.figures as { fit_s: number };
+  const figures = { model: kind.name, ...settings, fit_s, ...common };
+  const training = { ...figures, source, ...(kind.usesFeatures ? { item_features: options.itemFeatures ?? null, user_features: options.userFeatures ?? null } : {}), ...trained.details };
+  await saveModel(options.out, trained, { training });
+  return { ...figures, max_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024) };
+}
+
+/** Reads interactions, or order lines turned into interactions (one per line). */
+async function readTrainingInput(input: TrainingInput, readOpts: { strict: boolean; onWarning: (m: string) => void }): Promise<{ rows: InteractionRows; source: string }> {
+  if ('interactions' in input) return { rows: await readInteractions(input.interactions, readOpts), source: input.interactions };
+  const lines = await readOrders(input.orders, { ...readOpts, columns: input.columns });
+  const skipped = Object.entries(lines.skipped)
+    .filter(([, n]) => n > 0)
+    .map(([why, n]) => `${n} ${why}`)
+    .join(', ');
+  if (skipped) readOpts.onWarning(`${input.orders}: order lines left out: ${skipped}`);
+  return { rows: ordersToInteractions(lines, { weight: 'lines' }), source: input.orders };
+}
+
+export interface EvaluateOptions extends Reporting {
+  /** A model directory written by `train`. */
+  model: string;
+  /** Held-out positives `user_id,item_id`. */
+  test: string;
+  /** Positives to leave out of each user's ranking (default: the model's training data). */
+  train?: string;
+  /** Cut-off of p@k, r@k, ndcg@k (default 10). */
+  k?: number;
+  /** `test-only` ranks only items absent from training (the cold-start protocol). */
+  candidates?: 'all' | 'test-only';
+  /** Held-out orders `basket_id,user_id,item_id`: adds basket_hr@k. */
+  baskets?: string;
+}
+
+/** The metrics `plusone evaluate --json` prints (keys carry k, e.g. `p@10`). */
+export type EvalReport = Record<string, number>;
+
+/** Ranks held-out interactions with a trained model. */
+export async function evaluate(options: EvaluateOptions): Promise<EvalReport> {
+  const k = options.k ?? 10;
+  const warn = options.onWarning ?? (() => {});
+  const t0 = performance.now();
+  const saved = await loadModel(options.model);
+  const { dataset, scorer } = saved;
+  const test = await mapped(options.test, dataset, warn);
+  const trainCsr = options.train !== undefined ? (await mapped(options.train, dataset, warn)).csr : saved.train;
+  if (test.skipped > 0) warn(`${options.test}: ${test.skipped} test rows name a user or item the model does not know; left out`);
+
+  let candidates: Int32Array | null = null;
+  if (options.candidates === 'test-only') {
+    // Items with no training interaction that appear in the test set: the cold items.
+    const inTrain = new Uint8Array(dataset.items.size);
+    for (let q = 0; q < trainCsr.indices.length; q++) inTrain[trainCsr.indices[q]] = 1;
+    const inTest = new Uint8Array(dataset.items.size);
+    for (let q = 0; q < test.csr.indices.length; q++) inTest[test.csr.indices[q]] = 1;
+    const list: number[] = [];
+    for (let i = 0; i < inTest.length; i++) if (inTest[i] && !inTrain[i]) list.push(i);
+    candidates = Int32Array.from(list);
+  }
+
+  const metrics = evaluateRanking({
+    test: test.csr,
+    train: trainCsr,
+    k,
+    candidates,
+    score: (u, out) => scorer.scoreUser(u, out),
+    onProgress: (done) => options.onProgress?.('evaluating', done, test.csr.rows),
+    collectTop: true,
+  });
+  const result: EvalReport = summarize(metrics, k);
+  const beyond = coverageAndNovelty(metrics.top!, k, dataset.items.size, usersPerItem(saved.train), dataset.users.size);
+  result[`coverage@${k}`] = beyond.coverage;
+  result[`novelty@${k}`] = beyond.novelty;
+  if (candidates) result.candidates = candidates.length;
+  if (metrics.nanScores) warn(`${metrics.nanScores} scores were NaN (ranked last); the model may have diverged`);
+
+  if (options.baskets !== undefined) {
+    const { baskets, unknownItems } = await readBaskets(options.baskets, dataset, { onWarning: warn });
+    if (unknownItems > 0) warn(`${options.baskets}: ${unknownItems} basket lines name items the model does not know; left out`);
+    const hr = basketHitRate({ baskets, nItems: scorer.nItems, k, scoreBasket: (u, items, out) => scorer.scoreItems(items, u, out) });
+    result[`basket_hr@${k}`] = hr.hitRate;
+    result.basket_pairs = hr.pairs;
+  }
+  result.eval_s = Math.round((performance.now() - t0) / 10) / 100;
+  return roundAll(result);
+}
+
+function roundAll(r: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(r).map(([key, v]) => [key, Number.isInteger(v) ? v : Math.round(v * 1e4) / 1e4]));
+}
+
+/** Reads a user_id,item_id file and maps it through the model's ids; unknown ids are skipped. */
+async function mapped(path: string, dataset: Dataset, warn: (m: string) => void): Promise<{ csr: Csr; skipped: number }> {
+  const rows = await readInteractions(path, { onWarning: warn });
+  const built = dataset.buildInteractions(rows, { unknown: 'skip' });
+  return { csr: built.csr, skipped: built.skippedUnknown };
+}
+
+/** Sidecar files that `exportModel` writes beside the artifact and `publish` picks up. */
+export const sidecars = (artifact: string) => ({ customers: `${artifact}.customers.jsonl`, card: `${artifact}.card.json` });
+
+export interface ExportOptions extends Reporting {
+  /** A model directory written by `train`. */
+  model: string;
+  /** Catalog CSV `item_id,title,url,image,price,category,in_stock`. */
+  catalog?: string;
+  /** The artifact to write; the customer records go to OUT.customers.jsonl, the card to OUT.card.json. */
+  out: string;
+  quantize?: Quantization;
+  /** Length of the precomputed per-customer lists (neighbourhood models; default 50). */
+  topN?: number;
+}
+
+export type ExportReport = ExportResult['summary'] & { out: string };
+
+/** Turns a trained model into the artifact the edge serves, with its customer records and card. */
+export async function exportModel(options: ExportOptions): Promise<ExportReport> {
+  const quantize = options.quantize ?? 'int8';
+  const catalog = options.catalog !== undefined ? await readCatalog(options.catalog, { onWarning: options.onWarning }) : undefined;
+  const loaded = await loadModel(options.model);
+  const result = exportTrained(loaded, { quantize, topN: options.topN ?? 50, ...(catalog ? { catalog: catalog.rows } : {}) });
+  const side = sidecars(options.out);
+  await writeFile(options.out, result.artifact);
+  await writeFile(side.customers, result.customers.map((c) => JSON.stringify({ customer: c.customer, record: Buffer.from(c.record).toString('base64') })).join('\n') + (result.customers.length ? '\n' : ''));
+  await writeFile(side.card, JSON.stringify({ ...result.summary, model_dir: options.model }, null, 2) + '\n');
+  return { ...result.summary, out: options.out };
+}
+
+export interface PublishOptions {
+  store: ModelStore;
+  seller: string;
+  /** An artifact written by `exportModel`; its sidecars (customer records, card) are published with it. */
+  artifact: string;
+  /** Versions to keep (default 5). */
+  keep?: number;
+  /** Move the active pointer to the new version (default true); the pointer of its type always moves. */
+  activate?: boolean;
+  /** Replaces the card read from the sidecar. */
+  card?: Record<string, unknown>;
+  log?: (line: string) => void;
+}
+
+export interface PublishReport {
+  seller: string;
+  pointer: ActivePointer;
+  pruned: string[];
+  store: string;
+  bytes: number;
+  customers: number;
+}
+
+/** Uploads an artifact as a seller's new version, verifies it, then makes it active. */
+export async function publish(options: PublishOptions): Promise<PublishReport> {
+  const path = options.artifact;
+  if (!existsSync(path)) throw new InputError(`${path}: no such artifact; write one with "plusone export"`);
+  const artifact = new Uint8Array(await readFile(path));
+  const side = sidecars(path);
+  const customers = existsSync(side.customers)
+    ? (await readFile(side.customers, 'utf8'))
+        .split('\n')
+        .filter((l) => l.trim() !== '')
+        .map((l, i) => {
+          try {
+            return JSON.parse(l) as { customer: string; record: string };
+          } catch {
+            throw new InputError(`${side.customers}:${i + 1}: not a JSON line; export the model again`);
+          }
+        })
+    : [];
+  const card = options.card ?? (existsSync(side.card) ? (JSON.parse(await readFile(side.card, 'utf8')) as Record<string, unknown>) : {});
+  const { pointer, pruned } = await publishToStore(options.store, {
+    seller: options.seller,
+    artifact,
+    customers,
+    card,
+    ...(options.keep !== undefined ? { keep: options.keep } : {}),
+    ...(options.activate !== undefined ? { activate: options.activate } : {}),
+    ...(options.log ? { log: options.log } : {}),
+  });
+  return { seller: options.seller, pointer, pruned, store: options.store.description, bytes: artifact.length, customers: customers.length };
+}
+
+function round(x: number): number {
+  return Math.round(x * 1e4) / 1e4;
+}
