@@ -12,15 +12,16 @@
  *       [--only ml100k,retail/cf] [--losses warp,bpr] [--name lightfm] [--reference FILE]
  *       [--no-readme]
  */
-import { execFileSync } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { evaluateRanking, summarize } from '../trainer/eval/metrics.js';
-import { HybridMF, LOSSES } from '../trainer/models/lightfm/hybrid-mf.js';
+import { resolveParams } from '../trainer/models/kind.js';
+import { LOSSES } from '../trainer/models/lightfm/hybrid-mf.js';
+import { lightfm } from '../trainer/models/lightfm/index.js';
 import type { Loss } from '../trainer/models/lightfm/kernels.js';
-import { HybridScorer } from '../trainer/models/lightfm/scorer.js';
+import { trainInProcess } from './train-process.js';
 import { DEFAULT_BENCH, PROJECT, fmt, loadSplit, mean, median, readAnchors, updateReadme } from './bench-common.js';
 import { compareSeedBySeed, formatSeeds, parseSeeds, readReference, renderSameSeeds } from './bench-reference.js';
 
@@ -61,25 +62,19 @@ interface Run {
   metrics: Record<string, number>;
 }
 
-/** Peak resident memory of `plusone train` on retail hybrid WARP, in a process of its own. */
-function measureMemory(benchDir: string, threads: number): number {
+/** Peak resident memory of training retail hybrid WARP (the default preset, 20 epochs, seed 1), in a process of its own. */
+async function measureMemory(benchDir: string, threads: number): Promise<number> {
   const dir = join(benchDir, 'retail');
-  const out = execFileSync(
-    process.execPath,
-    [
-      join(PROJECT, 'bin/plusone.js'),
-      'train',
-      '--train', join(dir, 'train.csv'),
-      '--item-features', join(dir, 'item_features.csv'),
-      '--user-features', join(dir, 'user_features.csv'),
-      '--loss', 'warp', '--epochs', '20', '--threads', String(threads), '--seed', '1',
-      '--out', join(tmpdir(), `plusone-bench-${process.pid}`),
-      '--json',
-    ],
-    { encoding: 'utf8' },
-  );
-  const line = out.trim().split('\n').pop() ?? '{}';
-  return (JSON.parse(line) as { max_rss_mb: number }).max_rss_mb;
+  const report = await trainInProcess({
+    input: { interactions: join(dir, 'train.csv') },
+    model: 'lightfm',
+    params: { loss: 'warp', epochs: 20, seed: 1 },
+    itemFeatures: join(dir, 'item_features.csv'),
+    userFeatures: join(dir, 'user_features.csv'),
+    threads,
+    out: join(tmpdir(), `plusone-bench-${process.pid}`),
+  });
+  return report.max_rss_mb;
 }
 
 async function main(): Promise<void> {
@@ -110,18 +105,14 @@ async function main(): Promise<void> {
     const data = await loadSplit(benchDir, c.dataset, c.variant);
     for (const loss of losses) {
       for (const seed of seeds) {
-        const model = new HybridMF({ loss, dim: 32, learningRate: 0.05, schedule: 'adagrad', seed });
-        const report = await model.fit(
-          {
-            users: data.train.users,
-            items: data.train.items,
-            weights: loss === 'warp-kos' ? null : data.train.weights,
-            userFeatures: data.userFeatures,
-            itemFeatures: data.itemFeatures,
-          },
-          { epochs: c.epochs, threads },
+        // The kind's default preset (dim 32, adagrad, learning rate 0.05), with the cell's loss, seed and epochs.
+        const trained = await lightfm.fit(
+          { dataset: data.dataset, interactions: data.train, userFeatures: data.userFeatures, itemFeatures: data.itemFeatures },
+          resolveParams(lightfm, { loss, seed, epochs: c.epochs }),
+          { threads },
         );
-        const scorer = new HybridScorer(model);
+        const report = trained.figures as { threads: number; fit_s: number; epoch_s_median: number };
+        const { scorer } = trained;
         const m = evaluateRanking({ test: data.test.csr, train: data.train.csr, candidates: data.candidates, score: (u, out) => scorer.scoreUser(u, out) });
         const run: Run = {
           dataset: c.dataset,
@@ -130,9 +121,9 @@ async function main(): Promise<void> {
           seed,
           epochs: c.epochs,
           threads: report.threads,
-          fit_s: report.seconds,
-          epoch_s_median: median(report.epochSeconds),
-          interactions: report.interactions,
+          fit_s: report.fit_s,
+          epoch_s_median: report.epoch_s_median,
+          interactions: data.train.users.length,
           metrics: summarize(m, 10),
         };
         runs.push(run);
@@ -169,7 +160,7 @@ async function main(): Promise<void> {
     }
   }
 
-  const maxRss = selected({ dataset: 'retail', variant: 'hybrid' }) ? measureMemory(benchDir, threads) : null;
+  const maxRss = selected({ dataset: 'retail', variant: 'hybrid' }) ? await measureMemory(benchDir, threads) : null;
   const machine = { node: process.version, cpus: cpus().length, model: cpus()[0]?.model ?? '' };
   const result = { date: new Date().toISOString(), machine, protocol: { dim: 32, lr: 0.05, schedule: 'adagrad', threads, seeds }, rows, runs, retail_hybrid_warp_max_rss_mb: maxRss };
 

@@ -59,7 +59,7 @@ const MODELS: ModelSpec[] = [
   hybrid('warp-kos'),
   {
     name: 'item-knn cosine k=50',
-    anchor: (a, d) => a.system === 'baseline' && a.dataset === d && a.variant === 'item-knn',
+    anchor: (a, d) => a.system === 'baseline' && a.dataset === d && a.variant === itemKnn.name, // anchors.json names the cosine baseline after the kind
     kind: itemKnn,
     overrides: () => ({ similarity: 'cosine', neighbours: 50 }),
   },
