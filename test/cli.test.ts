@@ -147,6 +147,20 @@ describe('plusone train / evaluate', () => {
     }
   });
 
+  it('takes a preset, says when a flag belongs to another kind, and lists the kinds in --help', async () => {
+    const out = join(dir, 'm-preset');
+    const t = await run(['train', '--train', trainCsv, '--model', 'item-knn', '--preset', 'cosine', '--neighbors', '7', '--loss', 'bpr', '--out', out, '--json']);
+    expect(t.code, t.err.join('\n')).toBe(0);
+    expect(JSON.parse(t.out[0])).toMatchObject({ model: 'item-knn', similarity: 'cosine', neighbors: 7 });
+    expect(t.err.join('\n')).toMatch(/warning: --loss is not an option of --model item-knn; ignored/);
+    const bad = await run(['train', '--train', trainCsv, '--model', 'lightfm', '--preset', 'turbo', '--out', out]);
+    expect(bad.code).toBe(2);
+    expect(bad.err.join('\n')).toMatch(/lightfm has no preset "turbo" \(known: default, logistic, bpr, warp-kos\)/);
+    const help = (await run(['train', '--help'])).out.join('\n');
+    for (const kind of ['lightfm', 'item-knn', 'user-knn', 'popularity']) expect(help).toContain(kind);
+    expect(help).toMatch(/--lambda X\s+item-knn EASE: L2 penalty \(default 100\)/);
+  });
+
   it('weighs by recency only when the data has timestamps', async () => {
     const r = await run(['train', '--train', trainCsv, '--model', 'popularity', '--half-life-days', '30', '--out', join(dir, 'x')]);
     expect(r.code).toBe(2);
