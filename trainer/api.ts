@@ -28,7 +28,7 @@ import { publish as publishToStore } from './publish/publish.js';
 import type { ModelStore } from './publish/store.js';
 
 /** Warnings (bad rows skipped, unknown ids) and progress of long work, for whoever shows them. */
-export interface Reporting {
+interface Reporting {
   onWarning?: (message: string) => void;
   /** `done` of `total` steps of `task` (e.g. an epoch of training, a share of the EASE solve). */
   onProgress?: (task: string, done: number, total: number, note?: string) => void;
@@ -134,7 +134,7 @@ async function readTrainingInput(input: TrainingInput, readOpts: { strict: boole
   return { rows: ordersToInteractions(lines, { weight: 'lines' }), source: input.orders };
 }
 
-export interface EvaluateOptions extends Reporting {
+interface EvaluateOptions extends Reporting {
   /** A model directory written by `train`. */
   model: string;
   /** Held-out positives `user_id,item_id`. */
@@ -150,7 +150,7 @@ export interface EvaluateOptions extends Reporting {
 }
 
 /** The metrics `plusone evaluate --json` prints (keys carry k, e.g. `p@10`). */
-export type EvalReport = Record<string, number>;
+type EvalReport = Record<string, number>;
 
 /** Ranks held-out interactions with a trained model. */
 export async function evaluate(options: EvaluateOptions): Promise<EvalReport> {
@@ -216,7 +216,7 @@ async function mapped(path: string, dataset: Dataset, warn: (m: string) => void)
 /** Sidecar files that `exportModel` writes beside the artifact and `publish` picks up. */
 export const sidecars = (artifact: string) => ({ customers: `${artifact}.customers.jsonl`, card: `${artifact}.card.json` });
 
-export interface ExportOptions extends Reporting {
+interface ExportOptions extends Reporting {
   /** A model directory written by `train`. */
   model: string;
   /** Catalog CSV `item_id,title,url,image,price,category,in_stock`. */
@@ -243,7 +243,7 @@ export async function exportModel(options: ExportOptions): Promise<ExportReport>
   return { ...result.summary, out: options.out };
 }
 
-export interface PublishOptions {
+interface PublishOptions {
   store: ModelStore;
   seller: string;
   /** An artifact written by `exportModel`; its sidecars (customer records, card) are published with it. */
@@ -257,7 +257,7 @@ export interface PublishOptions {
   log?: (line: string) => void;
 }
 
-export interface PublishReport {
+interface PublishReport {
   seller: string;
   pointer: ActivePointer;
   pruned: string[];

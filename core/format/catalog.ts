@@ -3,7 +3,7 @@ import { CATALOG_FLAGS } from './spec.js';
 const utf8 = new TextDecoder();
 
 /** Display data of one item. Items without a catalog row read `listed: false` and empty values. */
-export interface CatalogEntry {
+interface CatalogEntry {
   /** Whether the catalog had a row for the item. */
   listed: boolean;
   title: string;
@@ -17,7 +17,7 @@ export interface CatalogEntry {
 }
 
 /** The arrays of a `catalog` section (views into the artifact). */
-export interface CatalogArrays {
+interface CatalogArrays {
   title: Uint32Array;
   url: Uint32Array;
   image: Uint32Array;

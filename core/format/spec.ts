@@ -107,7 +107,6 @@ export const USER_RECORD_VERSION = 1;
 export const USER_RECORD_HEADER_BYTES = 24;
 /** Per-customer record kinds. */
 export const USER_RECORD_KINDS = { 'user-vector': 1, 'top-items': 2 } as const;
-export type UserRecordKind = keyof typeof USER_RECORD_KINDS;
 
 /** The name of an enum value, or undefined when the number is not in the table. */
 export function nameOf<K extends string>(table: Readonly<Record<K, number>>, value: number): K | undefined {

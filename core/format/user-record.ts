@@ -20,7 +20,7 @@ const MAX_KEY_BYTES = 512;
 const VECTOR = { bias: 24, scale: 28, values: 32 } as const;
 
 /** A per-customer record to encode. `itemTableTag` is the artifact's {@link Artifact.itemTableTag}. */
-export type UserRecordInput =
+type UserRecordInput =
   | { kind: 'user-vector'; itemTableTag: number; bias: number; vector: Float32Array; quantize: Quantization }
   | { kind: 'top-items'; itemTableTag: number; items: ArrayLike<number>; scores: ArrayLike<number> };
 
@@ -38,7 +38,7 @@ export type UserRecord =
   | { kind: 'top-items'; itemTableTag: number; items: Uint32Array; scores: Float32Array };
 
 /** What a record must agree with: the artifact it is used with. */
-export interface UserRecordExpectation {
+interface UserRecordExpectation {
   itemTableTag: number;
   dim: number;
   itemCount: number;

@@ -11,10 +11,8 @@ export interface FilterSpec {
   maxPrice: number | null;
 }
 
-export const NO_FILTERS: FilterSpec = { category: null, inStock: false, minPrice: null, maxPrice: null };
-
 /** Which items a filter lets through. */
-export type ItemFilter = (item: number) => boolean;
+type ItemFilter = (item: number) => boolean;
 
 const categoryIndex = new WeakMap<Artifact, Map<string, number[]>>();
 

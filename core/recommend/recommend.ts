@@ -28,7 +28,7 @@ export interface RecommendQuery {
   model: ModelChoice | null;
 }
 
-export interface RecommendedItem {
+interface RecommendedItem {
   id: string;
   score: number;
   title: string | null;
@@ -37,7 +37,7 @@ export interface RecommendedItem {
   price: number | null;
 }
 
-export interface Recommendation {
+interface Recommendation {
   items: RecommendedItem[];
   /** The model that answered; null when the seller has no model. */
   model: { type: string; version: string } | null;
@@ -46,7 +46,7 @@ export interface Recommendation {
 }
 
 /** Fetches a customer's record bytes for the model's version; null when there is none. */
-export type RecordFetcher = (customer: string) => Promise<Uint8Array | null>;
+type RecordFetcher = (customer: string) => Promise<Uint8Array | null>;
 
 export type Log = (event: Record<string, unknown>) => void;
 

@@ -14,7 +14,7 @@ const Q16_MAX = 32767;
  * product with it stays exact in a signed 32-bit integer (|sum| <= 127 * qMax * dim < 2^31):
  * 32767 (i16) up to dim 516, fewer bits beyond.
  */
-export function queryLimit(dim: number): number {
+function queryLimit(dim: number): number {
   return Math.min(Q16_MAX, Math.floor(0x7fffffff / (127 * Math.max(1, dim))));
 }
 

@@ -23,7 +23,7 @@ export function seeded(seed: number): () => number {
   };
 }
 
-export interface TestArtifactOptions {
+interface TestArtifactOptions {
   n: number;
   dim: number;
   quantization: Quantization;
@@ -72,7 +72,7 @@ export function testArtifact(opts: TestArtifactOptions): Artifact {
 }
 
 /** Scores in f64 from the stored (dequantised) values: the reference. */
-export function exactScores(a: Artifact, query: Float32Array, queryBias = 0): Float64Array {
+function exactScores(a: Artifact, query: Float32Array, queryBias = 0): Float64Array {
   const { dim, values, scales } = a.vectors!;
   const out = new Float64Array(a.itemCount);
   for (let i = 0; i < a.itemCount; i++) {
@@ -88,7 +88,7 @@ export function exactScores(a: Artifact, query: Float32Array, queryBias = 0): Fl
 }
 
 /** How far an int8 score may be from {@link exactScores}: the query's quantisation, then f32. */
-export function int8Tolerance(a: Artifact, query: Float32Array, i: number): number {
+function int8Tolerance(a: Artifact, query: Float32Array, i: number): number {
   const { dim, values, scales } = a.vectors!;
   const q = new Int32Array(dim);
   const qScale = quantizeQuery(query, dim, q);
@@ -97,7 +97,7 @@ export function int8Tolerance(a: Artifact, query: Float32Array, i: number): numb
   return (scales![i] * qScale * sumAbs) / 2 + 1e-6;
 }
 
-export function randomQuery(dim: number, seed: number, scale = 1): Float32Array {
+function randomQuery(dim: number, seed: number, scale = 1): Float32Array {
   const rand = seeded(seed);
   return Float32Array.from({ length: dim }, () => rand() * scale);
 }

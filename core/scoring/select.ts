@@ -1,7 +1,7 @@
 /** The best `n` items of a score array, without sorting it. */
 
 /** Items to leave out: a predicate on the item index, or a mask where a non-zero byte excludes the item. */
-export type ExcludeItems = ((item: number) => boolean) | Uint8Array;
+type ExcludeItems = ((item: number) => boolean) | Uint8Array;
 
 /** What {@link selectTopN} returns: parallel arrays, best first. */
 export interface TopN {

@@ -188,7 +188,7 @@ function instantiate(module: WebAssembly.Module, memory: WebAssembly.Memory): Ke
 }
 
 /** One artifact's kernel instance and memory. */
-export class WasmScorer {
+class WasmScorer {
   readonly inPlace: boolean;
   private readonly n: number;
   private readonly dim: number;

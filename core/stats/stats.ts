@@ -26,7 +26,7 @@ export interface Interval {
   upper: number;
 }
 
-export interface DifferenceTest {
+interface DifferenceTest {
   /** Estimated difference `b - a`. */
   diff: number;
   /** Two-sided p-value for `diff = 0`. */
@@ -35,17 +35,17 @@ export interface DifferenceTest {
   ci: Interval;
 }
 
-export interface ZTestResult extends DifferenceTest {
+interface ZTestResult extends DifferenceTest {
   z: number;
 }
 
-export interface WelchResult extends DifferenceTest {
+interface WelchResult extends DifferenceTest {
   t: number;
   /** Welch–Satterthwaite degrees of freedom. */
   df: number;
 }
 
-export interface ChiSquareResult {
+interface ChiSquareResult {
   chi2: number;
   df: number;
   pValue: number;
@@ -75,18 +75,8 @@ const EPS = 1e-15;
 const TINY = 1e-300;
 const MAX_ITER = 10_000;
 
-/**
- * Regularized lower incomplete gamma P(a, x) = γ(a, x) / Γ(a): the power series
- * Σ xⁿ / (a (a+1) … (a+n)) when x < a + 1, else 1 - Q(a, x) from the continued fraction.
- */
-export function regularizedGammaP(a: number, x: number): number {
-  if (x <= 0) return 0;
-  if (x < a + 1) return gammaSeries(a, x);
-  return 1 - gammaContinuedFraction(a, x);
-}
-
 /** Regularized upper incomplete gamma Q(a, x) = 1 - P(a, x), computed without cancellation. */
-export function regularizedGammaQ(a: number, x: number): number {
+function regularizedGammaQ(a: number, x: number): number {
   if (x <= 0) return 1;
   if (x < a + 1) return 1 - gammaSeries(a, x);
   return gammaContinuedFraction(a, x);
@@ -177,7 +167,7 @@ export function normalCdf(z: number): number {
 }
 
 /** Upper tail 1 - Φ(z), accurate far into the tail. */
-export function normalSf(z: number): number {
+function normalSf(z: number): number {
   return normalCdf(-z);
 }
 
@@ -379,7 +369,7 @@ export interface SequentialSnapshot {
   b: ProportionCount | MeanSummary;
 }
 
-export interface MixtureSprtOptions {
+interface MixtureSprtOptions {
   /**
    * Standard deviation τ of the normal mixing distribution over the true difference,
    * in units of the pooled per-visitor standard deviation σ (so τ σ is the absolute
@@ -445,7 +435,7 @@ function asSummary(arm: ProportionCount | MeanSummary, where: string): MeanSumma
 // Business impact
 // ---------------------------------------------------------------------------------------
 
-export interface RevenueProjectionInput {
+interface RevenueProjectionInput {
   ordersPerYear: number;
   averageItemValue: number;
   itemsPerOrderControl: number;

@@ -35,7 +35,7 @@ import { wranglerCommand } from '../local-edge.js';
  * hybrid MF also reads the item features. One thread per model: the pool trains two models
  * at once, and one thread makes the model the same for the same seed.
  */
-export const DEMO_MODELS = [
+const DEMO_MODELS = [
   { kind: lightfm, label: 'hybrid MF (WARP)', features: true },
   { kind: userKnn, label: 'user-user', features: false },
   { kind: itemKnn, label: 'item-item EASE', features: false },
@@ -44,9 +44,9 @@ export const DEMO_MODELS = [
 /** Trainer threads per model. */
 const THREADS_PER_MODEL = 1;
 
-export type DemoModelType = (typeof DEMO_MODELS)[number]['kind']['name'];
+type DemoModelType = (typeof DEMO_MODELS)[number]['kind']['name'];
 
-export interface BuildOptions {
+interface BuildOptions {
   /** The project root (wrangler.toml, migrations/). */
   root: string;
   /** The working folder, .plusone. */

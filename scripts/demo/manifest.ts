@@ -3,7 +3,7 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
 /** What the manifest remembers of a finished step. */
-export interface StepRecord {
+interface StepRecord {
   /** The settings and input identities the step ran with. */
   fingerprint: string;
   finished: string;

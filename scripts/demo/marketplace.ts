@@ -176,7 +176,7 @@ const THEME_INDEX = new Map(THEMES.map((t, i) => [t.id, i]));
 const TYPE_INDEX = new Map(PRODUCT_TYPES.map((t, i) => [t.id, i]));
 
 /** One seller's designs and items. */
-export function buildCatalog(def: SellerDef, sellerIndex: number, seed: number): SellerCatalog {
+function buildCatalog(def: SellerDef, sellerIndex: number, seed: number): SellerCatalog {
   const rng = stream(seed, STREAM.catalog + sellerIndex);
   const themeIds = Object.keys(def.themes);
   const perTheme = apportion(def.designs, themeIds.map((t) => def.themes[t]));

@@ -5,7 +5,7 @@
  */
 
 /** A kind of product. Sizes of apparel are variants of one item, not separate items. */
-export interface ProductType {
+interface ProductType {
   id: string;
   /** Short code, the start of item ids (`tee-0042-navy`). */
   code: string;
@@ -59,7 +59,7 @@ export const COMPLEMENTS: readonly (readonly number[])[] = [
 ];
 
 /** A theme: words that make the names of its designs. */
-export interface Theme {
+interface Theme {
   id: string;
   label: string;
   /** Share of all customers who count it among their favourites (relative). */

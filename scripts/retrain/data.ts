@@ -42,7 +42,7 @@ export interface D1Location {
 }
 
 /** Runs one SQL query on the D1 database `DB` through wrangler and returns its rows. */
-export async function d1Query<T>(sql: string, where: D1Location): Promise<T[]> {
+async function d1Query<T>(sql: string, where: D1Location): Promise<T[]> {
   const args = ['d1', 'execute', 'DB', `--${where.mode}`, '--json', '--command', sql];
   if (where.mode === 'local' && where.persistTo) args.push('--persist-to', where.persistTo);
   if (where.config) args.push('--config', where.config);

@@ -4,7 +4,7 @@
  */
 
 /** One trained candidate and the figure it is judged by (higher is better; null: not measurable). */
-export interface Candidate {
+interface Candidate {
   model: string;
   score: number | null;
 }
@@ -16,7 +16,7 @@ export interface Current {
   score: number | null;
 }
 
-export interface GateInput {
+interface GateInput {
   candidates: Candidate[];
   /** The active version (what the seller serves), if any. */
   active: Current | null;
@@ -26,7 +26,7 @@ export interface GateInput {
   tolerance: number;
 }
 
-export interface GateDecision {
+interface GateDecision {
   model: string;
   publish: boolean;
   /** Becomes the active model (at most one candidate). */

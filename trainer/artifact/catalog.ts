@@ -15,7 +15,7 @@ export interface CatalogRow {
 }
 
 /** A catalog file read by {@link readCatalog}. */
-export interface CatalogFile {
+interface CatalogFile {
   /** Rows by item id, in file order. */
   rows: Map<string, CatalogRow>;
   /** Rows left out (malformed, bad price or stock, repeated item id). */
@@ -97,7 +97,7 @@ export async function readCatalog(path: string, opts: ReadOptions = {}): Promise
 }
 
 /** Catalog rows lined up with the model's items. */
-export interface CatalogJoin {
+interface CatalogJoin {
   /** The row of each item, or undefined when the catalog has none. */
   rows: (CatalogRow | undefined)[];
   /** Model items without a catalog row. */

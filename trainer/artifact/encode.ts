@@ -62,7 +62,7 @@ export interface ArtifactInput {
   userRecords?: boolean;
 }
 
-export interface EncodeOptions {
+interface EncodeOptions {
   /** How item vectors and neighbour weights are stored. */
   quantize: Quantization;
 }

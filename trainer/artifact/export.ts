@@ -3,7 +3,6 @@ import type { Quantization } from '../../core/format/spec.js';
 import { encodeUserRecord } from '../../core/format/user-record.js';
 import { usersPerItem } from '../eval/beyond.js';
 import type { TrainedModel } from '../models/kind.js';
-import { loadModel } from '../models/load.js';
 import type { CatalogRow } from './catalog.js';
 import { encodeArtifact, type ArtifactInput } from './encode.js';
 
@@ -27,7 +26,7 @@ export interface ExportResult {
   };
 }
 
-export interface ExportOptions {
+interface ExportOptions {
   quantize: Quantization;
   catalog?: ReadonlyMap<string, CatalogRow>;
   /** Length of the precomputed lists of the neighbourhood models (default 50). */
@@ -100,9 +99,4 @@ export function exportTrained(model: TrainedModel, options: ExportOptions): Expo
       catalog_matched: matched,
     },
   };
-}
-
-/** {@link exportTrained} of a model directory. */
-export async function exportModelDir(dir: string, options: ExportOptions): Promise<ExportResult> {
-  return exportTrained(await loadModel(dir), options);
 }

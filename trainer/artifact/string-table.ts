@@ -4,7 +4,7 @@ import { MAX_PREFIXES } from '../../core/format/index.js';
 const MIN_PREFIX_CHARS = 8;
 
 /** A catalog string table: deduplicated strings, each split into a shared prefix and a suffix. */
-export interface StringTable {
+interface StringTable {
   /** Index of each distinct string; '' is string 0. */
   index: Map<string, number>;
   /** Prefix index of each string (0: none). */

@@ -1,7 +1,7 @@
 import { main } from './main.js';
 
 /** What one in-process `plusone` command printed and returned. */
-export interface CliRun {
+interface CliRun {
   code: number;
   out: string[];
   err: string[];

@@ -63,13 +63,13 @@ export class IdMap {
 }
 
 /** Options of `Dataset`: whether each user (item) gets its own identity feature. */
-export interface DatasetOptions {
+interface DatasetOptions {
   userIdentity?: boolean;
   itemIdentity?: boolean;
 }
 
 /** What `Dataset.fit` registers ids and feature names from. */
-export interface FitInput {
+interface FitInput {
   interactions?: InteractionRows[];
   /** Ids known without interactions or features (a catalog, a customer list). */
   users?: Iterable<string>;
@@ -79,7 +79,7 @@ export interface FitInput {
 }
 
 /** What to do with an id that the dataset was not fitted with. */
-export type UnknownPolicy = 'skip' | 'error';
+type UnknownPolicy = 'skip' | 'error';
 
 /** Interactions as indices: unique (user, item) pairs in CSR order, and the CSR itself. */
 export interface DatasetInteractions {
@@ -96,7 +96,7 @@ export interface DatasetInteractions {
 }
 
 /** Options of `buildUserFeatures`/`buildItemFeatures`: unknown ids or features (default error). */
-export interface FeatureOptions {
+interface FeatureOptions {
   unknown?: UnknownPolicy;
 }
 

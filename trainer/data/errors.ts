@@ -1,5 +1,5 @@
 /** Where an input problem was found: the file and, when known, its 1-based line. */
-export interface InputLocation {
+interface InputLocation {
   file?: string;
   line?: number;
 }

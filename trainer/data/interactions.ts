@@ -14,7 +14,7 @@ export interface InteractionRows {
 }
 
 /** Interactions read from a file, with the counts behind `skipped`. */
-export interface InteractionFile extends InteractionRows {
+interface InteractionFile extends InteractionRows {
   /** Data rows in the file, kept and skipped. */
   rows: number;
   /** Skipped rows by reason: `malformed`, `non-positive weight`. */
@@ -32,7 +32,7 @@ export interface ReadOptions {
 }
 
 /** Accepted timestamp forms, for messages. */
-export const TIMESTAMP_FORMS = 'ISO 8601, "YYYY-MM-DD HH:MM", "M/D/YYYY H:MM" or unix seconds';
+const TIMESTAMP_FORMS = 'ISO 8601, "YYYY-MM-DD HH:MM", "M/D/YYYY H:MM" or unix seconds';
 
 /**
  * Reads `user_id,item_id[,weight][,timestamp]` (plain or gzip CSV). A weight must be a finite

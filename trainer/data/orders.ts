@@ -5,7 +5,7 @@ import { timestampReason } from './interactions.js';
 import type { InteractionRows, ReadOptions } from './interactions.js';
 
 /** Canonical order columns, in their usual order. */
-export const ORDER_COLUMNS = [
+const ORDER_COLUMNS = [
   'order_id',
   'customer_id',
   'item_id',
@@ -15,7 +15,7 @@ export const ORDER_COLUMNS = [
 ] as const;
 
 /** Why an order line was left out. */
-export type OrderSkipReason =
+type OrderSkipReason =
   | 'malformed'
   | 'cancelled'
   | 'quantity <= 0'
@@ -23,7 +23,7 @@ export type OrderSkipReason =
   | 'missing customer';
 
 /** Order lines as parallel columns, one entry per kept line. */
-export interface OrderRows {
+interface OrderRows {
   orderIds: string[];
   customers: string[];
   items: string[];
@@ -39,7 +39,7 @@ export interface OrderRows {
 }
 
 /** Options of `readOrders`. */
-export interface OrderOptions extends ReadOptions {
+interface OrderOptions extends ReadOptions {
   /** Order ids starting with this are cancellations (Online Retail: `C536379`); null: none. */
   cancelPrefix?: string | null;
 }
@@ -136,7 +136,7 @@ export async function readOrders(path: string, opts: OrderOptions = {}): Promise
 }
 
 /** How order lines become interaction weights. */
-export interface OrdersToInteractionsOptions {
+interface OrdersToInteractionsOptions {
   /** `quantity`: the line's quantity; `lines`: 1 per line (weights null). */
   weight: 'quantity' | 'lines';
 }

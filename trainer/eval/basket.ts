@@ -1,5 +1,5 @@
 /** Input of {@link basketHitRate}. */
-export interface BasketEvalInput {
+interface BasketEvalInput {
   /** Held-out baskets; `user` is -1 when the model does not know the customer. */
   baskets: { user: number; items: Int32Array }[];
   nItems: number;
@@ -14,7 +14,7 @@ export interface BasketEvalInput {
 }
 
 /** Result of {@link basketHitRate}. */
-export interface BasketHitRate {
+interface BasketHitRate {
   /** hits / pairs; NaN when there is no pair. */
   hitRate: number;
   /** (basket, hidden item) pairs evaluated. */

@@ -1,7 +1,7 @@
 import type { Csr } from '../data/sparse.js';
 
 /** Input of {@link evaluateRanking}. */
-export interface RankingEvalInput {
+interface RankingEvalInput {
   /** users x items, held-out positives (every stored entry is a positive, whatever its value). */
   test: Csr;
   /** Same shape as `test`; a user's train positives are removed from the ranking. */
@@ -296,7 +296,7 @@ function upperBound(a: Float32Array, x: number): number {
  * E[1 / (1 + above + X)] where X is the position of the first of `m` positives placed at
  * random among the `block` tied slots that start at rank `above`.
  */
-export function expectedReciprocalRank(above: number, block: number, m: number): number {
+function expectedReciprocalRank(above: number, block: number, m: number): number {
   // P(X = 0) = m / block; P(X = x + 1) = P(X = x) * (block - m - x) / (block - 1 - x)
   let prob = m / block;
   let sum = 0;

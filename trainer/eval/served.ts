@@ -28,7 +28,7 @@ export interface ServedMetrics {
   fallback_share: number | null;
 }
 
-export interface ServedEvalInput {
+interface ServedEvalInput {
   artifact: Uint8Array;
   /** A customer's record bytes for this artifact, or null. */
   record: (customer: string) => Promise<Uint8Array | null>;

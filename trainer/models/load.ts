@@ -1,16 +1,15 @@
-import type { KindArtifactParts, TrainedModel } from './kind.js';
+import type { TrainedModel } from './kind.js';
 import { readModelDir, writeModelDir, type ModelDirContents } from './model-dir.js';
 import { modelKind } from './registry.js';
 
 /** A trained model read back from its model directory. */
-export interface LoadedModel extends TrainedModel {
+interface LoadedModel extends TrainedModel {
   /** The model kind's name (the model directory's type). */
   type: string;
   /** The model directory as read (its named arrays). */
   contents: ModelDirContents;
 }
 
-export type { KindArtifactParts };
 
 /** Loads a model directory of any registered kind and builds its scorer. */
 export async function loadModel(dir: string): Promise<LoadedModel> {

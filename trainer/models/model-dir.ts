@@ -13,8 +13,8 @@ import { Dataset, type DatasetJSON } from '../data/dataset.js';
  *   DIR/dataset.json  the id <-> index mappings (users, items, feature names)
  *   DIR/arrays.bin    the arrays back to back, little-endian, each 8-byte aligned
  */
-export const MODEL_DIR_FORMAT = 'plusone-model-dir';
-export const MODEL_DIR_VERSION = 1;
+const MODEL_DIR_FORMAT = 'plusone-model-dir';
+const MODEL_DIR_VERSION = 1;
 
 type ArrayKind = 'f32' | 'i32' | 'f64';
 type TypedArray = Float32Array | Int32Array | Float64Array;
@@ -26,7 +26,7 @@ interface Section {
   length: number;
 }
 
-export interface ModelManifest {
+interface ModelManifest {
   format: typeof MODEL_DIR_FORMAT;
   version: number;
   type: string;

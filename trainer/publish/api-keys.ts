@@ -8,7 +8,7 @@ import type { ModelStore } from './store.js';
  * stored; the key itself is returned once. Used by `plusone keys` and by `npm start`.
  */
 
-export function sha256Hex(text: string): string {
+function sha256Hex(text: string): string {
   return createHash('sha256').update(text, 'utf8').digest('hex');
 }
 
@@ -22,7 +22,7 @@ export async function readKeyIndex(store: ModelStore, seller: string): Promise<K
   }
 }
 
-export interface NewKey {
+interface NewKey {
   seller: string;
   type: KeyType;
   /** Publishable keys: allowed origins (already in canonical form). */

@@ -13,7 +13,7 @@ interface Runtime {
 
 type RuntimeClass = new (options: Record<string, unknown>) => Runtime;
 
-export interface ProxyStoreOptions {
+interface ProxyStoreOptions {
   /**
    * Local state folder, as given to `wrangler dev --persist-to DIR`. The data lives in
    * `DIR/v3`, where `wrangler dev --persist-to DIR` and `wrangler kv|r2 … --local

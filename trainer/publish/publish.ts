@@ -5,7 +5,6 @@ import { modelStorage, type ActivePointer } from '../../core/storage/pointer.js'
 import { InputError } from '../data/errors.js';
 import type { ModelStore } from './store.js';
 
-export type { ActivePointer };
 
 /**
  * Publishing a seller's model. Storage layout (shared with the edge, see
@@ -23,7 +22,7 @@ export type { ActivePointer };
  */
 
 /** One entry of `sellers/<S>/versions`. */
-export interface VersionEntry {
+interface VersionEntry {
   version: string;
   model: string;
   sha256: string;
@@ -32,7 +31,7 @@ export interface VersionEntry {
   published: string;
 }
 
-export interface PublishInput {
+interface PublishInput {
   seller: string;
   artifact: Uint8Array;
   /** Per-customer records (base64 text). */

@@ -55,7 +55,7 @@ export class MemoryStore implements ModelStore {
   }
 }
 
-export interface WranglerStoreOptions {
+interface WranglerStoreOptions {
   /** local: the state `wrangler dev` uses; remote: the account wrangler is logged in to. */
   mode: 'local' | 'remote';
   /** wrangler.toml to read the bindings from (default: the project's). */

@@ -13,8 +13,6 @@ export interface DenseSimd {
 export const PANEL_X = 4;
 export const PANEL_Y = 2;
 
-/** The largest memory a 32-bit wasm module addresses: 65536 pages of 64 KiB. */
-export const MAX_WASM_BYTES = 65536 * 65536;
 
 let compiled: WebAssembly.Module | null = null;
 

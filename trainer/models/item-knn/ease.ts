@@ -3,7 +3,7 @@ import { TopK } from '../knn/top-k.js';
 import { createSpdWorkspace, invertSpd } from './spd-inverse.js';
 
 /** Options of {@link easeNeighbors}. */
-export interface EaseOptions {
+interface EaseOptions {
   /** Largest number of items with interactions the dense solver accepts; default 20000. */
   maxItems?: number;
   /**

@@ -8,7 +8,7 @@ import { cosineNeighbours } from './cosine.js';
 import { easeNeighbours } from './ease.js';
 import { ItemKnnModel } from './item-knn.js';
 
-export const SIMILARITIES = ['ease', 'cosine'] as const;
+const SIMILARITIES = ['ease', 'cosine'] as const;
 
 const params = z.object({
   similarity: choiceParam(SIMILARITIES, 'ease'),

@@ -4,7 +4,7 @@ import { csrFromArrays, csrToArrays, scalarFromArrays, type NamedArrays } from '
 import type { Scorer } from '../scorer.js';
 
 /** Options of {@link ItemKnnModel}. */
-export interface ItemKnnOptions {
+interface ItemKnnOptions {
   /**
    * Factor on a known user's history when it joins a query that has items (a cart);
    * default 0, the cart alone. A user's history is often long and mostly unrelated to the

@@ -1,7 +1,7 @@
 import { instantiateDense, PANEL_X, PANEL_Y, type DenseSimd } from './dense-simd.js';
 
 /** Default pivot block: the depth of every inner product of the update (see {@link invertSpd}). */
-export const DEFAULT_BLOCK = 128;
+const DEFAULT_BLOCK = 128;
 /** Rows and columns of C per kernel call, so that a call's panels of X and Y stay in cache. */
 const TILE_ROWS = 64;
 const TILE_COLS = 128;
@@ -11,7 +11,7 @@ const TILE_COLS = 128;
  * {@link invertSpd} needs. Fill the lower triangle (j <= i) of `a` for i, j < n, where
  * `a[i * size + j]` is entry (i, j); the rest is managed by the solver.
  */
-export interface SpdWorkspace {
+interface SpdWorkspace {
   /** Order of the matrix. */
   readonly n: number;
   /** n rounded up to a multiple of `block`: the row length of `a`. */

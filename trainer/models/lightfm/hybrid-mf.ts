@@ -40,7 +40,7 @@ export const DEFAULT_OPTIONS: HybridMFOptions = {
 };
 
 /** Training data: interactions by index, and optional feature matrices (default identity). */
-export interface FitInput {
+interface FitInput {
   users: Int32Array;
   items: Int32Array;
   /** Sample weights, default 1. With logistic loss a weight <= 0 marks a negative. */
@@ -54,14 +54,14 @@ export interface FitInput {
   nItems?: number;
 }
 
-export interface FitOptions {
+interface FitOptions {
   epochs?: number;
   /** Training threads (worker_threads over shared memory, lock-free). Default 1. */
   threads?: number;
   onEpoch?: (epoch: number, seconds: number) => void;
 }
 
-export interface FitReport {
+interface FitReport {
   epochs: number;
   epochSeconds: number[];
   seconds: number;
@@ -78,7 +78,7 @@ export class DivergenceError extends Error {
 }
 
 /** The identity feature matrix: row i has feature i with weight 1. */
-export function identityFeatures(n: number): Csr {
+function identityFeatures(n: number): Csr {
   const indptr = new Int32Array(n + 1);
   const indices = new Int32Array(n);
   for (let i = 0; i < n; i++) {

@@ -18,9 +18,9 @@ import { instantiateSimd, type Simd } from './simd.js';
 export type Loss = 'logistic' | 'bpr' | 'warp' | 'warp-kos';
 
 /** LightFM clips the WARP rank weight at this value. */
-export const MAX_LOSS = 10;
+const MAX_LOSS = 10;
 /** Scales beyond this are folded back into the parameters at once. */
-export const MAX_REG_SCALE = 1e6;
+const MAX_REG_SCALE = 1e6;
 
 export interface Hyper {
   loss: Loss;
@@ -55,7 +55,7 @@ export interface Examples {
 }
 
 /** Largest positives bitmap built (64 MiB: 537M user-item pairs). */
-export const POSITIVE_BITMAP_MAX_BYTES = 64 * 1024 * 1024;
+const POSITIVE_BITMAP_MAX_BYTES = 64 * 1024 * 1024;
 
 /** Builds the positives bitmap, or null when the matrix is too large for one. */
 export function positivesBitmap(positives: Csr): { bits: Uint32Array | null; wordsPerUser: number } {
@@ -83,7 +83,7 @@ function isPositive(ex: Examples, user: number, item: number): boolean {
  * gradient) live in the thread's slot of the shared memory, where the SIMD loops read them;
  * `*Ptr` are their byte offsets, the Float32Arrays views of the same bytes.
  */
-export interface KernelContext {
+interface KernelContext {
   params: Params;
   itemFeatures: Csr;
   userFeatures: Csr;
@@ -113,7 +113,7 @@ export interface KernelContext {
 }
 
 /** Whether `m` is the identity matrix (square, row i holding column i with weight 1). */
-export function isIdentity(m: Csr): boolean {
+function isIdentity(m: Csr): boolean {
   if (m.rows !== m.cols || m.indices.length !== m.rows) return false;
   for (let i = 0; i < m.rows; i++) {
     if (m.indptr[i] !== i || m.indices[i] !== i || m.data[i] !== 1) return false;
@@ -387,7 +387,7 @@ function maybeRegularize(p: Params): void {
  * Pointwise step: `loss` is the derivative of the logistic loss with respect to the score
  * (sigmoid(score) - y, times the sample weight). Reads the representations in ctx.
  */
-export function pointwiseUpdate(ctx: KernelContext, loss: number, user: number, item: number): void {
+function pointwiseUpdate(ctx: KernelContext, loss: number, user: number, item: number): void {
   const { params: p, hyper: h, simd } = ctx;
   const dim = p.dim;
   let sumLr = 0;
@@ -402,7 +402,7 @@ export function pointwiseUpdate(ctx: KernelContext, loss: number, user: number, 
  * Pairwise step: `loss` is the derivative of the loss with respect to
  * (negative score - positive score). Reads the representations in ctx.
  */
-export function pairwiseUpdate(ctx: KernelContext, loss: number, user: number, pos: number, neg: number): void {
+function pairwiseUpdate(ctx: KernelContext, loss: number, user: number, pos: number, neg: number): void {
   const { params: p, hyper: h, simd } = ctx;
   const dim = p.dim;
   let sumLr = 0;

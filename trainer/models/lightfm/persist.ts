@@ -5,7 +5,7 @@ import type { ModelDirContents } from '../model-dir.js';
 import { HybridMF, type HybridMFOptions } from './hybrid-mf.js';
 
 /** A hybrid MF model with everything needed to score it again: mappings, features, train positives. */
-export interface SavedHybrid {
+interface SavedHybrid {
   model: HybridMF;
   dataset: Dataset;
   userFeatures: Csr;

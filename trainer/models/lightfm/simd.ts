@@ -13,7 +13,7 @@ export interface Simd {
 let compiled: WebAssembly.Module | null = null;
 
 /** The compiled module (compiled once per thread; it is under 1 KB). */
-export function simdModule(): WebAssembly.Module {
+function simdModule(): WebAssembly.Module {
   compiled ??= new WebAssembly.Module(Buffer.from(SIMD_WASM_BASE64, 'base64'));
   return compiled;
 }

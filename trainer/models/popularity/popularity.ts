@@ -3,7 +3,7 @@ import type { NamedArrays } from '../knn/persist.js';
 import type { Scorer } from '../scorer.js';
 
 /** Options of {@link PopularityModel}. */
-export interface PopularityOptions {
+interface PopularityOptions {
   /**
    * 'weight' (default): an item's score is the sum of its interaction weights, so recency
    * weights (see `recencyWeights`) and counts carry over; 'users': the number of users

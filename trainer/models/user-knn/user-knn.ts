@@ -5,7 +5,7 @@ import { sortByIndex, TopK } from '../knn/top-k.js';
 import type { Scorer } from '../scorer.js';
 
 /** Options of {@link UserKnnModel}. */
-export interface UserKnnOptions {
+interface UserKnnOptions {
   /** K, the number of most similar users that score for a user; default 50. */
   neighbours?: number;
   /**
@@ -19,7 +19,7 @@ export interface UserKnnOptions {
 const DEFAULTS: Required<UserKnnOptions> = { neighbours: 50, historyWeight: 0 };
 
 /** Each known user's best items, best first (see {@link UserKnnModel.topN}). */
-export interface TopNLists {
+interface TopNLists {
   /** User u's list is `items[indptr[u] .. indptr[u + 1])`, with `scores` alongside. */
   indptr: Int32Array;
   items: Int32Array;
