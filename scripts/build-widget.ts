@@ -1,5 +1,6 @@
 /**
- * Bundles and minifies the storefront widget (widget/src, TypeScript) with esbuild into
+ * Bundles and minifies the storefront widget (widget/src, TypeScript) with esbuild (the
+ * step shared with scripts/build-web.ts, in scripts/browser-bundle.ts) into
  * functions/widget/widget.generated.ts, which the worker serves as /widget.js and
  * /widget.v1.js: the code as a string, its Subresource Integrity hash (sha384), an ETag
  * and its sizes. The generated file is not committed; `npm run build` writes it.
@@ -8,15 +9,13 @@
  *   npx tsx scripts/build-widget.ts --check   # exit 1 when it is missing or stale
  *   npx tsx scripts/build-widget.ts --docs    # also write the hash and sizes into spec/widget.md
  */
-import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
-import { build } from 'esbuild';
 import { projectRoot } from './bench-common.js';
+import { bundleBrowser, digest as hash, writeGenerated } from './browser-bundle.js';
 
 const ROOT = projectRoot();
 export const WIDGET_ENTRY = join(ROOT, 'widget/src/index.ts');
@@ -39,24 +38,9 @@ export interface WidgetBuild {
 
 /** Bundles widget/src into one minified IIFE (ES2020, ASCII only) and describes it. */
 export async function buildWidget(): Promise<WidgetBuild> {
-  const result = await build({
-    entryPoints: [WIDGET_ENTRY],
-    bundle: true,
-    minify: true,
-    format: 'iife',
-    target: 'es2020',
-    platform: 'browser',
-    charset: 'ascii',
-    legalComments: 'none',
-    write: false,
-    logLevel: 'silent',
-  });
-  if (result.errors.length > 0 || result.outputFiles.length !== 1) {
-    throw new Error(`esbuild failed on ${WIDGET_ENTRY}: ${result.errors.map((e) => e.text).join('; ')}`);
-  }
-  const code = result.outputFiles[0].text;
+  const code = await bundleBrowser(WIDGET_ENTRY);
   const bytes = Buffer.from(code, 'utf8');
-  const digest = createHash('sha384').update(bytes).digest();
+  const digest = hash('sha384', code);
   const integrity = `sha384-${digest.toString('base64')}`;
   const etag = `"${digest.subarray(0, 12).toString('base64url')}"`;
   const gzipBytes = gzipSync(bytes, { level: 9 }).length;
@@ -114,18 +98,8 @@ async function main(): Promise<void> {
   const { values } = parseArgs({ options: { check: { type: 'boolean', default: false }, docs: { type: 'boolean', default: false } } });
   const b = await buildWidget();
   const figures = `${b.bytes} bytes, ${b.gzipBytes} gzipped, ${b.integrity}`;
-  if (values.check) {
-    const current = existsSync(WIDGET_OUT) ? await readFile(WIDGET_OUT, 'utf8') : null;
-    if (current !== b.module) {
-      console.error(`${WIDGET_OUT} is ${current === null ? 'missing' : 'stale'}; run \`npx tsx scripts/build-widget.ts\``);
-      process.exitCode = 1;
-      return;
-    }
-    console.log(`${WIDGET_OUT} is current (${figures})`);
-    return;
-  }
-  await writeFile(WIDGET_OUT, b.module);
-  console.log(`wrote ${WIDGET_OUT}: ${figures}`);
+  if (!(await writeGenerated(WIDGET_OUT, b.module, { check: values.check!, figures, command: 'npx tsx scripts/build-widget.ts' }))) process.exitCode = 1;
+  if (values.check) return;
   if (b.gzipBytes > MAX_GZIP_BYTES) console.warn(`warning: the widget is ${b.gzipBytes} bytes gzipped, over the ${MAX_GZIP_BYTES}-byte budget`);
   if (values.docs) {
     await writeDoc(b);

@@ -3,7 +3,8 @@ import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
 import type { AppEnv } from '../env.js';
 import { CHART_JS_SOURCE, CHART_JS_VERSION } from './assets.generated.js';
-import { CHART_JS_PATH, experimentPageRoutes } from './experiment-page.js';
+import { CHART_JS_PATH, experimentPagePolicy, experimentPageRoutes } from './experiment-page.js';
+import { REPORT_PAGE_SCRIPT, REPORT_PAGE_SCRIPT_HASH, REPORT_PAGE_STYLE, REPORT_PAGE_STYLE_HASH } from './report-page.generated.js';
 
 const app = new Hono<AppEnv>().route('/', experimentPageRoutes());
 
@@ -45,11 +46,26 @@ describe('GET /admin/experiments/:id', () => {
     expect(csp).toContain(`style-src 'sha256-${await sha256(style)}'`);
   });
 
+  it('inlines the bundles of web/admin with the hashes computed at build time', async () => {
+    const res = await app.request('/admin/experiments/exp1?seller=shop1');
+    const html = await res.text();
+    expect(/<script>([\s\S]*?)<\/script>/.exec(html)![1]).toBe(REPORT_PAGE_SCRIPT);
+    expect(/<style>([\s\S]*?)<\/style>/.exec(html)![1]).toBe(REPORT_PAGE_STYLE);
+    expect(REPORT_PAGE_SCRIPT_HASH).toBe(`sha256-${await sha256(REPORT_PAGE_SCRIPT)}`);
+    expect(REPORT_PAGE_STYLE_HASH).toBe(`sha256-${await sha256(REPORT_PAGE_STYLE)}`);
+    expect(res.headers.get('content-security-policy')).toBe(await experimentPagePolicy());
+    expect(await experimentPagePolicy()).toBe(
+      `default-src 'none'; script-src 'self' '${REPORT_PAGE_SCRIPT_HASH}'; style-src '${REPORT_PAGE_STYLE_HASH}'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`,
+    );
+  });
+
   it('references the Chart.js asset and the report API, and holds no data', async () => {
     const html = await (await app.request('/admin/experiments/exp1?seller=shop1')).text();
     expect(html).toContain(`<script src="${CHART_JS_PATH}?v=${CHART_JS_VERSION}"></script>`);
-    expect(html).toContain("'/v1/sellers/' + encodeURIComponent(seller) + '/experiments/' + encodeURIComponent(experimentId) + '/report'");
-    expect(html).toContain("'Bearer ' + key");
+    // (The script is minified: its string literals survive, in double quotes.)
+    expect(html).toContain('"/v1/sellers/"+encodeURIComponent(');
+    expect(html).toContain('"/report"');
+    expect(html).toContain('"Bearer "+');
     // Same page for any id and seller: nothing from the request is written into it.
     const other = await (await app.request('/admin/experiments/%3Cscript%3E?seller=%22%3E%3Cb%3E')).text();
     expect(other).toBe(html);

@@ -1,0 +1,409 @@
+/**
+ * The experiment report page's script (GET /admin/experiments/:id?seller=S, served by
+ * functions/admin/experiment-page.ts, which inlines this bundle and allows it by hash).
+ * It reads the secret key from the URL fragment (#key=sk_…) or a form, keeps it in
+ * sessionStorage for this tab only, fetches the report with it and renders every value
+ * through textContent (never as HTML). Chart.js comes from its own cached asset
+ * (CHART_JS_PATH) as the global `Chart`; without it the tables still show.
+ */
+import type { Chart as ChartJs, ChartConfiguration, ChartDataset, TooltipItem } from 'chart.js';
+import type { ErrorBody } from '../../core/errors/api-error.js';
+import { CHART_JS_PATH } from '../../functions/admin/chart-path.js';
+import type { ComparedMetric, Estimate, ExperimentReport, ReportInterval } from '../../functions/experiments/report-types.js';
+
+declare global {
+  /** Chart.js's UMD build defines it; undefined when that script did not load. */
+  var Chart: typeof ChartJs | undefined;
+}
+
+type ChartClass = typeof ChartJs;
+type Cell = string | number | Node;
+
+const $ = <T extends HTMLElement = HTMLElement>(id: string): T => document.getElementById(id) as T;
+const params = new URLSearchParams(location.search);
+const seller = params.get('seller') || '';
+const parts = location.pathname.split('/');
+let experimentId = '';
+try {
+  experimentId = decodeURIComponent(parts[parts.length - 1] || '');
+} catch {
+  experimentId = '';
+}
+const storageName = 'plusone.secretKey.' + seller;
+let memoryKey: string | null = null;
+let charts: { destroy(): void }[] = [];
+const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#17becf', '#8c564b', '#e377c2'];
+
+function storedKey(): string | null {
+  try {
+    return sessionStorage.getItem(storageName);
+  } catch {
+    return memoryKey;
+  }
+}
+function storeKey(key: string | null): void {
+  memoryKey = key;
+  try {
+    if (key === null) sessionStorage.removeItem(storageName);
+    else sessionStorage.setItem(storageName, key);
+  } catch {
+    // storage disabled: memory only
+  }
+}
+function status(text: string, kind?: string): void {
+  const p = $('status');
+  p.textContent = text;
+  p.className = kind || '';
+}
+function el(tag: string, text?: string | number | null, className?: string): HTMLElement {
+  const node = document.createElement(tag);
+  if (text !== undefined && text !== null) node.textContent = String(text);
+  if (className) node.className = className;
+  return node;
+}
+function table(target: string, headers: string[], rows: Cell[][]): void {
+  const t = $(target);
+  t.replaceChildren();
+  const head = el('tr');
+  headers.forEach((h) => head.appendChild(el('th', h)));
+  t.appendChild(head);
+  rows.forEach((cells) => {
+    const tr = el('tr');
+    cells.forEach((cell) => {
+      if (cell instanceof Node) {
+        const td = el('td');
+        td.appendChild(cell);
+        tr.appendChild(td);
+      } else tr.appendChild(el('td', cell, typeof cell === 'number' ? 'num' : ''));
+    });
+    t.appendChild(tr);
+  });
+}
+
+// ---- formatting ----
+function isNum(v: unknown): v is number {
+  return typeof v === 'number' && isFinite(v);
+}
+function fixed(v: number | null, digits?: number): string {
+  return isNum(v) ? v.toFixed(digits) : '–';
+}
+function pct(v: number | null): string {
+  return isNum(v) ? (v * 100).toFixed(2) + '%' : '–';
+}
+function signedPct(v: number | null): string {
+  return isNum(v) ? (v > 0 ? '+' : '') + (v * 100).toFixed(2) + ' pp' : '–';
+}
+function level(v: number | null): string {
+  return isNum(v) ? Number((v * 100).toPrecision(4)) + '%' : '–';
+}
+function pValue(p: number | null): string {
+  return isNum(p) ? (p < 0.0001 ? '< 0.0001' : String(Number(p.toPrecision(2)))) : '–';
+}
+let moneyFormat: Intl.NumberFormat | null = null;
+function money(v: number | null): string {
+  if (!isNum(v)) return '–';
+  if (moneyFormat) return moneyFormat.format(v);
+  return v.toLocaleString(undefined, { maximumFractionDigits: 2 });
+}
+function interval(est: Estimate, format: (v: number) => string): string {
+  if (!est || !isNum(est.value)) return '–';
+  let text = format(est.value);
+  if (est.ci) text += ' [' + format(est.ci.lower) + ', ' + format(est.ci.upper) + ']';
+  return text;
+}
+function count(v: number | null): string {
+  return isNum(v) ? v.toLocaleString() : '–';
+}
+
+interface MetricRow {
+  key: ComparedMetric;
+  label: string;
+  rate: boolean;
+  digits?: number;
+  money?: boolean;
+}
+const METRICS: MetricRow[] = [
+  { key: 'conversion_rate', label: 'Conversion rate', rate: true },
+  { key: 'add_to_cart_rate', label: 'Add-to-cart rate', rate: true },
+  { key: 'ctr', label: 'CTR', rate: true },
+  { key: 'multi_item_share', label: 'Orders with 2+ items', rate: true },
+  { key: 'items_per_order', label: 'Items per order', rate: false, digits: 3 },
+  { key: 'revenue_per_visitor', label: 'Revenue per visitor', rate: false, money: true },
+];
+function metricValue(m: MetricRow, v: number | null): string {
+  return m.rate ? pct(v) : m.money ? money(v) : fixed(v, m.digits);
+}
+function metricDiff(m: MetricRow, v: number | null): string {
+  if (m.rate) return signedPct(v);
+  if (!isNum(v)) return '–';
+  return (v > 0 ? '+' : '') + (m.money ? money(v) : v.toFixed(m.digits));
+}
+
+// ---- rendering ----
+function render(r: ExperimentReport): void {
+  moneyFormat = null;
+  if (r.currency) {
+    try {
+      moneyFormat = new Intl.NumberFormat(undefined, { style: 'currency', currency: r.currency });
+    } catch {
+      moneyFormat = null;
+    }
+  }
+  const x = r.experiment;
+  $('title').textContent = x.name || x.id;
+  $('meta').textContent =
+    'Experiment ' + x.id + ' of seller ' + x.seller + ' on the ' + x.surface + ' surface; ' + x.status +
+    (x.started ? ', started ' + x.started : ', not started') + (x.stopped ? ', stopped ' + x.stopped : '') +
+    '. ' + r.days_of_data + ' days of data' + (isNum(r.duration_days) ? ' over ' + r.duration_days.toFixed(1) + ' days' : '') +
+    '. Generated ' + r.generated_at + '. Intervals at ' + level(r.interval_level) + ' per arm, ' + level(r.comparison_interval_level) +
+    ' for differences; each comparison tested at α = ' + r.alpha_per_comparison +
+    (r.comparisons.length > 1 ? ' (' + r.alpha + ' split over ' + r.comparisons.length + ' treatments)' : '') + '.';
+
+  const verdicts = $('verdicts');
+  verdicts.replaceChildren();
+  r.sequential.forEach((s) => verdicts.appendChild(el('li', s.verdict, s.safe_to_stop ? 'ok' : '')));
+
+  const srm = $('srm');
+  srm.textContent = r.srm.verdict;
+  srm.className = r.srm.mismatch ? 'error' : 'ok';
+
+  table(
+    'arms',
+    ['Arm', 'Model', 'Visitors', 'Impressions', 'CTR', 'Add-to-cart', 'Conversion', 'Orders', 'Items per order', '2+ items', 'Revenue per visitor', 'Attributed orders', 'Attributed revenue'],
+    r.arms.map((a) => [
+      a.arm + (a.is_control ? ' (control)' : ''), a.model, count(a.visitors), count(a.impressions),
+      interval(a.ctr, pct), interval(a.add_to_cart_rate, pct), interval(a.conversion_rate, pct), count(a.orders),
+      interval(a.items_per_order, (v) => fixed(v, 3)), interval(a.multi_item_share, pct),
+      interval(a.revenue_per_visitor, money), count(a.attributed_orders), money(a.attributed_revenue),
+    ]),
+  );
+
+  const rows: Cell[][] = [];
+  r.comparisons.forEach((c) => {
+    METRICS.forEach((m) => {
+      const t = c.metrics[m.key];
+      let diff = metricDiff(m, t.diff);
+      if (t.ci) diff += ' [' + metricDiff(m, t.ci.lower) + ', ' + metricDiff(m, t.ci.upper) + ']';
+      const verdict = t.note ? el('small', t.note) : el('span', t.significant ? 'yes' : 'no', t.significant ? 'yes' : '');
+      rows.push([
+        c.arm + ' vs ' + c.control, m.label, metricValue(m, t.control), metricValue(m, t.treatment), diff,
+        isNum(t.relative_lift) ? (t.relative_lift > 0 ? '+' : '') + (t.relative_lift * 100).toFixed(1) + '%' : '–',
+        pValue(t.p_value), verdict,
+      ]);
+    });
+  });
+  table('comparisons', ['Comparison', 'Metric', 'Control', 'Treatment', 'Difference [interval]', 'Lift', 'p-value', 'Significant'], rows);
+
+  const pr = r.projection;
+  $('projection-note').textContent =
+    'Orders per year: ' + (isNum(pr.orders_per_year) ? Math.round(pr.orders_per_year).toLocaleString() : 'unknown') +
+    ' (' + pr.orders_per_year_note + '). Average item value (control revenue / control items): ' + money(pr.average_item_value) + '.';
+  table(
+    'projection',
+    ['Arm', 'Items per order (control → arm)', 'Yearly revenue change', 'Low', 'High', 'Note'],
+    pr.arms.map((a) => [
+      a.arm, fixed(a.items_per_order_control, 3) + ' → ' + fixed(a.items_per_order_treatment, 3),
+      money(a.yearly_revenue_change), money(a.low), money(a.high), a.note || '',
+    ]),
+  );
+
+  $('report').hidden = false;
+  drawCharts(r);
+}
+
+function drawCharts(r: ExperimentReport): void {
+  charts.forEach((c) => c.destroy());
+  charts = [];
+  const chart = typeof Chart === 'function' ? Chart : null;
+  if (chart === null) {
+    $('charts-note').textContent = 'Charts are unavailable: ' + CHART_JS_PATH + ' did not load.';
+    return;
+  }
+  $('charts-note').textContent = '';
+  const names = r.arms.map((a) => a.arm);
+  charts.push(intervalChart(chart, 'chart-conversion', 'Conversion rate (' + level(r.interval_level) + ' interval)', names, r.arms.map((a) => a.conversion_rate), 100, '%'));
+  charts.push(intervalChart(chart, 'chart-items', 'Items per order', names, r.arms.map((a) => a.items_per_order), 1, ''));
+  charts.push(intervalChart(chart, 'chart-revenue', 'Revenue per visitor' + (r.currency ? ' (' + r.currency + ')' : ''), names, r.arms.map((a) => a.revenue_per_visitor), 1, ''));
+  charts.push(sequentialChart(chart, r));
+}
+
+/** A floating bar per arm (the interval) with a point on it (the estimate). */
+function intervalChart(chart: ChartClass, id: string, title: string, names: string[], estimates: Estimate[], scale: number, unit: string) {
+  const v = (x: number | null): number | null => (isNum(x) ? x * scale : null);
+  // A floating bar needs both ends; the report's intervals always have them (it holds no NaN or Infinity).
+  const span = (ci: ReportInterval): [number, number] | null => {
+    const lower = v(ci.lower);
+    const upper = v(ci.upper);
+    return lower !== null && upper !== null ? [lower, upper] : null;
+  };
+  const config: ChartConfiguration<'bar' | 'line', (number | [number, number] | null)[], string> = {
+    type: 'bar',
+    data: {
+      labels: names,
+      datasets: [
+        {
+          type: 'bar', label: 'interval', data: estimates.map((e) => (e.ci ? span(e.ci) : null)),
+          backgroundColor: 'rgba(31,119,180,0.25)', borderColor: '#1f77b4', borderWidth: 1, barPercentage: 0.35,
+        },
+        {
+          type: 'line', label: 'estimate', data: estimates.map((e) => v(e.value)), showLine: false,
+          pointRadius: 6, pointStyle: 'rectRot', backgroundColor: '#0b3c5d', borderColor: '#0b3c5d',
+        },
+      ],
+    },
+    options: {
+      animation: false, maintainAspectRatio: false,
+      plugins: { title: { display: true, text: title } },
+      scales: { y: { beginAtZero: true, ticks: { callback: (t) => Number(Number(t).toPrecision(4)) + unit } } },
+    },
+  };
+  return new chart($<HTMLCanvasElement>(id), config);
+}
+
+/** The always-valid p-values per day of every treatment arm, log scale, with the α line. */
+function sequentialChart(chart: ChartClass, r: ExperimentReport) {
+  const days = r.sequential.length ? r.sequential[0].conversion_rate.series.map((p) => p.day) : [];
+  const datasets: ChartDataset<'line', number[]>[] = [];
+  const floor = 1e-12;
+  // The axis reaches one decade below the smallest of α and every p-value, so the α line always shows.
+  let lowest = r.alpha_per_comparison;
+  r.sequential.forEach((s) => {
+    s.conversion_rate.series.concat(s.revenue_per_visitor.series).forEach((p) => {
+      lowest = Math.min(lowest, Math.max(floor, p.p_value));
+    });
+  });
+  const axisMin = Math.pow(10, Math.floor(Math.log10(lowest)) - 1);
+  r.sequential.forEach((s, i) => {
+    const color = COLORS[(i + 1) % COLORS.length];
+    datasets.push({
+      label: s.arm + ': conversion', data: s.conversion_rate.series.map((p) => Math.max(floor, p.p_value)),
+      borderColor: color, backgroundColor: color, tension: 0, pointRadius: 2,
+    });
+    datasets.push({
+      label: s.arm + ': revenue per visitor', data: s.revenue_per_visitor.series.map((p) => Math.max(floor, p.p_value)),
+      borderColor: color, backgroundColor: color, borderDash: [6, 4], tension: 0, pointRadius: 2,
+    });
+  });
+  datasets.push({ label: 'α = ' + r.alpha_per_comparison, data: days.map(() => r.alpha_per_comparison), borderColor: '#a00', borderDash: [2, 2], pointRadius: 0, borderWidth: 1 });
+  const logTick = (value: number | string): string => {
+    const v = Number(value);
+    const l = Math.log10(v);
+    return Math.abs(l - Math.round(l)) < 1e-9 ? (v >= 0.001 ? String(v) : '1e' + Math.round(l)) : '';
+  };
+  const config: ChartConfiguration<'line', number[], string> = {
+    type: 'line',
+    data: { labels: days, datasets },
+    options: {
+      animation: false, maintainAspectRatio: false,
+      plugins: {
+        title: { display: true, text: 'Always-valid p-value (mSPRT) by day, log scale: safe to stop once a line is under α' },
+        tooltip: { callbacks: { label: (ctx: TooltipItem<'line'>) => ctx.dataset.label + ': p = ' + (ctx.parsed.y === null || ctx.parsed.y <= floor ? '< ' + floor : pValue(ctx.parsed.y)) } },
+      },
+      scales: { y: { type: 'logarithmic', min: axisMin, max: 1, title: { display: true, text: 'p-value' }, ticks: { callback: logTick } } },
+    },
+  };
+  return new chart($<HTMLCanvasElement>('chart-sequential'), config);
+}
+
+// ---- loading ----
+function apiMessage(body: unknown): string {
+  const error = (body as Partial<ErrorBody> | null)?.error;
+  return error && typeof error.message === 'string' ? error.message : '';
+}
+function showError(code: number, body: unknown): void {
+  const message = apiMessage(body);
+  const suffix = message ? ': ' + message : '';
+  if (code === 401) {
+    storeKey(null);
+    status('The key was refused (401)' + suffix + '. Enter a valid secret key of seller ' + seller + '.', 'error');
+    askForKey();
+  } else if (code === 403) {
+    storeKey(null);
+    status('This key may not read this report (403)' + suffix + '.', 'error');
+    askForKey();
+  } else if (code === 404) {
+    status('Not found (404)' + suffix + '. Check the experiment id "' + experimentId + '" and the seller "' + seller + '".', 'error');
+  } else if (code === 429) {
+    status('Too many requests (429)' + suffix + '. Reload in a moment.', 'error');
+  } else {
+    status('The API answered ' + code + suffix + '.', 'error');
+  }
+}
+function isReport(body: unknown): body is ExperimentReport {
+  return typeof body === 'object' && body !== null && Boolean((body as Partial<ExperimentReport>).experiment);
+}
+async function load(key: string): Promise<void> {
+  $('key-form').hidden = true;
+  status('Loading the report…');
+  const url = '/v1/sellers/' + encodeURIComponent(seller) + '/experiments/' + encodeURIComponent(experimentId) + '/report';
+  try {
+    const res = await fetch(url, { headers: { Authorization: 'Bearer ' + key }, cache: 'no-store', credentials: 'omit' });
+    const text = await res.text();
+    let body: unknown = null;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      body = null;
+    }
+    if (!res.ok) return showError(res.status, body);
+    if (!isReport(body)) return status('The API sent something that is not a report.', 'error');
+    status('');
+    $('forget').hidden = false;
+    render(body);
+  } catch (err) {
+    const message = (err as { message?: unknown } | null)?.message;
+    status('Could not load the report: ' + (message ? String(message) : String(err)), 'error');
+  }
+}
+function askForKey(): void {
+  $('key-form').hidden = false;
+  $('key').focus();
+}
+
+$('key-form').addEventListener('submit', (event) => {
+  event.preventDefault();
+  const input = $<HTMLInputElement>('key');
+  const key = input.value.trim();
+  if (key.indexOf('sk_') !== 0) {
+    status('The report needs a secret key (sk_…); publishable keys (pk_…) cannot read it.', 'error');
+    return;
+  }
+  input.value = '';
+  storeKey(key);
+  void load(key);
+});
+$('forget').addEventListener('click', () => {
+  storeKey(null);
+  $('report').hidden = true;
+  $('forget').hidden = true;
+  charts.forEach((c) => c.destroy());
+  charts = [];
+  status('The key was removed from this tab.');
+  askForKey();
+});
+
+function start(): void {
+  if (!/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/.test(seller)) {
+    status('Add the seller to the address: ?seller=<seller id>.', 'error');
+    return;
+  }
+  if (!experimentId) {
+    status('The address has no experiment id: /admin/experiments/<id>?seller=<seller id>.', 'error');
+    return;
+  }
+  $('heading').textContent = 'Experiment ' + experimentId + ' (seller ' + seller + ')';
+  // A key in the fragment (never sent to a server) moves into this tab's storage and out of the address bar.
+  const fromFragment = new URLSearchParams(location.hash.slice(1)).get('key');
+  if (fromFragment) {
+    storeKey(fromFragment);
+    history.replaceState(null, '', location.pathname + location.search);
+  }
+  const key = storedKey();
+  if (key) void load(key);
+  else {
+    status('Enter a secret key of seller ' + seller + ' to see the report.');
+    askForKey();
+  }
+}
+
+start();
