@@ -63,7 +63,7 @@ function evaluateArtifact(bytes: Uint8Array, customers: { customer: string; reco
     basket = basketHitRate({
       baskets: split.baskets,
       nItems: n,
-      scoreBasket: (u, items, out) => {
+      scoreBasket: (_u, items, out) => {
         if (a.vectors) {
           query.fill(0);
           sumItemVectors(a, items, query);
@@ -91,7 +91,7 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   try {
     // Both from their kind's default preset, with the benchmark's changes.
-    const cases: { name: string; split: Split; kind: ModelKind<any>; overrides: Record<string, unknown> }[] = [];
+    const cases: { name: string; split: Split; kind: ModelKind; overrides: Record<string, unknown> }[] = [];
     const ml = await loadSplit(benchDir, 'ml100k', 'cf');
     cases.push({ name: 'ml100k hybrid MF (warp, dim 32, seed 1)', split: ml, kind: lightfm, overrides: { loss: 'warp', dim: 32, seed: 1 } });
     const retail = await loadSplit(benchDir, 'retail', 'cf');

@@ -26,7 +26,7 @@ interface ModelSpec {
   name: string;
   /** How to find its reference figure in anchors.json. */
   anchor: (a: Anchor, dataset: string) => boolean;
-  kind: ModelKind<any>;
+  kind: ModelKind;
   /** What the benchmark changes from the kind's default preset (the one the demo and retrain train). */
   overrides: (dataset: string) => Record<string, unknown>;
 }

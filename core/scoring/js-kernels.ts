@@ -40,7 +40,7 @@ export function quantizeQuery(query: Float32Array, dim: number, q: Int16Array | 
   const qScale = max / limit;
   for (let j = 0; j < dim; j++) {
     const v = Math.round(query[j] / qScale);
-    q[j] = v > limit ? limit : v < -limit ? -limit : v;
+    q[j] = v > limit ? limit : Math.max(v , -limit);
   }
   return qScale;
 }

@@ -12,11 +12,20 @@ describe('ApiPool', () => {
       const csv = join(dir, 'train.csv');
       await writeFile(csv, 'user_id,item_id\nu1,a\nu1,b\nu2,a\nu2,c\nu3,b\nu3,c\nu3,\n');
       const order: string[] = [];
-      const first = pool.run('train', { input: { interactions: csv }, model: 'popularity', out: join(dir, 'm1') }, 9).then((r) => (order.push('first'), r));
-      const late = pool.run('train', { input: { interactions: csv }, model: 'user-knn', out: join(dir, 'm2') }, 5).then((r) => (order.push('late'), r));
+      const first = pool.run('train', { input: { interactions: csv }, model: 'popularity', out: join(dir, 'm1') }, 9).then((r) => {
+        order.push('first');
+        return r;
+      });
+      const late = pool.run('train', { input: { interactions: csv }, model: 'user-knn', out: join(dir, 'm2') }, 5).then((r) => {
+        order.push('late');
+        return r;
+      });
       const early = pool.run('train', { input: { interactions: csv }, model: 'nope', out: join(dir, 'm3') }, 1).then(
         () => order.push('early'),
-        (e: unknown) => (order.push('early'), e),
+        (e: unknown) => {
+          order.push('early');
+          return e;
+        },
       );
       const [popular, users, failed] = await Promise.all([first, late, early]);
       expect(popular.result).toMatchObject({ model: 'popularity', users: 3, items: 3, interactions: 6 });

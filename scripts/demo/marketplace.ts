@@ -194,7 +194,7 @@ function buildCatalog(def: SellerDef, sellerIndex: number, seed: number): Seller
       for (let n = 2; names.has(name); n++) name = `${name.replace(/ No\. \d+$/, '')} No. ${n}`;
       names.add(name);
       // A few hits and a long tail within each theme.
-      const popularity = Math.exp(0.35 * rng.normal()) / Math.pow(r + 1, 0.8);
+      const popularity = Math.exp(0.35 * rng.normal()) / (r + 1) ** 0.8;
       const nTypes = Math.min(typeIds.length, 2 + rng.int(3));
       const w = typeWeights.slice();
       const types: number[] = [];
@@ -313,7 +313,7 @@ function drawCustomers(n: number, days: number, catalogs: SellerCatalog[], rng: 
     for (let s = 0; s < nS; s++) {
       let fit = 0.04;
       for (let t = 0; t < nT; t++) fit += row[t] * sellerThemes[s][t];
-      cum += catalogs[s].def.share * Math.pow(fit, 2);
+      cum += catalogs[s].def.share * fit ** 2;
       c.sellerCum[u * nS + s] = cum;
     }
     c.home[u] = pick(rng, c.sellerCum.subarray(u * nS, (u + 1) * nS));
@@ -463,7 +463,7 @@ class Shopper {
     const w = this.w;
     w.fill(0);
     for (const y of options) {
-      const price = Math.pow(PRODUCT_TYPES[y].basePrice / 20, -0.5 * this.c.priceSensitivity[u]);
+      const price = (PRODUCT_TYPES[y].basePrice / 20) ** (-0.5 * this.c.priceSensitivity[u]);
       const liking = after < 0 ? this.c.types[u * nY + y] * this.index[s].typeShare[y] : COMPLEMENTS[after][y] * Math.sqrt(this.c.types[u * nY + y]);
       w[y] = liking * price;
     }

@@ -134,7 +134,7 @@ describe.skipIf(skip !== null)('the experiment report page in Chromium', () => {
     // What the page was given: the report JSON, fetched by the page itself with the key.
     const answer = await reportAnswer;
     expect(answer.status()).toBe(200);
-    expect(answer.request().headers()['authorization']).toBe(`Bearer ${fx.secretKey}`);
+    expect(answer.request().headers().authorization).toBe(`Bearer ${fx.secretKey}`);
     const r = (await answer.json()) as ExperimentReport;
     expect((await chartJs).status()).toBe(200);
     await expect.poll(() => page.locator('#report').isVisible(), { timeout: 10_000 }).toBe(true);

@@ -5,7 +5,7 @@ import { callJson, createKey, fixtures, fromBase64, pointerOf, recordOf, seedMod
 
 const SWAP = 'shop-swap';
 const BROKEN = 'shop-broken';
-let pk: Record<string, string> = {};
+const pk: Record<string, string> = {};
 let skSwap: string;
 
 async function sha256(bytes: Uint8Array): Promise<string> {

@@ -45,7 +45,7 @@ export function helpText(spec: CommandSpec): string {
 export function parseCommand(spec: CommandSpec, argv: string[]): { values: Record<string, string | boolean | undefined>; help: boolean } {
   const options: NonNullable<ParseArgsConfig['options']> = { help: { type: 'boolean', short: 'h' } };
   for (const [name, o] of Object.entries(spec.options)) options[name] = { type: o.type };
-  let parsed;
+  let parsed: ReturnType<typeof parseArgs>;
   try {
     parsed = parseArgs({ args: argv, options, strict: true, allowPositionals: false, allowNegative: false });
   } catch (err) {

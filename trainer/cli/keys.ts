@@ -140,7 +140,7 @@ async function listCommand(argv: string[], io: Io): Promise<number> {
   const seller = values.seller as string;
   checkSeller(seller);
   const index = await readKeyIndex(storeFrom(values), seller);
-  const shown = index.map(({ hash, ...e }) => (void hash, e));
+  const shown = index.map(({ hash: _hash, ...e }) => e);
   if (values.json) {
     io.out(JSON.stringify({ seller, keys: shown }));
     return 0;

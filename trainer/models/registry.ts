@@ -9,7 +9,7 @@ import { userKnn } from './user-knn/index.js';
  * Every model kind the trainer knows, one line each. The edge's list of artifact model
  * types (core/format/spec.ts MODEL_TYPES) must name the same kinds (test/registry.test.ts).
  */
-export const MODEL_KINDS: readonly ModelKind<any>[] = [lightfm, itemKnn, userKnn, popularity];
+export const MODEL_KINDS: readonly ModelKind[] = [lightfm, itemKnn, userKnn, popularity];
 
 /** The names of the kinds, in registry order. */
 export const MODEL_KIND_NAMES: readonly string[] = MODEL_KINDS.map((k) => k.name);

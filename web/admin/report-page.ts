@@ -82,7 +82,7 @@ function table(target: string, headers: string[], rows: Cell[][]): void {
 
 // ---- formatting ----
 function isNum(v: unknown): v is number {
-  return typeof v === 'number' && isFinite(v);
+  return typeof v === 'number' && Number.isFinite(v);
 }
 function fixed(v: number | null, digits?: number): string {
   return isNum(v) ? v.toFixed(digits) : '–';
@@ -272,7 +272,7 @@ function sequentialChart(chart: ChartClass, r: ExperimentReport) {
       lowest = Math.min(lowest, Math.max(floor, p.p_value));
     });
   });
-  const axisMin = Math.pow(10, Math.floor(Math.log10(lowest)) - 1);
+  const axisMin = 10 ** (Math.floor(Math.log10(lowest)) - 1);
   r.sequential.forEach((s, i) => {
     const color = COLORS[(i + 1) % COLORS.length];
     datasets.push({

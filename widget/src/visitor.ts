@@ -21,6 +21,7 @@ export function browserStore(): IdStore {
   };
   const cookie = (value: string, maxAge: number) => {
     try {
+      // biome-ignore lint/suspicious/noDocumentCookie: the visitor id is a first-party cookie; the Cookie Store API is not in every browser the widget supports
       document.cookie = `${NAME}=${value};max-age=${maxAge};path=/;samesite=lax`;
     } catch {
       // cookies disabled: the id lives as long as the page

@@ -24,7 +24,7 @@ export function recencyWeights(timestamps: Float64Array, halfLifeDays: number, n
       throw new RangeError(`timestamps[${i}] is ${t}; every interaction needs a timestamp for recency weights`);
     }
     const age = Math.max(0, ref - t);
-    out[i] = Math.pow(0.5, age * perMs);
+    out[i] = 0.5 ** (age * perMs);
   }
   return out;
 }

@@ -434,13 +434,17 @@ function xorshift(s: number): number {
 export function runRange(ctx: KernelContext, shuffle: Int32Array, start: number, end: number, seed: number): void {
   switch (ctx.hyper.loss) {
     case 'logistic':
-      return logisticRange(ctx, shuffle, start, end);
+      logisticRange(ctx, shuffle, start, end);
+      return;
     case 'bpr':
-      return bprRange(ctx, shuffle, start, end, seed);
+      bprRange(ctx, shuffle, start, end, seed);
+      return;
     case 'warp':
-      return warpRange(ctx, shuffle, start, end, seed);
+      warpRange(ctx, shuffle, start, end, seed);
+      return;
     case 'warp-kos':
-      return warpKosRange(ctx, shuffle, start, end, seed);
+      warpKosRange(ctx, shuffle, start, end, seed);
+      return;
   }
 }
 

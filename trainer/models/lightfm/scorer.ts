@@ -58,7 +58,10 @@ export class HybridScorer implements Scorer {
 
   /** A known user's scores; an unknown index scores as an anonymous visitor with an empty cart (the item biases). */
   scoreUser(user: number, out: Float32Array): void {
-    if (!this.known(user)) return this.scoreItems(NO_ITEMS, -1, out);
+    if (!this.known(user)) {
+      this.scoreItems(NO_ITEMS, -1, out);
+      return;
+    }
     const d = this.dim;
     this.query.set(this.userEmb.subarray(user * d, user * d + d));
     this.run(this.userBias[user], out);
