@@ -9,18 +9,17 @@ import { limits } from './http/limits.js';
 import { KvR2Source } from './models/kv-r2-source.js';
 import { ModelCache } from './models/model-cache.js';
 import type { ModelSource } from './models/model-source.js';
-import { demoRoutes } from './demo/routes.js';
-import { experimentPageRoutes } from './admin/experiment-page.js';
-import { docsPage } from './openapi/docs-page.js';
-import { widgetRoutes } from './widget/routes.js';
-import { openApiDocument } from './openapi/document.js';
 import type { Log } from '../core/recommend/recommend.js';
 import { RunningExperiments } from './experiments/store.js';
+import { adminPageRoutes } from './routes/admin-pages.js';
 import { adminRoutes } from './routes/admin.js';
 import { customerRoutes } from './routes/customers.js';
+import { demoRoutes } from './routes/demo.js';
 import { eventRoutes } from './routes/events.js';
 import { experimentRoutes } from './routes/experiments.js';
+import { metaRoutes } from './routes/meta.js';
 import { recommendationRoutes } from './routes/recommendations.js';
+import { widgetRoutes } from './routes/widget.js';
 
 export interface AppOptions {
   /** Where models come from; default KV and R2 from the bindings. */
@@ -48,10 +47,8 @@ export function createApp(options: AppOptions = {}): Hono<AppEnv> {
   app.use('*', limits());
   app.use('*', cors());
 
-  app.get('/v1/health', (c) => c.json({ ok: true }));
-  app.get('/v1/openapi.json', (c) => c.json(openApiDocument()));
-  app.get('/v1/docs', (c) => c.html(docsPage()));
-  app.route('/', experimentPageRoutes());
+  app.route('/', metaRoutes());
+  app.route('/', adminPageRoutes());
   app.route('/', widgetRoutes());
   app.route('/demo', demoRoutes({ models, source, now, log }));
 

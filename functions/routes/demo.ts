@@ -2,11 +2,11 @@ import { Hono, type Context } from 'hono';
 import { settingsOf, type AppEnv } from '../env.js';
 import type { ModelCache } from '../models/model-cache.js';
 import type { ModelSource } from '../models/model-source.js';
-import { demoCatalog, type DemoCatalog } from './demo-catalog.js';
-import { DEMO_SELLERS_KEY, parseDemoSellers, type DemoSeller } from './demo-sellers.js';
-import { cartPage, demoPaths, homePage, messagePage, PAGE_SIZE, productPage, shopPage } from './pages.js';
-import { placeholderSvg } from './placeholder-svg.js';
-import { STORE_SCRIPT } from './store-script.js';
+import { demoCatalog, type DemoCatalog } from '../demo/demo-catalog.js';
+import { DEMO_SELLERS_KEY, parseDemoSellers, type DemoSeller } from '../demo/demo-sellers.js';
+import { cartPage, demoPaths, homePage, messagePage, PAGE_SIZE, productPage, shopPage } from '../demo/pages.js';
+import { placeholderSvg } from '../demo/placeholder-svg.js';
+import { STORE_SCRIPT } from '../demo/store-script.js';
 
 /** What the demo routes need: the same as the admin routes (and an optional log). */
 export interface DemoDeps {
