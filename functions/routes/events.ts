@@ -8,13 +8,7 @@ import { RecentIds } from '../events/recent-ids.js';
 import { listEvents, parseCursor } from '../events/store.js';
 import { ApiError } from '../../core/errors/api-error.js';
 import { MAX_BODY_BYTES } from '../http/limits.js';
-import type { Log } from '../../core/recommend/recommend.js';
 import { validationError } from './recommendations.js';
-
-export interface EventRouteDeps {
-  log: Log;
-  now: () => number;
-}
 
 const listQuery = z.object({
   visitor: z.string().min(1).max(128).optional(),
@@ -44,7 +38,7 @@ const listQuery = z.object({
  * Event intake and listing, mounted under /v1/sellers/:seller/events. Intake validates the
  * whole call, then puts it on the queue and answers 202: it never waits on the database.
  */
-export function eventRoutes(deps: EventRouteDeps): Hono<AppEnv> {
+export function eventRoutes(): Hono<AppEnv> {
   const routes = new Hono<AppEnv>();
   const recent = new RecentIds();
 
@@ -52,7 +46,7 @@ export function eventRoutes(deps: EventRouteDeps): Hono<AppEnv> {
     const seller = c.req.param('seller')!;
     const body = await c.req.text();
     if (body.length > MAX_BODY_BYTES) throw new ApiError('request_too_large', `the body is ${body.length} bytes; at most ${MAX_BODY_BYTES} are accepted`);
-    const now = deps.now();
+    const now = c.var.now();
     let events;
     try {
       events = parseEventsBody(body, seller, now);
@@ -70,7 +64,7 @@ export function eventRoutes(deps: EventRouteDeps): Hono<AppEnv> {
       try {
         await c.env.EVENTS.send({ seller, events: fresh }, { contentType: 'json' });
       } catch (err) {
-        deps.log({ event: 'events_enqueue_failed', seller, events: fresh.length, error: err instanceof Error ? err.message : String(err) });
+        c.var.log({ event: 'events_enqueue_failed', seller, events: fresh.length, error: err instanceof Error ? err.message : String(err) });
         throw new ApiError('unavailable', 'the events could not be queued just now; send them again in a few seconds (event ids make that safe)', { 'Retry-After': '5' });
       }
       // Remembered only once queued: a failed call must be retryable.

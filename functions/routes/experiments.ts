@@ -54,7 +54,7 @@ function newId(): string {
  * Experiments (secret key), mounted under /v1/sellers/:seller/experiments: create, list,
  * read, start, stop, report.
  */
-export function experimentRoutes(deps: { now: () => number }): Hono<AppEnv> {
+export function experimentRoutes(): Hono<AppEnv> {
   const routes = new Hono<AppEnv>();
   routes.use('*', requireSecret('experiments'));
 
@@ -85,7 +85,7 @@ export function experimentRoutes(deps: { now: () => number }): Hono<AppEnv> {
         arms: body.arms.map((a) => ({ name: a.name, model: a.model, weight: a.weight })),
         control,
         status: 'draft',
-        created: new Date(deps.now()).toISOString(),
+        created: new Date(c.var.now()).toISOString(),
         started: null,
         stopped: null,
         attribution_window_hours: body.attribution_window_hours,
@@ -114,7 +114,7 @@ export function experimentRoutes(deps: { now: () => number }): Hono<AppEnv> {
         throw new ApiError('experiment_conflict', `arm "${arm.name}" serves ${arm.model}, but seller ${e.seller} has no published ${arm.model} model; publish one first`);
       }
     }
-    if (!(await changeStatus(c.env.DB, e.seller, e.id, 'draft', 'running', deps.now()))) throw new ApiError('experiment_conflict', `experiment ${e.id} changed meanwhile; read it again`);
+    if (!(await changeStatus(c.env.DB, e.seller, e.id, 'draft', 'running', c.var.now()))) throw new ApiError('experiment_conflict', `experiment ${e.id} changed meanwhile; read it again`);
     await syncRunning(c.env.DB, c.env.KV, e.seller);
     return c.json({ experiment: await load(c) }, 200);
   });
@@ -122,14 +122,14 @@ export function experimentRoutes(deps: { now: () => number }): Hono<AppEnv> {
   routes.post('/:id/stop', async (c) => {
     const e = await load(c);
     if (e.status !== 'running') throw new ApiError('experiment_conflict', `experiment ${e.id} is ${e.status}; only a running experiment can stop`);
-    if (!(await changeStatus(c.env.DB, e.seller, e.id, 'running', 'stopped', deps.now()))) throw new ApiError('experiment_conflict', `experiment ${e.id} changed meanwhile; read it again`);
+    if (!(await changeStatus(c.env.DB, e.seller, e.id, 'running', 'stopped', c.var.now()))) throw new ApiError('experiment_conflict', `experiment ${e.id} changed meanwhile; read it again`);
     await syncRunning(c.env.DB, c.env.KV, e.seller);
     return c.json({ experiment: await load(c) }, 200);
   });
 
   routes.get('/:id/report', async (c) => {
     const e = await load(c);
-    const now = deps.now();
+    const now = c.var.now();
     const { totals, daily } = await experimentAggregates(c.env.DB, e, now);
     return c.json(buildReport(e, totals, daily, { now: new Date(now).toISOString() }), 200, { 'Cache-Control': 'no-store' });
   });
