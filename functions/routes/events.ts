@@ -7,8 +7,8 @@ import { EVENT_TYPES, EventValidationError, parseEventsBody } from '../events/ev
 import { RecentIds } from '../events/recent-ids.js';
 import { listEvents, parseCursor } from '../events/store.js';
 import { ApiError } from '../../core/errors/api-error.js';
-import { MAX_BODY_BYTES } from '../http/limits.js';
-import { validationError } from './recommendations.js';
+import { bodyText } from '../http/body.js';
+import { validationHook } from '../http/validate.js';
 
 const listQuery = z.object({
   visitor: z.string().min(1).max(128).optional(),
@@ -44,8 +44,7 @@ export function eventRoutes(): Hono<AppEnv> {
 
   routes.post('/', async (c) => {
     const seller = c.req.param('seller')!;
-    const body = await c.req.text();
-    if (body.length > MAX_BODY_BYTES) throw new ApiError('request_too_large', `the body is ${body.length} bytes; at most ${MAX_BODY_BYTES} are accepted`);
+    const body = await bodyText(c);
     const now = c.var.now();
     let events;
     try {
@@ -73,17 +72,9 @@ export function eventRoutes(): Hono<AppEnv> {
     return c.json({ accepted: fresh.length, duplicates: events.length - fresh.length }, 202);
   });
 
-  routes.get(
-    '/',
-    requireSecret('listing events'),
-    zValidator('query', listQuery, (result) => {
-      if (!result.success) throw validationError(result.error);
-    }),
-    async (c) => {
-      const q = c.req.valid('query');
-      const page = await listEvents(c.env.DB, c.req.param('seller')!, q);
-      return c.json(page, 200, { 'Cache-Control': 'no-store' });
-    },
-  );
+  routes.get('/', requireSecret('listing events'), zValidator('query', listQuery, validationHook), async (c) => {
+    const page = await listEvents(c.env.DB, c.req.param('seller')!, c.req.valid('query'));
+    return c.json(page, 200, { 'Cache-Control': 'no-store' });
+  });
   return routes;
 }

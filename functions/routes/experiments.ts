@@ -8,7 +8,7 @@ import type { ArmModel, ExperimentDefinition } from '../experiments/report-types
 import { changeStatus, experimentAggregates, getExperiment, insertExperiment, listExperiments, syncRunning } from '../experiments/store.js';
 import { ApiError } from '../../core/errors/api-error.js';
 import { modelStorage } from '../../core/storage/pointer.js';
-import { validationError } from './recommendations.js';
+import { jsonBody } from '../http/body.js';
 
 const ARM_MODELS = ['lightfm', 'item-knn', 'user-knn', 'popularity', 'none'] as const satisfies readonly ArmModel[];
 
@@ -31,19 +31,6 @@ const createBody = z
     orders_per_year: z.number().finite().min(0).nullable().optional().default(null),
   })
   .strict();
-
-/** The request's JSON body checked against `schema` (whatever its Content-Type says, as curl -d sends a form type). */
-async function jsonBody<T extends z.ZodType>(c: Context<AppEnv>, schema: T): Promise<z.infer<T>> {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(await c.req.text());
-  } catch {
-    throw new ApiError('invalid_request', 'the body must be JSON');
-  }
-  const result = schema.safeParse(raw);
-  if (!result.success) throw validationError(result.error);
-  return result.data;
-}
 
 /** A random experiment id: `exp_` and 12 hex digits. */
 function newId(): string {

@@ -1,30 +1,14 @@
 import { zValidator } from '@hono/zod-validator';
 import { Hono, type Context } from 'hono';
-import type { z } from 'zod';
 import type { AppEnv } from '../env.js';
 import { ApiError } from '../../core/errors/api-error.js';
 import { sellerModel } from '../http/context.js';
+import { validationHook } from '../http/validate.js';
 import { recommend, type RecommendQuery, type Surface } from '../../core/recommend/recommend.js';
 import { basketQuery, forYouQuery, similarQuery } from './query.js';
 import type { EventsMessage } from '../events/event.js';
 import { assignArm } from '../experiments/assign.js';
 import type { RunningExperiment } from '../experiments/store.js';
-
-/** A failed validation as the API's error: 413 for too many ids, else 400 naming the parameter. */
-export function validationError(error: { issues: readonly z.core.$ZodIssue[] }): ApiError {
-  const issues = error.issues;
-  const tooMany = issues.find((i) => i.code === 'custom' && (i as { params?: { status?: number } }).params?.status === 413);
-  if (tooMany !== undefined) return new ApiError('too_many_items', tooMany.message);
-  const messages = issues.slice(0, 5).map((i) => {
-    const name = i.path.join('.');
-    return name === '' || i.message.startsWith(name) ? i.message : `${name}: ${i.message}`;
-  });
-  return new ApiError('invalid_request', messages.join('; '));
-}
-
-const hook = (result: { success: boolean; error?: { issues: readonly z.core.$ZodIssue[] } }) => {
-  if (!result.success) throw validationError(result.error!);
-};
 
 interface CommonQuery {
   n: number;
@@ -96,15 +80,15 @@ export function recommendationRoutes(): Hono<AppEnv> {
     );
   };
 
-  routes.get('/basket', zValidator('query', basketQuery, hook), (c) => {
+  routes.get('/basket', zValidator('query', basketQuery, validationHook), (c) => {
     const q = c.req.valid('query');
     return answer(c, 'basket', q, q.items, q.customer ?? null);
   });
-  routes.get('/similar', zValidator('query', similarQuery, hook), (c) => {
+  routes.get('/similar', zValidator('query', similarQuery, validationHook), (c) => {
     const q = c.req.valid('query');
     return answer(c, 'similar', q, [q.item], null);
   });
-  routes.get('/for-you', zValidator('query', forYouQuery, hook), (c) => {
+  routes.get('/for-you', zValidator('query', forYouQuery, validationHook), (c) => {
     const q = c.req.valid('query');
     return answer(c, 'for-you', q, q.items, q.customer ?? null);
   });
