@@ -1,14 +1,15 @@
 import { zValidator } from '@hono/zod-validator';
 import { Hono, type Context } from 'hono';
-import type { AppEnv } from '../env.js';
 import { ApiError } from '../../core/errors/api-error.js';
-import { sellerModel } from '../http/context.js';
-import { validationHook } from '../http/validate.js';
+import { ANSWERS_WITH } from '../../core/format/spec.js';
 import { recommend, type RecommendQuery, type Surface } from '../../core/recommend/recommend.js';
-import { basketQuery, forYouQuery, similarQuery } from './query.js';
+import type { AppEnv } from '../env.js';
 import type { EventsMessage } from '../events/event.js';
 import { assignArm } from '../experiments/assign.js';
 import type { RunningExperiment } from '../experiments/store.js';
+import { sellerModel } from '../http/context.js';
+import { validationHook } from '../http/validate.js';
+import { basketQuery, forYouQuery, similarQuery } from './query.js';
 
 interface CommonQuery {
   n: number;
@@ -55,9 +56,12 @@ export function recommendationRoutes(): Hono<AppEnv> {
     // An explicit model= (an operator's check) stays outside experiments.
     const assigned = q.model === undefined ? await assign(c, seller, surface, q.visitor ?? customer) : null;
     const armModel = assigned?.arm.model;
-    let model = armModel === 'lightfm' || armModel === 'item-knn' || armModel === 'user-knn' ? await sellerModel(c, seller, armModel) : null;
+    // An arm of a model type answers with that type's latest model; a ranking (popularity)
+    // comes with every artifact, so the active model answers it.
+    const ownModel = armModel !== undefined && armModel !== 'none' && ANSWERS_WITH[armModel] !== 'ranking';
+    let model = ownModel ? await sellerModel(c, seller, armModel) : null;
     if (model === null) {
-      if (armModel !== undefined && armModel !== 'popularity' && armModel !== 'none') c.var.log({ event: 'arm_model_missing', seller, experiment: assigned!.experiment.id, arm: assigned!.arm.name, model: armModel });
+      if (ownModel) c.var.log({ event: 'arm_model_missing', seller, experiment: assigned!.experiment.id, arm: assigned!.arm.name, model: armModel });
       model = await sellerModel(c, seller);
     }
     const query: RecommendQuery = {
