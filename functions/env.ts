@@ -37,7 +37,7 @@ export interface Settings {
   rateLimit: RateLimit;
 }
 
-export const DEFAULT_SETTINGS: Settings = {
+const DEFAULT_SETTINGS: Settings = {
   memoMs: 5_000,
   kvCacheTtl: 60,
   modelCacheBytes: 80 * 1024 * 1024,

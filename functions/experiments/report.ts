@@ -38,9 +38,9 @@ import {
 } from '../../core/stats/stats.js';
 
 /** A sample-ratio p-value below this flags a broken split. */
-export const SRM_THRESHOLD = 0.001;
+const SRM_THRESHOLD = 0.001;
 /** Default significance level. */
-export const DEFAULT_ALPHA = 0.05;
+const DEFAULT_ALPHA = 0.05;
 
 const DAY_MS = 86_400_000;
 const COUNT_FIELDS = ['visitors', 'impressions', 'clicks', 'cart_visitors', 'buyers', 'orders', 'multi_item_orders', 'attributed_orders'] as const;

@@ -10,7 +10,7 @@ import type { ArmTotals, DailyTotals } from './report-types.js';
 export type RunningExperiment = Pick<ExperimentDefinition, 'id' | 'surface' | 'arms' | 'control'>;
 
 /** KV key of a seller's running experiments (JSON RunningExperiment[]), written on start and stop. */
-export const runningKey = (seller: string) => `sellers/${seller}/experiments/running`;
+const runningKey = (seller: string) => `sellers/${seller}/experiments/running`;
 
 interface ExperimentRow {
   id: string;
