@@ -1,26 +1,26 @@
 import { Hono, type Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
+import { ApiError } from '../core/errors/api-error.js';
+import type { Log } from '../core/recommend/recommend.js';
 import { authenticate, KeyLookup } from './auth/authenticate.js';
 import { TokenBuckets } from './auth/rate-limit.js';
-import { settingsOf, type AppEnv } from './env.js';
+import type { AppEnv } from './env.js';
+import { RunningExperiments } from './experiments/store.js';
+import { shared } from './http/context.js';
 import { cors } from './http/cors.js';
-import { ApiError } from '../core/errors/api-error.js';
 import { limits } from './http/limits.js';
 import { KvR2Source } from './models/kv-r2-source.js';
 import { ModelCache } from './models/model-cache.js';
 import type { ModelSource } from './models/model-source.js';
-import { demoRoutes } from './demo/routes.js';
-import { experimentPageRoutes } from './admin/experiment-page.js';
-import { docsPage } from './openapi/docs-page.js';
-import { widgetRoutes } from './widget/routes.js';
-import { openApiDocument } from './openapi/document.js';
-import type { Log } from '../core/recommend/recommend.js';
-import { RunningExperiments } from './experiments/store.js';
+import { adminPageRoutes } from './routes/admin-pages.js';
 import { adminRoutes } from './routes/admin.js';
 import { customerRoutes } from './routes/customers.js';
+import { demoRoutes } from './routes/demo.js';
 import { eventRoutes } from './routes/events.js';
 import { experimentRoutes } from './routes/experiments.js';
+import { metaRoutes } from './routes/meta.js';
 import { recommendationRoutes } from './routes/recommendations.js';
+import { widgetRoutes } from './routes/widget.js';
 
 export interface AppOptions {
   /** Where models come from; default KV and R2 from the bindings. */
@@ -32,36 +32,34 @@ export interface AppOptions {
 
 const defaultLog: Log = (event) => console.error(JSON.stringify(event));
 
-const kvR2 = (c: Context<AppEnv>): ModelSource => new KvR2Source(c.env.KV, c.env.MODELS, { cacheTtl: settingsOf(c.env).kvCacheTtl });
+const kvR2 = (c: Context<AppEnv>): ModelSource => new KvR2Source(c.env.KV, c.env.MODELS, { cacheTtl: c.var.settings.kvCacheTtl });
 
 /**
- * The edge API. The model cache, key memo and rate-limit buckets live as long as the app,
- * which the worker creates once per isolate (module scope).
+ * The edge API. The model cache, key memo, rate-limit buckets and running-experiments memo
+ * live as long as the app, which the worker creates once per isolate (module scope); the
+ * handlers reach them through the context variables that `shared` sets.
  */
 export function createApp(options: AppOptions = {}): Hono<AppEnv> {
   const log = options.log ?? defaultLog;
   const now = options.now ?? Date.now;
   const models = options.models ?? new ModelCache({ log });
-  const source = options.source ?? kvR2;
   const app = new Hono<AppEnv>();
 
   app.use('*', limits());
   app.use('*', cors());
+  app.use('*', shared({ models, source: options.source ?? kvR2, experiments: new RunningExperiments(log), log, now }));
 
-  app.get('/v1/health', (c) => c.json({ ok: true }));
-  app.get('/v1/openapi.json', (c) => c.json(openApiDocument()));
-  app.get('/v1/docs', (c) => c.html(docsPage()));
-  app.route('/', experimentPageRoutes());
+  app.route('/', metaRoutes());
+  app.route('/', adminPageRoutes());
   app.route('/', widgetRoutes());
-  app.route('/demo', demoRoutes({ models, source, now, log }));
+  app.route('/demo', demoRoutes());
 
-  app.use('/v1/sellers/:seller/*', authenticate({ keys: new KeyLookup(log), buckets: new TokenBuckets(), now }));
-  const experiments = new RunningExperiments(log);
-  app.route('/v1/sellers/:seller/recommendations', recommendationRoutes({ models, source, experiments, log, now }));
-  app.route('/v1/sellers/:seller/events', eventRoutes({ log, now }));
-  app.route('/v1/sellers/:seller/experiments', experimentRoutes({ now }));
-  app.route('/v1/sellers/:seller/customers', customerRoutes({ now }));
-  app.route('/v1/sellers/:seller', adminRoutes({ models, source, now }));
+  app.use('/v1/sellers/:seller/*', authenticate({ keys: new KeyLookup(log), buckets: new TokenBuckets() }));
+  app.route('/v1/sellers/:seller/recommendations', recommendationRoutes());
+  app.route('/v1/sellers/:seller/events', eventRoutes());
+  app.route('/v1/sellers/:seller/experiments', experimentRoutes());
+  app.route('/v1/sellers/:seller/customers', customerRoutes());
+  app.route('/v1/sellers/:seller', adminRoutes());
 
   app.notFound((c) => {
     const path = new URL(c.req.url).pathname;

@@ -1,6 +1,10 @@
+import type { Log } from '../core/recommend/recommend.js';
 import type { KeyRecord } from '../core/storage/keys.js';
 import type { RateLimit } from './auth/rate-limit.js';
 import type { EventsMessage } from './events/event.js';
+import type { RunningExperiments } from './experiments/store.js';
+import type { ModelCache } from './models/model-cache.js';
+import type { ModelSource } from './models/model-source.js';
 
 /** The worker's bindings (wrangler.toml) and optional settings (`[vars]`, all text). */
 export interface Env {
@@ -33,7 +37,7 @@ export interface Settings {
   rateLimit: RateLimit;
 }
 
-export const DEFAULT_SETTINGS: Settings = {
+const DEFAULT_SETTINGS: Settings = {
   memoMs: 5_000,
   kvCacheTtl: 60,
   modelCacheBytes: 80 * 1024 * 1024,
@@ -62,8 +66,22 @@ export function settingsOf(env: Env): Settings {
   return settings;
 }
 
-/** Values the middleware hands on to the handlers. */
+/**
+ * Values the middleware hands on to the handlers. The first group is set for every request
+ * by `shared()` (functions/http/context.ts), the rest by `authenticate` on seller routes.
+ */
 export interface Variables {
+  /** This request's settings, parsed from its env. */
+  settings: Settings;
+  /** The isolate's decoded models. */
+  models: ModelCache;
+  /** Where this request's models come from. */
+  source: ModelSource;
+  /** The sellers' running experiments, as the recommendation path reads them. */
+  experiments: RunningExperiments;
+  log: Log;
+  /** The clock (epoch ms). */
+  now: () => number;
   /** The checked key of a seller route. */
   key: KeyRecord;
   /** The origin to allow through CORS on this response, when one is allowed. */

@@ -5,10 +5,6 @@ import type { EventsMessage } from './events/event.js';
 import scoringKernel from '../core/scoring/kernel.wasm';
 import { useWasmKernel } from '../core/scoring/wasm-kernel.js';
 
-export { createApp } from './app.js';
-export type { AppOptions } from './app.js';
-export type { AppEnv, Env } from './env.js';
-
 // The Workers runtime compiles no WebAssembly from bytes: wrangler bundles the imported
 // kernel as a compiled module, handed to the scoring code once per isolate.
 useWasmKernel(scoringKernel);

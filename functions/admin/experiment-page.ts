@@ -1,6 +1,4 @@
-import { Hono } from 'hono';
-import type { AppEnv } from '../env.js';
-import { CHART_JS_SOURCE, CHART_JS_VERSION } from './assets.generated.js';
+import { CHART_JS_VERSION } from './assets.generated.js';
 import { CHART_JS_PATH } from './chart-path.js';
 import { REPORT_PAGE_SCRIPT, REPORT_PAGE_SCRIPT_HASH, REPORT_PAGE_STYLE, REPORT_PAGE_STYLE_HASH } from './report-page.generated.js';
 
@@ -66,32 +64,5 @@ export function experimentPagePolicy(): Promise<string> {
   return Promise.resolve(POLICY);
 }
 
-/**
- * The experiment report page and its assets, at absolute paths (mount with
- * `app.route('/', experimentPageRoutes())`):
- *   GET /admin/experiments/:id?seller=S   the page; it fetches /v1/sellers/S/experiments/:id/report itself
- *   GET /admin/assets/chart.umd.min.js    Chart.js
- * The page holds no data and needs no key to load; the key only ever travels in the
- * page's own API request.
- */
-export function experimentPageRoutes(): Hono<AppEnv> {
-  const routes = new Hono<AppEnv>();
-  routes.get('/admin/experiments/:id', async (c) =>
-    c.html(PAGE, 200, {
-      'Content-Security-Policy': await experimentPagePolicy(),
-      'Cache-Control': 'no-cache',
-      'Referrer-Policy': 'no-referrer',
-      'X-Content-Type-Options': 'nosniff',
-      'X-Frame-Options': 'DENY',
-    }),
-  );
-  routes.get(CHART_JS_PATH, (c) => {
-    const etag = `"chart.js-${CHART_JS_VERSION}"`;
-    // The page asks for ?v=<version>, so that URL never changes content: cache it for a year.
-    const cacheControl = c.req.query('v') === CHART_JS_VERSION ? 'public, max-age=31536000, immutable' : 'public, max-age=86400';
-    const headers = { 'Content-Type': 'text/javascript; charset=utf-8', 'Cache-Control': cacheControl, ETag: etag, 'X-Content-Type-Options': 'nosniff' };
-    if (c.req.header('if-none-match') === etag) return c.body(null, 304, headers);
-    return c.body(CHART_JS_SOURCE, 200, headers);
-  });
-  return routes;
-}
+/** The page: the same for every experiment and seller (functions/routes/admin-pages.ts serves it). */
+export { PAGE as EXPERIMENT_PAGE };

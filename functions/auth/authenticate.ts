@@ -1,5 +1,5 @@
 import type { MiddlewareHandler } from 'hono';
-import { settingsOf, type AppEnv, type Settings } from '../env.js';
+import type { AppEnv, Settings } from '../env.js';
 import { ApiError } from '../../core/errors/api-error.js';
 import { hashKey, keyStorage, keyTypeOf, originAllowed, parseKeyRecord, SELLER_PATTERN, type KeyRecord } from '../../core/storage/keys.js';
 import type { TokenBuckets } from './rate-limit.js';
@@ -51,11 +51,9 @@ function keyOf(authorization: string | undefined, query: string | undefined): st
   throw new ApiError('missing_key', 'an API key is required: send "Authorization: Bearer <key>" or add key=<publishable key> to the query');
 }
 
-export interface AuthOptions {
+interface AuthOptions {
   keys: KeyLookup;
   buckets: TokenBuckets;
-  /** Clock (ms); default Date.now. */
-  now?: () => number;
 }
 
 /**
@@ -64,7 +62,6 @@ export interface AuthOptions {
  * rate limit. Sets `key` and `corsOrigin` for what follows.
  */
 export function authenticate(options: AuthOptions): MiddlewareHandler<AppEnv> {
-  const now = options.now ?? Date.now;
   return async (c, next) => {
     c.set('corsOrigin', null);
     const seller = c.req.param('seller') ?? '';
@@ -74,12 +71,12 @@ export function authenticate(options: AuthOptions): MiddlewareHandler<AppEnv> {
     const key = keyOf(c.req.header('authorization'), c.req.query('key'));
     const type = keyTypeOf(key);
     if (type === null) throw new ApiError('invalid_key', 'this is not a PlusOne API key (pk_… or sk_… followed by 32 characters)');
-    const settings = settingsOf(c.env);
+    const { settings, now } = c.var;
     let record: KeyRecord | null;
     try {
       record = await options.keys.get(c.env.KV, await hashKey(key), settings, now());
     } catch (err) {
-      console.error(JSON.stringify({ event: 'key_lookup_failed', error: (err as Error).message }));
+      c.var.log({ event: 'key_lookup_failed', error: (err as Error).message });
       throw new ApiError('unavailable', 'the key could not be checked just now; retry in a few seconds', { 'Retry-After': '5' });
     }
     if (record === null || record.type !== type) throw new ApiError('invalid_key', 'unknown API key; create one with "plusone keys create"');

@@ -12,7 +12,7 @@ export interface RateLimit {
   burst: number;
 }
 
-export interface TakeResult {
+interface TakeResult {
   ok: boolean;
   /** Whole seconds until a token is available (0 when ok). */
   retryAfter: number;

@@ -2,7 +2,7 @@ import type { EventsMessage, StoredEvent } from './event.js';
 import { insertEvents } from './store.js';
 
 /** Where the consumer reports what it did; one JSON line per batch by default. */
-export type ConsumerLog = (event: Record<string, unknown>) => void;
+type ConsumerLog = (event: Record<string, unknown>) => void;
 
 function isEventsMessage(body: unknown): body is EventsMessage {
   if (typeof body !== 'object' || body === null) return false;

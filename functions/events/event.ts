@@ -3,18 +3,16 @@
  * purchases) and what the edge records itself (exposures to an experiment). Validation of
  * the intake body lives here, so the route, the consumer and the tests share one rule set.
  */
+import { SURFACES, type Surface } from '../../core/recommend/recommend.js';
 
 /** Event types a client may send. */
-export const CLIENT_EVENT_TYPES = ['impression', 'click', 'add_to_cart', 'purchase'] as const;
+const CLIENT_EVENT_TYPES = ['impression', 'click', 'add_to_cart', 'purchase'] as const;
 /** Every stored type: the client's, and `exposure` (the edge answered inside an experiment). */
 export const EVENT_TYPES = ['exposure', ...CLIENT_EVENT_TYPES] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
-export const SURFACES = ['basket', 'similar', 'for-you'] as const;
-export type SurfaceName = (typeof SURFACES)[number];
-
 /** Limits of the intake. */
-export const EVENT_LIMITS = {
+const EVENT_LIMITS = {
   /** Events per call; more is a 413. */
   perCall: 100,
   /** Item ids per event. */
@@ -39,7 +37,7 @@ export interface StoredEvent {
   rec_id: string | null;
   experiment_id: string | null;
   variant: string | null;
-  surface: SurfaceName | null;
+  surface: Surface | null;
   item_ids: string[];
   order_id: string | null;
   value: number | null;
@@ -128,7 +126,7 @@ function itemIds(raw: Raw, where: string, type: EventType): string[] {
 }
 
 /** Checks one client event and returns it in stored form; throws {@link EventValidationError}. */
-export function parseEvent(input: unknown, index: number, seller: string, now: number): StoredEvent {
+function parseEvent(input: unknown, index: number, seller: string, now: number): StoredEvent {
   const where = `events[${index}]`;
   if (typeof input !== 'object' || input === null || Array.isArray(input)) throw new EventValidationError(`${where} must be an object`);
   const raw = input as Raw;
@@ -163,7 +161,7 @@ export function parseEvent(input: unknown, index: number, seller: string, now: n
     rec_id: uuid(raw, 'rec_id', where, false),
     experiment_id: name('experiment_id'),
     variant: name('variant'),
-    surface: surface as SurfaceName | null,
+    surface: surface as Surface | null,
     item_ids: itemIds(raw, where, t),
     order_id: orderId,
     value,

@@ -51,7 +51,7 @@ export async function insertEvents(db: D1Database, events: readonly StoredEvent[
 }
 
 /** A page of a seller's events, oldest first. */
-export interface EventQuery {
+interface EventQuery {
   visitor?: string | undefined;
   customer?: string | undefined;
   type?: EventType | undefined;

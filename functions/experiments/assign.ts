@@ -4,7 +4,7 @@
  */
 
 /** An experiment arm and its share of traffic (any non-negative scale; shares are weight / Σ weights). */
-export interface ArmWeight {
+interface ArmWeight {
   name: string;
   weight: number;
 }

@@ -1,38 +1,10 @@
 /**
  * The shapes shared by the experiment store (D1 aggregates in) and the report (JSON out):
- * what {@link ExperimentDefinition}, {@link ArmTotals} and {@link DailyTotals} hold, and the
- * {@link ExperimentReport} that `buildReport` makes of them. Field by field in
- * spec/experiment-report.md.
+ * what {@link ArmTotals} and {@link DailyTotals} hold, and the {@link ExperimentReport} that
+ * `buildReport` makes of them and of an {@link ExperimentDefinition} (./definition.ts).
+ * Field by field in spec/experiment-report.md.
  */
-
-/** The model an arm serves; `none` shows no recommendations (a holdout). */
-export type ArmModel = 'lightfm' | 'item-knn' | 'user-knn' | 'popularity' | 'none';
-
-/** The surface whose recommendations an experiment splits. */
-export type ExperimentSurface = 'basket' | 'similar' | 'for-you';
-
-/** An experiment as the seller defined it. */
-export interface ExperimentDefinition {
-  id: string;
-  seller: string;
-  name: string;
-  surface: ExperimentSurface;
-  arms: { name: string; model: ArmModel; weight: number }[];
-  /** The control arm's name. */
-  control: string;
-  status: 'draft' | 'running' | 'stopped';
-  /** ISO 8601. */
-  created: string;
-  started: string | null;
-  stopped: string | null;
-  /** How long after a click or add-to-cart an order still counts as attributed (default 24). */
-  attribution_window_hours: number;
-  /**
-   * The seller's yearly order volume, for the revenue projection; null = estimate it from
-   * the experiment's own orders per day × 365, over all arms.
-   */
-  orders_per_year: number | null;
-}
+import type { ArmModel, ExperimentDefinition } from './definition.js';
 
 /** Σx and Σx² of a sample, enough for its mean and unbiased variance. */
 export interface SumSq {
@@ -242,20 +214,8 @@ export interface ProjectionReport {
 
 /** The whole report: JSON-safe (no NaN or Infinity; null where a value is undefined). */
 export interface ExperimentReport {
-  experiment: {
-    id: string;
-    seller: string;
-    name: string;
-    surface: ExperimentSurface;
-    status: ExperimentDefinition['status'];
-    control: string;
-    arms: { name: string; model: ArmModel; weight: number; share: number }[];
-    created: string;
-    started: string | null;
-    stopped: string | null;
-    attribution_window_hours: number;
-    orders_per_year: number | null;
-  };
+  /** The definition, each arm with its share of the traffic (weight / Σ weights). */
+  experiment: Omit<ExperimentDefinition, 'arms'> & { arms: (ExperimentDefinition['arms'][number] & { share: number })[] };
   generated_at: string;
   /** Days in the daily series. */
   days_of_data: number;

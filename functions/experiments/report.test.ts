@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { buildReport } from './report.js';
-import type { ArmTotals, DailyTotals, ExperimentDefinition, ExperimentReport } from './report-types.js';
+import type { ExperimentDefinition } from './definition.js';
+import type { ArmTotals, DailyTotals, ExperimentReport } from './report-types.js';
 import { mixtureSprtPValue } from '../../core/stats/stats.js';
 
 // ---------------------------------------------------------------------------------------

@@ -4,7 +4,7 @@
  * sequential verdict and the yearly revenue projection. Pure: aggregates in, JSON-safe
  * object out. The formulas of every field are in spec/experiment-report.md.
  */
-import { validateArms } from './assign.js';
+import { checkDefinition, type ExperimentDefinition } from './definition.js';
 import type {
   ArmComparison,
   ArmProjection,
@@ -13,7 +13,6 @@ import type {
   ComparedMetric,
   DailyTotals,
   Estimate,
-  ExperimentDefinition,
   ExperimentReport,
   MetricComparison,
   ProjectionReport,
@@ -39,14 +38,11 @@ import {
 } from '../../core/stats/stats.js';
 
 /** A sample-ratio p-value below this flags a broken split. */
-export const SRM_THRESHOLD = 0.001;
+const SRM_THRESHOLD = 0.001;
 /** Default significance level. */
-export const DEFAULT_ALPHA = 0.05;
+const DEFAULT_ALPHA = 0.05;
 
 const DAY_MS = 86_400_000;
-const MODELS: ReadonlySet<string> = new Set(['lightfm', 'item-knn', 'user-knn', 'popularity', 'none']);
-const SURFACES: ReadonlySet<string> = new Set(['basket', 'similar', 'for-you']);
-const STATUSES: ReadonlySet<string> = new Set(['draft', 'running', 'stopped']);
 const COUNT_FIELDS = ['visitors', 'impressions', 'clicks', 'cart_visitors', 'buyers', 'orders', 'multi_item_orders', 'attributed_orders'] as const;
 type CountField = (typeof COUNT_FIELDS)[number];
 
@@ -64,7 +60,7 @@ export function buildReport(def: ExperimentDefinition, totals: ArmTotals[], dail
   if (currency !== null && !/^[A-Z]{3}$/.test(currency)) throw new RangeError(`options.currency must be an ISO 4217 code such as "EUR" or null, got ${JSON.stringify(currency)}`);
   const nowMs = options.now === undefined ? Date.now() : parseTime(options.now, 'options.now');
 
-  validateDefinition(def);
+  checkDefinition(def);
   const byArm = validateTotals(def, totals);
   validateDaily(def, daily);
 
@@ -485,36 +481,6 @@ function projection(
 // Input checks
 // ---------------------------------------------------------------------------------------
 
-function validateDefinition(def: ExperimentDefinition): void {
-  for (const key of ['id', 'seller'] as const) {
-    if (typeof def[key] !== 'string' || def[key] === '') throw new RangeError(`definition.${key} must be a non-empty string, got ${JSON.stringify(def[key])}`);
-  }
-  if (typeof def.name !== 'string') throw new RangeError(`definition.name must be a string, got ${JSON.stringify(def.name)}`);
-  if (!SURFACES.has(def.surface)) throw new RangeError(`definition.surface must be one of ${[...SURFACES].join(', ')}, got ${JSON.stringify(def.surface)}`);
-  if (!STATUSES.has(def.status)) throw new RangeError(`definition.status must be one of ${[...STATUSES].join(', ')}, got ${JSON.stringify(def.status)}`);
-  if (!Array.isArray(def.arms)) throw new RangeError('definition.arms must be a list');
-  try {
-    validateArms(def.arms);
-  } catch (err) {
-    throw new RangeError(`definition.${(err as Error).message}`);
-  }
-  if (def.arms.length < 2) throw new RangeError(`definition.arms must list a control and at least one treatment, got ${def.arms.length} arm`);
-  def.arms.forEach((a, i) => {
-    if (!MODELS.has(a.model)) throw new RangeError(`definition.arms[${i}].model must be one of ${[...MODELS].join(', ')}, got ${JSON.stringify(a.model)}`);
-  });
-  if (!def.arms.some((a) => a.name === def.control)) {
-    throw new RangeError(`definition.control "${def.control}" is not one of the arms (${def.arms.map((a) => a.name).join(', ')})`);
-  }
-  parseTime(def.created, 'definition.created');
-  if (def.started !== null) parseTime(def.started, 'definition.started');
-  if (def.stopped !== null) parseTime(def.stopped, 'definition.stopped');
-  if (!(Number.isFinite(def.attribution_window_hours) && def.attribution_window_hours > 0)) {
-    throw new RangeError(`definition.attribution_window_hours must be a finite number > 0, got ${def.attribution_window_hours}`);
-  }
-  if (def.orders_per_year !== null && !(Number.isFinite(def.orders_per_year) && def.orders_per_year >= 0)) {
-    throw new RangeError(`definition.orders_per_year must be null or a finite number >= 0, got ${def.orders_per_year}`);
-  }
-}
 
 function validateTotals(def: ExperimentDefinition, totals: ArmTotals[]): Map<string, ArmTotals> {
   if (!Array.isArray(totals)) throw new RangeError('totals must be a list with one entry per arm');

@@ -1,4 +1,5 @@
-import type { ArmModel, ArmTotals, DailyTotals, ExperimentDefinition, ExperimentSurface } from './report-types.js';
+import type { ExperimentDefinition } from './definition.js';
+import type { ArmTotals, DailyTotals } from './report-types.js';
 
 /**
  * Experiments in D1 (migrations/), the running ones mirrored in KV for the recommendation
@@ -6,21 +7,16 @@ import type { ArmModel, ArmTotals, DailyTotals, ExperimentDefinition, Experiment
  */
 
 /** What the recommendation path needs of a running experiment. */
-export interface RunningExperiment {
-  id: string;
-  surface: ExperimentSurface;
-  arms: { name: string; model: ArmModel; weight: number }[];
-  control: string;
-}
+export type RunningExperiment = Pick<ExperimentDefinition, 'id' | 'surface' | 'arms' | 'control'>;
 
 /** KV key of a seller's running experiments (JSON RunningExperiment[]), written on start and stop. */
-export const runningKey = (seller: string) => `sellers/${seller}/experiments/running`;
+const runningKey = (seller: string) => `sellers/${seller}/experiments/running`;
 
 interface ExperimentRow {
   id: string;
   seller: string;
   name: string;
-  surface: ExperimentSurface;
+  surface: ExperimentDefinition['surface'];
   arms: string;
   control: string;
   status: ExperimentDefinition['status'];

@@ -2,7 +2,7 @@ import { userRecordKey } from '../../core/format/user-record.js';
 import { fromBase64, type ModelSource } from './model-source.js';
 import { modelStorage, parsePointer, type ActivePointer } from '../../core/storage/pointer.js';
 
-export interface KvR2SourceOptions {
+interface KvR2SourceOptions {
   /** `cacheTtl` of KV reads, seconds (at least 30). */
   cacheTtl: number;
 }

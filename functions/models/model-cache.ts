@@ -4,30 +4,28 @@ import { decodeForScoring, prepareScoring } from '../../core/scoring/wasm-kernel
 import type { ActivePointer } from '../../core/storage/pointer.js';
 import type { ModelSource } from './model-source.js';
 
-export type { LoadedModel };
-
 /** Something that went wrong while loading a seller's model. */
-export interface LoadProblem {
+interface LoadProblem {
   version: string | null;
   message: string;
   at: string;
 }
 
 /** What the cache knows about a seller (the admin route shows it). */
-export interface SellerModelStatus {
+interface SellerModelStatus {
   pointer: ActivePointer | null;
   serving: { version: string; type: string; items: number; bytes: number; kernel: 'wasm' | 'js'; kernelBytes: number; loaded: string } | null;
   lastProblem: LoadProblem | null;
 }
 
-export interface ModelCacheOptions {
+interface ModelCacheOptions {
   /** How long a version that failed to load is not retried (ms); default 60 s. */
   retryMs?: number;
   /** Where problems are reported; default console.error as one JSON line. */
   log?: (event: Record<string, unknown>) => void;
 }
 
-export interface GetOptions {
+interface GetOptions {
   /** How long a pointer read is reused (ms). */
   memoMs: number;
   /** Bytes of decoded artifacts to keep over all sellers (least recently used dropped first). */

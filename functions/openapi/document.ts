@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ERROR_CODES, type ErrorCode } from '../../core/errors/api-error.js';
+import { ARM_MODELS } from '../experiments/definition.js';
 import { MAX_BODY_BYTES, MAX_URL_BYTES } from '../http/limits.js';
 import { LIMITS, PARAM_DOCS, PARAM_SCHEMAS } from '../routes/query.js';
 
@@ -134,7 +135,7 @@ export function openApiDocument(): Json {
       '/v1/sellers/{seller}/experiments': {
         post: {
           summary: 'Create an A/B experiment (secret keys only)',
-          description: '{"surface":"basket","arms":[{"name","model":"lightfm|item-knn|user-knn|popularity|none","weight"}],"control","attribution_window_hours","orders_per_year"}',
+          description: `{"surface":"basket","arms":[{"name","model":"${ARM_MODELS.join('|')}","weight"}],"control","attribution_window_hours","orders_per_year"}`,
           tags: ['experiments'],
           security: [{ bearer: [] }],
           parameters: [sellerParam],

@@ -12,7 +12,7 @@ const versionsKey = (seller: string) => `sellers/${seller}/versions`;
  * Customer data routes (secret key), mounted under /v1/sellers/:seller/customers:
  * forgetting a customer, and the list of forgotten ones for the retrain pipeline.
  */
-export function customerRoutes(deps: { now: () => number }): Hono<AppEnv> {
+export function customerRoutes(): Hono<AppEnv> {
   const routes = new Hono<AppEnv>();
   routes.use('*', requireSecret('customer data'));
 
@@ -25,7 +25,7 @@ export function customerRoutes(deps: { now: () => number }): Hono<AppEnv> {
     const seller = c.req.param('seller')!;
     const customer = c.req.param('customer').trim();
     if (customer === '' || customer.length > 256) throw new ApiError('invalid_request', 'customer must be 1 to 256 characters');
-    const events = await deleteCustomerEvents(c.env.DB, seller, customer, deps.now());
+    const events = await deleteCustomerEvents(c.env.DB, seller, customer, c.var.now());
     // The per-customer records of every kept version.
     const listed = await c.env.KV.get(versionsKey(seller), 'text');
     const versions = listed === null ? [] : (JSON.parse(listed) as { version: string }[]).map((v) => v.version);

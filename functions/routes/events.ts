@@ -7,14 +7,8 @@ import { EVENT_TYPES, EventValidationError, parseEventsBody } from '../events/ev
 import { RecentIds } from '../events/recent-ids.js';
 import { listEvents, parseCursor } from '../events/store.js';
 import { ApiError } from '../../core/errors/api-error.js';
-import { MAX_BODY_BYTES } from '../http/limits.js';
-import type { Log } from '../../core/recommend/recommend.js';
-import { validationError } from './recommendations.js';
-
-export interface EventRouteDeps {
-  log: Log;
-  now: () => number;
-}
+import { bodyText } from '../http/body.js';
+import { validationHook } from '../http/validate.js';
 
 const listQuery = z.object({
   visitor: z.string().min(1).max(128).optional(),
@@ -44,15 +38,14 @@ const listQuery = z.object({
  * Event intake and listing, mounted under /v1/sellers/:seller/events. Intake validates the
  * whole call, then puts it on the queue and answers 202: it never waits on the database.
  */
-export function eventRoutes(deps: EventRouteDeps): Hono<AppEnv> {
+export function eventRoutes(): Hono<AppEnv> {
   const routes = new Hono<AppEnv>();
   const recent = new RecentIds();
 
   routes.post('/', async (c) => {
     const seller = c.req.param('seller')!;
-    const body = await c.req.text();
-    if (body.length > MAX_BODY_BYTES) throw new ApiError('request_too_large', `the body is ${body.length} bytes; at most ${MAX_BODY_BYTES} are accepted`);
-    const now = deps.now();
+    const body = await bodyText(c);
+    const now = c.var.now();
     let events;
     try {
       events = parseEventsBody(body, seller, now);
@@ -70,7 +63,7 @@ export function eventRoutes(deps: EventRouteDeps): Hono<AppEnv> {
       try {
         await c.env.EVENTS.send({ seller, events: fresh }, { contentType: 'json' });
       } catch (err) {
-        deps.log({ event: 'events_enqueue_failed', seller, events: fresh.length, error: err instanceof Error ? err.message : String(err) });
+        c.var.log({ event: 'events_enqueue_failed', seller, events: fresh.length, error: err instanceof Error ? err.message : String(err) });
         throw new ApiError('unavailable', 'the events could not be queued just now; send them again in a few seconds (event ids make that safe)', { 'Retry-After': '5' });
       }
       // Remembered only once queued: a failed call must be retryable.
@@ -79,17 +72,9 @@ export function eventRoutes(deps: EventRouteDeps): Hono<AppEnv> {
     return c.json({ accepted: fresh.length, duplicates: events.length - fresh.length }, 202);
   });
 
-  routes.get(
-    '/',
-    requireSecret('listing events'),
-    zValidator('query', listQuery, (result) => {
-      if (!result.success) throw validationError(result.error);
-    }),
-    async (c) => {
-      const q = c.req.valid('query');
-      const page = await listEvents(c.env.DB, c.req.param('seller')!, q);
-      return c.json(page, 200, { 'Cache-Control': 'no-store' });
-    },
-  );
+  routes.get('/', requireSecret('listing events'), zValidator('query', listQuery, validationHook), async (c) => {
+    const page = await listEvents(c.env.DB, c.req.param('seller')!, c.req.valid('query'));
+    return c.json(page, 200, { 'Cache-Control': 'no-store' });
+  });
   return routes;
 }

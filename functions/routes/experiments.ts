@@ -1,49 +1,13 @@
 import { Hono, type Context } from 'hono';
-import { z } from 'zod';
+import { ApiError } from '../../core/errors/api-error.js';
+import { ANSWERS_WITH } from '../../core/format/spec.js';
+import { modelStorage } from '../../core/storage/pointer.js';
 import { requireSecret } from '../auth/authenticate.js';
 import type { AppEnv } from '../env.js';
-import { validateArms } from '../experiments/assign.js';
+import { experimentRequest, type ExperimentDefinition } from '../experiments/definition.js';
 import { buildReport } from '../experiments/report.js';
-import type { ArmModel, ExperimentDefinition } from '../experiments/report-types.js';
 import { changeStatus, experimentAggregates, getExperiment, insertExperiment, listExperiments, syncRunning } from '../experiments/store.js';
-import { ApiError } from '../../core/errors/api-error.js';
-import { modelStorage } from '../../core/storage/pointer.js';
-import { validationError } from './recommendations.js';
-
-const ARM_MODELS = ['lightfm', 'item-knn', 'user-knn', 'popularity', 'none'] as const satisfies readonly ArmModel[];
-
-const createBody = z
-  .object({
-    name: z.string().trim().min(1).max(100).optional(),
-    surface: z.enum(['basket', 'similar', 'for-you'], { error: 'surface must be basket, similar or for-you' }),
-    arms: z
-      .array(
-        z.object({
-          name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$/, 'an arm name is 1-32 letters, digits, "_" or "-"'),
-          model: z.enum(ARM_MODELS, { error: `an arm's model is one of ${ARM_MODELS.join(', ')}` }),
-          weight: z.number().finite().min(0).max(1_000_000).optional().default(1),
-        }),
-      )
-      .min(2, 'an experiment needs at least 2 arms')
-      .max(10, 'at most 10 arms'),
-    control: z.string().optional(),
-    attribution_window_hours: z.number().finite().min(1).max(24 * 30).optional().default(24),
-    orders_per_year: z.number().finite().min(0).nullable().optional().default(null),
-  })
-  .strict();
-
-/** The request's JSON body checked against `schema` (whatever its Content-Type says, as curl -d sends a form type). */
-async function jsonBody<T extends z.ZodType>(c: Context<AppEnv>, schema: T): Promise<z.infer<T>> {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(await c.req.text());
-  } catch {
-    throw new ApiError('invalid_request', 'the body must be JSON');
-  }
-  const result = schema.safeParse(raw);
-  if (!result.success) throw validationError(result.error);
-  return result.data;
-}
+import { jsonBody } from '../http/body.js';
 
 /** A random experiment id: `exp_` and 12 hex digits. */
 function newId(): string {
@@ -54,7 +18,7 @@ function newId(): string {
  * Experiments (secret key), mounted under /v1/sellers/:seller/experiments: create, list,
  * read, start, stop, report.
  */
-export function experimentRoutes(deps: { now: () => number }): Hono<AppEnv> {
+export function experimentRoutes(): Hono<AppEnv> {
   const routes = new Hono<AppEnv>();
   routes.use('*', requireSecret('experiments'));
 
@@ -65,36 +29,26 @@ export function experimentRoutes(deps: { now: () => number }): Hono<AppEnv> {
     return e;
   };
 
-  routes.post(
-    '/',
-    async (c) => {
-      const body = await jsonBody(c, createBody);
-      try {
-        validateArms(body.arms);
-      } catch (err) {
-        throw new ApiError('invalid_request', (err as Error).message);
-      }
-      const control = body.control ?? body.arms[0].name;
-      if (!body.arms.some((a) => a.name === control)) throw new ApiError('invalid_request', `control "${control}" is not one of the arms (${body.arms.map((a) => a.name).join(', ')})`);
-      const id = newId();
-      const e: ExperimentDefinition = {
-        id,
-        seller: c.req.param('seller')!,
-        name: body.name ?? `${body.surface}: ${body.arms.map((a) => a.name).join(' vs ')}`,
-        surface: body.surface,
-        arms: body.arms.map((a) => ({ name: a.name, model: a.model, weight: a.weight })),
-        control,
-        status: 'draft',
-        created: new Date(deps.now()).toISOString(),
-        started: null,
-        stopped: null,
-        attribution_window_hours: body.attribution_window_hours,
-        orders_per_year: body.orders_per_year,
-      };
-      await insertExperiment(c.env.DB, e);
-      return c.json({ experiment: e }, 201, { Location: `/v1/sellers/${e.seller}/experiments/${id}` });
-    },
-  );
+  routes.post('/', async (c) => {
+    const body = await jsonBody(c, experimentRequest);
+    const id = newId();
+    const e: ExperimentDefinition = {
+      id,
+      seller: c.req.param('seller')!,
+      name: body.name ?? `${body.surface}: ${body.arms.map((a) => a.name).join(' vs ')}`,
+      surface: body.surface,
+      arms: body.arms.map((a) => ({ name: a.name, model: a.model, weight: a.weight })),
+      control: body.control ?? body.arms[0].name,
+      status: 'draft',
+      created: new Date(c.var.now()).toISOString(),
+      started: null,
+      stopped: null,
+      attribution_window_hours: body.attribution_window_hours,
+      orders_per_year: body.orders_per_year,
+    };
+    await insertExperiment(c.env.DB, e);
+    return c.json({ experiment: e }, 201, { Location: `/v1/sellers/${e.seller}/experiments/${id}` });
+  });
 
   routes.get('/', async (c) => c.json({ experiments: await listExperiments(c.env.DB, c.req.param('seller')!) }, 200, { 'Cache-Control': 'no-store' }));
 
@@ -106,15 +60,16 @@ export function experimentRoutes(deps: { now: () => number }): Hono<AppEnv> {
     const running = await listExperiments(c.env.DB, e.seller, 'running');
     const clash = running.find((r) => r.surface === e.surface);
     if (clash !== undefined) throw new ApiError('experiment_conflict', `experiment ${clash.id} already runs on the ${e.surface} surface; stop it first`);
-    // Every arm's model must be published, or its visitors would silently see another one.
+    // Every arm's model must be published, or its visitors would silently see another one
+    // (a ranking comes with every artifact: the active version's serves it).
     for (const arm of e.arms) {
       if (arm.model === 'none') continue;
-      const key = arm.model === 'popularity' ? modelStorage.active(e.seller) : modelStorage.activeOfType(e.seller, arm.model);
+      const key = ANSWERS_WITH[arm.model] === 'ranking' ? modelStorage.active(e.seller) : modelStorage.activeOfType(e.seller, arm.model);
       if ((await c.env.KV.get(key, 'text')) === null) {
         throw new ApiError('experiment_conflict', `arm "${arm.name}" serves ${arm.model}, but seller ${e.seller} has no published ${arm.model} model; publish one first`);
       }
     }
-    if (!(await changeStatus(c.env.DB, e.seller, e.id, 'draft', 'running', deps.now()))) throw new ApiError('experiment_conflict', `experiment ${e.id} changed meanwhile; read it again`);
+    if (!(await changeStatus(c.env.DB, e.seller, e.id, 'draft', 'running', c.var.now()))) throw new ApiError('experiment_conflict', `experiment ${e.id} changed meanwhile; read it again`);
     await syncRunning(c.env.DB, c.env.KV, e.seller);
     return c.json({ experiment: await load(c) }, 200);
   });
@@ -122,14 +77,14 @@ export function experimentRoutes(deps: { now: () => number }): Hono<AppEnv> {
   routes.post('/:id/stop', async (c) => {
     const e = await load(c);
     if (e.status !== 'running') throw new ApiError('experiment_conflict', `experiment ${e.id} is ${e.status}; only a running experiment can stop`);
-    if (!(await changeStatus(c.env.DB, e.seller, e.id, 'running', 'stopped', deps.now()))) throw new ApiError('experiment_conflict', `experiment ${e.id} changed meanwhile; read it again`);
+    if (!(await changeStatus(c.env.DB, e.seller, e.id, 'running', 'stopped', c.var.now()))) throw new ApiError('experiment_conflict', `experiment ${e.id} changed meanwhile; read it again`);
     await syncRunning(c.env.DB, c.env.KV, e.seller);
     return c.json({ experiment: await load(c) }, 200);
   });
 
   routes.get('/:id/report', async (c) => {
     const e = await load(c);
-    const now = deps.now();
+    const now = c.var.now();
     const { totals, daily } = await experimentAggregates(c.env.DB, e, now);
     return c.json(buildReport(e, totals, daily, { now: new Date(now).toISOString() }), 200, { 'Cache-Control': 'no-store' });
   });

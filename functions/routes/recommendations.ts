@@ -1,41 +1,15 @@
 import { zValidator } from '@hono/zod-validator';
 import { Hono, type Context } from 'hono';
-import type { z } from 'zod';
-import { settingsOf, type AppEnv } from '../env.js';
 import { ApiError } from '../../core/errors/api-error.js';
-import type { ModelCache } from '../models/model-cache.js';
-import type { ModelSource } from '../models/model-source.js';
-import { recommend, type Log, type RecommendQuery, type Surface } from '../../core/recommend/recommend.js';
-import { basketQuery, forYouQuery, similarQuery } from './query.js';
+import { ANSWERS_WITH } from '../../core/format/spec.js';
+import { recommend, type RecommendQuery, type Surface } from '../../core/recommend/recommend.js';
+import type { AppEnv } from '../env.js';
 import type { EventsMessage } from '../events/event.js';
 import { assignArm } from '../experiments/assign.js';
-import type { RunningExperiment, RunningExperiments } from '../experiments/store.js';
-
-export interface RouteDeps {
-  models: ModelCache;
-  /** The model source of a request's env. */
-  source: (c: Context<AppEnv>) => ModelSource;
-  /** The running experiments of a seller. */
-  experiments: RunningExperiments;
-  log: Log;
-  now: () => number;
-}
-
-/** A failed validation as the API's error: 413 for too many ids, else 400 naming the parameter. */
-export function validationError(error: { issues: readonly z.core.$ZodIssue[] }): ApiError {
-  const issues = error.issues;
-  const tooMany = issues.find((i) => i.code === 'custom' && (i as { params?: { status?: number } }).params?.status === 413);
-  if (tooMany !== undefined) return new ApiError('too_many_items', tooMany.message);
-  const messages = issues.slice(0, 5).map((i) => {
-    const name = i.path.join('.');
-    return name === '' || i.message.startsWith(name) ? i.message : `${name}: ${i.message}`;
-  });
-  return new ApiError('invalid_request', messages.join('; '));
-}
-
-const hook = (result: { success: boolean; error?: { issues: readonly z.core.$ZodIssue[] } }) => {
-  if (!result.success) throw validationError(result.error!);
-};
+import type { RunningExperiment } from '../experiments/store.js';
+import { sellerModel } from '../http/context.js';
+import { validationHook } from '../http/validate.js';
+import { basketQuery, forYouQuery, similarQuery } from './query.js';
 
 interface CommonQuery {
   n: number;
@@ -56,18 +30,18 @@ interface Assignment {
 }
 
 /** The recommendation routes, mounted under /v1/sellers/:seller/recommendations. */
-export function recommendationRoutes(deps: RouteDeps): Hono<AppEnv> {
+export function recommendationRoutes(): Hono<AppEnv> {
   const routes = new Hono<AppEnv>();
 
   const assign = async (c: Context<AppEnv>, seller: string, surface: Surface, visitor: string | null): Promise<Assignment | null> => {
     if (visitor === null) return null;
-    const settings = settingsOf(c.env);
+    const { memoMs, kvCacheTtl } = c.var.settings;
     let running: RunningExperiment[];
     try {
-      running = await deps.experiments.get(c.env.KV, seller, { memoMs: settings.memoMs, cacheTtl: settings.kvCacheTtl, now: deps.now() });
+      running = await c.var.experiments.get(c.env.KV, seller, { memoMs, cacheTtl: kvCacheTtl, now: c.var.now() });
     } catch (err) {
       // No experiment beats no answer: serve the active model.
-      deps.log({ event: 'experiments_unreadable', seller, error: (err as Error).message });
+      c.var.log({ event: 'experiments_unreadable', seller, error: (err as Error).message });
       return null;
     }
     const experiment = running.find((e) => e.surface === surface);
@@ -79,16 +53,16 @@ export function recommendationRoutes(deps: RouteDeps): Hono<AppEnv> {
   const answer = async (c: Context<AppEnv>, surface: Surface, q: CommonQuery, items: string[], customer: string | null) => {
     if (q.model !== undefined && c.get('key').type !== 'secret') throw new ApiError('secret_key_required', 'model= needs a secret key (sk_…)');
     const seller = c.req.param('seller')!;
-    const settings = settingsOf(c.env);
-    const source = deps.source(c);
-    const options = { memoMs: settings.memoMs, maxBytes: settings.modelCacheBytes, now: deps.now() };
     // An explicit model= (an operator's check) stays outside experiments.
     const assigned = q.model === undefined ? await assign(c, seller, surface, q.visitor ?? customer) : null;
     const armModel = assigned?.arm.model;
-    let model = armModel === 'lightfm' || armModel === 'item-knn' || armModel === 'user-knn' ? await deps.models.get(seller, source, options, armModel) : null;
+    // An arm of a model type answers with that type's latest model; a ranking (popularity)
+    // comes with every artifact, so the active model answers it.
+    const ownModel = armModel !== undefined && armModel !== 'none' && ANSWERS_WITH[armModel] !== 'ranking';
+    let model = ownModel ? await sellerModel(c, seller, armModel) : null;
     if (model === null) {
-      if (armModel !== undefined && armModel !== 'popularity' && armModel !== 'none') deps.log({ event: 'arm_model_missing', seller, experiment: assigned!.experiment.id, arm: assigned!.arm.name, model: armModel });
-      model = await deps.models.get(seller, source, options);
+      if (ownModel) c.var.log({ event: 'arm_model_missing', seller, experiment: assigned!.experiment.id, arm: assigned!.arm.name, model: armModel });
+      model = await sellerModel(c, seller);
     }
     const query: RecommendQuery = {
       surface,
@@ -100,9 +74,9 @@ export function recommendationRoutes(deps: RouteDeps): Hono<AppEnv> {
       model: q.model ?? (armModel === 'popularity' ? 'popularity' : null),
     };
     // The holdout arm answers with nothing, on purpose.
-    const result = armModel === 'none' ? { items: [], model: null, fallback: false } : await recommend(model, query, (id) => source.userRecord(seller, model!.version, id), deps.log);
+    const result = armModel === 'none' ? { items: [], model: null, fallback: false } : await recommend(model, query, (id) => c.var.source.userRecord(seller, model!.version, id), c.var.log);
     const recId = crypto.randomUUID();
-    if (assigned !== null) exposure(c, deps, seller, surface, assigned, recId, customer, result.items.map((i) => i.id));
+    if (assigned !== null) exposure(c, seller, surface, assigned, recId, customer, result.items.map((i) => i.id));
     return c.json(
       { items: result.items, model: result.model, variant: assigned?.arm.name ?? null, experiment: assigned?.experiment.id ?? null, rec_id: recId, fallback: result.fallback },
       200,
@@ -110,15 +84,15 @@ export function recommendationRoutes(deps: RouteDeps): Hono<AppEnv> {
     );
   };
 
-  routes.get('/basket', zValidator('query', basketQuery, hook), (c) => {
+  routes.get('/basket', zValidator('query', basketQuery, validationHook), (c) => {
     const q = c.req.valid('query');
     return answer(c, 'basket', q, q.items, q.customer ?? null);
   });
-  routes.get('/similar', zValidator('query', similarQuery, hook), (c) => {
+  routes.get('/similar', zValidator('query', similarQuery, validationHook), (c) => {
     const q = c.req.valid('query');
     return answer(c, 'similar', q, [q.item], null);
   });
-  routes.get('/for-you', zValidator('query', forYouQuery, hook), (c) => {
+  routes.get('/for-you', zValidator('query', forYouQuery, validationHook), (c) => {
     const q = c.req.valid('query');
     return answer(c, 'for-you', q, q.items, q.customer ?? null);
   });
@@ -129,9 +103,9 @@ export function recommendationRoutes(deps: RouteDeps): Hono<AppEnv> {
  * Records that a visitor was answered inside an experiment (the `exposure` event the report
  * counts visitors from), after the response: a queue failure costs a data point, not the answer.
  */
-function exposure(c: Context<AppEnv>, deps: RouteDeps, seller: string, surface: Surface, a: Assignment, recId: string, customer: string | null, shown: string[]): void {
+function exposure(c: Context<AppEnv>, seller: string, surface: Surface, a: Assignment, recId: string, customer: string | null, shown: string[]): void {
   if (c.env.EVENTS === undefined) return;
-  const now = deps.now();
+  const now = c.var.now();
   const message: EventsMessage = {
     seller,
     events: [
@@ -142,7 +116,7 @@ function exposure(c: Context<AppEnv>, deps: RouteDeps, seller: string, surface: 
     ],
   };
   const sent = c.env.EVENTS.send(message, { contentType: 'json' }).catch((err: unknown) => {
-    deps.log({ event: 'exposure_enqueue_failed', seller, experiment: a.experiment.id, error: err instanceof Error ? err.message : String(err) });
+    c.var.log({ event: 'exposure_enqueue_failed', seller, experiment: a.experiment.id, error: err instanceof Error ? err.message : String(err) });
   });
   try {
     c.executionCtx.waitUntil(sent);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { LATEST_CACHE, VERSIONED_CACHE, widgetRoutes } from './routes.js';
-import { WIDGET_ETAG, WIDGET_INTEGRITY, WIDGET_JS } from './widget.generated.js';
+import { LATEST_CACHE, VERSIONED_CACHE, widgetRoutes } from './widget.js';
+import { WIDGET_ETAG, WIDGET_INTEGRITY, WIDGET_JS } from '../widget/widget.generated.js';
 
 const routes = widgetRoutes();
 

@@ -1,12 +1,14 @@
 import { Chart } from 'chart.js';
 import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
+import { CHART_JS_SOURCE, CHART_JS_VERSION } from '../admin/assets.generated.js';
+import { CHART_JS_PATH } from '../admin/experiment-page.js';
 import type { AppEnv } from '../env.js';
-import { CHART_JS_SOURCE, CHART_JS_VERSION } from './assets.generated.js';
-import { CHART_JS_PATH, experimentPagePolicy, experimentPageRoutes } from './experiment-page.js';
-import { REPORT_PAGE_SCRIPT, REPORT_PAGE_SCRIPT_HASH, REPORT_PAGE_STYLE, REPORT_PAGE_STYLE_HASH } from './report-page.generated.js';
+import { experimentPagePolicy } from '../admin/experiment-page.js';
+import { REPORT_PAGE_SCRIPT, REPORT_PAGE_SCRIPT_HASH, REPORT_PAGE_STYLE, REPORT_PAGE_STYLE_HASH } from '../admin/report-page.generated.js';
+import { adminPageRoutes } from './admin-pages.js';
 
-const app = new Hono<AppEnv>().route('/', experimentPageRoutes());
+const app = new Hono<AppEnv>().route('/', adminPageRoutes());
 
 async function sha256(text: string): Promise<string> {
   const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text)));

@@ -1,6 +1,6 @@
 import { Hono, type Context } from 'hono';
 import type { AppEnv } from '../env.js';
-import { WIDGET_ETAG, WIDGET_JS } from './widget.generated.js';
+import { WIDGET_ETAG, WIDGET_JS } from '../widget/widget.generated.js';
 
 /** Cache-Control of /widget.v1.js: the versioned URL never changes meaning, so browsers and CDNs keep it a year. */
 export const VERSIONED_CACHE = 'public, max-age=31536000, immutable';

@@ -1,21 +1,11 @@
 import { Hono, type Context } from 'hono';
-import { settingsOf, type AppEnv } from '../env.js';
-import type { ModelCache } from '../models/model-cache.js';
-import type { ModelSource } from '../models/model-source.js';
-import { demoCatalog, type DemoCatalog } from './demo-catalog.js';
-import { DEMO_SELLERS_KEY, parseDemoSellers, type DemoSeller } from './demo-sellers.js';
-import { cartPage, demoPaths, homePage, messagePage, PAGE_SIZE, productPage, shopPage } from './pages.js';
-import { placeholderSvg } from './placeholder-svg.js';
-import { STORE_SCRIPT } from './store-script.js';
-
-/** What the demo routes need: the same as the admin routes (and an optional log). */
-export interface DemoDeps {
-  models: ModelCache;
-  source: (c: Context<AppEnv>) => ModelSource;
-  now: () => number;
-  /** Where a bad `demo/sellers` value is reported; default console.error as one JSON line. */
-  log?: (event: Record<string, unknown>) => void;
-}
+import type { AppEnv } from '../env.js';
+import { sellerModel } from '../http/context.js';
+import { demoCatalog, type DemoCatalog } from '../demo/demo-catalog.js';
+import { DEMO_SELLERS_KEY, parseDemoSellers, type DemoSeller } from '../demo/demo-sellers.js';
+import { cartPage, demoPaths, homePage, messagePage, PAGE_SIZE, productPage, shopPage } from '../demo/pages.js';
+import { placeholderSvg } from '../demo/placeholder-svg.js';
+import { STORE_SCRIPT } from '../demo/store-script.js';
 
 // Pages draw data from the model and from localStorage: revalidate each time, never keep.
 const PAGE_HEADERS = {
@@ -32,17 +22,16 @@ const PAGE_HEADERS = {
  * pictures. Served only when the variable DEMO_STOREFRONT is "on"; otherwise every path
  * under /demo is the API's 404.
  */
-export function demoRoutes(deps: DemoDeps): Hono<AppEnv> {
-  const log = deps.log ?? ((event) => console.error(JSON.stringify(event)));
+export function demoRoutes(): Hono<AppEnv> {
   const routes = new Hono<AppEnv>();
 
   const sellers = async (c: Context<AppEnv>): Promise<DemoSeller[]> => {
-    const text = await c.env.KV.get(DEMO_SELLERS_KEY, { type: 'text', cacheTtl: settingsOf(c.env).kvCacheTtl });
+    const text = await c.env.KV.get(DEMO_SELLERS_KEY, { type: 'text', cacheTtl: c.var.settings.kvCacheTtl });
     if (text === null) return [];
     try {
       return parseDemoSellers(text);
     } catch (err) {
-      log({ event: 'demo_sellers_invalid', error: (err as Error).message });
+      c.var.log({ event: 'demo_sellers_invalid', error: (err as Error).message });
       return [];
     }
   };
@@ -56,8 +45,7 @@ export function demoRoutes(deps: DemoDeps): Hono<AppEnv> {
   const noShop = (c: Context<AppEnv>) => c.html(messagePage(null, 'No such shop', `There is no demo shop "${c.req.param('seller') ?? ''}".`), 404, PAGE_HEADERS);
 
   const catalogOf = async (c: Context<AppEnv>, seller: DemoSeller): Promise<DemoCatalog | null> => {
-    const settings = settingsOf(c.env);
-    const model = await deps.models.get(seller.id, deps.source(c), { memoMs: settings.memoMs, maxBytes: settings.modelCacheBytes, now: deps.now() });
+    const model = await sellerModel(c, seller.id);
     return model === null ? null : demoCatalog(model.artifact);
   };
 

@@ -1,2 +1,0 @@
-export { docsPage } from './docs-page.js';
-export { openApiDocument } from './document.js';

@@ -1,1 +1,0 @@
-export { LATEST_CACHE, VERSIONED_CACHE, widgetRoutes } from './routes.js';
