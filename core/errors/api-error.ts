@@ -28,7 +28,7 @@ export const ERROR_CODES = {
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
-export type ErrorStatus = (typeof ERROR_CODES)[ErrorCode];
+type ErrorStatus = (typeof ERROR_CODES)[ErrorCode];
 
 /** The JSON body of every error response. */
 export interface ErrorBody {

@@ -15,8 +15,6 @@ export type KeyType = (typeof KEY_TYPES)[number];
 
 export const KEY_PREFIXES: Readonly<Record<KeyType, string>> = { publishable: 'pk_', secret: 'sk_' };
 
-/** Random characters after the prefix: 24 random bytes in base64url. */
-export const KEY_SECRET_CHARS = 32;
 /** A well-formed key: prefix and 32 base64url characters. */
 export const KEY_PATTERN = /^(pk|sk)_[A-Za-z0-9_-]{32}$/;
 /** A key id: `key_` and 16 hex digits (public; names a key in listings and `revoke`). */

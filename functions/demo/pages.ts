@@ -9,7 +9,7 @@ type Html = HtmlEscapedString | Promise<HtmlEscapedString>;
 /** Products per page of the grid. */
 export const PAGE_SIZE = 24;
 /** Items the widget shows on the demo pages. */
-export const WIDGET_N = 8;
+const WIDGET_N = 8;
 
 /** Paths of the demo storefront (every id encoded). */
 export const demoPaths = {

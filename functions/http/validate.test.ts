@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { issueText, validationError } from './validate.js';
 
 const issue = (path: PropertyKey[], message: string) => ({ code: 'custom', path, message, input: undefined }) as z.core.$ZodIssue;

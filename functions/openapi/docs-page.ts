@@ -1,9 +1,10 @@
 import { ERROR_CODES } from '../../core/errors/api-error.js';
 import { openApiDocument } from './document.js';
 
-const escape = (s: unknown) =>
+const escapeHtml = (s: unknown) =>
   String(s).replace(/[&<>"']/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[ch]!);
 
+// biome-ignore lint/suspicious/noExplicitAny: the OpenAPI document is walked generically, field by field
 type Json = Record<string, any>;
 
 function schemaText(schema: Json | undefined): string {
@@ -25,10 +26,10 @@ export function docsPage(): string {
     for (const [method, op] of Object.entries(item as Record<string, Json>)) {
       const params = (op.parameters ?? []) as Json[];
       const rows = params
-        .map((p) => `<tr><td><code>${escape(p.name)}</code>${p.required ? ' (required)' : ''}</td><td>${escape(p.in)}</td><td>${escape(schemaText(p.schema))}</td><td>${escape(p.description ?? '')}</td></tr>`)
+        .map((p) => `<tr><td><code>${escapeHtml(p.name)}</code>${p.required ? ' (required)' : ''}</td><td>${escapeHtml(p.in)}</td><td>${escapeHtml(schemaText(p.schema))}</td><td>${escapeHtml(p.description ?? '')}</td></tr>`)
         .join('');
       sections.push(
-        `<section><h2><code>${escape(method.toUpperCase())} ${escape(path)}</code></h2><p><strong>${escape(op.summary)}</strong>${op.description ? `. ${escape(op.description)}` : ''}</p>` +
+        `<section><h2><code>${escapeHtml(method.toUpperCase())} ${escapeHtml(path)}</code></h2><p><strong>${escapeHtml(op.summary)}</strong>${op.description ? `. ${escapeHtml(op.description)}` : ''}</p>` +
           (rows ? `<table><tr><th>parameter</th><th>in</th><th>type</th><th>meaning</th></tr>${rows}</table>` : '') +
           `</section>`,
       );
@@ -44,7 +45,7 @@ export function docsPage(): string {
 table{border-collapse:collapse;margin:.5rem 0 1.5rem}td,th{border:1px solid #ccc;padding:.25rem .5rem;text-align:left;vertical-align:top}
 code{background:#f4f4f4;padding:0 .2rem}pre{background:#f4f4f4;padding:.75rem;overflow:auto}</style></head>
 <body><h1>PlusOne edge API</h1>
-<p>${escape(doc.info.description)}</p>
+<p>${escapeHtml(doc.info.description)}</p>
 <p>Machine-readable: <a href="/v1/openapi.json">/v1/openapi.json</a> (OpenAPI 3.1).</p>
 <h2>Authentication</h2>
 <p>Send <code>Authorization: Bearer &lt;key&gt;</code>, or, from the storefront widget, <code>?key=pk_…</code>.

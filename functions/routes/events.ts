@@ -22,7 +22,12 @@ const listQuery = z.object({
     .optional(),
   after: z
     .string()
-    .transform((v, ctx) => parseCursor(v) ?? (ctx.addIssue({ code: 'custom', message: 'after must be the "next" cursor of a previous page' }), z.NEVER))
+    .transform((v, ctx) => {
+      const cursor = parseCursor(v);
+      if (cursor) return cursor;
+      ctx.addIssue({ code: 'custom', message: 'after must be the "next" cursor of a previous page' });
+      return z.NEVER;
+    })
     .optional(),
   limit: z
     .string()
@@ -46,7 +51,7 @@ export function eventRoutes(): Hono<AppEnv> {
     const seller = c.req.param('seller')!;
     const body = await bodyText(c);
     const now = c.var.now();
-    let events;
+    let events: ReturnType<typeof parseEventsBody>;
     try {
       events = parseEventsBody(body, seller, now);
     } catch (err) {

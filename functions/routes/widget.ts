@@ -18,7 +18,7 @@ function serve(c: Context<AppEnv>, cacheControl: string): Response {
     'X-Content-Type-Options': 'nosniff',
   };
   const match = c.req.header('if-none-match');
-  if (match !== undefined && match.split(',').some((tag) => tag.trim().replace(/^W\//, '') === WIDGET_ETAG)) {
+  if (match?.split(',').some((tag) => tag.trim().replace(/^W\//, '') === WIDGET_ETAG)) {
     return c.body(null, 304, headers);
   }
   return c.body(WIDGET_JS, 200, headers);

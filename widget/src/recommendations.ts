@@ -10,7 +10,7 @@ export interface RecQuery {
 }
 
 /** How long the widget waits for recommendations before it gives up and stays empty (ms). */
-export const TIMEOUT_MS = 2500;
+const TIMEOUT_MS = 2500;
 
 /** The URL of a recommendation request (the key in the query: a plain GET needs no preflight). */
 export function recommendationsUrl(account: Account, q: RecQuery): string {

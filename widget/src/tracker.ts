@@ -4,9 +4,9 @@ import type { TrackEvent } from './types.js';
 export type Transport = (url: string, body: string) => void;
 
 /** Events per request (the intake takes at most 100; a beacon at most 64 KiB). */
-export const BATCH_SIZE = 20;
+const BATCH_SIZE = 20;
 /** How long events wait for company before they are sent (ms). */
-export const FLUSH_MS = 1000;
+const FLUSH_MS = 1000;
 
 /**
  * Queues events per events URL and sends them in small batches: `delayMs` after the first
