@@ -63,7 +63,10 @@ export function createApp(options: AppOptions = {}): Hono<AppEnv> {
 
   app.notFound((c) => {
     const path = new URL(c.req.url).pathname;
-    return c.json({ error: { code: 'not_found', message: `no route for ${c.req.method} ${path.length > 200 ? `${path.slice(0, 200)}…` : path}; see /v1/docs` } }, 404);
+    return c.json(
+      { error: { code: 'not_found', message: `no route for ${c.req.method} ${path.length > 200 ? `${path.slice(0, 200)}…` : path}; see /v1/docs` } },
+      404,
+    );
   });
 
   app.onError((err, c) => {
@@ -71,7 +74,12 @@ export function createApp(options: AppOptions = {}): Hono<AppEnv> {
     if (err instanceof HTTPException && err.status < 500) {
       return c.json({ error: { code: 'invalid_request', message: err.message || 'malformed request' } }, 400);
     }
-    log({ event: 'internal_error', method: c.req.method, path: new URL(c.req.url).pathname.slice(0, 200), error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
+    log({
+      event: 'internal_error',
+      method: c.req.method,
+      path: new URL(c.req.url).pathname.slice(0, 200),
+      error: err instanceof Error ? (err.stack ?? err.message) : String(err),
+    });
     return c.json({ error: { code: 'internal', message: 'internal error; it was logged' } }, 500);
   });
 

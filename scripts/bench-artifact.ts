@@ -95,7 +95,12 @@ async function main(): Promise<void> {
     const ml = await loadSplit(benchDir, 'ml100k', 'cf');
     cases.push({ name: 'ml100k hybrid MF (warp, dim 32, seed 1)', split: ml, kind: lightfm, overrides: { loss: 'warp', dim: 32, seed: 1 } });
     const retail = await loadSplit(benchDir, 'retail', 'cf');
-    cases.push({ name: 'retail item-knn EASE (lambda 100, 20 neighbours)', split: retail, kind: itemKnn, overrides: { similarity: 'ease', lambda: 100, neighbours: 20 } });
+    cases.push({
+      name: 'retail item-knn EASE (lambda 100, 20 neighbours)',
+      split: retail,
+      kind: itemKnn,
+      overrides: { similarity: 'ease', lambda: 100, neighbours: 20 },
+    });
 
     for (const c of cases) {
       const data = { dataset: c.split.dataset, interactions: c.split.train, userFeatures: c.split.userFeatures, itemFeatures: c.split.itemFeatures };
@@ -137,7 +142,9 @@ async function main(): Promise<void> {
       if (r.quantize === 'int8' && rel < -0.01) failed++;
       return `${(rel * 100).toFixed(2)}%`;
     };
-    lines.push(`| ${r.case} | ${r.quantize} | ${fmt(r['p@10'])} | ${change('p@10')} | ${fmt(r['basket_hr@10'])} | ${change('basket_hr@10')} | ${r.artifact_bytes} | ${r.vector_bytes_per_item === null ? '–' : fmt(r.vector_bytes_per_item, 1)} |`);
+    lines.push(
+      `| ${r.case} | ${r.quantize} | ${fmt(r['p@10'])} | ${change('p@10')} | ${fmt(r['basket_hr@10'])} | ${change('basket_hr@10')} | ${r.artifact_bytes} | ${r.vector_bytes_per_item === null ? '–' : fmt(r.vector_bytes_per_item, 1)} |`,
+    );
   }
   const md = lines.join('\n') + '\n';
   await mkdir(values.out, { recursive: true });

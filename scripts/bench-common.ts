@@ -110,8 +110,7 @@ export function sd(xs: number[]): number {
 }
 
 /** A number for a table; a dash when missing. */
-export const fmt = (x: number | undefined | null, digits = 4): string =>
-  x === undefined || x === null || Number.isNaN(x) ? '–' : x.toFixed(digits);
+export const fmt = (x: number | undefined | null, digits = 4): string => (x === undefined || x === null || Number.isNaN(x) ? '–' : x.toFixed(digits));
 
 /** Replaces the text between `<!-- bench:NAME:start -->` and `<!-- bench:NAME:end -->` in README.md. */
 export async function updateReadme(name: string, md: string): Promise<void> {

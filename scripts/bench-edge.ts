@@ -62,7 +62,6 @@ interface Row {
 
 const SELLER = 'bench';
 
-
 /** The most frequent items and the first customers with history in a user_id,item_id file. */
 async function pickIds(trainCsv: string, count: number): Promise<{ items: string[]; customers: string[] }> {
   const lines = (await readFile(trainCsv, 'utf8')).split(/\r?\n/);
@@ -78,7 +77,10 @@ async function pickIds(trainCsv: string, count: number): Promise<{ items: string
     freq.set(cells[it], (freq.get(cells[it]) ?? 0) + 1);
     if (customers.size < count) customers.add(cells[u]);
   }
-  const items = [...freq.entries()].sort((a, b) => b[1] - a[1]).slice(0, count).map(([id]) => id);
+  const items = [...freq.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, count)
+    .map(([id]) => id);
   return { items, customers: [...customers] };
 }
 
@@ -126,7 +128,11 @@ async function main(): Promise<void> {
     const base = `/v1/sellers/${SELLER}/recommendations`;
     const targets: Target[] = [
       { route: '/v1/health', paths: ['/v1/health'], auth: false },
-      { route: 'basket', paths: ids.items.map((it, k) => `${base}/basket?items=${encodeURIComponent(it)},${encodeURIComponent(ids.items[(k + 1) % ids.items.length])}`), auth: true },
+      {
+        route: 'basket',
+        paths: ids.items.map((it, k) => `${base}/basket?items=${encodeURIComponent(it)},${encodeURIComponent(ids.items[(k + 1) % ids.items.length])}`),
+        auth: true,
+      },
       { route: 'similar', paths: ids.items.map((it) => `${base}/similar?item=${encodeURIComponent(it)}`), auth: true },
       { route: 'for-you', paths: ids.customers.map((c) => `${base}/for-you?customer=${encodeURIComponent(c)}`), auth: true },
     ];
@@ -153,7 +159,9 @@ async function main(): Promise<void> {
         errors: r.errors + r.timeouts,
       };
       rows.push(row);
-      console.log(`${t.route.padEnd(12)} ${fmt(row.requests_per_s, 0).padStart(7)} req/s  p50 ${row.p50_ms} ms  p99 ${row.p99_ms} ms  (${row.requests} requests, ${row.non_2xx} non-2xx, ${row.errors} errors)`);
+      console.log(
+        `${t.route.padEnd(12)} ${fmt(row.requests_per_s, 0).padStart(7)} req/s  p50 ${row.p50_ms} ms  p99 ${row.p99_ms} ms  (${row.requests} requests, ${row.non_2xx} non-2xx, ${row.errors} errors)`,
+      );
     }
   } finally {
     await edge?.stop();
@@ -169,13 +177,20 @@ async function main(): Promise<void> {
     '',
     '| route | requests/s | p50 ms | p99 ms | vs health | non-2xx |',
     '| --- | ---: | ---: | ---: | ---: | ---: |',
-    ...rows.map((r) => `| ${r.route} | ${fmt(r.requests_per_s, 0)} | ${r.p50_ms} | ${r.p99_ms} | ${(r.requests_per_s / health.requests_per_s).toFixed(2)} | ${r.non_2xx} |`),
+    ...rows.map(
+      (r) =>
+        `| ${r.route} | ${fmt(r.requests_per_s, 0)} | ${r.p50_ms} | ${r.p99_ms} | ${(r.requests_per_s / health.requests_per_s).toFixed(2)} | ${r.non_2xx} |`,
+    ),
     '',
     `Basket at ${(ratio * 100).toFixed(0)}% of /v1/health's requests/s (the bar: at least 60%) ${ratio >= 0.6 ? '✓' : '✗'}.`,
   ];
   const md = lines.join('\n') + '\n';
   await mkdir(values.out, { recursive: true });
-  await writeFile(join(values.out, 'edge.json'), JSON.stringify({ date: new Date().toISOString(), connections, duration_s: duration, warmup_s: warmup, model, rows, basket_vs_health: ratio }, null, 2) + '\n');
+  await writeFile(
+    join(values.out, 'edge.json'),
+    JSON.stringify({ date: new Date().toISOString(), connections, duration_s: duration, warmup_s: warmup, model, rows, basket_vs_health: ratio }, null, 2) +
+      '\n',
+  );
   await writeFile(join(values.out, 'edge.md'), md);
   console.log('\n' + md);
   if (!values['no-readme']) await updateReadme('edge', md);

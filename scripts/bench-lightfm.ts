@@ -155,16 +155,30 @@ async function main(): Promise<void> {
         ours,
         lightfm: a ? { 'p@10': a['p@10'] as number, auc: a.auc as number, epoch_s: a.epoch_s_median } : null,
         quality_gate: gate,
-        speed_gate: speedGate && a?.epoch_s_median !== undefined ? { ours: ours.epoch_s, lightfm: a.epoch_s_median, pass: ours.epoch_s <= a.epoch_s_median } : null,
+        speed_gate:
+          speedGate && a?.epoch_s_median !== undefined ? { ours: ours.epoch_s, lightfm: a.epoch_s_median, pass: ours.epoch_s <= a.epoch_s_median } : null,
       });
     }
   }
 
   const maxRss = selected({ dataset: 'retail', variant: 'hybrid' }) ? await measureMemory(benchDir, threads) : null;
   const machine = { node: process.version, cpus: cpus().length, model: cpus()[0]?.model ?? '' };
-  const result = { date: new Date().toISOString(), machine, protocol: { dim: 32, lr: 0.05, schedule: 'adagrad', threads, seeds }, rows, runs, retail_hybrid_warp_max_rss_mb: maxRss };
+  const result = {
+    date: new Date().toISOString(),
+    machine,
+    protocol: { dim: 32, lr: 0.05, schedule: 'adagrad', threads, seeds },
+    rows,
+    runs,
+    retail_hybrid_warp_max_rss_mb: maxRss,
+  };
 
-  const sameSeeds = reference ? compareSeedBySeed(runs.map((r) => ({ ...r, p10: r.metrics['p@10'], auc: r.metrics.auc })), reference, seeds) : [];
+  const sameSeeds = reference
+    ? compareSeedBySeed(
+        runs.map((r) => ({ ...r, p10: r.metrics['p@10'], auc: r.metrics.auc })),
+        reference,
+        seeds,
+      )
+    : [];
   const md = renderMarkdown(result.rows, maxRss, threads, seeds) + renderSameSeeds(sameSeeds, reference, seeds);
   await mkdir(values.out, { recursive: true });
   await writeFile(join(values.out, `${values.name}.json`), JSON.stringify({ ...result, same_seeds: sameSeeds }, null, 2) + '\n');
@@ -205,7 +219,7 @@ function renderMarkdown(rows: Row[], maxRss: number | null, threads: number, see
       `| ${r.dataset} | ${r.variant} | ${r.loss} | ${fmt(r.ours['p@10'])} | ${fmt(r.lightfm?.['p@10'])} | ${mark('p@10', pr)} | ${fmt(r.ours.auc)} | ${fmt(r.lightfm?.auc)} | ${mark('auc', ar)} | ${fmt(r.ours.epoch_s, 3)}${speed} | ${fmt(r.lightfm?.epoch_s, 3)} |`,
     );
   }
-  lines.push('', '✓/✗: the bar of the trainer issue (quality at least 0.97 x LightFM; epoch time at most LightFM\'s).');
+  lines.push('', "✓/✗: the bar of the trainer issue (quality at least 0.97 x LightFM; epoch time at most LightFM's).");
   if (maxRss !== null) lines.push(`Peak resident memory of \`plusone train\` on retail hybrid WARP: ${maxRss.toFixed(0)} MB.`);
   return lines.join('\n') + '\n';
 }

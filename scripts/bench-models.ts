@@ -114,12 +114,27 @@ async function main(): Promise<void> {
       metrics['coverage@10'] = beyond.coverage;
       metrics['novelty@10'] = beyond.novelty;
       if (split.baskets) {
-        metrics['basket_hr@10'] = basketHitRate({ baskets: split.baskets, nItems: scorer.nItems, scoreBasket: (u, items, out) => scorer.scoreItems(items, u, out) }).hitRate;
+        metrics['basket_hr@10'] = basketHitRate({
+          baskets: split.baskets,
+          nItems: scorer.nItems,
+          scoreBasket: (u, items, out) => scorer.scoreItems(items, u, out),
+        }).hitRate;
       }
       const anchor = anchors.find((a) => spec.anchor(a, dataset)) ?? null;
       const anchorFit = anchor ? (anchor.fit_s ?? anchor.build_s ?? null) : null;
-      rows.push({ dataset, model: spec.name, kind: spec.kind.name, preset: 'default', overrides: spec.overrides(dataset), fit_s: fitSeconds, metrics, anchor: anchor ? { ...pick(anchor), fit_s: anchorFit } : null });
-      console.log(`${dataset.padEnd(7)} ${spec.name.padEnd(26)} fit ${fitSeconds.toFixed(2)} s  p@10 ${fmt(metrics['p@10'])}  basket ${fmt(metrics['basket_hr@10'])}`);
+      rows.push({
+        dataset,
+        model: spec.name,
+        kind: spec.kind.name,
+        preset: 'default',
+        overrides: spec.overrides(dataset),
+        fit_s: fitSeconds,
+        metrics,
+        anchor: anchor ? { ...pick(anchor), fit_s: anchorFit } : null,
+      });
+      console.log(
+        `${dataset.padEnd(7)} ${spec.name.padEnd(26)} fit ${fitSeconds.toFixed(2)} s  p@10 ${fmt(metrics['p@10'])}  basket ${fmt(metrics['basket_hr@10'])}`,
+      );
     }
   }
 

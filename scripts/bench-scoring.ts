@@ -179,7 +179,9 @@ async function main(): Promise<void> {
           same_top: tops[variant] === tops.wasm,
         };
         rows.push(row);
-        console.log(`${String(n).padStart(7)} x ${dim}  ${LABEL[variant].padEnd(40)} median ${fmt(row.median_ms, 3)} ms  p90 ${fmt(row.p90_ms, 3)} ms  (batch mean ${fmt(row.batch_mean_ms, 3)})`);
+        console.log(
+          `${String(n).padStart(7)} x ${dim}  ${LABEL[variant].padEnd(40)} median ${fmt(row.median_ms, 3)} ms  p90 ${fmt(row.p90_ms, 3)} ms  (batch mean ${fmt(row.batch_mean_ms, 3)})`,
+        );
       }
       await post('/drop?name=' + n, '');
     }
@@ -196,7 +198,11 @@ async function main(): Promise<void> {
     items: largest,
     dim,
     artifact_bytes: big.artifactBytes,
-    copy: { kernel_memory_bytes: big.wasmBytes, total_bytes: big.artifactBytes + big.wasmBytes, workerd_rss_delta_bytes: rssBefore !== null && rssAfter !== null ? rssAfter - rssBefore : null },
+    copy: {
+      kernel_memory_bytes: big.wasmBytes,
+      total_bytes: big.artifactBytes + big.wasmBytes,
+      workerd_rss_delta_bytes: rssBefore !== null && rssAfter !== null ? rssAfter - rssBefore : null,
+    },
     in_place: inPlace && { kernel_memory_bytes: inPlace.wasmBytes, total_bytes: inPlace.wasmBytes, median_ms: inPlace.median_ms, p90_ms: inPlace.p90_ms },
   };
 
@@ -224,7 +230,10 @@ async function main(): Promise<void> {
   );
   const md = lines.join('\n') + '\n';
   await mkdir(values.out, { recursive: true });
-  await writeFile(join(values.out, 'scoring.json'), JSON.stringify({ date: new Date().toISOString(), calls, warmup, top, rows, loads, memory }, null, 2) + '\n');
+  await writeFile(
+    join(values.out, 'scoring.json'),
+    JSON.stringify({ date: new Date().toISOString(), calls, warmup, top, rows, loads, memory }, null, 2) + '\n',
+  );
   await writeFile(join(values.out, 'scoring.md'), md);
   console.log('\n' + md);
   if (!values['no-readme']) await updateReadme('scoring', md);

@@ -60,7 +60,13 @@ async function loadOnce(browser: Browser, url: string, item: string): Promise<Lo
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { loads: { type: 'string', default: '20' }, warmup: { type: 'string', default: '2' }, out: { type: 'string', default: join(PROJECT, 'bench-results') } } });
+  const { values } = parseArgs({
+    options: {
+      loads: { type: 'string', default: '20' },
+      warmup: { type: 'string', default: '2' },
+      out: { type: 'string', default: join(PROJECT, 'bench-results') },
+    },
+  });
   const loads = Number(values.loads);
   const warmup = Number(values.warmup);
   if (!(Number.isInteger(loads) && loads >= 1 && loads <= 1000)) throw new RangeError('--loads must be an integer from 1 to 1000');
@@ -77,7 +83,16 @@ async function main(): Promise<void> {
     console.log(`wrangler dev on ${edge.url}; Chromium ${CHROMIUM}; ${warmup} warm-up loads, then ${loads}`);
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
     for (let k = 0; k < warmup + loads; k++) {
       const item = fx.items[k % fx.items.length];
@@ -103,12 +118,18 @@ async function main(): Promise<void> {
     '',
     '| ms | min | median | p90 | max |',
     '| --- | ---: | ---: | ---: | ---: |',
-    ...metrics.map((k) => `| ${k.replace(/_ms$/, '').replace(/_/g, ' ')} | ${fmt(summary[k].min, 1)} | ${fmt(summary[k].median, 1)} | ${fmt(summary[k].p90, 1)} | ${fmt(summary[k].max, 1)} |`),
+    ...metrics.map(
+      (k) =>
+        `| ${k.replace(/_ms$/, '').replace(/_/g, ' ')} | ${fmt(summary[k].min, 1)} | ${fmt(summary[k].median, 1)} | ${fmt(summary[k].p90, 1)} | ${fmt(summary[k].max, 1)} |`,
+    ),
     '',
     `Median from script start to rendered items: ${fmt(median, 1)} ms (the bar: at most ${BAR_MS} ms) ${median <= BAR_MS ? '✓' : '✗'}.`,
   ];
   await mkdir(values.out, { recursive: true });
-  await writeFile(join(values.out, 'widget.json'), JSON.stringify({ date: new Date().toISOString(), loads, warmup, bar_ms: BAR_MS, summary, results }, null, 2) + '\n');
+  await writeFile(
+    join(values.out, 'widget.json'),
+    JSON.stringify({ date: new Date().toISOString(), loads, warmup, bar_ms: BAR_MS, summary, results }, null, 2) + '\n',
+  );
   console.log('\n' + lines.join('\n'));
   console.log(`\nwrote ${join(values.out, 'widget.json')}`);
   await updateReadme('widget', lines.join('\n') + '\n');

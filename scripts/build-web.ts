@@ -37,13 +37,27 @@ export const WEB_TARGETS: WebTarget[] = [
   {
     out: join(ROOT, 'functions/admin/report-page.generated.ts'),
     parts: [
-      { name: 'REPORT_PAGE_SCRIPT', entry: join(ROOT, 'web/admin/report-page.ts'), doc: "The experiment report page's script, bundled and minified; the page inlines it." },
-      { name: 'REPORT_PAGE_STYLE', entry: join(ROOT, 'web/admin/report-page.css'), doc: "The experiment report page's stylesheet, minified; the page inlines it." },
+      {
+        name: 'REPORT_PAGE_SCRIPT',
+        entry: join(ROOT, 'web/admin/report-page.ts'),
+        doc: "The experiment report page's script, bundled and minified; the page inlines it.",
+      },
+      {
+        name: 'REPORT_PAGE_STYLE',
+        entry: join(ROOT, 'web/admin/report-page.css'),
+        doc: "The experiment report page's stylesheet, minified; the page inlines it.",
+      },
     ],
   },
   {
     out: join(ROOT, 'functions/demo/store.generated.ts'),
-    parts: [{ name: 'STORE_SCRIPT', entry: join(ROOT, 'web/demo/store.ts'), doc: "The demo storefront's script, bundled and minified (served as /demo/assets/store.js)." }],
+    parts: [
+      {
+        name: 'STORE_SCRIPT',
+        entry: join(ROOT, 'web/demo/store.ts'),
+        doc: "The demo storefront's script, bundled and minified (served as /demo/assets/store.js).",
+      },
+    ],
   },
 ];
 
@@ -82,7 +96,7 @@ export async function buildTarget(target: WebTarget): Promise<WebBuild> {
       `/** ${b.doc} */`,
       `export const ${b.name} = ${JSON.stringify(b.code)};`,
       '',
-      "/** Its Content-Security-Policy hash source: sha256 of the UTF-8 bytes, base64 (single-quote it in the header). */",
+      '/** Its Content-Security-Policy hash source: sha256 of the UTF-8 bytes, base64 (single-quote it in the header). */',
       `export const ${b.name}_HASH = ${JSON.stringify(b.hash)};`,
     ]),
     '',

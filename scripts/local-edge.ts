@@ -28,7 +28,8 @@ export function freePort(): Promise<number> {
 export function wranglerCommand(args: string[], cwd = projectRoot()): Promise<string> {
   return new Promise((resolve, reject) => {
     execFile(process.execPath, [WRANGLER, ...args], { cwd, env: ENV, maxBuffer: 1 << 28 }, (err, stdout, stderr) => {
-      if (err) reject(new Error(`wrangler ${args.slice(0, 3).join(' ')} failed: ${(stderr || stdout || err.message).trim().split('\n').slice(-5).join(' | ')}`));
+      if (err)
+        reject(new Error(`wrangler ${args.slice(0, 3).join(' ')} failed: ${(stderr || stdout || err.message).trim().split('\n').slice(-5).join(' | ')}`));
       else resolve(stdout);
     });
   });
@@ -74,12 +75,29 @@ async function stopGroup(child: ChildProcess): Promise<void> {
 export async function startLocalEdge(options: LocalEdgeOptions): Promise<LocalEdge> {
   const port = await freePort();
   const inspector = await freePort();
-  const args = ['dev', '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(inspector), '--persist-to', options.state, '--log-level', 'warn'];
+  const args = [
+    'dev',
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--inspector-port',
+    String(inspector),
+    '--persist-to',
+    options.state,
+    '--log-level',
+    'warn',
+  ];
   for (const [name, value] of Object.entries(options.vars ?? {})) args.push('--var', `${name}:${value}`);
   const child = spawn(process.execPath, [WRANGLER, ...args], { cwd: projectRoot(), env: ENV, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   const log: string[] = [];
   const keep = (chunk: Buffer) => {
-    log.push(...chunk.toString().split('\n').filter((l) => l.trim() !== ''));
+    log.push(
+      ...chunk
+        .toString()
+        .split('\n')
+        .filter((l) => l.trim() !== ''),
+    );
     if (log.length > 200) log.splice(0, log.length - 200);
   };
   child.stdout!.on('data', keep);

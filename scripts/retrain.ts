@@ -95,7 +95,10 @@ async function run(): Promise<void> {
   const tolerance = Number(values.tolerance);
   if (!(tolerance >= 0 && tolerance < 1)) throw new UsageError('--tolerance must be in [0, 1), e.g. 0.02 for 2%');
   const where: D1Location = { mode: values.remote ? 'remote' : 'local', persistTo: values['persist-to'], config: values.config };
-  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const stamp = new Date()
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
   const work = resolve(values.work ?? join(projectRoot(), '.plusone', 'retrain', `${seller}-${stamp}`));
   await mkdir(work, { recursive: true });
 
@@ -124,24 +127,48 @@ async function run(): Promise<void> {
   const before = lines.length;
   lines = lines.filter((l) => !deleted.has(l.customer));
   const split = splitByTime(lines, holdoutDays);
-  if (split.test.length === 0 || split.train.length === 0) throw new Error(`the last ${holdoutDays} days leave ${split.train.length} lines to train on and ${split.test.length} to hold out; both must be non-empty`);
+  if (split.test.length === 0 || split.train.length === 0)
+    throw new Error(`the last ${holdoutDays} days leave ${split.train.length} lines to train on and ${split.test.length} to hold out; both must be non-empty`);
   const trainCsv = join(work, 'train-orders.csv');
   await writeOrdersCsv(trainCsv, split.train);
   await writeOrdersCsv(join(work, 'holdout-orders.csv'), split.test);
   const holdout = holdoutOf(split.test);
-  say(`  ${lines.length} order lines (${before - lines.length} of ${deleted.size} deleted customers left out, ${skipped} skipped in the file): ${split.train.length} train up to ${new Date(split.cutoff).toISOString().slice(0, 10)}, ${split.test.length} holdout; ${holdout.baskets.length} holdout orders, ${holdout.customers.size} customers`);
+  say(
+    `  ${lines.length} order lines (${before - lines.length} of ${deleted.size} deleted customers left out, ${skipped} skipped in the file): ${split.train.length} train up to ${new Date(split.cutoff).toISOString().slice(0, 10)}, ${split.test.length} holdout; ${holdout.baskets.length} holdout orders, ${holdout.customers.size} customers`,
+  );
 
   // 2. Candidates.
-  const candidates: { model: string; params: Record<string, unknown>; dir: string; artifact: string; train: TrainReport; exported: ExportReport; metrics: ServedMetrics }[] = [];
+  const candidates: {
+    model: string;
+    params: Record<string, unknown>;
+    dir: string;
+    artifact: string;
+    train: TrainReport;
+    exported: ExportReport;
+    metrics: ServedMetrics;
+  }[] = [];
   for (const kind of models) {
     const model = kind.name;
     const dir = join(work, `model-${model}`);
     const artifact = join(work, `${model}.bin`);
     const itemFeatures = kind.usesFeatures ? values['item-features'] : undefined;
     const train = await step(`training ${model}`, () =>
-      trainModel({ input: { orders: trainCsv }, model: kind, preset: PRESET, threads: 2, out: dir, ...(itemFeatures ? { itemFeatures } : {}), onWarning: (m) => say(`  warning: ${m}`) }),
+      trainModel({
+        input: { orders: trainCsv },
+        model: kind,
+        preset: PRESET,
+        threads: 2,
+        out: dir,
+        ...(itemFeatures ? { itemFeatures } : {}),
+        onWarning: (m) => say(`  warning: ${m}`),
+      }),
     );
-    const exported = await exportModel({ model: dir, ...(values.catalog ? { catalog: values.catalog } : {}), out: artifact, onWarning: (m) => say(`  warning: ${m}`) });
+    const exported = await exportModel({
+      model: dir,
+      ...(values.catalog ? { catalog: values.catalog } : {}),
+      out: artifact,
+      onWarning: (m) => say(`  warning: ${m}`),
+    });
     const records = await readRecords(`${artifact}.customers.jsonl`);
     const metrics = await step(`evaluating ${model} as served`, async () =>
       evaluateServed({ artifact: new Uint8Array(await readFile(artifact)), record: async (c) => records.get(c) ?? null, holdout }),
@@ -152,7 +179,14 @@ async function run(): Promise<void> {
   // 3. What is published now, on the same holdout.
   const store = await openStore(where);
   try {
-    const current = await step('evaluating the published versions', () => publishedMetrics(store, seller, models.map((k) => k.name), holdout));
+    const current = await step('evaluating the published versions', () =>
+      publishedMetrics(
+        store,
+        seller,
+        models.map((k) => k.name),
+        holdout,
+      ),
+    );
     const scoreOf = (m: ServedMetrics) => m[metric];
     const decisions = decide({
       candidates: candidates.map((c) => ({ model: c.model, score: scoreOf(c.metrics) })),
@@ -171,18 +205,35 @@ async function run(): Promise<void> {
       const card = {
         seller,
         model: c.model,
-        data: { sources, from: new Date(split.from).toISOString(), to: new Date(split.to).toISOString(), holdout_from: new Date(split.cutoff).toISOString(), train_lines: split.train.length, holdout_lines: split.test.length, holdout_orders: holdout.baskets.length, holdout_customers: holdout.customers.size, deleted_customers_left_out: deleted.size },
+        data: {
+          sources,
+          from: new Date(split.from).toISOString(),
+          to: new Date(split.to).toISOString(),
+          holdout_from: new Date(split.cutoff).toISOString(),
+          train_lines: split.train.length,
+          holdout_lines: split.test.length,
+          holdout_orders: holdout.baskets.length,
+          holdout_customers: holdout.customers.size,
+          deleted_customers_left_out: deleted.size,
+        },
         hyperparameters: { preset: PRESET, ...c.params },
         training: c.train,
         artifact: { bytes: c.exported.artifact_bytes, customer_records: c.exported.customers, file: c.artifact },
-        metrics: { gate_metric: metric, candidate: c.metrics, published_same_type: current.ofType.get(c.model)?.metrics ?? null, active: current.active?.metrics ?? null },
+        metrics: {
+          gate_metric: metric,
+          candidate: c.metrics,
+          published_same_type: current.ofType.get(c.model)?.metrics ?? null,
+          active: current.active?.metrics ?? null,
+        },
         gate: { tolerance, publish: d.publish, activate: d.activate, reason: d.reason },
       };
       await writeFile(`${c.artifact}.card.json`, JSON.stringify(card, null, 2));
       if (!d.publish || values['dry-run']) continue;
       const bytes = new Uint8Array(await readFile(c.artifact));
       const customers = [...(await readRecordsText(`${c.artifact}.customers.jsonl`))];
-      const r = await step(`publishing ${c.model}${d.activate ? ' (active)' : ''}`, () => publish(store, { seller, artifact: bytes, customers, card, activate: d.activate }));
+      const r = await step(`publishing ${c.model}${d.activate ? ' (active)' : ''}`, () =>
+        publish(store, { seller, artifact: bytes, customers, card, activate: d.activate }),
+      );
       published[c.model] = r.pointer.version;
     }
 
@@ -193,9 +244,20 @@ async function run(): Promise<void> {
       const f = (x: number | null | undefined) => (x === null || x === undefined ? '-' : x.toFixed(4));
       return `| ${d.model} | ${f(c.metrics['basket_hr@10'])} | ${f(c.metrics['p@10'])} | ${f(same ? scoreOf(same.metrics) : null)} | ${d.publish ? (values['dry-run'] ? 'would publish' : `published ${published[d.model]}`) : 'not published'}${d.activate ? ', active' : ''} | ${d.reason} |`;
     });
-    const table = [`| model | basket_hr@10 | p@10 | published same type (${metric}) | decision | why |`, '| --- | --- | --- | --- | --- | --- |', ...rows].join('\n');
+    const table = [`| model | basket_hr@10 | p@10 | published same type (${metric}) | decision | why |`, '| --- | --- | --- | --- | --- | --- |', ...rows].join(
+      '\n',
+    );
     say(`\n${table}\n`);
-    const summary = { seller, metric, tolerance, work, active_before: current.active?.pointer.version ?? null, decisions, published, candidates: candidates.map((c) => ({ model: c.model, metrics: c.metrics })) };
+    const summary = {
+      seller,
+      metric,
+      tolerance,
+      work,
+      active_before: current.active?.pointer.version ?? null,
+      decisions,
+      published,
+      candidates: candidates.map((c) => ({ model: c.model, metrics: c.metrics })),
+    };
     await writeFile(join(work, 'retrain.json'), JSON.stringify(summary, null, 2));
     if (values.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
     else say(`work folder: ${work}`);
@@ -232,7 +294,12 @@ interface PublishedVersion {
 }
 
 /** The active version and the latest of each candidate type, evaluated on the holdout (each version once). */
-async function publishedMetrics(store: ModelStore, seller: string, types: readonly string[], holdout: Holdout): Promise<{ active: PublishedVersion | null; ofType: Map<string, PublishedVersion> }> {
+async function publishedMetrics(
+  store: ModelStore,
+  seller: string,
+  types: readonly string[],
+  holdout: Holdout,
+): Promise<{ active: PublishedVersion | null; ofType: Map<string, PublishedVersion> }> {
   const keys = [modelStorage.active(seller), ...types.map((t) => modelStorage.activeOfType(seller, t))];
   const texts = await store.getValues(keys);
   const byVersion = new Map<string, PublishedVersion>();

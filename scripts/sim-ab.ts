@@ -121,15 +121,21 @@ const pass = {
 };
 
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
-console.log(`A/B simulation: ${runs} runs per scenario, ${visitorsPerArm} visitors per arm over ${days} days, daily looks, alpha ${alpha}, mSPRT tau ${tau} (x pooled sd), seed ${seed}`);
+console.log(
+  `A/B simulation: ${runs} runs per scenario, ${visitorsPerArm} visitors per arm over ${days} days, daily looks, alpha ${alpha}, mSPRT tau ${tau} (x pooled sd), seed ${seed}`,
+);
 console.log('');
 console.log('| scenario  | z-test at end | mSPRT, daily looks | (naive z-test, daily looks) | mSPRT median stop day |');
 console.log('|-----------|---------------|--------------------|-----------------------------|-----------------------|');
 for (const s of [aa, ab]) {
-  console.log(`| ${s.name.padEnd(9)} | ${pct(s.zTestEnd).padStart(13)} | ${pct(s.sequentialDaily).padStart(18)} | ${pct(s.zTestDailyPeek).padStart(27)} | ${String(s.sequentialMedianStopDay ?? '-').padStart(21)} |`);
+  console.log(
+    `| ${s.name.padEnd(9)} | ${pct(s.zTestEnd).padStart(13)} | ${pct(s.sequentialDaily).padStart(18)} | ${pct(s.zTestDailyPeek).padStart(27)} | ${String(s.sequentialMedianStopDay ?? '-').padStart(21)} |`,
+  );
 }
 console.log('');
-console.log(`bars: A/A z-test <= 6% ${pass.aaZTest ? 'ok' : 'MISSED'}; A/A mSPRT <= 6% ${pass.aaSequential ? 'ok' : 'MISSED'}; A/B z-test >= 80% ${pass.abZTest ? 'ok' : 'MISSED'}; A/B mSPRT >= 60% ${pass.abSequential ? 'ok' : 'MISSED'}`);
+console.log(
+  `bars: A/A z-test <= 6% ${pass.aaZTest ? 'ok' : 'MISSED'}; A/A mSPRT <= 6% ${pass.aaSequential ? 'ok' : 'MISSED'}; A/B z-test >= 80% ${pass.abZTest ? 'ok' : 'MISSED'}; A/B mSPRT >= 60% ${pass.abSequential ? 'ok' : 'MISSED'}`,
+);
 console.log(`(${seconds.toFixed(1)} s)`);
 
 const outDir = resolve(values.out);

@@ -125,7 +125,9 @@ async function main(): Promise<void> {
   };
 
   // The experiment: basket surface, equal weights.
-  const running = (await api(`/v1/sellers/${seller}/experiments`, { key: sk })).experiments.filter((e: any) => e.status === 'running' && e.surface === 'basket');
+  const running = (await api(`/v1/sellers/${seller}/experiments`, { key: sk })).experiments.filter(
+    (e: any) => e.status === 'running' && e.surface === 'basket',
+  );
   for (const e of running) {
     if (!values.replace) fail(`experiment ${e.id} already runs on the basket surface; stop it or pass --replace`);
     await api(`/v1/sellers/${seller}/experiments/${e.id}/stop`, { key: sk, method: 'POST' });
@@ -146,7 +148,8 @@ async function main(): Promise<void> {
   const started = Date.now();
   const queue: Record<string, unknown>[] = [];
   const flush = async (all = false) => {
-    while (queue.length >= (all ? 1 : 50)) await api(`/v1/sellers/${seller}/events`, { key: pk, method: 'POST', body: JSON.stringify({ events: queue.splice(0, 50) }) });
+    while (queue.length >= (all ? 1 : 50))
+      await api(`/v1/sellers/${seller}/events`, { key: pk, method: 'POST', body: JSON.stringify({ events: queue.splice(0, 50) }) });
   };
   const truth = new Map(arms.map((a) => [a.name, { visitors: 0, buyers: 0 }]));
   for (let v = 0; v < visitors; v++) {
@@ -191,15 +194,22 @@ async function main(): Promise<void> {
   for (const a of report.arms) {
     const t = truth.get(a.arm)!;
     const fmt = (x: number | null, d = 3) => (x === null ? '-' : x.toFixed(d));
-    console.log(`| ${a.arm} | ${t.visitors} / ${a.visitors} | ${fmt(t.buyers / Math.max(1, t.visitors))} / ${fmt(a.conversion_rate.value)} | ${fmt(a.items_per_order.value, 2)} | ${fmt(a.revenue_per_visitor.value, 2)} |`);
+    console.log(
+      `| ${a.arm} | ${t.visitors} / ${a.visitors} | ${fmt(t.buyers / Math.max(1, t.visitors))} / ${fmt(a.conversion_rate.value)} | ${fmt(a.items_per_order.value, 2)} | ${fmt(a.revenue_per_visitor.value, 2)} |`,
+    );
   }
   for (const c of report.comparisons) {
     const m = c.metrics.conversion_rate;
-    console.log(`\n${c.arm} vs ${c.control}: conversion diff ${m.diff?.toFixed(4)} (z-test p = ${m.p_value?.toFixed(4)}), sequential p = ${report.sequential.find((s: any) => s.arm === c.arm)?.conversion_rate.p_value.toFixed(4)}; SRM p = ${report.srm.p_value?.toFixed(3)}`);
+    console.log(
+      `\n${c.arm} vs ${c.control}: conversion diff ${m.diff?.toFixed(4)} (z-test p = ${m.p_value?.toFixed(4)}), sequential p = ${report.sequential.find((s: any) => s.arm === c.arm)?.conversion_rate.p_value.toFixed(4)}; SRM p = ${report.srm.p_value?.toFixed(3)}`,
+    );
   }
   console.log(`\nReport page: ${url}/admin/experiments/${id}?seller=${seller}#key=<secret key>`);
   await mkdir(values.out!, { recursive: true });
-  await writeFile(join(values.out!, 'simulate-traffic.json'), JSON.stringify({ experiment: id, seller, visitors, lift, base, truth: Object.fromEntries(truth), report }, null, 2));
+  await writeFile(
+    join(values.out!, 'simulate-traffic.json'),
+    JSON.stringify({ experiment: id, seller, visitors, lift, base, truth: Object.fromEntries(truth), report }, null, 2),
+  );
   await api(`/v1/sellers/${seller}/experiments/${id}/stop`, { key: sk, method: 'POST' });
 }
 

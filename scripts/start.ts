@@ -41,7 +41,8 @@ function log(line: string): void {
 
 function integer(name: string, text: string | undefined, fallback: number, min: number): number {
   if (text === undefined) return fallback;
-  if (!/^\d+$/.test(text) || Number(text) < min || !Number.isSafeInteger(Number(text))) throw new StepFailed(`--${name} must be a whole number >= ${min}, got ${JSON.stringify(text)}`);
+  if (!/^\d+$/.test(text) || Number(text) < min || !Number.isSafeInteger(Number(text)))
+    throw new StepFailed(`--${name} must be a whole number >= ${min}, got ${JSON.stringify(text)}`);
   return Number(text);
 }
 
@@ -182,7 +183,8 @@ async function run(argv: string[]): Promise<number> {
   const url = `http://127.0.0.1:${port}`;
   const serve = !values['no-serve'];
   // Fail before the work, not after it.
-  if (serve && !(await portFree(port))) throw new StepFailed(`port ${port} of 127.0.0.1 is in use (another npm start or wrangler dev?); stop it, or run npm start -- --port N`);
+  if (serve && !(await portFree(port)))
+    throw new StepFailed(`port ${port} of 127.0.0.1 is in use (another npm start or wrangler dev?); stop it, or run npm start -- --port N`);
   const unlock = await lock(home, Boolean(values.fresh));
   let child: ChildProcess | null = null;
   try {
@@ -206,7 +208,18 @@ async function run(argv: string[]): Promise<number> {
 
     const t = performance.now();
     const bin = createRequire(import.meta.url).resolve('wrangler/bin/wrangler.js');
-    const args = ['dev', '--ip', '127.0.0.1', '--port', String(port), '--persist-to', join(home, 'state'), '--var', 'DEMO_STOREFRONT:on', '--show-interactive-dev-session=false'];
+    const args = [
+      'dev',
+      '--ip',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--persist-to',
+      join(home, 'state'),
+      '--var',
+      'DEMO_STOREFRONT:on',
+      '--show-interactive-dev-session=false',
+    ];
     log(`wrangler ${args.join(' ')}`);
     const running = spawn(process.execPath, [bin, ...args], { cwd: root, stdio: 'inherit', env: { ...process.env, WRANGLER_SEND_METRICS: 'false' } });
     child = running;

@@ -42,7 +42,15 @@ export async function prepareWidgetState(dir: string, seller = 'demo-shop'): Pro
   const rows = items.map((id, i) => {
     const category = CATEGORIES[p.itemCluster[i]];
     const title = `${category.replace(/s$/, '')} no. ${i} "${['Aurora', 'Basalt', 'Cedar', 'Dune', 'Ember', 'Fjord'][Math.floor(i / 4) % 6]}"`;
-    return [id, `"${title.replace(/"/g, '""')}"`, `/demo/${seller}/products/${id}`, `/demo/${seller}/images/${id}.svg`, (6 + (i % 9) * 2.5).toFixed(2), category, i % 7 === 6 ? 'no' : 'yes'].join(',');
+    return [
+      id,
+      `"${title.replace(/"/g, '""')}"`,
+      `/demo/${seller}/products/${id}`,
+      `/demo/${seller}/images/${id}.svg`,
+      (6 + (i % 9) * 2.5).toFixed(2),
+      category,
+      i % 7 === 6 ? 'no' : 'yes',
+    ].join(',');
   });
   const catalog = join(dir, 'catalog.csv');
   await writeFile(catalog, ['item_id,title,url,image,price,category,in_stock', ...rows].join('\n') + '\n');

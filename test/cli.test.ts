@@ -8,7 +8,6 @@ import { runCli as run } from './run-cli.js';
 import { loadModel } from '../trainer/models/load.js';
 import { plantedProblem } from '../trainer/models/lightfm/test-data.js';
 
-
 let dir: string;
 let trainCsv: string;
 let testCsv: string;
@@ -35,7 +34,26 @@ beforeAll(async () => {
 describe('plusone train / evaluate', () => {
   it('trains, saves, and evaluates with the JSON contract', async () => {
     const out = join(dir, 'model-warp');
-    const t = await run(['train', '--train', trainCsv, '--model', 'lightfm', '--loss', 'warp', '--dim', '8', '--epochs', '20', '--threads', '1', '--seed', '3', '--out', out, '--json']);
+    const t = await run([
+      'train',
+      '--train',
+      trainCsv,
+      '--model',
+      'lightfm',
+      '--loss',
+      'warp',
+      '--dim',
+      '8',
+      '--epochs',
+      '20',
+      '--threads',
+      '1',
+      '--seed',
+      '3',
+      '--out',
+      out,
+      '--json',
+    ]);
     expect(t.code).toBe(0);
     expect(t.out).toHaveLength(1);
     const fig = JSON.parse(t.out[0]);
@@ -54,7 +72,23 @@ describe('plusone train / evaluate', () => {
 
   it('remembers features given at training time and supports the content-only model', async () => {
     const out = join(dir, 'model-content');
-    const t = await run(['train', '--train', trainCsv, '--item-features', itemFeatures, '--no-item-identity', '--dim', '8', '--epochs', '20', '--threads', '1', '--out', out, '--json']);
+    const t = await run([
+      'train',
+      '--train',
+      trainCsv,
+      '--item-features',
+      itemFeatures,
+      '--no-item-identity',
+      '--dim',
+      '8',
+      '--epochs',
+      '20',
+      '--threads',
+      '1',
+      '--out',
+      out,
+      '--json',
+    ]);
     expect(t.code).toBe(0);
     const manifest = JSON.parse(await readFile(join(out, 'model.json'), 'utf8'));
     expect(manifest.meta.shape.itemFeatures).toBe(4); // 4 groups, no identity columns
@@ -65,7 +99,8 @@ describe('plusone train / evaluate', () => {
   it('the same seed with one thread gives the same model files', async () => {
     const a = join(dir, 'det-a');
     const b = join(dir, 'det-b');
-    for (const out of [a, b]) await run(['train', '--train', trainCsv, '--loss', 'bpr', '--dim', '8', '--epochs', '3', '--threads', '1', '--seed', '9', '--out', out, '--json']);
+    for (const out of [a, b])
+      await run(['train', '--train', trainCsv, '--loss', 'bpr', '--dim', '8', '--epochs', '3', '--threads', '1', '--seed', '9', '--out', out, '--json']);
     expect((await readFile(join(a, 'arrays.bin'))).equals(await readFile(join(b, 'arrays.bin')))).toBe(true);
   });
 
@@ -149,7 +184,22 @@ describe('plusone train / evaluate', () => {
 
   it('takes a preset, says when a flag belongs to another kind, and lists the kinds in --help', async () => {
     const out = join(dir, 'm-preset');
-    const t = await run(['train', '--train', trainCsv, '--model', 'item-knn', '--preset', 'cosine', '--neighbors', '7', '--loss', 'bpr', '--out', out, '--json']);
+    const t = await run([
+      'train',
+      '--train',
+      trainCsv,
+      '--model',
+      'item-knn',
+      '--preset',
+      'cosine',
+      '--neighbors',
+      '7',
+      '--loss',
+      'bpr',
+      '--out',
+      out,
+      '--json',
+    ]);
     expect(t.code, t.err.join('\n')).toBe(0);
     expect(JSON.parse(t.out[0])).toMatchObject({ model: 'item-knn', similarity: 'cosine', neighbors: 7 });
     expect(t.err.join('\n')).toMatch(/warning: --loss is not an option of --model item-knn; ignored/);

@@ -7,7 +7,6 @@ import { getPlatformProxy } from 'wrangler';
 import { hashKey, keyStorage, KEY_ID_PATTERN, parseKeyIndex, parseKeyRecord } from '../core/storage/keys.js';
 import { runCli as run } from './run-cli.js';
 
-
 interface Bindings {
   KV: { get(key: string): Promise<string | null> };
 }
@@ -31,7 +30,18 @@ beforeAll(async () => {
 describe('plusone keys', () => {
   it('creates, lists and revokes keys in local wrangler state, storing only their hashes', async () => {
     const local = ['--local', '--persist-to', state];
-    const pk = await run(['keys', 'create', '--seller', 'shop1', '--type', 'publishable', '--origins', 'https://Shop.Example/,http://localhost:8787', ...local, '--json']);
+    const pk = await run([
+      'keys',
+      'create',
+      '--seller',
+      'shop1',
+      '--type',
+      'publishable',
+      '--origins',
+      'https://Shop.Example/,http://localhost:8787',
+      ...local,
+      '--json',
+    ]);
     expect(pk.code, pk.err.join('\n')).toBe(0);
     const created = JSON.parse(pk.out[0]);
     expect(created).toMatchObject({ seller: 'shop1', type: 'publishable', origins: ['https://shop.example', 'http://localhost:8787'], rps: null });

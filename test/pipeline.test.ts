@@ -25,9 +25,14 @@ afterAll(async () => {
 
 function retrain(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [join(ROOT, 'dist', 'scripts', 'retrain.js'), ...args], { cwd: ROOT, env: { ...process.env, WRANGLER_SEND_METRICS: 'false' }, maxBuffer: 1 << 26 }, (err, stdout, stderr) => {
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [join(ROOT, 'dist', 'scripts', 'retrain.js'), ...args],
+      { cwd: ROOT, env: { ...process.env, WRANGLER_SEND_METRICS: 'false' }, maxBuffer: 1 << 26 },
+      (err, stdout, stderr) => {
+        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -39,14 +44,28 @@ async function api(path: string, key: string, init: RequestInit = {}): Promise<{
 describe('the pipeline on a small generated marketplace', () => {
   it('generate, train, publish, serve, take events, retrain and gate', async () => {
     home = await mkdtemp(join(tmpdir(), 'plusone-pipeline-'));
-    const built: BuildResult = await buildDemo({ root: ROOT, home, seed: 11, customers: 1500, orders: 6000, months: 6, threads: 2, log: () => {}, url: 'http://127.0.0.1:0' });
+    const built: BuildResult = await buildDemo({
+      root: ROOT,
+      home,
+      seed: 11,
+      customers: 1500,
+      orders: 6000,
+      months: 6,
+      threads: 2,
+      log: () => {},
+      url: 'http://127.0.0.1:0',
+    });
     expect(built.sellers.length).toBe(5);
     const seller = built.sellers[0];
     const data = join(home, 'data', seller.id);
 
     // Serve what was published, and ask it.
     edge = await startLocalEdge({ state: join(home, 'state') });
-    const holdout = (await readFile(join(data, 'test-orders.csv'), 'utf8')).trim().split('\n').slice(1).map((l) => l.split(','));
+    const holdout = (await readFile(join(data, 'test-orders.csv'), 'utf8'))
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((l) => l.split(','));
     const first = holdout[0][2];
     const rec = await api(`/v1/sellers/${seller.id}/recommendations/basket?items=${encodeURIComponent(first)}&n=5`, seller.publishable_key);
     expect(rec.status).toBe(200);
@@ -66,10 +85,23 @@ describe('the pipeline on a small generated marketplace', () => {
     const events = [...orders.entries()]
       .filter(([, o]) => o.items.length >= 2)
       .slice(0, 60)
-      .map(([order, o], i) => ({ event_id: crypto.randomUUID(), type: 'purchase', visitor_id: `v-${o.customer}`, customer_id: o.customer, item_ids: o.items, order_id: order, value: Math.round(o.value * 100) / 100, currency: 'EUR', ts: now - (i + 1) * 3_600_000 }));
+      .map(([order, o], i) => ({
+        event_id: crypto.randomUUID(),
+        type: 'purchase',
+        visitor_id: `v-${o.customer}`,
+        customer_id: o.customer,
+        item_ids: o.items,
+        order_id: order,
+        value: Math.round(o.value * 100) / 100,
+        currency: 'EUR',
+        ts: now - (i + 1) * 3_600_000,
+      }));
     expect(events.length).toBeGreaterThan(5);
     for (let i = 0; i < events.length; i += 50) {
-      const r = await api(`/v1/sellers/${seller.id}/events`, seller.publishable_key, { method: 'POST', body: JSON.stringify({ events: events.slice(i, i + 50) }) });
+      const r = await api(`/v1/sellers/${seller.id}/events`, seller.publishable_key, {
+        method: 'POST',
+        body: JSON.stringify({ events: events.slice(i, i + 50) }),
+      });
       expect(r.status).toBe(202);
     }
     const until = Date.now() + 30_000;
@@ -84,7 +116,19 @@ describe('the pipeline on a small generated marketplace', () => {
     edge = null;
 
     // Retrain on the orders file plus the events: the holdout is the last 14 days, i.e. the events.
-    const common = ['--seller', seller.id, '--local', '--persist-to', join(home, 'state'), '--orders', join(data, 'orders.csv'), '--with-events', '--catalog', join(data, 'catalog.csv'), '--json'];
+    const common = [
+      '--seller',
+      seller.id,
+      '--local',
+      '--persist-to',
+      join(home, 'state'),
+      '--orders',
+      join(data, 'orders.csv'),
+      '--with-events',
+      '--catalog',
+      join(data, 'catalog.csv'),
+      '--json',
+    ];
     const run1 = await retrain([...common, '--models', 'item-knn,user-knn', '--work', join(home, 'retrain-1')]);
     expect(run1.code, run1.stderr).toBe(0);
     const r1 = JSON.parse(run1.stdout.trim().split('\n').pop()!);

@@ -8,7 +8,6 @@ import { decodeUserRecord } from '../core/format/user-record.js';
 import { runCli as run } from './run-cli.js';
 import { plantedProblem } from '../trainer/models/lightfm/test-data.js';
 
-
 /** The two bindings of wrangler.toml this test reads (a subset of the Workers types). */
 interface Bindings {
   KV: { get(key: string): Promise<string | null> };
@@ -26,7 +25,10 @@ beforeAll(async () => {
   await writeFile(trainCsv, ['user_id,item_id', ...Array.from(p.users, (u, k) => `c${u},sku${p.items[k]}`)].join('\n') + '\n');
   catalogCsv = join(dir, 'catalog.csv');
   // Half the items have display data; the rest must still work.
-  const rows = Array.from({ length: 12 }, (_, i) => `sku${i},"Mug ${i}, blue",https://shop.example/p/${i},https://cdn.example/${i}.jpg,${(9.5 + i).toFixed(2)},mugs,${i % 2 ? 'yes' : 'no'}`);
+  const rows = Array.from(
+    { length: 12 },
+    (_, i) => `sku${i},"Mug ${i}, blue",https://shop.example/p/${i},https://cdn.example/${i}.jpg,${(9.5 + i).toFixed(2)},mugs,${i % 2 ? 'yes' : 'no'}`,
+  );
   await writeFile(catalogCsv, ['item_id,title,url,image,price,category,in_stock', ...rows].join('\n') + '\n');
 });
 

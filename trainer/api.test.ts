@@ -57,14 +57,26 @@ describe('the trainer API', () => {
   });
 
   it('trains hybrid MF with features by preset, and refuses features for a kind that has none', async () => {
-    const report = await train({ input: { interactions: trainCsv }, model: lightfm, preset: 'bpr', params: { epochs: 3, dim: 8 }, itemFeatures: features, threads: 1, out: join(dir, 'bpr') });
+    const report = await train({
+      input: { interactions: trainCsv },
+      model: lightfm,
+      preset: 'bpr',
+      params: { epochs: 3, dim: 8 },
+      itemFeatures: features,
+      threads: 1,
+      out: join(dir, 'bpr'),
+    });
     expect(report).toMatchObject({ model: 'lightfm', loss: 'bpr', epochs: 3, threads: 1 });
-    await expect(train({ input: { interactions: trainCsv }, model: 'user-knn', itemFeatures: features, out: join(dir, 'x') })).rejects.toThrow(/--model user-knn does not use features; .* use --model lightfm/);
+    await expect(train({ input: { interactions: trainCsv }, model: 'user-knn', itemFeatures: features, out: join(dir, 'x') })).rejects.toThrow(
+      /--model user-knn does not use features; .* use --model lightfm/,
+    );
   });
 
   it('names a bad setting, a bad kind and a missing file', async () => {
     const out = join(dir, 'bad');
-    await expect(train({ input: { interactions: trainCsv }, model: itemKnn, params: { neighbours: 0 }, out })).rejects.toThrow(/^item-knn neighbours must be >= 1, got "0"$/);
+    await expect(train({ input: { interactions: trainCsv }, model: itemKnn, params: { neighbours: 0 }, out })).rejects.toThrow(
+      /^item-knn neighbours must be >= 1, got "0"$/,
+    );
     await expect(train({ input: { interactions: trainCsv }, model: 'svd', out })).rejects.toThrow(InputError);
     await expect(evaluate({ model: join(dir, 'nowhere'), test: testCsv })).rejects.toThrow(/no model\.json/);
   });

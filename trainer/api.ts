@@ -105,7 +105,9 @@ export async function train<P extends object>(options: TrainOptions<P>): Promise
   dataset.fit({ interactions: [rows], userFeatures: userFeatureRows, itemFeatures: itemFeatureRows });
   const interactions = dataset.buildInteractions(rows, { unknown: 'error' });
   const loadSeconds = (performance.now() - t0) / 1000;
-  options.log?.(`read ${source}: ${rows.users.length} rows (${rows.skipped} skipped) -> ${interactions.users.length} interactions, ${dataset.users.size} users, ${dataset.items.size} items`);
+  options.log?.(
+    `read ${source}: ${rows.users.length} rows (${rows.skipped} skipped) -> ${interactions.users.length} interactions, ${dataset.users.size} users, ${dataset.items.size} items`,
+  );
 
   const userFeatures = kind.usesFeatures ? dataset.buildUserFeatures(userFeatureRows) : null;
   const itemFeatures = kind.usesFeatures ? dataset.buildItemFeatures(itemFeatureRows) : null;
@@ -117,13 +119,21 @@ export async function train<P extends object>(options: TrainOptions<P>): Promise
   const common = { interactions: interactions.users.length, users: dataset.users.size, items: dataset.items.size, load_s: round(loadSeconds) };
   const { fit_s, ...settings } = trained.figures as { fit_s: number };
   const figures = { model: kind.name, ...settings, fit_s, ...common };
-  const training = { ...figures, source, ...(kind.usesFeatures ? { item_features: options.itemFeatures ?? null, user_features: options.userFeatures ?? null } : {}), ...trained.details };
+  const training = {
+    ...figures,
+    source,
+    ...(kind.usesFeatures ? { item_features: options.itemFeatures ?? null, user_features: options.userFeatures ?? null } : {}),
+    ...trained.details,
+  };
   await saveModel(options.out, trained, { training });
   return { ...figures, max_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024) };
 }
 
 /** Reads interactions, or order lines turned into interactions (one per line). */
-async function readTrainingInput(input: TrainingInput, readOpts: { strict: boolean; onWarning: (m: string) => void }): Promise<{ rows: InteractionRows; source: string }> {
+async function readTrainingInput(
+  input: TrainingInput,
+  readOpts: { strict: boolean; onWarning: (m: string) => void },
+): Promise<{ rows: InteractionRows; source: string }> {
   if ('interactions' in input) return { rows: await readInteractions(input.interactions, readOpts), source: input.interactions };
   const lines = await readOrders(input.orders, { ...readOpts, columns: input.columns });
   const skipped = Object.entries(lines.skipped)
@@ -238,7 +248,11 @@ export async function exportModel(options: ExportOptions): Promise<ExportReport>
   const result = exportTrained(loaded, { quantize, topN: options.topN ?? 50, ...(catalog ? { catalog: catalog.rows } : {}) });
   const side = sidecars(options.out);
   await writeFile(options.out, result.artifact);
-  await writeFile(side.customers, result.customers.map((c) => JSON.stringify({ customer: c.customer, record: Buffer.from(c.record).toString('base64') })).join('\n') + (result.customers.length ? '\n' : ''));
+  await writeFile(
+    side.customers,
+    result.customers.map((c) => JSON.stringify({ customer: c.customer, record: Buffer.from(c.record).toString('base64') })).join('\n') +
+      (result.customers.length ? '\n' : ''),
+  );
   await writeFile(side.card, JSON.stringify({ ...result.summary, model_dir: options.model }, null, 2) + '\n');
   return { ...result.summary, out: options.out };
 }

@@ -129,7 +129,8 @@ export function decodeArtifact(input: ArrayBuffer | Uint8Array): Artifact {
     if (known !== undefined) byKind.set(known, info);
   }
   if (len < fileLength) throw new FormatError(`truncated: the header says ${fileLength} bytes but the file has ${len}`, 'header');
-  if (len > fileLength) throw new FormatError(`${len - fileLength} unexpected bytes after the end of the artifact (the header says ${fileLength} bytes)`, 'header');
+  if (len > fileLength)
+    throw new FormatError(`${len - fileLength} unexpected bytes after the end of the artifact (the header says ${fileLength} bytes)`, 'header');
   if (previousEnd !== fileLength) {
     throw new FormatError(`the header says the file has ${fileLength} bytes but its last section ends at byte ${previousEnd}`, 'header');
   }
@@ -257,7 +258,8 @@ class SectionReader {
 
   private quantised(info: SectionInfo): Quantization {
     const q = nameOf(QUANTIZATIONS, info.encoding);
-    if (q === undefined) throw new FormatError(`section ${info.name} has unknown encoding ${info.encoding}; this reader knows ${enumList(QUANTIZATIONS)}`, info.name);
+    if (q === undefined)
+      throw new FormatError(`section ${info.name} has unknown encoding ${info.encoding}; this reader knows ${enumList(QUANTIZATIONS)}`, info.name);
     if (q !== this.quantization) {
       throw new FormatError(`section ${info.name} is encoded ${q} but the header says ${this.quantization}; format version 1 uses one scheme`, info.name);
     }
@@ -352,7 +354,8 @@ class SectionReader {
       throw new FormatError(`section ${info.name}: string 0 must be the empty string`, info.name);
     }
     for (let k = 0; k < strings; k++) {
-      if (arrays.stringPrefix[k] >= prefixes) throw new FormatError(`section ${info.name}: string ${k} has prefix ${arrays.stringPrefix[k]} of ${prefixes}`, info.name);
+      if (arrays.stringPrefix[k] >= prefixes)
+        throw new FormatError(`section ${info.name}: string ${k} has prefix ${arrays.stringPrefix[k]} of ${prefixes}`, info.name);
     }
     for (const column of ['title', 'url', 'image', 'category'] as const) {
       const col = arrays[column];
@@ -361,7 +364,8 @@ class SectionReader {
       }
     }
     for (let i = 0; i < n; i++) {
-      if ((arrays.flags[i] & ~ANY_CATALOG_FLAG) !== 0) throw new FormatError(`section ${info.name}: item ${i} has unknown flag bits ${arrays.flags[i]}`, info.name);
+      if ((arrays.flags[i] & ~ANY_CATALOG_FLAG) !== 0)
+        throw new FormatError(`section ${info.name}: item ${i} has unknown flag bits ${arrays.flags[i]}`, info.name);
     }
     return new Catalog(arrays);
   }

@@ -4,15 +4,7 @@ import { FormatError, hex32 } from './errors.js';
 import { f16Fits } from './f16.js';
 import { valueBytes } from './layout.js';
 import { quantizeF16, quantizeRowInt8 } from './quantize.js';
-import {
-  nameOf,
-  QUANTIZATIONS,
-  USER_RECORD_HEADER_BYTES,
-  USER_RECORD_KINDS,
-  USER_RECORD_MAGIC,
-  USER_RECORD_VERSION,
-  type Quantization,
-} from './spec.js';
+import { nameOf, QUANTIZATIONS, USER_RECORD_HEADER_BYTES, USER_RECORD_KINDS, USER_RECORD_MAGIC, USER_RECORD_VERSION, type Quantization } from './spec.js';
 
 /** KV keys are at most 512 bytes. */
 const MAX_KEY_BYTES = 512;
@@ -50,12 +42,16 @@ interface UserRecordExpectation {
  * seller or version, or a key over KV's 512 bytes.
  */
 export function userRecordKey(seller: string, version: string, customerId: string): string {
-  for (const [name, value] of [['seller', seller], ['version', version]] as const) {
+  for (const [name, value] of [
+    ['seller', seller],
+    ['version', version],
+  ] as const) {
     if (value === '' || value.includes('/')) throw new RangeError(`${name} must be non-empty and without "/", got ${JSON.stringify(value)}`);
   }
   const key = `sellers/${seller}/models/${version}/users/${encodeURIComponent(customerId)}`;
   const bytes = new TextEncoder().encode(key).length;
-  if (bytes > MAX_KEY_BYTES) throw new RangeError(`the KV key for customer ${JSON.stringify(customerId.slice(0, 40))}… is ${bytes} bytes; KV allows ${MAX_KEY_BYTES}`);
+  if (bytes > MAX_KEY_BYTES)
+    throw new RangeError(`the KV key for customer ${JSON.stringify(customerId.slice(0, 40))}… is ${bytes} bytes; KV allows ${MAX_KEY_BYTES}`);
   return key;
 }
 
@@ -134,7 +130,8 @@ export function decodeUserRecord(input: ArrayBuffer | Uint8Array, expect?: UserR
   if (len > 4 && bytes[4] !== USER_RECORD_VERSION) {
     throw new FormatError(`unsupported user record version ${bytes[4]}; this reader supports ${USER_RECORD_VERSION}`, 'user record');
   }
-  if (len < USER_RECORD_HEADER_BYTES) throw new FormatError(`truncated: the user record header ends at byte ${USER_RECORD_HEADER_BYTES} but the record has ${len}`, 'user record');
+  if (len < USER_RECORD_HEADER_BYTES)
+    throw new FormatError(`truncated: the user record header ends at byte ${USER_RECORD_HEADER_BYTES} but the record has ${len}`, 'user record');
   const view = new DataView(bytes.buffer, bytes.byteOffset, len);
   const kind = nameOf(USER_RECORD_KINDS, bytes[5]);
   if (kind === undefined) throw new FormatError(`unknown user record kind ${bytes[5]}; this reader knows 1 user-vector, 2 top-items`, 'user record');

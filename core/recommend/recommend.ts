@@ -188,7 +188,12 @@ async function readRecord(model: LoadedModel, customer: string, fetchRecord: Rec
   }
   const wanted = a.vectors !== undefined && ANSWERS_WITH[a.modelType] === 'vectors' ? 'user-vector' : 'top-items';
   if (record.kind !== wanted) {
-    log({ event: 'record_rejected', seller: model.seller, version: model.version, error: `a ${record.kind} record for a ${a.modelType} model (expected ${wanted})` });
+    log({
+      event: 'record_rejected',
+      seller: model.seller,
+      version: model.version,
+      error: `a ${record.kind} record for a ${a.modelType} model (expected ${wanted})`,
+    });
     return null;
   }
   return record;

@@ -40,7 +40,7 @@ export function quantizeQuery(query: Float32Array, dim: number, q: Int16Array | 
   const qScale = max / limit;
   for (let j = 0; j < dim; j++) {
     const v = Math.round(query[j] / qScale);
-    q[j] = v > limit ? limit : Math.max(v , -limit);
+    q[j] = v > limit ? limit : Math.max(v, -limit);
   }
   return qScale;
 }
@@ -132,7 +132,15 @@ function scoreInt8Bytes(
 let halfTable: Float32Array | null = null;
 
 /** f16 rows (raw bits): out[i] = dot(row i, query) + biases[i] + queryBias, summed in f64. */
-export function scoreF16Js(values: Uint16Array, biases: Float32Array | undefined, query: Float32Array, queryBias: number, n: number, dim: number, out: Float32Array): void {
+export function scoreF16Js(
+  values: Uint16Array,
+  biases: Float32Array | undefined,
+  query: Float32Array,
+  queryBias: number,
+  n: number,
+  dim: number,
+  out: Float32Array,
+): void {
   const table = (halfTable ??= f16Table());
   for (let i = 0; i < n; i++) {
     const base = i * dim;
@@ -143,7 +151,15 @@ export function scoreF16Js(values: Uint16Array, biases: Float32Array | undefined
 }
 
 /** f32 rows: out[i] = dot(row i, query) + biases[i] + queryBias, summed in f64. */
-export function scoreF32Js(values: Float32Array, biases: Float32Array | undefined, query: Float32Array, queryBias: number, n: number, dim: number, out: Float32Array): void {
+export function scoreF32Js(
+  values: Float32Array,
+  biases: Float32Array | undefined,
+  query: Float32Array,
+  queryBias: number,
+  n: number,
+  dim: number,
+  out: Float32Array,
+): void {
   for (let i = 0; i < n; i++) {
     const base = i * dim;
     let s0 = 0;

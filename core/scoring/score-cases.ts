@@ -19,7 +19,7 @@ export function seeded(seed: number): () => number {
     s ^= s << 13;
     s ^= s >>> 17;
     s ^= s << 5;
-    return ((s >>> 0) / 2 ** 31) - 1;
+    return (s >>> 0) / 2 ** 31 - 1;
   };
 }
 
@@ -152,7 +152,25 @@ export function scoreByVectorCases(label: string, use: () => void): void {
     it('f16: every kind of half reads back exactly (subnormal, signed zero, largest, both signs)', () => {
       use();
       // 17 values: a vector step of 8, another, and a scalar tail of 1.
-      const halves = Uint16Array.of(0x0001, 0x8001, 0x03ff, 0x0400, 0x8000, 0x0000, 0x7bff, 0xfbff, 0x3c00, 0xbc00, 0x3555, 0x0200, 0x8200, 0x1234, 0x9234, 0x7800, 0xc001);
+      const halves = Uint16Array.of(
+        0x0001,
+        0x8001,
+        0x03ff,
+        0x0400,
+        0x8000,
+        0x0000,
+        0x7bff,
+        0xfbff,
+        0x3c00,
+        0xbc00,
+        0x3555,
+        0x0200,
+        0x8200,
+        0x1234,
+        0x9234,
+        0x7800,
+        0xc001,
+      );
       const dim = halves.length;
       const a = testArtifact({ n: 1, dim, quantization: 'f16', biases: false });
       (a.vectors!.values as Uint16Array).set(halves);
@@ -209,7 +227,18 @@ export function scoreByVectorCases(label: string, use: () => void): void {
       nan[5] = NaN;
       expect(() => scoreByVector(a, nan, new Float32Array(4))).toThrow(/query\[5\] is NaN/);
       expect(() => scoreByVector(a, new Float32Array(8), new Float32Array(4), Infinity)).toThrow(/queryBias is Infinity/);
-      const noVectors = new Artifact({ formatVersion: 1, modelType: 'user-knn', quantization: 'int8', flags: 0, dim: 0, byteLength: 0, sections: [], items: a.items, itemTableTag: 0, meta: {} });
+      const noVectors = new Artifact({
+        formatVersion: 1,
+        modelType: 'user-knn',
+        quantization: 'int8',
+        flags: 0,
+        dim: 0,
+        byteLength: 0,
+        sections: [],
+        items: a.items,
+        itemTableTag: 0,
+        meta: {},
+      });
       expect(() => scoreByVector(noVectors, new Float32Array(8), new Float32Array(4))).toThrow(/no item vectors/);
     });
 

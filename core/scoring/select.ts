@@ -35,7 +35,7 @@ export function selectTopN(scores: Float32Array, n: number, exclude?: ExcludeIte
   // Fill the heap with the first eligible items.
   for (; i < len && size < cap; i++) {
     const s = scores[i];
-    if (s !== s || (mask?.[i]) || (skip?.(i))) continue;
+    if (s !== s || mask?.[i] || skip?.(i)) continue;
     siftUp(heapItems, heapScores, size++, i, s);
   }
   // Then only a strictly higher score than the root's (the worst kept: lowest score,
@@ -45,7 +45,7 @@ export function selectTopN(scores: Float32Array, n: number, exclude?: ExcludeIte
     for (; i < len; i++) {
       const s = scores[i];
       if (!(s > floor)) continue;
-      if ((mask?.[i]) || (skip?.(i))) continue;
+      if (mask?.[i] || skip?.(i)) continue;
       siftDown(heapItems, heapScores, cap, i, s);
       floor = heapScores[0];
     }

@@ -67,7 +67,9 @@ export function useWasmKernel(kernel: WebAssembly.Module | null): void {
     try {
       exports = new WebAssembly.Instance(kernel, { env: { memory: newMemory(1) } }).exports;
     } catch (err) {
-      throw new Error(`this is not the scoring kernel: it does not instantiate with one memory (${(err as Error).message}); rebuild kernel.wasm with \`npm run build:wasm\``);
+      throw new Error(
+        `this is not the scoring kernel: it does not instantiate with one memory (${(err as Error).message}); rebuild kernel.wasm with \`npm run build:wasm\``,
+      );
     }
     const missing = EXPORTS.filter((name) => typeof exports[name] !== 'function');
     if (missing.length) throw new Error(`this is not the scoring kernel: it lacks ${missing.join(', ')} (rebuild kernel.wasm with \`npm run build:wasm\`)`);
@@ -87,7 +89,9 @@ export function wasmKernelInUse(): boolean {
  */
 export function prepareScoring(artifact: Artifact): ScoringInfo {
   const scorer = wasmScorer(artifact);
-  return scorer === null ? { kernel: 'js', wasmBytes: 0, inPlace: false } : { kernel: 'wasm', wasmBytes: scorer.memory.buffer.byteLength, inPlace: scorer.inPlace };
+  return scorer === null
+    ? { kernel: 'js', wasmBytes: 0, inPlace: false }
+    : { kernel: 'wasm', wasmBytes: scorer.memory.buffer.byteLength, inPlace: scorer.inPlace };
 }
 
 /**

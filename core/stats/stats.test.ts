@@ -198,6 +198,8 @@ describe('projectedYearlyRevenueChange', () => {
     // 100,000 orders × 25 × (2.06 - 2.00) = 150,000
     const r = projectedYearlyRevenueChange({ ordersPerYear: 100_000, averageItemValue: 25, itemsPerOrderControl: 2, itemsPerOrderTreatment: 2.06 });
     expect(r).toBeCloseTo(150_000, 6);
-    expect(() => projectedYearlyRevenueChange({ ordersPerYear: -1, averageItemValue: 1, itemsPerOrderControl: 1, itemsPerOrderTreatment: 1 })).toThrow(/ordersPerYear/);
+    expect(() => projectedYearlyRevenueChange({ ordersPerYear: -1, averageItemValue: 1, itemsPerOrderControl: 1, itemsPerOrderTreatment: 1 })).toThrow(
+      /ordersPerYear/,
+    );
   });
 });

@@ -56,9 +56,8 @@ interface ChiSquareResult {
 // ---------------------------------------------------------------------------------------
 
 const LANCZOS = [
-  0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313,
-  -176.61502916214059, 12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6,
-  1.5056327351493116e-7,
+  0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059, 12.507343278686905, -0.13857109526572012,
+  9.9843695780195716e-6, 1.5056327351493116e-7,
 ];
 
 /** ln Γ(x) for x > 0 (Lanczos, g = 7; reflection below 0.5). Relative error ~1e-15. */
@@ -121,9 +120,7 @@ function gammaContinuedFraction(a: number, x: number): number {
 export function regularizedBeta(x: number, a: number, b: number): number {
   if (x <= 0) return 0;
   if (x >= 1) return 1;
-  const front = Math.exp(
-    logGamma(a + b) - logGamma(a) - logGamma(b) + a * Math.log(x) + b * Math.log1p(-x),
-  );
+  const front = Math.exp(logGamma(a + b) - logGamma(a) - logGamma(b) + a * Math.log(x) + b * Math.log1p(-x));
   if (x < (a + 1) / (a + b + 2)) return (front * betaContinuedFraction(x, a, b)) / a;
   return 1 - (front * betaContinuedFraction(1 - x, b, a)) / b;
 }
@@ -344,7 +341,8 @@ export function srmChiSquare(observed: readonly number[], weights: readonly numb
   let total = 0;
   let weightSum = 0;
   for (let i = 0; i < observed.length; i++) {
-    if (!(observed[i] >= 0 && Number.isFinite(observed[i]))) throw new RangeError(`srmChiSquare: observed[${i}] must be a finite count >= 0, got ${observed[i]}`);
+    if (!(observed[i] >= 0 && Number.isFinite(observed[i])))
+      throw new RangeError(`srmChiSquare: observed[${i}] must be a finite count >= 0, got ${observed[i]}`);
     if (!(weights[i] > 0 && Number.isFinite(weights[i]))) throw new RangeError(`srmChiSquare: weights[${i}] must be finite and > 0, got ${weights[i]}`);
     total += observed[i];
     weightSum += weights[i];

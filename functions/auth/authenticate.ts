@@ -89,9 +89,13 @@ export function authenticate(options: AuthOptions): MiddlewareHandler<AppEnv> {
     }
     const origin = c.req.header('origin');
     if (origin !== undefined) {
-      if (record.type === 'secret') throw new ApiError('secret_key_in_browser', 'secret keys must not be used from a browser; use a publishable key (pk_…) in the storefront');
+      if (record.type === 'secret')
+        throw new ApiError('secret_key_in_browser', 'secret keys must not be used from a browser; use a publishable key (pk_…) in the storefront');
       if (!originAllowed(record, origin)) {
-        throw new ApiError('origin_not_allowed', `origin ${JSON.stringify(origin.slice(0, 100))} is not allowed for this key; add it with "plusone keys create --origins"`);
+        throw new ApiError(
+          'origin_not_allowed',
+          `origin ${JSON.stringify(origin.slice(0, 100))} is not allowed for this key; add it with "plusone keys create --origins"`,
+        );
       }
       c.set('corsOrigin', origin);
     }
@@ -99,9 +103,13 @@ export function authenticate(options: AuthOptions): MiddlewareHandler<AppEnv> {
     const d = settings.rateLimit;
     const taken = options.buckets.take(record.id, { rps: record.rps ?? d.rps, burst: record.burst ?? d.burst }, now());
     if (!taken.ok) {
-      throw new ApiError('rate_limited', `rate limit of this key exceeded (${record.rps ?? d.rps} requests/s, burst ${record.burst ?? d.burst}); retry after ${taken.retryAfter} s`, {
-        'Retry-After': String(taken.retryAfter),
-      });
+      throw new ApiError(
+        'rate_limited',
+        `rate limit of this key exceeded (${record.rps ?? d.rps} requests/s, burst ${record.burst ?? d.burst}); retry after ${taken.retryAfter} s`,
+        {
+          'Retry-After': String(taken.retryAfter),
+        },
+      );
     }
     await next();
   };

@@ -20,7 +20,12 @@ function catalogOf(products: Product[]): DemoCatalog {
 describe('demo pages', () => {
   it('escape every text from the catalog and the seller list', async () => {
     const p = product(1, { id: `a"b<c`, title: evil, category: evil });
-    const pages = [String(await homePage([seller])), String(await shopPage(seller, catalogOf([p]), null, 1)), String(await productPage(seller, p)), String(await cartPage(seller))];
+    const pages = [
+      String(await homePage([seller])),
+      String(await shopPage(seller, catalogOf([p]), null, 1)),
+      String(await productPage(seller, p)),
+      String(await cartPage(seller)),
+    ];
     for (const page of pages) {
       expect(page).not.toContain('<img src=x');
       expect(page).not.toContain('Shop <One>');

@@ -14,7 +14,10 @@ function hash(text: string): number {
 export function wrapTitle(title: string, width = 16, maxLines = 3): string[] {
   const lines: string[] = [];
   let line = '';
-  const words = title.trim().split(/\s+/).filter((w) => w !== '');
+  const words = title
+    .trim()
+    .split(/\s+/)
+    .filter((w) => w !== '');
   for (let k = 0; k < words.length; k++) {
     // Very long words are cut so that one word never overflows the picture.
     const word = [...words[k]].length > width ? `${[...words[k]].slice(0, width - 1).join('')}…` : words[k];
@@ -46,7 +49,10 @@ export function placeholderSvg(id: string, title: string, category: string): str
   const lines = wrapTitle(title);
   const top = 200 - (lines.length - 1) * 22;
   const text = lines.map((l, k) => `<text x="200" y="${top + k * 44}" font-size="34" font-weight="600">${escapeXml(l)}</text>`).join('');
-  const label = category === '' ? '' : `<text x="200" y="350" font-size="22" opacity=".75">${escapeXml(category.length > 28 ? `${category.slice(0, 27)}…` : category)}</text>`;
+  const label =
+    category === ''
+      ? ''
+      : `<text x="200" y="350" font-size="22" opacity=".75">${escapeXml(category.length > 28 ? `${category.slice(0, 27)}…` : category)}</text>`;
   return (
     `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 400 400" width="400" height="400" role="img" aria-label="${escapeXml(title)}">` +
     `<rect width="400" height="400" fill="hsl(${hue} 60% 84%)"/>` +

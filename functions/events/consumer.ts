@@ -7,7 +7,11 @@ type ConsumerLog = (event: Record<string, unknown>) => void;
 function isEventsMessage(body: unknown): body is EventsMessage {
   if (typeof body !== 'object' || body === null) return false;
   const m = body as Partial<EventsMessage>;
-  return typeof m.seller === 'string' && Array.isArray(m.events) && m.events.every((e) => typeof e === 'object' && e !== null && typeof (e as StoredEvent).event_id === 'string');
+  return (
+    typeof m.seller === 'string' &&
+    Array.isArray(m.events) &&
+    m.events.every((e) => typeof e === 'object' && e !== null && typeof (e as StoredEvent).event_id === 'string')
+  );
 }
 
 /**

@@ -102,7 +102,8 @@ function timestamp(raw: Raw, where: string, now: number): number {
   else throw new EventValidationError(`${where}.ts is required: epoch milliseconds or an ISO 8601 time`);
   if (!Number.isFinite(ms)) throw new EventValidationError(`${where}.ts is not a time: use epoch milliseconds or ISO 8601`);
   ms = Math.round(ms);
-  if (ms < now - EVENT_LIMITS.maxAgeMs) throw new EventValidationError(`${where}.ts is more than 30 days old (${new Date(ms).toISOString()}); events must be sent within 30 days`);
+  if (ms < now - EVENT_LIMITS.maxAgeMs)
+    throw new EventValidationError(`${where}.ts is more than 30 days old (${new Date(ms).toISOString()}); events must be sent within 30 days`);
   if (ms > now + EVENT_LIMITS.maxSkewMs) throw new EventValidationError(`${where}.ts is in the future (${new Date(ms).toISOString()}); check the clock`);
   return ms;
 }
@@ -110,7 +111,8 @@ function timestamp(raw: Raw, where: string, now: number): number {
 function itemIds(raw: Raw, where: string, type: EventType): string[] {
   const v = raw.item_ids;
   if (v === undefined || v === null) {
-    if (type === 'purchase' || type === 'click' || type === 'add_to_cart') throw new EventValidationError(`${where}.item_ids is required for a ${type}: the items it concerns`);
+    if (type === 'purchase' || type === 'click' || type === 'add_to_cart')
+      throw new EventValidationError(`${where}.item_ids is required for a ${type}: the items it concerns`);
     return [];
   }
   if (!Array.isArray(v)) throw new EventValidationError(`${where}.item_ids must be an array of item ids`);
@@ -136,7 +138,8 @@ function parseEvent(input: unknown, index: number, seller: string, now: number):
   }
   const t = type as EventType;
   const surface = text(raw, 'surface', where, 16, false);
-  if (surface !== null && !(SURFACES as readonly string[]).includes(surface)) throw new EventValidationError(`${where}.surface must be one of ${SURFACES.join(', ')}`);
+  if (surface !== null && !(SURFACES as readonly string[]).includes(surface))
+    throw new EventValidationError(`${where}.surface must be one of ${SURFACES.join(', ')}`);
   const name = (field: string) => {
     const v = text(raw, field, where, EVENT_LIMITS.nameChars, false);
     if (v !== null && !NAME.test(v)) throw new EventValidationError(`${where}.${field} may hold letters, digits and _ . : - only`);

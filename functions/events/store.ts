@@ -6,8 +6,22 @@ import type { EventType, StoredEvent } from './event.js';
  */
 
 const COLUMNS = [
-  'event_id', 'seller', 'type', 'visitor_id', 'customer_id', 'rec_id', 'experiment_id', 'variant',
-  'surface', 'item_ids', 'item_count', 'order_id', 'value', 'currency', 'ts', 'received',
+  'event_id',
+  'seller',
+  'type',
+  'visitor_id',
+  'customer_id',
+  'rec_id',
+  'experiment_id',
+  'variant',
+  'surface',
+  'item_ids',
+  'item_count',
+  'order_id',
+  'value',
+  'currency',
+  'ts',
+  'received',
 ] as const;
 
 /** D1 binds at most 100 parameters per statement: 6 rows of 16 columns. */
@@ -17,8 +31,22 @@ const STATEMENTS_PER_BATCH = 50;
 
 function row(e: StoredEvent): (string | number | null)[] {
   return [
-    e.event_id, e.seller, e.type, e.visitor_id, e.customer_id, e.rec_id, e.experiment_id, e.variant,
-    e.surface, JSON.stringify(e.item_ids), e.item_ids.length, e.order_id, e.value, e.currency, e.ts, e.received,
+    e.event_id,
+    e.seller,
+    e.type,
+    e.visitor_id,
+    e.customer_id,
+    e.rec_id,
+    e.experiment_id,
+    e.variant,
+    e.surface,
+    JSON.stringify(e.item_ids),
+    e.item_ids.length,
+    e.order_id,
+    e.value,
+    e.currency,
+    e.ts,
+    e.received,
   ];
 }
 
@@ -85,7 +113,10 @@ export async function listEvents(db: D1Database, seller: string, q: EventQuery):
   if (q.since !== undefined) add('ts >= ?', q.since);
   if (q.after !== undefined) add('(ts > ? OR (ts = ? AND event_id > ?))', q.after.ts, q.after.ts, q.after.eventId);
   const sql = `SELECT ${COLUMNS.filter((c) => c !== 'item_count').join(', ')} FROM events WHERE ${where.join(' AND ')} ORDER BY ts, event_id LIMIT ?`;
-  const { results } = await db.prepare(sql).bind(...args, q.limit + 1).all<EventRow>();
+  const { results } = await db
+    .prepare(sql)
+    .bind(...args, q.limit + 1)
+    .all<EventRow>();
   const page = results.slice(0, q.limit).map(fromRow);
   const last = page[page.length - 1];
   return { events: page, next: results.length > q.limit && last !== undefined ? `${last.ts}:${last.event_id}` : null };
@@ -117,6 +148,9 @@ export async function deleteCustomerEvents(db: D1Database, seller: string, custo
 
 /** Customers of a seller who were deleted (the retrain pipeline leaves them out). */
 export async function deletedCustomers(db: D1Database, seller: string): Promise<{ customer_id: string; deleted: number }[]> {
-  const { results } = await db.prepare('SELECT customer_id, deleted FROM deleted_customers WHERE seller = ? ORDER BY deleted').bind(seller).all<{ customer_id: string; deleted: number }>();
+  const { results } = await db
+    .prepare('SELECT customer_id, deleted FROM deleted_customers WHERE seller = ? ORDER BY deleted')
+    .bind(seller)
+    .all<{ customer_id: string; deleted: number }>();
   return results;
 }

@@ -51,7 +51,10 @@ describe('assignArm', () => {
     const counts = new Map<string, number>();
     for (let i = 0; i < n; i++) {
       const v = `visitor-${i}`;
-      for (const [exp, arms] of [['exp-half', half], ['exp-three', threeWay]] as const) {
+      for (const [exp, arms] of [
+        ['exp-half', half],
+        ['exp-three', threeWay],
+      ] as const) {
         const key = `${exp}:${assignArm(v, exp, arms)}`;
         counts.set(key, (counts.get(key) ?? 0) + 1);
       }
@@ -87,6 +90,11 @@ describe('assignArm', () => {
     expect(() => assignArm('v', 'e', [])).toThrow(/at least one arm/);
     expect(() => assignArm('v', 'e', [{ name: 'a', weight: -1 }])).toThrow(/arms\[0\]\.weight \(arm "a"\)/);
     expect(() => assignArm('v', 'e', [{ name: 'a', weight: 0 }])).toThrow(/at least one weight must be > 0/);
-    expect(() => assignArm('v', 'e', [{ name: 'a', weight: 1 }, { name: 'a', weight: 1 }])).toThrow(/used twice/);
+    expect(() =>
+      assignArm('v', 'e', [
+        { name: 'a', weight: 1 },
+        { name: 'a', weight: 1 },
+      ]),
+    ).toThrow(/used twice/);
   });
 });

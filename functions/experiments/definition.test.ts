@@ -19,8 +19,15 @@ describe('experiment definition', () => {
     const body = experimentRequest.parse({ surface: 'similar', arms });
     expect(body).toEqual({ surface: 'similar', arms: [{ ...arms[0], weight: 1 }, arms[1]], attribution_window_hours: 24, orders_per_year: null });
     const def: ExperimentDefinition = {
-      id: 'exp_0123456789ab', seller: 'shop1', name: 'similar: control vs knn', ...body, control: 'control', status: 'draft',
-      created: '2026-01-01T00:00:00.000Z', started: null, stopped: null,
+      id: 'exp_0123456789ab',
+      seller: 'shop1',
+      name: 'similar: control vs knn',
+      ...body,
+      control: 'control',
+      status: 'draft',
+      created: '2026-01-01T00:00:00.000Z',
+      started: null,
+      stopped: null,
     };
     expect(() => checkDefinition(def)).not.toThrow();
   });

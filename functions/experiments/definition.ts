@@ -15,12 +15,17 @@ export const ARM_MODELS = [...MODEL_TYPE_NAMES, 'none'] as const;
 const LIMITS = { arms: 10, armWeight: 1_000_000, nameChars: 100, windowHours: 24 * 30 } as const;
 
 const time = (name: string) =>
-  z.string({ error: `${name} must be an ISO 8601 time` }).refine((v) => !Number.isNaN(Date.parse(v)), { error: (iss) => `${name} must be an ISO 8601 time, got ${JSON.stringify(iss.input)}` });
+  z
+    .string({ error: `${name} must be an ISO 8601 time` })
+    .refine((v) => !Number.isNaN(Date.parse(v)), { error: (iss) => `${name} must be an ISO 8601 time, got ${JSON.stringify(iss.input)}` });
 
 const arm = z.object({
   name: z.string({ error: 'name must be text' }).regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$/, 'name must be 1-32 letters, digits, "_" or "-"'),
   model: z.enum(ARM_MODELS, { error: `model must be one of ${ARM_MODELS.join(', ')}` }),
-  weight: z.number({ error: `weight must be a number from 0 to ${LIMITS.armWeight}` }).min(0, `weight must be a number from 0 to ${LIMITS.armWeight}`).max(LIMITS.armWeight, `weight must be a number from 0 to ${LIMITS.armWeight}`),
+  weight: z
+    .number({ error: `weight must be a number from 0 to ${LIMITS.armWeight}` })
+    .min(0, `weight must be a number from 0 to ${LIMITS.armWeight}`)
+    .max(LIMITS.armWeight, `weight must be a number from 0 to ${LIMITS.armWeight}`),
 });
 
 const armList = <T extends z.ZodType>(item: T) =>
@@ -62,7 +67,12 @@ function checkArms(v: { arms: { name: string; weight: number }[]; control?: stri
     return;
   }
   if (v.control !== undefined && !v.arms.some((a) => a.name === v.control)) {
-    ctx.addIssue({ code: 'custom', path: ['control'], message: `control "${v.control}" is not one of the arms (${v.arms.map((a) => a.name).join(', ')})`, input: v.control });
+    ctx.addIssue({
+      code: 'custom',
+      path: ['control'],
+      message: `control "${v.control}" is not one of the arms (${v.arms.map((a) => a.name).join(', ')})`,
+      input: v.control,
+    });
   }
 }
 
@@ -81,7 +91,12 @@ export type ArmModel = ExperimentDefinition['arms'][number]['model'];
  */
 export const experimentRequest = z
   .object({
-    name: z.string({ error: 'name must be text' }).trim().min(1, `name must be 1 to ${LIMITS.nameChars} characters`).max(LIMITS.nameChars, `name must be 1 to ${LIMITS.nameChars} characters`).optional(),
+    name: z
+      .string({ error: 'name must be text' })
+      .trim()
+      .min(1, `name must be 1 to ${LIMITS.nameChars} characters`)
+      .max(LIMITS.nameChars, `name must be 1 to ${LIMITS.nameChars} characters`)
+      .optional(),
     surface: fields.shape.surface,
     arms: armList(arm.extend({ weight: arm.shape.weight.default(1) })),
     control: fields.shape.control.optional(),

@@ -57,7 +57,8 @@ export function buildReport(def: ExperimentDefinition, totals: ArmTotals[], dail
   const currency = options.currency ?? null;
   if (!(alpha > 0 && alpha < 1)) throw new RangeError(`options.alpha must be in (0, 1), got ${alpha}`);
   if (!(Number.isFinite(tau) && tau > 0)) throw new RangeError(`options.tau must be finite and > 0, got ${tau}`);
-  if (currency !== null && !/^[A-Z]{3}$/.test(currency)) throw new RangeError(`options.currency must be an ISO 4217 code such as "EUR" or null, got ${JSON.stringify(currency)}`);
+  if (currency !== null && !/^[A-Z]{3}$/.test(currency))
+    throw new RangeError(`options.currency must be an ISO 4217 code such as "EUR" or null, got ${JSON.stringify(currency)}`);
   const nowMs = options.now === undefined ? Date.now() : parseTime(options.now, 'options.now');
 
   checkDefinition(def);
@@ -201,7 +202,12 @@ function compareRates(spec: RateSpec, a: ArmTotals, b: ArmTotals, level: number,
   const pb = nb > 0 ? spec.successes(b) / nb : null;
   const over = [a, b].find((t) => spec.successes(t) > spec.n(t));
   if (over !== undefined) {
-    return untested('two_proportion_z', null, null, `not tested: "${over.arm}" has more ${spec.numerator} (${spec.successes(over)}) than ${spec.denominator} (${spec.n(over)}); some ${spec.denominator} were not recorded`);
+    return untested(
+      'two_proportion_z',
+      null,
+      null,
+      `not tested: "${over.arm}" has more ${spec.numerator} (${spec.successes(over)}) than ${spec.denominator} (${spec.n(over)}); some ${spec.denominator} were not recorded`,
+    );
   }
   const missing = tooFew([a, na], [b, nb], 1, spec.denominator);
   if (missing !== null) return untested('two_proportion_z', pa, pb, missing);
@@ -280,12 +286,25 @@ function srmReport(def: ExperimentDefinition, byArm: Map<string, ArmTotals>): Sr
   const arms = def.arms.map((a) => {
     const visitors = byArm.get(a.name)!.visitors;
     const share = a.weight / weightSum;
-    return { arm: a.name, weight: a.weight, expected_share: share, visitors, expected_visitors: total * share, observed_share: total > 0 ? visitors / total : null };
+    return {
+      arm: a.name,
+      weight: a.weight,
+      expected_share: share,
+      visitors,
+      expected_visitors: total * share,
+      observed_share: total > 0 ? visitors / total : null,
+    };
   });
   // Arms with weight 0 get no visitors by design; the χ² runs over the live ones.
   const live = def.arms.filter((a) => a.weight > 0);
   const stray = arms.filter((a) => a.weight === 0 && a.visitors > 0);
-  const chi = live.length >= 2 ? srmChiSquare(live.map((a) => byArm.get(a.name)!.visitors), live.map((a) => a.weight)) : null;
+  const chi =
+    live.length >= 2
+      ? srmChiSquare(
+          live.map((a) => byArm.get(a.name)!.visitors),
+          live.map((a) => a.weight),
+        )
+      : null;
   const pValue = chi === null ? null : finite(chi.pValue);
   const mismatch = stray.length > 0 || (pValue !== null && pValue < SRM_THRESHOLD);
   const split = arms.map((a) => `${a.visitors} in "${a.arm}" (expected ${percent(a.expected_share)})`).join(', ');
@@ -401,7 +420,9 @@ function sequentialVerdict(
   }
   if (revenue.significant && revenue.diff !== null && revenue.diff !== 0) {
     const word = revenue.diff > 0 ? 'more' : 'less';
-    parts.push(`earns ${word} per visitor than ${c} (${signed(revenue.diff, 2)}${currency === null ? '' : ` ${currency}`}, ${pText('p_seq', revenue.p_value)})`);
+    parts.push(
+      `earns ${word} per visitor than ${c} (${signed(revenue.diff, 2)}${currency === null ? '' : ` ${currency}`}, ${pText('p_seq', revenue.p_value)})`,
+    );
   }
   const finding = `${a} ${parts.join(' and ')}`;
   if (srmMismatch) return `${finding}, but the sample ratio is off (see srm): fix the split before acting on this`;
@@ -464,7 +485,14 @@ function projection(
             : null;
     if (why !== null) return { ...base, yearly_revenue_change: null, low: null, high: null, note: why };
     const change = (treatmentIpo: number) =>
-      finite(projectedYearlyRevenueChange({ ordersPerYear: ordersPerYear!, averageItemValue: averageItemValue!, itemsPerOrderControl: ipoC!, itemsPerOrderTreatment: Math.max(0, treatmentIpo) }));
+      finite(
+        projectedYearlyRevenueChange({
+          ordersPerYear: ordersPerYear!,
+          averageItemValue: averageItemValue!,
+          itemsPerOrderControl: ipoC!,
+          itemsPerOrderTreatment: Math.max(0, treatmentIpo),
+        }),
+      );
     return {
       ...base,
       yearly_revenue_change: change(ipoT!),
@@ -480,7 +508,6 @@ function projection(
 // ---------------------------------------------------------------------------------------
 // Input checks
 // ---------------------------------------------------------------------------------------
-
 
 function validateTotals(def: ExperimentDefinition, totals: ArmTotals[]): Map<string, ArmTotals> {
   if (!Array.isArray(totals)) throw new RangeError('totals must be a list with one entry per arm');
@@ -542,7 +569,9 @@ function validateDaily(def: ExperimentDefinition, daily: DailyTotals[]): void {
       if (before !== undefined) {
         for (const key of ['visitors', 'buyers'] as const) {
           if (now[key] < before[key]) {
-            throw new RangeError(`${at} (${d.day}): ${key} of arm "${name}" fell from ${before[key]} to ${now[key]}; daily totals must be cumulative (an arm missing from a day counts as 0)`);
+            throw new RangeError(
+              `${at} (${d.day}): ${key} of arm "${name}" fell from ${before[key]} to ${now[key]}; daily totals must be cumulative (an arm missing from a day counts as 0)`,
+            );
           }
         }
       }
@@ -566,7 +595,9 @@ function checkSumSq(s: SumSq, n: number, where: string, nName: string): void {
   if (!(Number.isFinite(s.sum_sq) && s.sum_sq >= 0)) throw new RangeError(`${where}.sum_sq must be a finite number >= 0, got ${s.sum_sq}`);
   if (n === 0 && (s.sum !== 0 || s.sum_sq !== 0)) throw new RangeError(`${where} must be {sum: 0, sum_sq: 0} when ${nName} is 0, got ${JSON.stringify(s)}`);
   if (n > 0 && s.sum_sq * n < s.sum * s.sum * (1 - 1e-9)) {
-    throw new RangeError(`${where}.sum_sq (${s.sum_sq}) is below sum²/${nName} (${(s.sum * s.sum) / n}); it must be the sum of squares over the same ${n} ${nName}`);
+    throw new RangeError(
+      `${where}.sum_sq (${s.sum_sq}) is below sum²/${nName} (${(s.sum * s.sum) / n}); it must be the sum of squares over the same ${n} ${nName}`,
+    );
   }
 }
 

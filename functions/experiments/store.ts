@@ -48,7 +48,9 @@ function fromRow(r: ExperimentRow): ExperimentDefinition {
 
 export async function insertExperiment(db: D1Database, e: ExperimentDefinition): Promise<void> {
   await db
-    .prepare('INSERT INTO experiments (id, seller, name, surface, arms, control, status, created, attribution_window_hours, orders_per_year) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
+    .prepare(
+      'INSERT INTO experiments (id, seller, name, surface, arms, control, status, created, attribution_window_hours, orders_per_year) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    )
     .bind(e.id, e.seller, e.name, e.surface, JSON.stringify(e.arms), e.control, e.status, Date.parse(e.created), e.attribution_window_hours, e.orders_per_year)
     .run();
 }
@@ -65,9 +67,19 @@ export async function listExperiments(db: D1Database, seller: string, status?: E
 }
 
 /** Moves an experiment from one status to the next; false when it was not in `from` (a concurrent change). */
-export async function changeStatus(db: D1Database, seller: string, id: string, from: ExperimentDefinition['status'], to: ExperimentDefinition['status'], at: number): Promise<boolean> {
+export async function changeStatus(
+  db: D1Database,
+  seller: string,
+  id: string,
+  from: ExperimentDefinition['status'],
+  to: ExperimentDefinition['status'],
+  at: number,
+): Promise<boolean> {
   const column = to === 'running' ? 'started' : 'stopped';
-  const r = await db.prepare(`UPDATE experiments SET status = ?, ${column} = ? WHERE seller = ? AND id = ? AND status = ?`).bind(to, at, seller, id, from).run();
+  const r = await db
+    .prepare(`UPDATE experiments SET status = ?, ${column} = ? WHERE seller = ? AND id = ? AND status = ?`)
+    .bind(to, at, seller, id, from)
+    .run();
   return (r.meta.changes ?? 0) === 1;
 }
 
@@ -164,8 +176,18 @@ export async function experimentAggregates(db: D1Database, e: ExperimentDefiniti
   const totals = new Map<string, ArmTotals>();
   for (const arm of e.arms) {
     totals.set(arm.name, {
-      arm: arm.name, visitors: 0, impressions: 0, clicks: 0, cart_visitors: 0, buyers: 0, orders: 0,
-      items: { sum: 0, sum_sq: 0 }, multi_item_orders: 0, revenue: { sum: 0, sum_sq: 0 }, attributed_orders: 0, attributed_revenue: 0,
+      arm: arm.name,
+      visitors: 0,
+      impressions: 0,
+      clicks: 0,
+      cart_visitors: 0,
+      buyers: 0,
+      orders: 0,
+      items: { sum: 0, sum_sq: 0 },
+      multi_item_orders: 0,
+      revenue: { sum: 0, sum_sq: 0 },
+      attributed_orders: 0,
+      attributed_revenue: 0,
     });
   }
   // Events tagged with an arm the definition does not have (a hand-made event) are left out.

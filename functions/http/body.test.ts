@@ -44,14 +44,21 @@ describe('bodyText', () => {
     const { body, pulled } = chunked(Array.from({ length: 64 }, () => chunk));
     const res = await post('/text', body);
     expect(res.status).toBe(413);
-    expect((await res.json<{ error: unknown }>()).error).toEqual({ code: 'request_too_large', message: `the body is more than ${MAX_BODY_BYTES} bytes; at most ${MAX_BODY_BYTES} are accepted` });
+    expect((await res.json<{ error: unknown }>()).error).toEqual({
+      code: 'request_too_large',
+      message: `the body is more than ${MAX_BODY_BYTES} bytes; at most ${MAX_BODY_BYTES} are accepted`,
+    });
     expect(pulled()).toBeLessThan(10);
   });
 });
 
 describe('jsonBody', () => {
   it('parses JSON whatever the Content-Type, and returns what the schema makes of it', async () => {
-    const res = await app.request('/json', { method: 'POST', body: '{"arms":[{"model":"a"}]}', headers: { 'Content-Type': 'application/x-www-form-urlencoded' } });
+    const res = await app.request('/json', {
+      method: 'POST',
+      body: '{"arms":[{"model":"a"}]}',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+    });
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ arms: [{ model: 'a' }] });
   });

@@ -20,7 +20,9 @@ describe('validationError', () => {
     const many = validationError({ issues: Array.from({ length: 7 }, (_, i) => issue([`p${i}`], 'bad')) });
     expect(many.status).toBe(400);
     expect(many.body()).toEqual({ error: { code: 'invalid_request', message: 'p0: bad; p1: bad; p2: bad; p3: bad; p4: bad' } });
-    const tooMany = validationError({ issues: [issue(['n'], 'bad'), { ...issue(['items'], 'items has 101 ids'), params: { status: 413 } } as z.core.$ZodIssue] });
+    const tooMany = validationError({
+      issues: [issue(['n'], 'bad'), { ...issue(['items'], 'items has 101 ids'), params: { status: 413 } } as z.core.$ZodIssue],
+    });
     expect(tooMany.status).toBe(413);
     expect(tooMany.body().error).toEqual({ code: 'too_many_items', message: 'items has 101 ids' });
   });

@@ -1,8 +1,7 @@
 import { ERROR_CODES } from '../../core/errors/api-error.js';
 import { openApiDocument } from './document.js';
 
-const escapeHtml = (s: unknown) =>
-  String(s).replace(/[&<>"']/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[ch]!);
+const escapeHtml = (s: unknown) => String(s).replace(/[&<>"']/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[ch]!);
 
 // biome-ignore lint/suspicious/noExplicitAny: the OpenAPI document is walked generically, field by field
 type Json = Record<string, any>;
@@ -26,7 +25,10 @@ export function docsPage(): string {
     for (const [method, op] of Object.entries(item as Record<string, Json>)) {
       const params = (op.parameters ?? []) as Json[];
       const rows = params
-        .map((p) => `<tr><td><code>${escapeHtml(p.name)}</code>${p.required ? ' (required)' : ''}</td><td>${escapeHtml(p.in)}</td><td>${escapeHtml(schemaText(p.schema))}</td><td>${escapeHtml(p.description ?? '')}</td></tr>`)
+        .map(
+          (p) =>
+            `<tr><td><code>${escapeHtml(p.name)}</code>${p.required ? ' (required)' : ''}</td><td>${escapeHtml(p.in)}</td><td>${escapeHtml(schemaText(p.schema))}</td><td>${escapeHtml(p.description ?? '')}</td></tr>`,
+        )
         .join('');
       sections.push(
         `<section><h2><code>${escapeHtml(method.toUpperCase())} ${escapeHtml(path)}</code></h2><p><strong>${escapeHtml(op.summary)}</strong>${op.description ? `. ${escapeHtml(op.description)}` : ''}</p>` +

@@ -46,7 +46,10 @@ const sellerErrors: Json = {
   '401': errorResponse('No key, an unknown key, or a revoked key.', codesWith(401)),
   '403': errorResponse('The key is of another seller, used from an origin it does not allow, or not allowed this.', codesWith(403)),
   '404': errorResponse('No such route, or `model=` names a model the active version does not have.', codesWith(404)),
-  '413': errorResponse(`The URL is longer than ${MAX_URL_BYTES} characters, a body over ${MAX_BODY_BYTES} bytes is declared, or a list has more than ${LIMITS.ids} ids.`, codesWith(413)),
+  '413': errorResponse(
+    `The URL is longer than ${MAX_URL_BYTES} characters, a body over ${MAX_BODY_BYTES} bytes is declared, or a list has more than ${LIMITS.ids} ids.`,
+    codesWith(413),
+  ),
   '429': {
     ...errorResponse("The key's rate limit is exceeded; retry after the number of seconds in Retry-After.", codesWith(429)),
     headers: { 'Retry-After': { description: 'Seconds to wait.', schema: { type: 'integer' } } },
@@ -86,18 +89,27 @@ export function openApiDocument(): Json {
     },
     paths: {
       '/v1/health': {
-        get: { summary: 'Liveness', tags: ['meta'], responses: { '200': { description: 'Up.', content: { 'application/json': { schema: { type: 'object', properties: { ok: { const: true } }, required: ['ok'] } } } } } },
+        get: {
+          summary: 'Liveness',
+          tags: ['meta'],
+          responses: {
+            '200': {
+              description: 'Up.',
+              content: { 'application/json': { schema: { type: 'object', properties: { ok: { const: true } }, required: ['ok'] } } },
+            },
+          },
+        },
       },
       '/v1/openapi.json': { get: { summary: 'This document', tags: ['meta'], responses: { '200': { description: 'OpenAPI 3.1 JSON.' } } } },
       '/v1/docs': { get: { summary: 'Human-readable API documentation', tags: ['meta'], responses: { '200': { description: 'HTML.' } } } },
       '/v1/sellers/{seller}/recommendations/basket': recommendationsOperation(
         'Complete the order',
-        'Items to add to a cart. item-knn sums the neighbour rows of the cart items; hybrid MF scores every item against the sum of the cart items\' vectors and the customer\'s vector. Without a known cart item: the customer\'s list, then trending or popular items.',
+        "Items to add to a cart. item-knn sums the neighbour rows of the cart items; hybrid MF scores every item against the sum of the cart items' vectors and the customer's vector. Without a known cart item: the customer's list, then trending or popular items.",
         [queryParam('items'), queryParam('customer')],
       ),
       '/v1/sellers/{seller}/recommendations/similar': recommendationsOperation(
         'Customers also bought / more like this',
-        "Items to show with one item: its neighbour row (item-knn) or the items closest to its vector (hybrid MF). An unknown item gets trending or popular items with fallback true.",
+        'Items to show with one item: its neighbour row (item-knn) or the items closest to its vector (hybrid MF). An unknown item gets trending or popular items with fallback true.',
         [queryParam('item', true)],
       ),
       '/v1/sellers/{seller}/recommendations/for-you': recommendationsOperation(
@@ -117,18 +129,34 @@ export function openApiDocument(): Json {
       '/v1/sellers/{seller}/events': {
         post: {
           summary: 'Report shopper events (impressions, clicks, add-to-carts, purchases)',
-          description: 'Body {"events":[…]}, 1 to 100 events (fields in spec/edge-api.md, "Events"), read as JSON whatever the Content-Type. Queued, then written to D1 idempotently on event_id.',
+          description:
+            'Body {"events":[…]}, 1 to 100 events (fields in spec/edge-api.md, "Events"), read as JSON whatever the Content-Type. Queued, then written to D1 idempotently on event_id.',
           tags: ['events'],
           security: [{ bearer: [] }, { queryKey: [] }],
           parameters: [sellerParam],
-          requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', required: ['events'], properties: { events: { type: 'array', maxItems: 100, items: { type: 'object' } } } } } } },
+          requestBody: {
+            required: true,
+            content: {
+              'application/json': {
+                schema: { type: 'object', required: ['events'], properties: { events: { type: 'array', maxItems: 100, items: { type: 'object' } } } },
+              },
+            },
+          },
           responses: { '202': { description: '{"accepted":n,"duplicates":m}' }, ...sellerErrors },
         },
         get: {
           summary: 'List stored events, oldest first (secret keys only)',
           tags: ['events'],
           security: [{ bearer: [] }],
-          parameters: [sellerParam, ...['visitor', 'customer', 'type', 'experiment', 'since', 'after', 'limit'].map((name) => ({ name, in: 'query', required: false, schema: { type: 'string' } }))],
+          parameters: [
+            sellerParam,
+            ...['visitor', 'customer', 'type', 'experiment', 'since', 'after', 'limit'].map((name) => ({
+              name,
+              in: 'query',
+              required: false,
+              schema: { type: 'string' },
+            })),
+          ],
           responses: { '200': { description: '{"events":[…],"next":cursor|null}' }, ...sellerErrors },
         },
       },
@@ -141,13 +169,31 @@ export function openApiDocument(): Json {
           parameters: [sellerParam],
           responses: { '201': { description: '{"experiment":{…}} in draft' }, ...sellerErrors },
         },
-        get: { summary: "The seller's experiments, newest first", tags: ['experiments'], security: [{ bearer: [] }], parameters: [sellerParam], responses: { '200': { description: '{"experiments":[…]}' }, ...sellerErrors } },
+        get: {
+          summary: "The seller's experiments, newest first",
+          tags: ['experiments'],
+          security: [{ bearer: [] }],
+          parameters: [sellerParam],
+          responses: { '200': { description: '{"experiments":[…]}' }, ...sellerErrors },
+        },
       },
       '/v1/sellers/{seller}/experiments/{id}/start': {
-        post: { summary: 'Start a draft experiment', tags: ['experiments'], security: [{ bearer: [] }], parameters: [sellerParam, { name: 'id', in: 'path', required: true, schema: { type: 'string' } }], responses: { '200': { description: '{"experiment":{…}}' }, ...sellerErrors } },
+        post: {
+          summary: 'Start a draft experiment',
+          tags: ['experiments'],
+          security: [{ bearer: [] }],
+          parameters: [sellerParam, { name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+          responses: { '200': { description: '{"experiment":{…}}' }, ...sellerErrors },
+        },
       },
       '/v1/sellers/{seller}/experiments/{id}/stop': {
-        post: { summary: 'Stop a running experiment', tags: ['experiments'], security: [{ bearer: [] }], parameters: [sellerParam, { name: 'id', in: 'path', required: true, schema: { type: 'string' } }], responses: { '200': { description: '{"experiment":{…}}' }, ...sellerErrors } },
+        post: {
+          summary: 'Stop a running experiment',
+          tags: ['experiments'],
+          security: [{ bearer: [] }],
+          parameters: [sellerParam, { name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+          responses: { '200': { description: '{"experiment":{…}}' }, ...sellerErrors },
+        },
       },
       '/v1/sellers/{seller}/experiments/{id}/report': {
         get: {
@@ -160,7 +206,7 @@ export function openApiDocument(): Json {
       },
       '/v1/sellers/{seller}/customers/{customer}': {
         delete: {
-          summary: "Forget a customer: their events, their per-customer records, and their place in the next training",
+          summary: 'Forget a customer: their events, their per-customer records, and their place in the next training',
           tags: ['customers'],
           security: [{ bearer: [] }],
           parameters: [sellerParam, { name: 'customer', in: 'path', required: true, schema: { type: 'string' } }],

@@ -18,7 +18,9 @@ export function customerRoutes(): Hono<AppEnv> {
 
   routes.get('/deleted', async (c) => {
     const rows = await deletedCustomers(c.env.DB, c.req.param('seller')!);
-    return c.json({ customers: rows.map((r) => ({ customer: r.customer_id, deleted: new Date(r.deleted).toISOString() })) }, 200, { 'Cache-Control': 'no-store' });
+    return c.json({ customers: rows.map((r) => ({ customer: r.customer_id, deleted: new Date(r.deleted).toISOString() })) }, 200, {
+      'Cache-Control': 'no-store',
+    });
   });
 
   routes.delete('/:customer', async (c) => {

@@ -10,7 +10,8 @@ import { STORE_SCRIPT } from '../demo/store-script.js';
 // Pages draw data from the model and from localStorage: revalidate each time, never keep.
 const PAGE_HEADERS = {
   'Cache-Control': 'no-cache',
-  'Content-Security-Policy': "default-src 'self'; img-src 'self' https: data:; style-src 'self' 'unsafe-inline'; script-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+  'Content-Security-Policy':
+    "default-src 'self'; img-src 'self' https: data:; style-src 'self' 'unsafe-inline'; script-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
   'Referrer-Policy': 'same-origin',
   'X-Content-Type-Options': 'nosniff',
 };
@@ -42,7 +43,8 @@ export function demoRoutes(): Hono<AppEnv> {
     return (await sellers(c)).find((s) => s.id === id) ?? null;
   };
 
-  const noShop = (c: Context<AppEnv>) => c.html(messagePage(null, 'No such shop', `There is no demo shop "${c.req.param('seller') ?? ''}".`), 404, PAGE_HEADERS);
+  const noShop = (c: Context<AppEnv>) =>
+    c.html(messagePage(null, 'No such shop', `There is no demo shop "${c.req.param('seller') ?? ''}".`), 404, PAGE_HEADERS);
 
   const catalogOf = async (c: Context<AppEnv>, seller: DemoSeller): Promise<DemoCatalog | null> => {
     const model = await sellerModel(c, seller.id);
@@ -50,10 +52,18 @@ export function demoRoutes(): Hono<AppEnv> {
   };
 
   const noModel = (c: Context<AppEnv>, seller: DemoSeller) =>
-    c.html(messagePage(seller, 'Nothing to show yet', 'This shop has no published model, so there is no catalog to show. Run npm start, or publish a model with a catalog.'), 503, {
-      ...PAGE_HEADERS,
-      'Retry-After': '30',
-    });
+    c.html(
+      messagePage(
+        seller,
+        'Nothing to show yet',
+        'This shop has no published model, so there is no catalog to show. Run npm start, or publish a model with a catalog.',
+      ),
+      503,
+      {
+        ...PAGE_HEADERS,
+        'Retry-After': '30',
+      },
+    );
 
   routes.use('*', async (c, next) => {
     if (c.env.DEMO_STOREFRONT !== 'on') return c.notFound();
@@ -62,7 +72,11 @@ export function demoRoutes(): Hono<AppEnv> {
 
   routes.get('/', async (c) => c.html(homePage(await sellers(c)), 200, PAGE_HEADERS));
   routes.get('/assets/store.js', (c) =>
-    c.body(STORE_SCRIPT, 200, { 'Content-Type': 'text/javascript; charset=utf-8', 'Cache-Control': 'public, max-age=300', 'X-Content-Type-Options': 'nosniff' }),
+    c.body(STORE_SCRIPT, 200, {
+      'Content-Type': 'text/javascript; charset=utf-8',
+      'Cache-Control': 'public, max-age=300',
+      'X-Content-Type-Options': 'nosniff',
+    }),
   );
 
   routes.get('/:seller', async (c) => {
@@ -98,11 +112,19 @@ export function demoRoutes(): Hono<AppEnv> {
     const s = await sellerOf(c);
     if (s === null) return noShop(c);
     const catalog = await catalogOf(c, s);
-    const ids = (c.req.query('ids') ?? '').split(',').filter((id) => id !== '').slice(0, 100);
-    const items = catalog === null ? [] : ids.flatMap((id) => {
-      const p = catalog.byId(id);
-      return p === undefined ? [] : [{ id, title: p.title, url: demoPaths.product(s.id, id), image: p.image || demoPaths.image(s.id, id), price: p.price }];
-    });
+    const ids = (c.req.query('ids') ?? '')
+      .split(',')
+      .filter((id) => id !== '')
+      .slice(0, 100);
+    const items =
+      catalog === null
+        ? []
+        : ids.flatMap((id) => {
+            const p = catalog.byId(id);
+            return p === undefined
+              ? []
+              : [{ id, title: p.title, url: demoPaths.product(s.id, id), image: p.image || demoPaths.image(s.id, id), price: p.price }];
+          });
     return c.json({ items }, 200, { 'Cache-Control': 'no-cache' });
   });
 

@@ -69,7 +69,9 @@ export function eventRoutes(): Hono<AppEnv> {
         await c.env.EVENTS.send({ seller, events: fresh }, { contentType: 'json' });
       } catch (err) {
         c.var.log({ event: 'events_enqueue_failed', seller, events: fresh.length, error: err instanceof Error ? err.message : String(err) });
-        throw new ApiError('unavailable', 'the events could not be queued just now; send them again in a few seconds (event ids make that safe)', { 'Retry-After': '5' });
+        throw new ApiError('unavailable', 'the events could not be queued just now; send them again in a few seconds (event ids make that safe)', {
+          'Retry-After': '5',
+        });
       }
       // Remembered only once queued: a failed call must be retryable.
       for (const e of fresh) recent.add(e.event_id);

@@ -25,7 +25,8 @@ export function experimentRoutes(): Hono<AppEnv> {
   const load = async (c: Context<AppEnv>): Promise<ExperimentDefinition> => {
     const id = c.req.param('id')!;
     const e = /^exp_[0-9a-f]{12}$/.test(id) ? await getExperiment(c.env.DB, c.req.param('seller')!, id) : null;
-    if (e === null) throw new ApiError('experiment_not_found', `no experiment ${id.slice(0, 40)} for this seller; list them with GET /v1/sellers/:seller/experiments`);
+    if (e === null)
+      throw new ApiError('experiment_not_found', `no experiment ${id.slice(0, 40)} for this seller; list them with GET /v1/sellers/:seller/experiments`);
     return e;
   };
 
@@ -56,7 +57,8 @@ export function experimentRoutes(): Hono<AppEnv> {
 
   routes.post('/:id/start', async (c) => {
     const e = await load(c);
-    if (e.status !== 'draft') throw new ApiError('experiment_conflict', `experiment ${e.id} is ${e.status}; only a draft can start (create a new one to run again)`);
+    if (e.status !== 'draft')
+      throw new ApiError('experiment_conflict', `experiment ${e.id} is ${e.status}; only a draft can start (create a new one to run again)`);
     const running = await listExperiments(c.env.DB, e.seller, 'running');
     const clash = running.find((r) => r.surface === e.surface);
     if (clash !== undefined) throw new ApiError('experiment_conflict', `experiment ${clash.id} already runs on the ${e.surface} surface; stop it first`);
@@ -66,10 +68,14 @@ export function experimentRoutes(): Hono<AppEnv> {
       if (arm.model === 'none') continue;
       const key = ANSWERS_WITH[arm.model] === 'ranking' ? modelStorage.active(e.seller) : modelStorage.activeOfType(e.seller, arm.model);
       if ((await c.env.KV.get(key, 'text')) === null) {
-        throw new ApiError('experiment_conflict', `arm "${arm.name}" serves ${arm.model}, but seller ${e.seller} has no published ${arm.model} model; publish one first`);
+        throw new ApiError(
+          'experiment_conflict',
+          `arm "${arm.name}" serves ${arm.model}, but seller ${e.seller} has no published ${arm.model} model; publish one first`,
+        );
       }
     }
-    if (!(await changeStatus(c.env.DB, e.seller, e.id, 'draft', 'running', c.var.now()))) throw new ApiError('experiment_conflict', `experiment ${e.id} changed meanwhile; read it again`);
+    if (!(await changeStatus(c.env.DB, e.seller, e.id, 'draft', 'running', c.var.now())))
+      throw new ApiError('experiment_conflict', `experiment ${e.id} changed meanwhile; read it again`);
     await syncRunning(c.env.DB, c.env.KV, e.seller);
     return c.json({ experiment: await load(c) }, 200);
   });
@@ -77,7 +83,8 @@ export function experimentRoutes(): Hono<AppEnv> {
   routes.post('/:id/stop', async (c) => {
     const e = await load(c);
     if (e.status !== 'running') throw new ApiError('experiment_conflict', `experiment ${e.id} is ${e.status}; only a running experiment can stop`);
-    if (!(await changeStatus(c.env.DB, e.seller, e.id, 'running', 'stopped', c.var.now()))) throw new ApiError('experiment_conflict', `experiment ${e.id} changed meanwhile; read it again`);
+    if (!(await changeStatus(c.env.DB, e.seller, e.id, 'running', 'stopped', c.var.now())))
+      throw new ApiError('experiment_conflict', `experiment ${e.id} changed meanwhile; read it again`);
     await syncRunning(c.env.DB, c.env.KV, e.seller);
     return c.json({ experiment: await load(c) }, 200);
   });

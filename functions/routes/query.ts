@@ -13,8 +13,7 @@ export const LIMITS = {
 } as const;
 
 /** A parameter that must appear once, as text. */
-const once = (name: string) =>
-  z.string({ error: (iss) => (Array.isArray(iss.input) ? `${name} must be given once` : `${name} must be text`) });
+const once = (name: string) => z.string({ error: (iss) => (Array.isArray(iss.input) ? `${name} must be given once` : `${name} must be text`) });
 
 const id = (name: string) =>
   once(name)
@@ -87,18 +86,28 @@ export const forYouQuery = z.object({ ...common, customer: id('customer').option
 
 /** What each query parameter means (the OpenAPI document and /v1/docs are built from this). */
 export const PARAM_DOCS: Record<string, { description: string; example?: string; default?: string }> = {
-  items: { description: `Item ids, comma-separated (or the parameter repeated); at most ${LIMITS.ids}. Basket: the cart. For-you: the session. Unknown ids are ignored.`, example: 'sku1,sku7' },
+  items: {
+    description: `Item ids, comma-separated (or the parameter repeated); at most ${LIMITS.ids}. Basket: the cart. For-you: the session. Unknown ids are ignored.`,
+    example: 'sku1,sku7',
+  },
   item: { description: 'The item to find similar items for. An unknown id gets the fallback ranking.', example: 'sku1' },
-  customer: { description: 'The customer id as in the orders file. An unknown customer falls back to the items, then to trending or popular items.', example: 'c42' },
+  customer: {
+    description: 'The customer id as in the orders file. An unknown customer falls back to the items, then to trending or popular items.',
+    example: 'c42',
+  },
   n: { description: `How many items to return, 1 to ${LIMITS.n} (default 10).`, example: '4', default: '10' },
   exclude: { description: 'Item ids never to return, comma-separated. Cart items (and the item of similar) are never returned either.', example: 'sku3' },
-  category: { description: "Only items of this catalog category (case-insensitive exact match).", example: 'mugs' },
+  category: { description: 'Only items of this catalog category (case-insensitive exact match).', example: 'mugs' },
   in_stock: { description: '1: only items the catalog says are in stock (unknown stock is left out).', example: '1' },
   min_price: { description: 'Only items priced at least this (items without a price are left out).', example: '10' },
   max_price: { description: 'Only items priced at most this (items without a price are left out).', example: '50' },
   model: { description: 'Secret keys only: answer with this model of the active version, or with its popularity or trending ranking.', example: 'popularity' },
   key: { description: 'The API key, for the storefront widget (otherwise use the Authorization header).', example: 'pk_…' },
-  visitor: { description: "The storefront's visitor id (the widget sends it). Inside a running experiment it picks the arm, stably; without it, the customer id does, else no experiment applies.", example: 'v-3f2a' },
+  visitor: {
+    description:
+      "The storefront's visitor id (the widget sends it). Inside a running experiment it picks the arm, stably; without it, the customer id does, else no experiment applies.",
+    example: 'v-3f2a',
+  },
 };
 
 /** The zod schema of each parameter, for the OpenAPI document. */

@@ -74,11 +74,30 @@ export function recommendationRoutes(): Hono<AppEnv> {
       model: q.model ?? (armModel === 'popularity' ? 'popularity' : null),
     };
     // The holdout arm answers with nothing, on purpose.
-    const result = armModel === 'none' ? { items: [], model: null, fallback: false } : await recommend(model, query, (id) => c.var.source.userRecord(seller, model!.version, id), c.var.log);
+    const result =
+      armModel === 'none'
+        ? { items: [], model: null, fallback: false }
+        : await recommend(model, query, (id) => c.var.source.userRecord(seller, model!.version, id), c.var.log);
     const recId = crypto.randomUUID();
-    if (assigned !== null) exposure(c, seller, surface, assigned, recId, customer, result.items.map((i) => i.id));
+    if (assigned !== null)
+      exposure(
+        c,
+        seller,
+        surface,
+        assigned,
+        recId,
+        customer,
+        result.items.map((i) => i.id),
+      );
     return c.json(
-      { items: result.items, model: result.model, variant: assigned?.arm.name ?? null, experiment: assigned?.experiment.id ?? null, rec_id: recId, fallback: result.fallback },
+      {
+        items: result.items,
+        model: result.model,
+        variant: assigned?.arm.name ?? null,
+        experiment: assigned?.experiment.id ?? null,
+        rec_id: recId,
+        fallback: result.fallback,
+      },
       200,
       { 'Cache-Control': 'no-store' },
     );
@@ -110,8 +129,21 @@ function exposure(c: Context<AppEnv>, seller: string, surface: Surface, a: Assig
     seller,
     events: [
       {
-        event_id: recId, seller, type: 'exposure', visitor_id: a.visitor, customer_id: customer, rec_id: recId, experiment_id: a.experiment.id,
-        variant: a.arm.name, surface, item_ids: shown, order_id: null, value: null, currency: null, ts: now, received: now,
+        event_id: recId,
+        seller,
+        type: 'exposure',
+        visitor_id: a.visitor,
+        customer_id: customer,
+        rec_id: recId,
+        experiment_id: a.experiment.id,
+        variant: a.arm.name,
+        surface,
+        item_ids: shown,
+        order_id: null,
+        value: null,
+        currency: null,
+        ts: now,
+        received: now,
       },
     ],
   };

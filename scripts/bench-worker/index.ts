@@ -118,7 +118,14 @@ export default {
         const info = prepareScoring(artifact);
         const loadMs = performance.now() - t0;
         models.set(name, { artifact, out: new Float32Array(artifact.itemCount), q: new Int32Array(artifact.dim) });
-        return Response.json({ items: artifact.itemCount, dim: artifact.dim, artifactBytes: artifact.byteLength, scoresBytes: 4 * artifact.itemCount, loadMs, ...info });
+        return Response.json({
+          items: artifact.itemCount,
+          dim: artifact.dim,
+          artifactBytes: artifact.byteLength,
+          scoresBytes: 4 * artifact.itemCount,
+          loadMs,
+          ...info,
+        });
       }
       if (request.method === 'POST' && url.pathname === '/run') return Response.json(run((await request.json()) as RunRequest));
       if (request.method === 'GET' && url.pathname === '/runtime') return Response.json(runtime());

@@ -30,7 +30,10 @@ interface Request {
   options: unknown;
 }
 
-type Reply = { id: number; warnings: string[]; seconds: number } & ({ ok: true; result: unknown } | { ok: false; message: string; stack: string; input: boolean });
+type Reply = { id: number; warnings: string[]; seconds: number } & (
+  | { ok: true; result: unknown }
+  | { ok: false; message: string; stack: string; input: boolean }
+);
 
 interface Queued {
   request: Request;
@@ -49,7 +52,15 @@ async function runCall(id: number, op: PoolOp, options: unknown): Promise<Reply>
     return { id, ok: true, result, warnings, seconds: (performance.now() - t0) / 1000 };
   } catch (e) {
     const err = e as Error;
-    return { id, ok: false, message: err.message, stack: err.stack ?? String(e), input: e instanceof InputError, warnings, seconds: (performance.now() - t0) / 1000 };
+    return {
+      id,
+      ok: false,
+      message: err.message,
+      stack: err.stack ?? String(e),
+      input: e instanceof InputError,
+      warnings,
+      seconds: (performance.now() - t0) / 1000,
+    };
   }
 }
 

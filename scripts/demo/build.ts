@@ -115,7 +115,6 @@ function migrationFiles(root: string): string[] | null {
     .map((f) => join(dir, f));
 }
 
-
 /** Builds (or finds up to date) everything the local demo serves. */
 export async function buildDemo(options: BuildOptions): Promise<BuildResult> {
   const t0 = performance.now();
@@ -189,10 +188,23 @@ export async function buildDemo(options: BuildOptions): Promise<BuildResult> {
             log(stepLine(trainId, null, 'up to date'));
           } else {
             await rm(modelDir, { recursive: true, force: true });
-            const r = await call(trainId, 'train', { input: { orders: join(dir, 'train-orders.csv') }, model: type, threads: THREADS_PER_MODEL, out: modelDir, ...(m.features ? { itemFeatures: features } : {}) }, priority);
+            const r = await call(
+              trainId,
+              'train',
+              {
+                input: { orders: join(dir, 'train-orders.csv') },
+                model: type,
+                threads: THREADS_PER_MODEL,
+                out: modelDir,
+                ...(m.features ? { itemFeatures: features } : {}),
+              },
+              priority,
+            );
             const figures = r.result;
             await manifest.record(trainId, trainFp, r.seconds, figures);
-            log(stepLine(trainId, r.seconds, `${figures.users} customers, ${figures.items} items, ${figures.interactions} interactions, fit ${figures.fit_s} s`));
+            log(
+              stepLine(trainId, r.seconds, `${figures.users} customers, ${figures.items} items, ${figures.interactions} interactions, fit ${figures.fit_s} s`),
+            );
           }
           const exportId = `export ${seller.id} ${type}`;
           const exportFp = 'int8 top-50';
@@ -201,7 +213,12 @@ export async function buildDemo(options: BuildOptions): Promise<BuildResult> {
             log(stepLine(exportId, null, 'up to date'));
           } else {
             await mkdir(join(home, 'artifacts', seller.id), { recursive: true });
-            const r = await call(exportId, 'exportModel', { model: modelDir, catalog: join(dir, 'catalog.csv'), out: artifact, quantize: 'int8', topN: 50 }, priority);
+            const r = await call(
+              exportId,
+              'exportModel',
+              { model: modelDir, catalog: join(dir, 'catalog.csv'), out: artifact, quantize: 'int8', topN: 50 },
+              priority,
+            );
             const figures = r.result;
             await manifest.record(exportId, exportFp, r.seconds, figures);
             log(stepLine(exportId, r.seconds, `${figures.artifact_bytes} bytes, ${figures.customers} customer records`));
@@ -237,7 +254,10 @@ export async function buildDemo(options: BuildOptions): Promise<BuildResult> {
       j.built.catch(() => undefined);
       j.evaluated.catch(() => undefined);
     }
-    void Promise.all(jobs.map((j) => j.built)).then(() => log(stepLine('all models trained and exported', null, `after ${seconds(t0).toFixed(1)} s`)), () => undefined);
+    void Promise.all(jobs.map((j) => j.built)).then(
+      () => log(stepLine('all models trained and exported', null, `after ${seconds(t0).toFixed(1)} s`)),
+      () => undefined,
+    );
 
     // 3. Publishing, seller by seller as their artifacts come, the default model last.
     for (const seller of marketplace.sellers) {
@@ -332,7 +352,12 @@ async function ensureData(options: BuildOptions, dataDir: string): Promise<Marke
   if (existsSync(path)) {
     try {
       const m = JSON.parse(await readFile(path, 'utf8')) as MarketplaceSummary;
-      const same = m.generator === GENERATOR_VERSION && m.seed === options.seed && m.customers === options.customers && m.orders === options.orders && m.months === options.months;
+      const same =
+        m.generator === GENERATOR_VERSION &&
+        m.seed === options.seed &&
+        m.customers === options.customers &&
+        m.orders === options.orders &&
+        m.months === options.months;
       if (same && m.sellers.every((s) => files.every((f) => existsSync(join(dataDir, s.dir, f))))) {
         options.log(stepLine('generate marketplace', null, `up to date (seed ${m.seed}, ${dataDir})`));
         return m;
@@ -345,7 +370,11 @@ async function ensureData(options: BuildOptions, dataDir: string): Promise<Marke
   await rm(dataDir, { recursive: true, force: true });
   const m = await generateMarketplace({ out: dataDir, seed: options.seed, customers: options.customers, orders: options.orders, months: options.months });
   options.log(
-    stepLine('generate marketplace', seconds(t), `${m.sellers.length} sellers, ${m.customers} customers, ${m.orders} orders (${(m.single_item_share * 100).toFixed(1)}% single-item), holdout from ${m.holdout_from.slice(0, 10)}`),
+    stepLine(
+      'generate marketplace',
+      seconds(t),
+      `${m.sellers.length} sellers, ${m.customers} customers, ${m.orders} orders (${(m.single_item_share * 100).toFixed(1)}% single-item), holdout from ${m.holdout_from.slice(0, 10)}`,
+    ),
   );
   return m;
 }
@@ -370,9 +399,13 @@ async function ensureKeys(
     // No keys yet.
   }
   // Only the ids and keys count (names come from the marketplace).
-  const fingerprint = (list: (DemoSellerKeys | undefined)[]) => `${stateId}:${sha256(JSON.stringify(list.map((k) => [k?.id, k?.publishable_key, k?.secret_key])))}`;
+  const fingerprint = (list: (DemoSellerKeys | undefined)[]) =>
+    `${stateId}:${sha256(JSON.stringify(list.map((k) => [k?.id, k?.publishable_key, k?.secret_key])))}`;
   const write = (list: DemoSellerKeys[]) =>
-    writeFile(path, JSON.stringify({ url: options.url, sellers: list.map(({ id, publishable_key, secret_key }) => ({ id, publishable_key, secret_key })) }, null, 2) + '\n');
+    writeFile(
+      path,
+      JSON.stringify({ url: options.url, sellers: list.map(({ id, publishable_key, secret_key }) => ({ id, publishable_key, secret_key })) }, null, 2) + '\n',
+    );
   const known = marketplace.sellers.map((s) => previous.find((p) => p.id === s.id));
   if (known.every((k) => k !== undefined) && manifest.fresh('keys and demo sellers', fingerprint(known), [], [path])) {
     const sellers = marketplace.sellers.map((s, i) => ({ ...known[i]!, name: s.name }));
@@ -410,9 +443,15 @@ async function ensureKeys(
 async function examples(dataDir: string, m: MarketplaceSummary): Promise<Record<string, { items: string[]; customer: string }>> {
   const out: Record<string, { items: string[]; customer: string }> = {};
   for (const s of m.sellers) {
-    const lines = (await readFile(join(dataDir, s.dir, 'test-baskets.csv'), 'utf8')).split('\n').slice(1).filter((l) => l !== '');
+    const lines = (await readFile(join(dataDir, s.dir, 'test-baskets.csv'), 'utf8'))
+      .split('\n')
+      .slice(1)
+      .filter((l) => l !== '');
     const first = lines[0]?.split(',') ?? [];
-    const items = lines.map((l) => l.split(',')).filter((c) => c[0] === first[0]).map((c) => c[2]);
+    const items = lines
+      .map((l) => l.split(','))
+      .filter((c) => c[0] === first[0])
+      .map((c) => c[2]);
     out[s.id] = { items, customer: first[1] ?? '' };
   }
   return out;

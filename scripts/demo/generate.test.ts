@@ -22,7 +22,11 @@ async function filesOf(dir: string): Promise<Map<string, Buffer>> {
 }
 
 function rows(text: string): string[][] {
-  return text.trim().split('\n').slice(1).map((l) => l.split(','));
+  return text
+    .trim()
+    .split('\n')
+    .slice(1)
+    .map((l) => l.split(','));
 }
 
 const run = runCli;

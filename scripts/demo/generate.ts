@@ -90,7 +90,15 @@ function priceBand(price: number): string {
 function catalogCsv(cat: SellerCatalog): string {
   const seller = cat.def.id;
   const rows = cat.items.map((it) =>
-    [it.id, cell(it.title), `/demo/${seller}/products/${it.id}`, `/demo/${seller}/images/${it.id}.svg`, it.price.toFixed(2), PRODUCT_TYPES[it.type].category, it.inStock ? 'true' : 'false'].join(','),
+    [
+      it.id,
+      cell(it.title),
+      `/demo/${seller}/products/${it.id}`,
+      `/demo/${seller}/images/${it.id}.svg`,
+      it.price.toFixed(2),
+      PRODUCT_TYPES[it.type].category,
+      it.inStock ? 'true' : 'false',
+    ].join(','),
   );
   return csv('item_id,title,url,image,price,category,in_stock', rows);
 }
@@ -273,9 +281,13 @@ async function cli(argv: string[]): Promise<number> {
       months: integer('months', values.months as string | undefined, DEFAULT_OPTIONS.months),
     });
     const seconds = ((performance.now() - t0) / 1000).toFixed(1);
-    process.stderr.write(`wrote ${summary.sellers.length} sellers, ${summary.orders} orders (${(summary.single_item_share * 100).toFixed(1)}% single-item) to ${values.out} in ${seconds} s\n`);
+    process.stderr.write(
+      `wrote ${summary.sellers.length} sellers, ${summary.orders} orders (${(summary.single_item_share * 100).toFixed(1)}% single-item) to ${values.out} in ${seconds} s\n`,
+    );
     for (const s of summary.sellers) {
-      process.stderr.write(`  ${s.id.padEnd(16)} ${String(s.items).padStart(5)} items ${String(s.orders).padStart(7)} orders ${String(s.customers).padStart(6)} customers  holdout ${s.test_orders} orders, ${s.test_baskets} baskets\n`);
+      process.stderr.write(
+        `  ${s.id.padEnd(16)} ${String(s.items).padStart(5)} items ${String(s.orders).padStart(7)} orders ${String(s.customers).padStart(6)} customers  holdout ${s.test_orders} orders, ${s.test_baskets} baskets\n`,
+      );
     }
     return 0;
   } catch (err) {

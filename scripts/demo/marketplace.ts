@@ -149,11 +149,17 @@ function cumulative(w: ArrayLike<number>): Float64Array {
 }
 
 function slugify(text: string): string {
-  return text.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
+  return text
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '');
 }
 
 function titleCase(slug: string): string {
-  return slug.split('-').map((w) => w[0].toUpperCase() + w.slice(1)).join(' ');
+  return slug
+    .split('-')
+    .map((w) => w[0].toUpperCase() + w.slice(1))
+    .join(' ');
 }
 
 /** A price a shop would show: whole units minus a cent. */
@@ -179,7 +185,10 @@ const TYPE_INDEX = new Map(PRODUCT_TYPES.map((t, i) => [t.id, i]));
 function buildCatalog(def: SellerDef, sellerIndex: number, seed: number): SellerCatalog {
   const rng = stream(seed, STREAM.catalog + sellerIndex);
   const themeIds = Object.keys(def.themes);
-  const perTheme = apportion(def.designs, themeIds.map((t) => def.themes[t]));
+  const perTheme = apportion(
+    def.designs,
+    themeIds.map((t) => def.themes[t]),
+  );
   const typeIds = Object.keys(def.types).map((t) => TYPE_INDEX.get(t)!);
   const typeWeights = Object.values(def.types);
   const designs: Design[] = [];
@@ -435,7 +444,12 @@ class Shopper {
     const r = rng.next();
     if (r < 0.55) {
       // The same design in a product that goes with the first one.
-      const used = new Set(items.map((i) => cat.items[i]).filter((it) => it.design === first.design).map((it) => it.type));
+      const used = new Set(
+        items
+          .map((i) => cat.items[i])
+          .filter((it) => it.design === first.design)
+          .map((it) => it.type),
+      );
       const options = cat.designs[first.design].types.filter((y) => !used.has(y));
       if (options.length > 0) return this.itemOfDesign(u, s, first.design, this.typeFor(u, s, options, first.type));
       return this.itemOfTheme(u, s, first.theme, first.type, first.design);

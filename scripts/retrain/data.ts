@@ -57,15 +57,27 @@ async function d1Query<T>(sql: string, where: D1Location): Promise<T[]> {
 /** The seller's purchase events as order lines (one line per item; the order's value split evenly). */
 export async function ordersFromEvents(seller: string, where: D1Location): Promise<OrderLine[]> {
   // The seller id is checked (letters, digits, - and _) before it gets here.
-  const rows = await d1Query<{ event_id: string; order_id: string | null; customer_id: string | null; visitor_id: string; item_ids: string; value: number | null; ts: number }>(
-    `SELECT event_id, order_id, customer_id, visitor_id, item_ids, value, ts FROM events WHERE seller = '${seller}' AND type = 'purchase' ORDER BY ts`,
-    where,
-  );
+  const rows = await d1Query<{
+    event_id: string;
+    order_id: string | null;
+    customer_id: string | null;
+    visitor_id: string;
+    item_ids: string;
+    value: number | null;
+    ts: number;
+  }>(`SELECT event_id, order_id, customer_id, visitor_id, item_ids, value, ts FROM events WHERE seller = '${seller}' AND type = 'purchase' ORDER BY ts`, where);
   const lines: OrderLine[] = [];
   for (const r of rows) {
     const items = JSON.parse(r.item_ids) as string[];
     for (const item of items) {
-      lines.push({ order: r.order_id ?? r.event_id, customer: r.customer_id ?? `visitor:${r.visitor_id}`, item, quantity: 1, price: r.value !== null && items.length > 0 ? r.value / items.length : 1, ts: r.ts });
+      lines.push({
+        order: r.order_id ?? r.event_id,
+        customer: r.customer_id ?? `visitor:${r.visitor_id}`,
+        item,
+        quantity: 1,
+        price: r.value !== null && items.length > 0 ? r.value / items.length : 1,
+        ts: r.ts,
+      });
     }
   }
   return lines;
@@ -95,7 +107,8 @@ const csvCell = (s: string) => (/[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"
 /** Writes lines as the trainer's orders CSV. */
 export async function writeOrdersCsv(path: string, lines: OrderLine[]): Promise<void> {
   const out = ['order_id,customer_id,item_id,quantity,unit_price,timestamp'];
-  for (const l of lines) out.push([csvCell(l.order), csvCell(l.customer), csvCell(l.item), String(l.quantity), String(l.price), new Date(l.ts).toISOString()].join(','));
+  for (const l of lines)
+    out.push([csvCell(l.order), csvCell(l.customer), csvCell(l.item), String(l.quantity), String(l.price), new Date(l.ts).toISOString()].join(','));
   await writeFile(path, `${out.join('\n')}\n`);
 }
 

@@ -31,7 +31,15 @@ describe('retrain gate', () => {
     const worse = decide({ candidates: [{ model: 'lightfm', score: 0.1 }], active: cur('item-knn', 0.3), ofType: new Map(), tolerance: 0.02 });
     expect(worse[0]).toMatchObject({ publish: true, activate: false });
     expect(worse[0].reason).toMatch(/the active model stays/);
-    const first = decide({ candidates: [{ model: 'lightfm', score: 0.1 }, { model: 'item-knn', score: 0.2 }], active: null, ofType: new Map(), tolerance: 0 });
+    const first = decide({
+      candidates: [
+        { model: 'lightfm', score: 0.1 },
+        { model: 'item-knn', score: 0.2 },
+      ],
+      active: null,
+      ofType: new Map(),
+      tolerance: 0,
+    });
     expect(first.map((x) => x.activate)).toEqual([false, true]);
   });
 

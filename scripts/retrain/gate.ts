@@ -53,7 +53,8 @@ export function decide(input: GateInput): GateDecision[] {
   if (!(input.tolerance >= 0 && input.tolerance < 1)) throw new RangeError(`tolerance must be in [0, 1), got ${input.tolerance}`);
   const decisions = input.candidates.map((c): GateDecision => {
     const current = input.ofType.get(c.model) ?? null;
-    if (c.score === null) return { model: c.model, publish: false, activate: false, reason: 'its figure could not be measured on the holdout (no baskets or customers to ask)' };
+    if (c.score === null)
+      return { model: c.model, publish: false, activate: false, reason: 'its figure could not be measured on the holdout (no baskets or customers to ask)' };
     if (!notWorse(c.score, current?.score ?? null, input.tolerance)) {
       return {
         model: c.model,
@@ -66,7 +67,10 @@ export function decide(input: GateInput): GateDecision[] {
       model: c.model,
       publish: true,
       activate: false,
-      reason: current === null ? `no ${c.model} published yet` : `not worse than the published ${c.model} ${current.version} (${fmt(c.score)} vs ${fmt(current.score)})`,
+      reason:
+        current === null
+          ? `no ${c.model} published yet`
+          : `not worse than the published ${c.model} ${current.version} (${fmt(c.score)} vs ${fmt(current.score)})`,
     };
   });
   const passing = decisions.filter((d) => d.publish);
@@ -75,7 +79,10 @@ export function decide(input: GateInput): GateDecision[] {
   const best = passing.reduce((a, b) => (scoreOf(b.model) > scoreOf(a.model) ? b : a));
   if (notWorse(scoreOf(best.model), input.active?.score ?? null, input.tolerance)) {
     best.activate = true;
-    best.reason += input.active === null ? '; the best candidate, and nothing is active yet: it becomes active' : `; the best candidate, not worse than the active ${input.active.model} ${input.active.version} (${fmt(scoreOf(best.model))} vs ${fmt(input.active.score)}): it becomes active`;
+    best.reason +=
+      input.active === null
+        ? '; the best candidate, and nothing is active yet: it becomes active'
+        : `; the best candidate, not worse than the active ${input.active.model} ${input.active.version} (${fmt(scoreOf(best.model))} vs ${fmt(input.active.score)}): it becomes active`;
   } else {
     best.reason += `; the best candidate, but worse than the active ${input.active!.model} ${input.active!.version} (${fmt(scoreOf(best.model))} vs ${fmt(input.active!.score)}): the active model stays`;
   }

@@ -107,7 +107,8 @@ describe.skipIf(skip !== null)('the experiment report page in Chromium', () => {
       const r = await api<ExperimentReport>(`${base}/experiments/${experiment}/report`, fx.secretKey);
       const total = (k: 'visitors' | 'orders') => r.arms.reduce((s, a) => s + a[k], 0);
       if (total('visitors') === sent.visitors && total('orders') === sent.orders) break;
-      if (Date.now() > until) throw new Error(`the report counts ${total('visitors')} visitors and ${total('orders')} orders of ${sent.visitors} and ${sent.orders} sent`);
+      if (Date.now() > until)
+        throw new Error(`the report counts ${total('visitors')} visitors and ${total('orders')} orders of ${sent.visitors} and ${sent.orders} sent`);
       await new Promise((ok) => setTimeout(ok, 500));
     }
   }, 300_000);
@@ -153,8 +154,24 @@ describe.skipIf(skip !== null)('the experiment report page in Chromium', () => {
 
     // The arms table: one row per arm, every figure as the report holds it (to the digits shown).
     const header = await page.locator('#arms tr').first().locator('th').allTextContents();
-    expect(header).toEqual(['Arm', 'Model', 'Visitors', 'Impressions', 'CTR', 'Add-to-cart', 'Conversion', 'Orders', 'Items per order', '2+ items', 'Revenue per visitor', 'Attributed orders', 'Attributed revenue']);
-    const rows = await page.locator('#arms tr').evaluateAll((trs) => trs.slice(1).map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent ?? '')));
+    expect(header).toEqual([
+      'Arm',
+      'Model',
+      'Visitors',
+      'Impressions',
+      'CTR',
+      'Add-to-cart',
+      'Conversion',
+      'Orders',
+      'Items per order',
+      '2+ items',
+      'Revenue per visitor',
+      'Attributed orders',
+      'Attributed revenue',
+    ]);
+    const rows = await page
+      .locator('#arms tr')
+      .evaluateAll((trs) => trs.slice(1).map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent ?? '')));
     expect(rows).toHaveLength(r.arms.length);
     const close = (shown: number[], expected: (number | null)[], tolerance: number, what: string) => {
       expect(shown.length, `${what}: ${shown.join(' ')}`).toBe(expected.length);
@@ -169,7 +186,12 @@ describe.skipIf(skip !== null)('the experiment report page in Chromium', () => {
       const what = (column: string) => `arm ${a.arm}, ${column}`;
       expect(cells[0]).toBe(a.arm + (a.is_control ? ' (control)' : ''));
       expect(cells[1]).toBe(a.model);
-      for (const [column, value] of [[2, a.visitors], [3, a.impressions], [7, a.orders], [11, a.attributed_orders]] as const) {
+      for (const [column, value] of [
+        [2, a.visitors],
+        [3, a.impressions],
+        [7, a.orders],
+        [11, a.attributed_orders],
+      ] as const) {
         expect(numbersIn(cells[column]), what(header[column])).toEqual([value]);
       }
       estimate(cells[4], a.ctr, 100, 0.00501, what('CTR'));
@@ -184,11 +206,18 @@ describe.skipIf(skip !== null)('the experiment report page in Chromium', () => {
     expect(rows[2][4]).toBe('–');
 
     // Against the control: six metrics per treatment arm, control and treatment values as reported.
-    const comparisons = await page.locator('#comparisons tr').evaluateAll((trs) => trs.slice(1).map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent ?? '')));
+    const comparisons = await page
+      .locator('#comparisons tr')
+      .evaluateAll((trs) => trs.slice(1).map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent ?? '')));
     expect(comparisons).toHaveLength(r.comparisons.length * 6);
     for (const c of r.comparisons) {
       const conversion = comparisons.find((row) => row[0] === `${c.arm} vs ${c.control}` && row[1] === 'Conversion rate')!;
-      close([...numbersIn(conversion[2]), ...numbersIn(conversion[3])], [c.metrics.conversion_rate.control! * 100, c.metrics.conversion_rate.treatment! * 100], 0.00501, `${c.arm} conversion`);
+      close(
+        [...numbersIn(conversion[2]), ...numbersIn(conversion[3])],
+        [c.metrics.conversion_rate.control! * 100, c.metrics.conversion_rate.treatment! * 100],
+        0.00501,
+        `${c.arm} conversion`,
+      );
       expect(conversion[7]).toBe(c.metrics.conversion_rate.note ?? (c.metrics.conversion_rate.significant ? 'yes' : 'no'));
     }
     expect(await page.locator('#projection tr td:first-child').allTextContents()).toEqual(r.projection.arms.map((a) => a.arm));
@@ -219,7 +248,9 @@ describe.skipIf(skip !== null)('the experiment report page in Chromium', () => {
       const c = charts.find((x) => x.id === id)!;
       expect(c.labels).toEqual(r.arms.map((a) => a.arm));
       expect(c.datasets.map((d) => d.label)).toEqual(['interval', 'estimate']);
-      expect(c.datasets[0].data).toEqual(r.arms.map((a) => pick(a).ci).map((ci) => (ci === null ? null : [expect.closeTo(ci.lower * scale, 9), expect.closeTo(ci.upper * scale, 9)])));
+      expect(c.datasets[0].data).toEqual(
+        r.arms.map((a) => pick(a).ci).map((ci) => (ci === null ? null : [expect.closeTo(ci.lower * scale, 9), expect.closeTo(ci.upper * scale, 9)])),
+      );
       expect(c.datasets[1].data).toEqual(r.arms.map((a) => pick(a).value).map((v) => (v === null ? null : expect.closeTo(v * scale, 9))));
     }
     const sequential = charts.find((x) => x.id === 'chart-sequential')!;

@@ -67,7 +67,9 @@ describe.skipIf(skip !== null)('the widget in Chromium', () => {
   const visitorOf = (page: Page) => page.evaluate("localStorage.getItem('plusone_vid')") as Promise<string | null>;
 
   async function events(visitor: string): Promise<StoredEvent[]> {
-    const res = await fetch(`${edge.url}/v1/sellers/${fx.seller}/events?visitor=${encodeURIComponent(visitor)}&limit=1000`, { headers: { Authorization: `Bearer ${fx.secretKey}` } });
+    const res = await fetch(`${edge.url}/v1/sellers/${fx.seller}/events?visitor=${encodeURIComponent(visitor)}&limit=1000`, {
+      headers: { Authorization: `Bearer ${fx.secretKey}` },
+    });
     if (res.status !== 200) throw new Error(`listing events answered ${res.status}: ${await res.text()}`);
     return ((await res.json()) as { events: StoredEvent[] }).events;
   }
@@ -94,10 +96,13 @@ describe.skipIf(skip !== null)('the widget in Chromium', () => {
   it('renders n items from another origin, with its integrity hash, title and accessible markup', async () => {
     const page = await newPage();
     const problems = await watchProblems(page);
-    const html = shopPage(widgetScript(), { ...basics(), surface: 'basket', items: fx.clusters[0].slice(0, 2).join(','), n: '4', title: 'Picked for you' }).replace(
-      '<script async',
-      `<script async integrity="${WIDGET_INTEGRITY}" crossorigin="anonymous"`,
-    );
+    const html = shopPage(widgetScript(), {
+      ...basics(),
+      surface: 'basket',
+      items: fx.clusters[0].slice(0, 2).join(','),
+      n: '4',
+      title: 'Picked for you',
+    }).replace('<script async', `<script async integrity="${WIDGET_INTEGRITY}" crossorigin="anonymous"`);
     await page.goto(shop.page('/render', html));
     await expect.poll(() => page.locator('#plusone li').count(), { timeout: 10_000 }).toBe(4);
     const region = page.locator('#plusone section[role="region"]');
@@ -121,7 +126,10 @@ describe.skipIf(skip !== null)('the widget in Chromium', () => {
     const page = await newPage({ width: 420 });
     await page.goto(shop.page('/keys', shopPage(widgetScript(), { ...basics(), surface: 'basket', n: '8' })));
     await expect.poll(() => page.locator('#plusone li').count(), { timeout: 10_000 }).toBe(8);
-    const focused = () => page.evaluate("(() => { const a = document.querySelector('#plusone').shadowRoot.activeElement; if (!a) return null; const li = a.closest('li'); return li ? [...li.parentNode.children].indexOf(li) + ':' + a.tagName : a.getAttribute('aria-label'); })()");
+    const focused = () =>
+      page.evaluate(
+        "(() => { const a = document.querySelector('#plusone').shadowRoot.activeElement; if (!a) return null; const li = a.closest('li'); return li ? [...li.parentNode.children].indexOf(li) + ':' + a.tagName : a.getAttribute('aria-label'); })()",
+      );
     // Tab from the page into the widget: the prev/next buttons, then the first card.
     const order: unknown[] = [];
     for (let k = 0; k < 6 && !String(order.at(-1)).startsWith('0:'); k++) {
@@ -151,7 +159,9 @@ describe.skipIf(skip !== null)('the widget in Chromium', () => {
     await page.evaluate("document.querySelector('#plusone').shadowRoot.querySelector('ul').scrollLeft = 0");
     await page.locator('#plusone button[aria-label="Next items"]').focus();
     await page.keyboard.press('Enter');
-    await expect.poll(() => page.evaluate("document.querySelector('#plusone').shadowRoot.querySelector('ul').scrollLeft"), { timeout: 5000 }).toBeGreaterThan(0);
+    await expect
+      .poll(() => page.evaluate("document.querySelector('#plusone').shadowRoot.querySelector('ul').scrollLeft"), { timeout: 5000 })
+      .toBeGreaterThan(0);
     expect(await page.locator('#plusone button[aria-label="Previous items"]').getAttribute('aria-disabled')).toBe('false');
   });
 
@@ -238,17 +248,26 @@ document.addEventListener('click', (e) => { if (e.composedPath().some((n) => n.t
       { name: 'the API host is down', api: async () => `http://127.0.0.1:${await freePort()}`, wait: 1500 },
       {
         name: 'the API answers 500',
-        route: (page) => page.route('**/recommendations/**', (r) => r.fulfill({ status: 500, body: '{"error":{"code":"internal"}}', headers: { 'Access-Control-Allow-Origin': '*' } })),
+        route: (page) =>
+          page.route('**/recommendations/**', (r) =>
+            r.fulfill({ status: 500, body: '{"error":{"code":"internal"}}', headers: { 'Access-Control-Allow-Origin': '*' } }),
+          ),
         wait: 1500,
       },
       {
         name: 'the API answers garbage',
-        route: (page) => page.route('**/recommendations/**', (r) => r.fulfill({ status: 200, body: '{"items":[{"id":', contentType: 'application/json', headers: { 'Access-Control-Allow-Origin': '*' } })),
+        route: (page) =>
+          page.route('**/recommendations/**', (r) =>
+            r.fulfill({ status: 200, body: '{"items":[{"id":', contentType: 'application/json', headers: { 'Access-Control-Allow-Origin': '*' } }),
+          ),
         wait: 1500,
       },
       {
         name: 'the API answers the wrong shape',
-        route: (page) => page.route('**/recommendations/**', (r) => r.fulfill({ status: 200, body: '{"items":"none","rec_id":7}', contentType: 'application/json', headers: { 'Access-Control-Allow-Origin': '*' } })),
+        route: (page) =>
+          page.route('**/recommendations/**', (r) =>
+            r.fulfill({ status: 200, body: '{"items":"none","rec_id":7}', contentType: 'application/json', headers: { 'Access-Control-Allow-Origin': '*' } }),
+          ),
         wait: 1500,
       },
       {
@@ -344,6 +363,5 @@ document.addEventListener('click', (e) => { if (e.composedPath().some((n) => n.t
       expect(problems.network).toEqual([]);
       expect(problems.pageErrors).toEqual([]);
     });
-
   });
 });

@@ -125,7 +125,11 @@ describe('CORS', () => {
   });
 
   it('answers a preflight for the Authorization header', async () => {
-    const res = await call(basket(A), { origin: SHOP, method: 'OPTIONS', headers: { 'Access-Control-Request-Method': 'GET', 'Access-Control-Request-Headers': 'authorization' } });
+    const res = await call(basket(A), {
+      origin: SHOP,
+      method: 'OPTIONS',
+      headers: { 'Access-Control-Request-Method': 'GET', 'Access-Control-Request-Headers': 'authorization' },
+    });
     expect(res.status).toBe(204);
     expect(res.headers.get('access-control-allow-origin')).toBe(SHOP);
     expect(res.headers.get('access-control-allow-headers')).toMatch(/Authorization/);

@@ -84,7 +84,9 @@ describe('the demo storefront', () => {
     expect(res.status).toBe(200);
     const page = await res.text();
     expect(page).toContain('<h1>Item 3, blue</h1>');
-    expect(page).toContain(`<script async src="/widget.v1.js" integrity="${WIDGET_INTEGRITY}" crossorigin="anonymous" data-seller="${KNN}" data-key="${KEY}" data-surface="similar"`);
+    expect(page).toContain(
+      `<script async src="/widget.v1.js" integrity="${WIDGET_INTEGRITY}" crossorigin="anonymous" data-seller="${KNN}" data-key="${KEY}" data-surface="similar"`,
+    );
     expect(page).toContain('data-items="sku3"');
     expect(page).toContain('€8.00');
   });

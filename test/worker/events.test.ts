@@ -34,10 +34,17 @@ function event(overrides: Record<string, unknown> = {}): Record<string, unknown>
 }
 
 const post = (seller: string, body: unknown, key = pk, origin?: string) =>
-  callJson(events(seller), { key, body: typeof body === 'string' ? body : JSON.stringify(body), headers: { 'Content-Type': 'text/plain;charset=UTF-8' }, ...(origin ? { origin } : {}) });
+  callJson(events(seller), {
+    key,
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+    headers: { 'Content-Type': 'text/plain;charset=UTF-8' },
+    ...(origin ? { origin } : {}),
+  });
 
 async function rowCount(where = '1 = 1', ...args: unknown[]): Promise<number> {
-  const r = await env.DB.prepare(`SELECT COUNT(*) AS n FROM events WHERE ${where}`).bind(...args).first<{ n: number }>();
+  const r = await env.DB.prepare(`SELECT COUNT(*) AS n FROM events WHERE ${where}`)
+    .bind(...args)
+    .first<{ n: number }>();
   return r!.n;
 }
 
@@ -51,7 +58,10 @@ describe('event intake', () => {
     const { status, body } = await post(A, { events: batch }, pk, SHOP);
     expect(status).toBe(202);
     expect(body).toEqual({ accepted: 3, duplicates: 0 });
-    const n = await waitFor(() => rowCount('visitor_id = ?', 'v-202'), (v) => v === 3);
+    const n = await waitFor(
+      () => rowCount('visitor_id = ?', 'v-202'),
+      (v) => v === 3,
+    );
     expect(n).toBe(3);
     const row = await env.DB.prepare("SELECT * FROM events WHERE visitor_id = 'v-202' AND type = 'purchase'").first<Record<string, unknown>>();
     expect(row).toMatchObject({ seller: A, order_id: 'o-1', item_ids: '["sku1","sku3"]', item_count: 2, value: 42.5, currency: 'EUR' });
@@ -67,7 +77,10 @@ describe('event intake', () => {
     const e2 = event({ visitor_id: 'v-dup' });
     expect((await post(A, { events: [e1, e1, e2] })).body).toEqual({ accepted: 2, duplicates: 1 });
     expect((await post(A, { events: [e1, e2] })).body).toEqual({ accepted: 0, duplicates: 2 });
-    await waitFor(() => rowCount('visitor_id = ?', 'v-dup'), (v) => v === 2);
+    await waitFor(
+      () => rowCount('visitor_id = ?', 'v-dup'),
+      (v) => v === 2,
+    );
     await new Promise((r) => setTimeout(r, 1500));
     expect(await rowCount('visitor_id = ?', 'v-dup')).toBe(2);
   });
@@ -84,7 +97,11 @@ describe('event intake', () => {
     const accepted = answers.reduce((s, a) => s + a.body.accepted, 0);
     const duplicates = answers.reduce((s, a) => s + a.body.duplicates, 0);
     expect(accepted + duplicates).toBe(11_000);
-    const n = await waitFor(() => rowCount("visitor_id LIKE 'v-load-%'"), (v) => v >= 10_000, 90_000);
+    const n = await waitFor(
+      () => rowCount("visitor_id LIKE 'v-load-%'"),
+      (v) => v >= 10_000,
+      90_000,
+    );
     // Let any straggling batch land before the final count.
     await new Promise((r) => setTimeout(r, 2000));
     expect(n).toBe(10_000);
@@ -162,7 +179,10 @@ describe('deleting a customer', () => {
       event({ visitor_id: 'v-keep', customer_id: 'c-stays' }),
     ];
     await post(A, { events: batch });
-    await waitFor(() => rowCount("visitor_id IN ('v-gdpr', 'v-keep')"), (v) => v === 3);
+    await waitFor(
+      () => rowCount("visitor_id IN ('v-gdpr', 'v-keep')"),
+      (v) => v === 3,
+    );
     expect((await callJson(`/v1/sellers/${A}/customers/c-gone`, { key: pk, method: 'DELETE' })).status).toBe(403);
     const del = await callJson(`/v1/sellers/${A}/customers/c-gone`, { key: sk, method: 'DELETE' });
     expect(del.status).toBe(200);
@@ -171,7 +191,10 @@ describe('deleting a customer', () => {
     expect(await rowCount("visitor_id = 'v-keep'")).toBe(1);
     // An event of theirs still on its way is dropped at insert.
     await post(A, { events: [event({ visitor_id: 'v-gdpr-2', customer_id: 'c-gone' }), event({ visitor_id: 'v-gdpr-2' })] });
-    await waitFor(() => rowCount("visitor_id = 'v-gdpr-2'"), (v) => v === 1);
+    await waitFor(
+      () => rowCount("visitor_id = 'v-gdpr-2'"),
+      (v) => v === 1,
+    );
     await new Promise((r) => setTimeout(r, 1500));
     expect(await rowCount("customer_id = 'c-gone'")).toBe(0);
     const listed = await callJson(`/v1/sellers/${A}/customers/deleted`, { key: sk });

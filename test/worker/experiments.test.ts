@@ -17,7 +17,10 @@ async function publishLightfmUnderS(): Promise<void> {
   const p = pointerOf(SELLERS.lightfm);
   const artifact = `sellers/${S}/models/${p.version}/artifact.bin`;
   const bytes = fixtures.objects.find(([k]) => k === p.artifact)![1];
-  await env.MODELS.put(artifact, Uint8Array.from(atob(bytes), (c) => c.charCodeAt(0)));
+  await env.MODELS.put(
+    artifact,
+    Uint8Array.from(atob(bytes), (c) => c.charCodeAt(0)),
+  );
   await env.KV.put(modelStorage.activeOfType(S, 'lightfm'), JSON.stringify({ ...p, artifact }));
 }
 
@@ -146,8 +149,22 @@ describe('experiments', () => {
     const started = Date.parse((await send(`${base}/${e.id}/start`, undefined, 'POST')).body.experiment.started);
     let k = 0;
     const ev = (type: StoredEvent['type'], visitor: string, extra: Partial<StoredEvent> = {}): StoredEvent => ({
-      event_id: crypto.randomUUID(), seller: S, type, visitor_id: visitor, customer_id: null, rec_id: null, experiment_id: null, variant: null,
-      surface: 'similar', item_ids: ['sku1'], order_id: null, value: null, currency: null, ts: started + 10 + k++, received: started, ...extra,
+      event_id: crypto.randomUUID(),
+      seller: S,
+      type,
+      visitor_id: visitor,
+      customer_id: null,
+      rec_id: null,
+      experiment_id: null,
+      variant: null,
+      surface: 'similar',
+      item_ids: ['sku1'],
+      order_id: null,
+      value: null,
+      currency: null,
+      ts: started + 10 + k++,
+      received: started,
+      ...extra,
     });
     const rows: StoredEvent[] = [];
     // 10 visitors per arm, exposed first.
@@ -161,12 +178,14 @@ describe('experiments', () => {
       rows.push(ev('impression', `t${i % 10}`, { experiment_id: e.id, variant: 'warp' }));
     }
     for (let i = 0; i < 2; i++) rows.push(ev('click', `c${i}`, { experiment_id: e.id, variant: 'ease', rec_id: crypto.randomUUID(), item_ids: ['sku9'] }));
-    for (let i = 0; i < 6; i++) rows.push(ev('click', `t${i}`, { experiment_id: e.id, variant: 'warp', rec_id: crypto.randomUUID(), item_ids: [i === 0 ? 'sku2' : 'sku9'] }));
+    for (let i = 0; i < 6; i++)
+      rows.push(ev('click', `t${i}`, { experiment_id: e.id, variant: 'warp', rec_id: crypto.randomUUID(), item_ids: [i === 0 ? 'sku2' : 'sku9'] }));
     // Add-to-cart: 3 control visitors, 5 treatment visitors (one of them twice).
     for (const v of ['c0', 'c1', 'c2', 't0', 't1', 't2', 't3', 't4', 't4']) rows.push(ev('add_to_cart', v));
     // Orders. Control: c0 1 item 10, c1 2 items 30. Treatment: t0 2 items 40 (holds sku2, clicked
     // from a recommendation: attributed), t1 3 items 60, t2 1 item 20, t3 two orders (1 item 10, 2 items 20).
-    const buy = (v: string, order: string, items: string[], value: number) => rows.push(ev('purchase', v, { order_id: order, item_ids: items, value, currency: 'EUR' }));
+    const buy = (v: string, order: string, items: string[], value: number) =>
+      rows.push(ev('purchase', v, { order_id: order, item_ids: items, value, currency: 'EUR' }));
     buy('c0', 'o1', ['sku1'], 10);
     buy('c1', 'o2', ['sku1', 'sku3'], 30);
     buy('t0', 'o3', ['sku2', 'sku3'], 40);
@@ -185,8 +204,31 @@ describe('experiments', () => {
     const report = r.body;
     const control = report.arms.find((a: { arm: string }) => a.arm === 'ease');
     const treat = report.arms.find((a: { arm: string }) => a.arm === 'warp');
-    expect(control).toMatchObject({ visitors: 10, impressions: 20, clicks: 2, cart_visitors: 3, buyers: 2, orders: 2, items_total: 3, multi_item_orders: 1, revenue_total: 40, attributed_orders: 0 });
-    expect(treat).toMatchObject({ visitors: 10, impressions: 20, clicks: 6, cart_visitors: 5, buyers: 4, orders: 5, items_total: 9, multi_item_orders: 3, revenue_total: 150, attributed_orders: 1, attributed_revenue: 40 });
+    expect(control).toMatchObject({
+      visitors: 10,
+      impressions: 20,
+      clicks: 2,
+      cart_visitors: 3,
+      buyers: 2,
+      orders: 2,
+      items_total: 3,
+      multi_item_orders: 1,
+      revenue_total: 40,
+      attributed_orders: 0,
+    });
+    expect(treat).toMatchObject({
+      visitors: 10,
+      impressions: 20,
+      clicks: 6,
+      cart_visitors: 5,
+      buyers: 4,
+      orders: 5,
+      items_total: 9,
+      multi_item_orders: 3,
+      revenue_total: 150,
+      attributed_orders: 1,
+      attributed_revenue: 40,
+    });
     expect(control.conversion_rate.value).toBeCloseTo(0.2, 10);
     expect(treat.conversion_rate.value).toBeCloseTo(0.4, 10);
     expect(control.ctr.value).toBeCloseTo(0.1, 10);

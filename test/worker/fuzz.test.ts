@@ -79,7 +79,11 @@ const unicode = fc.string({ unit: 'grapheme', maxLength: 30 });
 const binary = fc.string({ unit: 'binary', maxLength: 30 });
 const malformedPercent = fc.constantFrom('%', '%%', '%E0%A4%A', '%ZZ', '%00', '%C0%AF', '%ED%A0%80', '%FF%FE', '%2', 'a%2Cb', '%252C');
 const sku = fc.integer({ min: -2, max: 30 }).map((i) => `sku${i}`);
-const customer = fc.oneof(fc.integer({ min: -1, max: 45 }).map((u) => `c${u}`), unicode, fc.constant(''));
+const customer = fc.oneof(
+  fc.integer({ min: -1, max: 45 }).map((u) => `c${u}`),
+  unicode,
+  fc.constant(''),
+);
 const rawValue = fc.oneof(
   sku,
   customer,
@@ -99,18 +103,44 @@ const paramName = fc.oneof(
   unicode.map((s) => encodeURIComponent(s.toWellFormed())),
 );
 const query = fc.array(fc.tuple(paramName, encodedValue), { maxLength: 12 }).map((pairs) => pairs.map(([k, v]) => `${k}=${v}`).join('&'));
-const key = fc.oneof(fc.constantFrom(...keys.length ? keys : ['']), fc.constant(undefined), fc.string({ unit: 'grapheme-ascii', maxLength: 40 }), fc.stringMatching(/^(pk|sk)_[A-Za-z0-9_-]{32}$/));
-const sellerArb = fc.oneof(fc.constantFrom(...sellers), unicode.map((s) => encodeURIComponent(s.toWellFormed())), malformedPercent, hugeId);
+const key = fc.oneof(
+  fc.constantFrom(...(keys.length ? keys : [''])),
+  fc.constant(undefined),
+  fc.string({ unit: 'grapheme-ascii', maxLength: 40 }),
+  fc.stringMatching(/^(pk|sk)_[A-Za-z0-9_-]{32}$/),
+);
+const sellerArb = fc.oneof(
+  fc.constantFrom(...sellers),
+  unicode.map((s) => encodeURIComponent(s.toWellFormed())),
+  malformedPercent,
+  hugeId,
+);
 const route = fc.constantFrom('basket', 'similar', 'for-you');
 const method = fc.constantFrom('GET', 'GET', 'GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD', 'OPTIONS');
 // Printable ASCII and tab: what the Fetch API lets a client put in a header.
-const headerValue = fc.string({ unit: fc.oneof(fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)), fc.constant('\t')), maxLength: 200 });
+const headerValue = fc.string({
+  unit: fc.oneof(
+    fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)),
+    fc.constant('\t'),
+  ),
+  maxLength: 200,
+});
 
 describe('fuzzing the worker', () => {
   it('random paths, methods and keys: never a 5xx', async () => {
     const path = fc.oneof(
       fc.webPath(),
-      fc.array(fc.oneof(unicode, binary, malformedPercent, fc.constantFrom('v1', 'sellers', 'recommendations', 'basket', '..', '.', '', 'health', 'docs', 'openapi.json')), { maxLength: 8 }).map((s) => `/${s.join('/')}`),
+      fc
+        .array(
+          fc.oneof(
+            unicode,
+            binary,
+            malformedPercent,
+            fc.constantFrom('v1', 'sellers', 'recommendations', 'basket', '..', '.', '', 'health', 'docs', 'openapi.json'),
+          ),
+          { maxLength: 8 },
+        )
+        .map((s) => `/${s.join('/')}`),
       fc.tuple(sellerArb, fc.oneof(route, unicode)).map(([s, r]) => `/v1/sellers/${s}/recommendations/${r}`),
       fc.tuple(sellerArb).map(([s]) => `/v1/sellers/${s}/model`),
     );
@@ -136,7 +166,14 @@ describe('fuzzing the worker', () => {
   }, 600_000);
 
   it('well-formed queries with random ids, customers, filters and n: 200 or a 4xx, never a 5xx', async () => {
-    const ids = fc.array(fc.oneof(sku, unicode, hugeId.map((s) => s.slice(0, 250))), { maxLength: 8 });
+    const ids = fc.array(
+      fc.oneof(
+        sku,
+        unicode,
+        hugeId.map((s) => s.slice(0, 250)),
+      ),
+      { maxLength: 8 },
+    );
     await fc.assert(
       fc.asyncProperty(
         fc.constantFrom(...sellers.slice(0, 5)),
@@ -170,9 +207,19 @@ describe('fuzzing the worker', () => {
   it('random headers and bodies: never a 5xx', async () => {
     await fc.assert(
       fc.asyncProperty(
-        fc.constantFrom('/v1/health', `/v1/sellers/${SELLERS['item-knn']}/recommendations/basket?items=sku0`, `/v1/sellers/${SELLERS.lightfm}/recommendations/for-you?customer=c1`, `/v1/sellers/${SELLERS['item-knn']}/model`, '/v1/events', '/nope'),
+        fc.constantFrom(
+          '/v1/health',
+          `/v1/sellers/${SELLERS['item-knn']}/recommendations/basket?items=sku0`,
+          `/v1/sellers/${SELLERS.lightfm}/recommendations/for-you?customer=c1`,
+          `/v1/sellers/${SELLERS['item-knn']}/model`,
+          '/v1/events',
+          '/nope',
+        ),
         fc.constantFrom('GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'),
-        fc.array(fc.tuple(fc.constantFrom('Authorization', 'Origin', 'Content-Type', 'Accept', 'X-Anything', 'Cookie', 'Access-Control-Request-Headers'), headerValue), { maxLength: 5 }),
+        fc.array(
+          fc.tuple(fc.constantFrom('Authorization', 'Origin', 'Content-Type', 'Accept', 'X-Anything', 'Cookie', 'Access-Control-Request-Headers'), headerValue),
+          { maxLength: 5 },
+        ),
         key,
         fc.oneof(fc.constant(undefined), fc.string({ unit: 'binary', maxLength: 2000 }), fc.uint8Array({ maxLength: 70_000 }), fc.json()),
         async (path, m, headers, k, body) => {
@@ -189,6 +236,8 @@ describe('fuzzing the worker', () => {
   it('sent at least 5,000 requests', () => {
     expect(sent).toBeGreaterThanOrEqual(5000);
     expect(skipped).toBeLessThan(sent / 20);
-    console.log(`fuzz: ${sent} requests sent, ${skipped} not constructible; statuses ${JSON.stringify(Object.fromEntries([...statuses].sort((a, b) => a[0] - b[0])))}`);
+    console.log(
+      `fuzz: ${sent} requests sent, ${skipped} not constructible; statuses ${JSON.stringify(Object.fromEntries([...statuses].sort((a, b) => a[0] - b[0])))}`,
+    );
   });
 });

@@ -62,7 +62,10 @@ let keyCounter = 0;
 export async function createKey(options: KeyOptions): Promise<{ key: string; record: KeyRecord }> {
   const type = options.type ?? 'publishable';
   const random = crypto.getRandomValues(new Uint8Array(24));
-  const body = btoa(String.fromCharCode(...random)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  const body = btoa(String.fromCharCode(...random))
+    .replace(/\+/g, '-')
+    .replace(/\//g, '_')
+    .replace(/=+$/, '');
   const key = `${type === 'publishable' ? 'pk_' : 'sk_'}${body}`;
   const hash = await hashKey(key);
   const id = `key_${(++keyCounter).toString(16).padStart(4, '0')}${Array.from(random.subarray(0, 6), (b) => b.toString(16).padStart(2, '0')).join('')}`;

@@ -14,7 +14,12 @@ describe('public routes', () => {
     expect(res.headers.get('content-type')).toMatch(/application\/json/);
     expect(body.openapi).toMatch(/^3\./);
     const paths = Object.keys(body.paths);
-    for (const p of ['/v1/health', '/v1/sellers/{seller}/recommendations/basket', '/v1/sellers/{seller}/recommendations/similar', '/v1/sellers/{seller}/recommendations/for-you']) {
+    for (const p of [
+      '/v1/health',
+      '/v1/sellers/{seller}/recommendations/basket',
+      '/v1/sellers/{seller}/recommendations/similar',
+      '/v1/sellers/{seller}/recommendations/for-you',
+    ]) {
       expect(paths).toContain(p);
     }
     const basket = body.paths['/v1/sellers/{seller}/recommendations/basket'].get;
@@ -40,7 +45,12 @@ describe('public routes', () => {
   });
 
   it('answers unknown routes and methods with a JSON 404', async () => {
-    for (const [path, method] of [['/nope', 'GET'], ['/v1', 'GET'], ['/v1/health', 'POST'], ['/v1/healthz', 'GET']] as const) {
+    for (const [path, method] of [
+      ['/nope', 'GET'],
+      ['/v1', 'GET'],
+      ['/v1/health', 'POST'],
+      ['/v1/healthz', 'GET'],
+    ] as const) {
       const res = await call(path, { method });
       expect(res.status, `${method} ${path}`).toBe(404);
       expect(await res.json()).toMatchObject({ error: { code: 'not_found', message: expect.stringContaining(path) } });

@@ -22,7 +22,19 @@ async function point(seller: string, version: string, bytes: Uint8Array | null, 
   const artifact = `sellers/${seller}/models/${version}/artifact.bin`;
   if (bytes !== null) await env.MODELS.put(artifact, bytes);
   const sha = options.sha ?? (bytes ? await sha256(bytes) : '0'.repeat(64));
-  await env.KV.put(`sellers/${seller}/active`, JSON.stringify({ version, model: options.model ?? 'item-knn', artifact, sha256: sha, items: 24, customers: 0, published: new Date().toISOString(), previous: null }));
+  await env.KV.put(
+    `sellers/${seller}/active`,
+    JSON.stringify({
+      version,
+      model: options.model ?? 'item-knn',
+      artifact,
+      sha256: sha,
+      items: 24,
+      customers: 0,
+      published: new Date().toISOString(),
+      previous: null,
+    }),
+  );
 }
 
 async function basket(seller: string): Promise<RecBody> {
@@ -31,7 +43,10 @@ async function basket(seller: string): Promise<RecBody> {
   return body;
 }
 
-async function modelStatus(): Promise<{ serving: { version: string; type: string; kernel: string } | null; last_problem: { version: string | null; message: string } | null }> {
+async function modelStatus(): Promise<{
+  serving: { version: string; type: string; kernel: string } | null;
+  last_problem: { version: string | null; message: string } | null;
+}> {
   const { status, body } = await callJson(`/v1/sellers/${SWAP}/model`, { key: skSwap });
   expect(status).toBe(200);
   return body;

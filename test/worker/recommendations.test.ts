@@ -19,7 +19,9 @@ beforeAll(async () => {
 });
 
 async function rec(seller: string, route: string, query: string, secret = false): Promise<RecBody> {
-  const { status, body } = await callJson<RecBody>(`/v1/sellers/${seller}/recommendations/${route}?${query}`, { key: secret ? keys[seller].sk : keys[seller].pk });
+  const { status, body } = await callJson<RecBody>(`/v1/sellers/${seller}/recommendations/${route}?${query}`, {
+    key: secret ? keys[seller].sk : keys[seller].pk,
+  });
   expect(status, JSON.stringify(body)).toBe(200);
   return body;
 }
@@ -232,13 +234,19 @@ describe('for-you', () => {
     expect(anonymous.items).toHaveLength(3);
   });
 
-  it("a popularity model answers with its own ranking (not a fallback)", async () => {
+  it('a popularity model answers with its own ranking (not a fallback)', async () => {
     const a = artifactOf(POP);
     const ranking = a.trending ?? a.popularity!;
-    for (const [route, query] of [['for-you', 'customer=c1'], ['basket', 'items=sku0'], ['similar', 'item=sku0']] as const) {
+    for (const [route, query] of [
+      ['for-you', 'customer=c1'],
+      ['basket', 'items=sku0'],
+      ['similar', 'item=sku0'],
+    ] as const) {
       const body = await rec(POP, route, `${query}&n=5`);
       expect(body).toMatchObject({ model: { type: 'popularity' }, fallback: false });
-      const expected = Array.from(ranking.items, (i) => a.itemId(i)).filter((id) => id !== 'sku0' || route === 'for-you').slice(0, 5);
+      const expected = Array.from(ranking.items, (i) => a.itemId(i))
+        .filter((id) => id !== 'sku0' || route === 'for-you')
+        .slice(0, 5);
       expect(body.items.map((i) => i.id)).toEqual(expected);
     }
   });
@@ -285,7 +293,12 @@ describe('filters and exclusions', () => {
     const first = await rec(MF, 'for-you', 'customer=c5&n=5');
     const top2 = first.items.slice(0, 2).map((i) => i.id);
     const body = await rec(MF, 'for-you', `customer=c5&n=5&exclude=${top2.join(',')},nope`);
-    expect(body.items.map((i) => i.id)).toEqual(first.items.slice(2).map((i) => i.id).concat(body.items.slice(3).map((i) => i.id)));
+    expect(body.items.map((i) => i.id)).toEqual(
+      first.items
+        .slice(2)
+        .map((i) => i.id)
+        .concat(body.items.slice(3).map((i) => i.id)),
+    );
     for (const id of top2) expect(body.items.map((i) => i.id)).not.toContain(id);
   });
 
@@ -301,7 +314,11 @@ describe('model= (secret keys only)', () => {
     const a = artifactOf(KNN);
     const body = await rec(KNN, 'basket', 'items=sku0&model=popularity&n=4', true);
     expect(body).toMatchObject({ model: { type: 'popularity' }, fallback: false });
-    expect(body.items.map((i) => i.id)).toEqual(Array.from(a.popularity!.items, (i) => a.itemId(i)).filter((id) => id !== 'sku0').slice(0, 4));
+    expect(body.items.map((i) => i.id)).toEqual(
+      Array.from(a.popularity!.items, (i) => a.itemId(i))
+        .filter((id) => id !== 'sku0')
+        .slice(0, 4),
+    );
     const same = await rec(KNN, 'basket', 'items=sku0&model=item-knn', true);
     expect(same.items).toEqual((await rec(KNN, 'basket', 'items=sku0')).items);
   });
@@ -329,7 +346,11 @@ describe('responses', () => {
   });
 
   it('answer a seller without any model with an empty list and fallback true, never an error', async () => {
-    for (const [route, q] of [['basket', 'items=sku0'], ['similar', 'item=sku0'], ['for-you', 'customer=c1']]) {
+    for (const [route, q] of [
+      ['basket', 'items=sku0'],
+      ['similar', 'item=sku0'],
+      ['for-you', 'customer=c1'],
+    ]) {
       const body = await rec(EMPTY, route, q);
       expect(body).toMatchObject({ items: [], model: null, fallback: true, variant: null });
     }
@@ -372,7 +393,10 @@ describe('bad input', () => {
   });
 
   it('answers 413 for a declared body over the limit', async () => {
-    const { status, body } = await callJson(`/v1/sellers/${KNN}/recommendations/basket?items=sku0`, { key: keys[KNN].pk, headers: { 'Content-Length': '10000000' } });
+    const { status, body } = await callJson(`/v1/sellers/${KNN}/recommendations/basket?items=sku0`, {
+      key: keys[KNN].pk,
+      headers: { 'Content-Length': '10000000' },
+    });
     expect(status).toBe(413);
     expect(body.error.code).toBe('request_too_large');
   });

@@ -84,7 +84,15 @@ describe('readCatalog', () => {
     const itemIds = ['a', 'b'];
     expect(joinCatalog(itemIds, c.rows)).toEqual({ rows: [c.rows.get('a'), undefined], missing: 1, unused: 1 });
     const art = decodeArtifact(encodeArtifact({ modelType: 'user-knn', itemIds, catalog: c.rows, meta: {} }, { quantize: 'int8' }));
-    expect(art.catalog!.entry(0)).toEqual({ listed: true, title: 'Mug', url: 'https://s.example/p/a', image: '', category: 'mugs', price: 12.5, inStock: true });
+    expect(art.catalog!.entry(0)).toEqual({
+      listed: true,
+      title: 'Mug',
+      url: 'https://s.example/p/a',
+      image: '',
+      category: 'mugs',
+      price: 12.5,
+      inStock: true,
+    });
     expect(art.catalog!.entry(1)).toEqual({ listed: false, title: '', url: '', image: '', category: '', price: null, inStock: null });
   });
 });

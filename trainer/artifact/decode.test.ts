@@ -106,7 +106,9 @@ describe('decodeArtifact rejects', () => {
     expect(rejection(patched((_, v) => v.setUint32(entryAt('item-biases') + ENTRY.count, 5, true)))).toBe(
       'section item-biases has 5 rows; the header says 6 items',
     );
-    expect(rejection(patched((_, v) => v.setUint32(HEADER.dim, 3, true)))).toBe('section item-vectors is 48 bytes; 42 expected for 6 int8 vectors of dimension 3');
+    expect(rejection(patched((_, v) => v.setUint32(HEADER.dim, 3, true)))).toBe(
+      'section item-vectors is 48 bytes; 42 expected for 6 int8 vectors of dimension 3',
+    );
     expect(rejection(patched((_, v) => v.setUint32(entryAt('neighbours') + ENTRY.extra, 14, true)))).toBe(
       'section neighbours is 135 bytes; 126 expected for 6 rows and 14 int8 weights',
     );
@@ -118,16 +120,22 @@ describe('decodeArtifact rejects', () => {
     expect(rejection(patched((_, v) => v.setUint32(indices, 99, true)))).toBe('section neighbours: neighbour 0 is item 99, but there are 6 items');
     expect(rejection(patched((_, v) => v.setUint32(nb.offset + 8, 40, true)))).toBe('section neighbours: row pointers decrease at entry 3');
     const pop = sectionOf('popularity');
-    expect(rejection(patched((_, v) => v.setUint32(pop.offset + 4, v.getUint32(pop.offset, true), true)))).toMatch(/^section popularity: item \d is ranked twice$/);
+    expect(rejection(patched((_, v) => v.setUint32(pop.offset + 4, v.getUint32(pop.offset, true), true)))).toMatch(
+      /^section popularity: item \d is ranked twice$/,
+    );
     const vectors = sectionOf('item-vectors');
-    expect(rejection(patched((_, v) => v.setFloat32(vectors.offset + 4, -1, true)))).toBe('section item-vectors: the int8 scale of row 1 is -1; scales are finite and >= 0');
+    expect(rejection(patched((_, v) => v.setFloat32(vectors.offset + 4, -1, true)))).toBe(
+      'section item-vectors: the int8 scale of row 1 is -1; scales are finite and >= 0',
+    );
     expect(rejection(patched((b) => (b[entryAt('neighbours') + ENTRY.encoding] = 0)))).toBe(
       'section neighbours is encoded f32 but the header says int8; format version 1 uses one scheme',
     );
     const meta = sectionOf('meta');
     expect(rejection(patched((b) => (b[meta.offset] = 0x5b)))).toMatch(/^section meta is not valid UTF-8 JSON \(/);
     const catalog = sectionOf('catalog');
-    expect(rejection(patched((_, v) => v.setUint32(catalog.offset + 16 + 4, 1000, true)))).toMatch(/^section catalog: the title of item 1 is string 1000 of \d+$/);
+    expect(rejection(patched((_, v) => v.setUint32(catalog.offset + 16 + 4, 1000, true)))).toMatch(
+      /^section catalog: the title of item 1 is string 1000 of \d+$/,
+    );
   });
 
   it('a model type without its required sections', () => {

@@ -197,7 +197,10 @@ describe('encodeArtifact', () => {
       [{ dim: 5 }, 'itemVectors has 24 values; expected itemIds.length x dim = 6 x 5 = 30'],
       [{ itemVectors: good.itemVectors!.map((x, k) => (k === 9 ? NaN : x)) }, 'itemVectors row 2: value 1 is NaN; values must be finite'],
       [{ itemBiases: new Float32Array(5) }, 'itemBiases has 5 values; expected one per item (6)'],
-      [{ neighbours: { ...good.neighbours!, indices: good.neighbours!.indices.map((x, k) => (k === 0 ? 6 : x)) } }, 'neighbours row 1 lists item 6; indices are 0..5'],
+      [
+        { neighbours: { ...good.neighbours!, indices: good.neighbours!.indices.map((x, k) => (k === 0 ? 6 : x)) } },
+        'neighbours row 1 lists item 6; indices are 0..5',
+      ],
       [{ popularity: { order: [1, 1], scores: [2, 1] } }, 'popularity.order[1]: item 1 is ranked twice'],
       [{ trending: { order: [0], scores: [1, 2] } }, 'trending.order has 1 entries but trending.scores has 2'],
       [{ catalog: [{ title: 'x' }] }, 'catalog has 1 rows; expected one (or undefined) per item (6), or pass a Map by item id'],

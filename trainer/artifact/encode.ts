@@ -247,7 +247,8 @@ function neighboursSection(m: CsrInput, n: number, q: Quantization): Section {
   const { indptr, indices, data } = m;
   if (indptr.length !== n + 1) throw new RangeError(`neighbours.indptr has ${indptr.length} entries; expected itemIds.length + 1 = ${n + 1}`);
   const nnz = indices.length;
-  if (indptr[0] !== 0 || indptr[n] !== nnz) throw new RangeError(`neighbours.indptr must run from 0 to indices.length (${nnz}); it runs from ${indptr[0]} to ${indptr[n]}`);
+  if (indptr[0] !== 0 || indptr[n] !== nnz)
+    throw new RangeError(`neighbours.indptr must run from 0 to indices.length (${nnz}); it runs from ${indptr[0]} to ${indptr[n]}`);
   if (data.length !== nnz) throw new RangeError(`neighbours.data has ${data.length} values but indices has ${nnz}`);
   for (let i = 0; i < n; i++) {
     if (indptr[i + 1] < indptr[i]) throw new RangeError(`neighbours.indptr decreases at row ${i}`);

@@ -72,7 +72,13 @@ export function exportTrained(model: TrainedModel, options: ExportOptions): Expo
   const c = parts.customers;
   if (c.kind === 'vectors') {
     for (let u = 0; u < customers.length; u++) {
-      const record = encodeUserRecord({ kind: 'user-vector', itemTableTag: tag, bias: c.biases[u], vector: c.embeddings.subarray(u * c.dim, u * c.dim + c.dim), quantize: options.quantize });
+      const record = encodeUserRecord({
+        kind: 'user-vector',
+        itemTableTag: tag,
+        bias: c.biases[u],
+        vector: c.embeddings.subarray(u * c.dim, u * c.dim + c.dim),
+        quantize: options.quantize,
+      });
       records.push({ customer: customers[u], record });
     }
   } else if (c.kind === 'top-items') {
@@ -81,7 +87,10 @@ export function exportTrained(model: TrainedModel, options: ExportOptions): Expo
       const from = lists.indptr[u];
       const to = lists.indptr[u + 1];
       if (to === from) continue;
-      records.push({ customer: customers[u], record: encodeUserRecord({ kind: 'top-items', itemTableTag: tag, items: lists.items.subarray(from, to), scores: lists.scores.subarray(from, to) }) });
+      records.push({
+        customer: customers[u],
+        record: encodeUserRecord({ kind: 'top-items', itemTableTag: tag, items: lists.items.subarray(from, to), scores: lists.scores.subarray(from, to) }),
+      });
     }
   }
   let matched: number | null = null;

@@ -81,7 +81,11 @@ export function command(
 }
 
 /** A numeric option, checked: `--dim abc` is an error that names the option. */
-export function numberOption(values: Record<string, unknown>, name: string, check: { integer?: boolean; min?: number; exclusiveMin?: number; max?: number } = {}): number {
+export function numberOption(
+  values: Record<string, unknown>,
+  name: string,
+  check: { integer?: boolean; min?: number; exclusiveMin?: number; max?: number } = {},
+): number {
   const raw = values[name];
   const v = Number(raw);
   const bad = (why: string) => new InputError(`--${name} ${why}, got "${String(raw)}"`);

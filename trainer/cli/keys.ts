@@ -12,7 +12,6 @@ import type { Io } from './io.js';
  * only its SHA-256 is stored.
  */
 
-
 export const keysSpec: CommandSpec = {
   name: 'keys',
   summary: "create, revoke and list a seller's API keys",
@@ -26,10 +25,15 @@ const createSpec: CommandSpec = {
   usage: 'plusone keys create --seller S --type publishable|secret [--origins https://shop.example,…] [--rps N] [--burst N] [--local | --remote] [--json]',
   options: {
     seller: { type: 'string', value: 'S', help: 'seller id', required: true },
-    type: { type: 'string', value: 'T', help: 'publishable (pk_, for browsers: recommendations and events) or secret (sk_, servers and admin)', required: true },
+    type: {
+      type: 'string',
+      value: 'T',
+      help: 'publishable (pk_, for browsers: recommendations and events) or secret (sk_, servers and admin)',
+      required: true,
+    },
     origins: { type: 'string', value: 'LIST', help: 'publishable keys: comma-separated origins allowed to use the key (https://shop.example), or * for any' },
-    rps: { type: 'string', value: 'N', help: 'rate limit, requests per second per isolate (default: the worker\'s, 50)' },
-    burst: { type: 'string', value: 'N', help: 'burst size of the rate limit (default: the worker\'s, 100)' },
+    rps: { type: 'string', value: 'N', help: "rate limit, requests per second per isolate (default: the worker's, 50)" },
+    burst: { type: 'string', value: 'N', help: "burst size of the rate limit (default: the worker's, 100)" },
     ...storeOptions,
     json: { type: 'boolean', help: 'print one JSON line with the key' },
   },
@@ -61,7 +65,10 @@ const listSpec: CommandSpec = {
 function parseOrigins(text: string | undefined, type: KeyType): string[] {
   if (text === undefined) return [];
   if (type === 'secret') throw new InputError('--origins is for publishable keys; secret keys are never used from a browser');
-  const list = text.split(',').map((o) => o.trim()).filter((o) => o !== '');
+  const list = text
+    .split(',')
+    .map((o) => o.trim())
+    .filter((o) => o !== '');
   if (list.length > MAX_ORIGINS) throw new InputError(`--origins lists ${list.length} origins; at most ${MAX_ORIGINS}`);
   return [
     ...new Set(
@@ -116,7 +123,9 @@ async function revokeCommand(argv: string[], io: Io): Promise<number> {
   const index = await readKeyIndex(store, seller);
   const entry = index.find((e) => e.id === id);
   if (entry === undefined) {
-    throw new InputError(`seller ${seller} has no key ${id} (its keys: ${index.map((e) => e.id).join(', ') || 'none'}); see "plusone keys list --seller ${seller}"`);
+    throw new InputError(
+      `seller ${seller} has no key ${id} (its keys: ${index.map((e) => e.id).join(', ') || 'none'}); see "plusone keys list --seller ${seller}"`,
+    );
   }
   const revoked = entry.revoked ?? new Date().toISOString();
   const { hash, hint, ...record } = entry;
@@ -126,7 +135,12 @@ async function revokeCommand(argv: string[], io: Io): Promise<number> {
     { key: keyStorage.index(seller), value: JSON.stringify(index.map((e) => (e.id === id ? { ...e, revoked } : e))) },
   ]);
   if (values.json) io.out(JSON.stringify({ seller, id, revoked, already: entry.revoked !== null }));
-  else io.out(entry.revoked !== null ? `${seller}: key ${id} was already revoked on ${entry.revoked}` : `${seller}: revoked key ${id} (${entry.hint}); the edge refuses it within a minute`);
+  else
+    io.out(
+      entry.revoked !== null
+        ? `${seller}: key ${id} was already revoked on ${entry.revoked}`
+        : `${seller}: revoked key ${id} (${entry.hint}); the edge refuses it within a minute`,
+    );
   return 0;
 }
 

@@ -29,7 +29,10 @@ export const exportCommand = command(exportSpec, async (values, io): Promise<num
     onWarning: (m) => io.err(`warning: ${m}`),
   });
   if (values.json) io.out(JSON.stringify(r));
-  else io.out(`wrote ${out}: ${r.model}, ${r.items} items, ${r.artifact_bytes} bytes (${r.quantize}); ${r.customers} customer records in ${sidecars(out).customers}`);
+  else
+    io.out(
+      `wrote ${out}: ${r.model}, ${r.items} items, ${r.artifact_bytes} bytes (${r.quantize}); ${r.customers} customer records in ${sidecars(out).customers}`,
+    );
   return 0;
 });
 
@@ -58,13 +61,16 @@ export const publishCommand = command(publishSpec, async (values, io): Promise<n
   });
   const { pointer, pruned } = r;
   if (values.json) io.out(JSON.stringify({ seller: r.seller, ...pointer, pruned, store: r.store }));
-  else io.out(`published ${r.seller} version ${pointer.version} (${pointer.model}, ${r.bytes} bytes) to ${r.store}${pruned.length ? `; pruned ${pruned.join(', ')}` : ''}`);
+  else
+    io.out(
+      `published ${r.seller} version ${pointer.version} (${pointer.model}, ${r.bytes} bytes) to ${r.store}${pruned.length ? `; pruned ${pruned.join(', ')}` : ''}`,
+    );
   return 0;
 });
 
 export const rollbackSpec: CommandSpec = {
   name: 'rollback',
-  summary: "point a seller back at an earlier model version",
+  summary: 'point a seller back at an earlier model version',
   usage: 'plusone rollback --seller S [--to VERSION] [--local | --remote] [--json]',
   options: {
     seller: { type: 'string', value: 'S', help: 'seller id', required: true },
@@ -101,6 +107,9 @@ export const versionsCommand = command(versionsSpec, async (values, io): Promise
     return 0;
   }
   if (versions.length === 0) io.out(`${values.seller}: no published versions`);
-  for (const v of versions) io.out(`${v.version === active?.version ? '*' : ' '} ${v.version}  ${v.model.padEnd(10)} ${String(v.bytes).padStart(10)} bytes  ${v.customers} customers  ${v.published}`);
+  for (const v of versions)
+    io.out(
+      `${v.version === active?.version ? '*' : ' '} ${v.version}  ${v.model.padEnd(10)} ${String(v.bytes).padStart(10)} bytes  ${v.customers} customers  ${v.published}`,
+    );
   return 0;
 });

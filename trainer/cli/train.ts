@@ -80,7 +80,9 @@ export function trainCommand(argv: string[], io: Io): Promise<number> {
     let progress: Progress | null = null;
     const out = values.out as string;
     const report = await train({
-      input: train_ ? { interactions: train_ } : { orders: orders!, ...(typeof values.columns === 'string' ? { columns: parseColumnsArg(values.columns) } : {}) },
+      input: train_
+        ? { interactions: train_ }
+        : { orders: orders!, ...(typeof values.columns === 'string' ? { columns: parseColumnsArg(values.columns) } : {}) },
       model: kind,
       preset: String(values.preset),
       params,

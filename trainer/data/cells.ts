@@ -12,8 +12,7 @@ export function parseNumber(text: string): number {
 }
 
 // Groups: year, month, day, hour, minute, second, fraction, zone.
-const ISO =
-  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?)?(Z|[+-]\d{2}(?::?\d{2})?)?$/i;
+const ISO = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?)?(Z|[+-]\d{2}(?::?\d{2})?)?$/i;
 const US = /^(\d{1,2})\/(\d{1,2})\/(\d{4})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?$/;
 const UNIX = /^\d+(?:\.\d+)?$/;
 // Below this a bare number is read as unix seconds, above it as milliseconds: 1e11 s is
@@ -46,15 +45,7 @@ export function parseTimestamp(text: string): number {
 }
 
 /** Date.UTC with range checks (Date.UTC itself rolls 2/30 over into March). */
-function utc(
-  y: number,
-  mo: number,
-  d: number,
-  h: number,
-  mi: number,
-  s: number,
-  ms: number,
-): number {
+function utc(y: number, mo: number, d: number, h: number, mi: number, s: number, ms: number): number {
   if (mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || s > 59) return NaN;
   const t = Date.UTC(y, mo - 1, d, h, mi, s, ms);
   return new Date(t).getUTCDate() === d ? t : NaN;

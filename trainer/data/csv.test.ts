@@ -176,18 +176,14 @@ describe('CsvFile: malformed rows', () => {
     const path = await file('user_id,item_id\nu1,i1\nu2,"open\nu3,i3\nu4,i4\n');
     const { rows, warnings, csv } = await readAll(path);
     expect(rows.map((r) => r.values[0])).toEqual(['u1']);
-    expect(warnings).toEqual([
-      `${path}:3: unclosed quote (the quoted field runs to the end of the file); row skipped`,
-    ]);
+    expect(warnings).toEqual([`${path}:3: unclosed quote (the quoted field runs to the end of the file); row skipped`]);
     expect(csv.skipped).toBe(1);
   });
 
   it('makes the first bad row fatal with strict', async () => {
     const path = await file(bad + '\n');
     const err = await openError(path, { ...options, strict: true });
-    expect(err.message).toBe(
-      `${path}:3: expected 3 fields as in the header, found 2. Fix the row, or leave out --strict to skip bad rows.`,
-    );
+    expect(err.message).toBe(`${path}:3: expected 3 fields as in the header, found 2. Fix the row, or leave out --strict to skip bad rows.`);
     expect([err.file, err.line, err.exitCode]).toEqual([path, 3, 2]);
   });
 
@@ -222,9 +218,7 @@ describe('CsvFile: file and header errors (exit code 2)', () => {
     for (const content of ['', '\ufeff', '\n\r\n  \n']) {
       const path = await file(content);
       const err = await openError(path);
-      expect(err.message).toBe(
-        `${path}: the file is empty (no header row). Export the data with a header line such as "user_id,item_id".`,
-      );
+      expect(err.message).toBe(`${path}: the file is empty (no header row). Export the data with a header line such as "user_id,item_id".`);
       expect(err.exitCode).toBe(2);
     }
     const gz = await file(gzipSync(Buffer.alloc(0)), 'empty.csv.gz');
@@ -251,9 +245,7 @@ describe('CsvFile: file and header errors (exit code 2)', () => {
   it('duplicate header name', async () => {
     const path = await file('user_id,item_id,user_id\nu1,i1,u1\n');
     const err = await openError(path);
-    expect(err.message).toBe(
-      `${path}:1: duplicate column "user_id" in the header (columns 1 and 3). Rename one of them.`,
-    );
+    expect(err.message).toBe(`${path}:1: duplicate column "user_id" in the header (columns 1 and 3). Rename one of them.`);
     expect(err.line).toBe(1);
   });
 
@@ -267,9 +259,7 @@ describe('CsvFile: file and header errors (exit code 2)', () => {
     expect(csv.headerName('order_id')).toBe('InvoiceNo');
 
     const wrong = await openError(path, { required: ['order_id'], columns: { order_id: 'Invoice' } });
-    expect(wrong.message).toMatch(
-      /column "Invoice" \(given by --columns order_id=Invoice\) is not in the header \(header has: InvoiceNo,StockCode\)/,
-    );
+    expect(wrong.message).toMatch(/column "Invoice" \(given by --columns order_id=Invoice\) is not in the header \(header has: InvoiceNo,StockCode\)/);
     const unknown = await openError(path, { required: ['order_id'], columns: { orderid: 'InvoiceNo' } });
     expect(unknown.message).toBe('--columns: unknown column "orderid". Known columns: order_id.');
   });

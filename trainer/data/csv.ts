@@ -47,9 +47,7 @@ interface Pending {
  * The next thing in the file: a record (`fields`) or a row that did not parse (`reason`),
  * with its first line and the number of line breaks inside it (`inner`).
  */
-type Item =
-  | { line: number; inner: number; fields: string[]; reason?: undefined }
-  | { line: number; inner: number; fields: null; reason: string };
+type Item = { line: number; inner: number; fields: string[]; reason?: undefined } | { line: number; inner: number; fields: null; reason: string };
 
 const WAIT = 'wait';
 const GZIP_MAGIC = [0x1f, 0x8b];
@@ -244,16 +242,13 @@ export class CsvFile {
       }
       if (item === null) {
         const example = this.wanted.length > 0 ? ` such as "${this.wanted.join(',')}"` : '';
-        throw new InputError(
-          `${this.path}: the file is empty (no header row). Export the data with a header line${example}.`,
-          { file: this.path },
-        );
+        throw new InputError(`${this.path}: the file is empty (no header row). Export the data with a header line${example}.`, { file: this.path });
       }
       if (item.fields === null) {
-        throw new InputError(
-          `${this.path}:${item.line}: cannot read the header row: ${item.reason}. Fix the header line.`,
-          { file: this.path, line: item.line },
-        );
+        throw new InputError(`${this.path}:${item.line}: cannot read the header row: ${item.reason}. Fix the header line.`, {
+          file: this.path,
+          line: item.line,
+        });
       }
       if (isBlank(item.fields)) continue;
       this.header = item.fields.map((f) => f.trim());
@@ -364,10 +359,7 @@ function streamError(path: string, err: unknown): unknown {
   if (err instanceof InputError || !(err instanceof Error)) return err;
   const code = (err as NodeJS.ErrnoException).code ?? '';
   if (code.startsWith('Z_')) {
-    return new InputError(
-      `${path}: the gzip data is corrupt or truncated (${err.message}). Download or compress the file again.`,
-      { file: path },
-    );
+    return new InputError(`${path}: the gzip data is corrupt or truncated (${err.message}). Download or compress the file again.`, { file: path });
   }
   if (code.startsWith('CSV_')) {
     return new InputError(`${path}: cannot parse the file as CSV (${err.message}).`, {
@@ -413,21 +405,13 @@ function isBlank(fields: string[]): boolean {
 function checkMapping(wanted: readonly string[], columns: CsvOptions['columns']): void {
   for (const name of Object.keys(columns ?? {})) {
     if (!wanted.includes(name)) {
-      throw new InputError(
-        `--columns: unknown column "${name}". Known columns: ${wanted.join(', ')}.`,
-      );
+      throw new InputError(`--columns: unknown column "${name}". Known columns: ${wanted.join(', ')}.`);
     }
   }
 }
 
 /** Finds each wanted column in the header; -1 for an absent optional one. */
-function resolveColumns(
-  path: string,
-  line: number,
-  header: readonly string[],
-  wanted: readonly string[],
-  options: CsvOptions,
-): number[] {
+function resolveColumns(path: string, line: number, header: readonly string[], wanted: readonly string[], options: CsvOptions): number[] {
   const where = { file: path, line };
   const shown = header.join(',');
   const seen = new Map<string, number>();
@@ -435,10 +419,7 @@ function resolveColumns(
     if (name === '') return; // unnamed columns (e.g. a pandas index) are never read
     const before = seen.get(name);
     if (before !== undefined) {
-      throw new InputError(
-        `${path}:${line}: duplicate column "${name}" in the header (columns ${before + 1} and ${i + 1}). Rename one of them.`,
-        where,
-      );
+      throw new InputError(`${path}:${line}: duplicate column "${name}" in the header (columns ${before + 1} and ${i + 1}). Rename one of them.`, where);
     }
     seen.set(name, i);
   });
@@ -483,11 +464,7 @@ function aliasNote(name: string, aliases: CsvOptions['aliases']): string {
 }
 
 /** A header name that probably means `name` (`item` or `ItemID` for `item_id`), if any. */
-function guessHeader(
-  name: string,
-  header: readonly string[],
-  taken: Set<string>,
-): string | undefined {
+function guessHeader(name: string, header: readonly string[], taken: Set<string>): string | undefined {
   const want = squash(name);
   return header.find((h) => {
     if (taken.has(h) || h === '') return false;

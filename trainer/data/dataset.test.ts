@@ -159,9 +159,7 @@ describe('Dataset.buildInteractions', () => {
     const ds = new Dataset().fit({ interactions: [interactions(['u1:i1'])] });
     const rows = interactions(['u1:i1', 'u9:i1', 'u1:i9']);
     expect(ds.buildInteractions(rows, { unknown: 'skip' }).skippedUnknown).toBe(2);
-    expect(() => ds.buildInteractions(rows, { unknown: 'error' })).toThrow(
-      /interaction 2: user "u9" is not in the dataset/,
-    );
+    expect(() => ds.buildInteractions(rows, { unknown: 'error' })).toThrow(/interaction 2: user "u9" is not in the dataset/);
   });
 });
 

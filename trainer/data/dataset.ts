@@ -53,9 +53,7 @@ export class IdMap {
       }
       if (map.add(id) !== i) {
         const first = map.get(id);
-        throw new InputError(
-          `id map: id ${JSON.stringify(id)} appears twice (entries ${first} and ${i})`,
-        );
+        throw new InputError(`id map: id ${JSON.stringify(id)} appears twice (entries ${first} and ${i})`);
       }
     });
     return map;
@@ -200,10 +198,7 @@ export class Dataset {
    * summed, the latest timestamp is kept. Rows with an unknown user or item are skipped and
    * counted, or throw an InputError with `unknown: 'error'`.
    */
-  buildInteractions(
-    rows: InteractionRows,
-    options: { unknown: UnknownPolicy },
-  ): DatasetInteractions {
+  buildInteractions(rows: InteractionRows, options: { unknown: UnknownPolicy }): DatasetInteractions {
     const n = rows.users.length;
     checkLength('items', rows.items.length, n);
     if (rows.weights) checkLength('weights', rows.weights.length, n);
@@ -237,13 +232,7 @@ export class Dataset {
       m++;
     }
 
-    const csr = csrFromCoo(
-      this.userIds.size,
-      this.itemIds.size,
-      rowIdx.subarray(0, m),
-      colIdx.subarray(0, m),
-      values.subarray(0, m),
-    );
+    const csr = csrFromCoo(this.userIds.size, this.itemIds.size, rowIdx.subarray(0, m), colIdx.subarray(0, m), values.subarray(0, m));
     const nnz = csr.indices.length;
     const users = new Int32Array(nnz);
     for (let u = 0; u < csr.rows; u++) users.fill(u, csr.indptr[u], csr.indptr[u + 1]);
@@ -282,9 +271,7 @@ export class Dataset {
   /** Column names of the user (item) feature matrix: `id:<externalId>` for identity columns. */
   featureNames(kind: 'user' | 'item'): string[] {
     const [ids, features, identity] =
-      kind === 'user'
-        ? [this.userIds, this.userFeatureIds, this.userIdentity]
-        : [this.itemIds, this.itemFeatureIds, this.itemIdentity];
+      kind === 'user' ? [this.userIds, this.userFeatureIds, this.userIdentity] : [this.itemIds, this.itemFeatureIds, this.itemIdentity];
     const names = identity ? ids.toJSON().map((id) => `id:${id}`) : [];
     return names.concat(features.toJSON());
   }
@@ -307,9 +294,7 @@ export class Dataset {
   static fromJSON(json: unknown): Dataset {
     const o = json as Partial<Record<keyof DatasetJSON, unknown>> | null;
     if (typeof o !== 'object' || o === null || o.format !== 'plusone-dataset') {
-      throw new InputError(
-        'dataset mapping: not a PlusOne dataset (expected "format": "plusone-dataset")',
-      );
+      throw new InputError('dataset mapping: not a PlusOne dataset (expected "format": "plusone-dataset")');
     }
     if (o.version !== 1) {
       const version = JSON.stringify(o.version);
@@ -362,13 +347,7 @@ interface Side {
   names: IdMap;
 }
 
-function buildFeatures(
-  { kind, ids, names }: Side,
-  identity: boolean,
-  rows: FeatureRows | undefined,
-  normalize: boolean,
-  unknown: UnknownPolicy,
-): Csr {
+function buildFeatures({ kind, ids, names }: Side, identity: boolean, rows: FeatureRows | undefined, normalize: boolean, unknown: UnknownPolicy): Csr {
   const entities = ids.size;
   const offset = identity ? entities : 0;
   const given = rows ? rows.ids.length : 0;
@@ -393,13 +372,9 @@ function buildFeatures(
     const f = names.get(rows!.features[r]);
     if (e === undefined || f === undefined) {
       if (unknown === 'error') {
-        const what =
-          e === undefined
-            ? `${kind} ${JSON.stringify(rows!.ids[r])}`
-            : `feature ${JSON.stringify(rows!.features[r])}`;
+        const what = e === undefined ? `${kind} ${JSON.stringify(rows!.ids[r])}` : `feature ${JSON.stringify(rows!.features[r])}`;
         throw new InputError(
-          `${kind} features, row ${r + 1}: ${what} is not in the dataset. ` +
-            `Fit the dataset with this feature file, or pass unknown: 'skip'.`,
+          `${kind} features, row ${r + 1}: ${what} is not in the dataset. ` + `Fit the dataset with this feature file, or pass unknown: 'skip'.`,
         );
       }
       continue;
@@ -409,13 +384,7 @@ function buildFeatures(
     values[m] = rows!.weights ? rows!.weights[r] : 1;
     m++;
   }
-  const csr = csrFromCoo(
-    entities,
-    offset + names.size,
-    rowIdx.subarray(0, m),
-    colIdx.subarray(0, m),
-    values.subarray(0, m),
-  );
+  const csr = csrFromCoo(entities, offset + names.size, rowIdx.subarray(0, m), colIdx.subarray(0, m), values.subarray(0, m));
   if (normalize) normalizeRows(csr);
   return csr;
 }

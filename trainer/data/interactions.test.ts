@@ -35,13 +35,9 @@ describe('readInteractions', () => {
   it('reads weights and timestamps in every accepted form, as epoch ms', async () => {
     const at = Date.UTC(2010, 11, 1, 8, 26);
     const path = await file(
-      [
-        'timestamp,weight,item_id,user_id',
-        '2010-12-01T08:26:00Z,1,i1,u1',
-        '2010-12-01 08:26,2.5,i2,u1',
-        '12/1/2010 8:26,3,i3,u2',
-        '1291191960,4,i4,u2',
-      ].join('\n'),
+      ['timestamp,weight,item_id,user_id', '2010-12-01T08:26:00Z,1,i1,u1', '2010-12-01 08:26,2.5,i2,u1', '12/1/2010 8:26,3,i3,u2', '1291191960,4,i4,u2'].join(
+        '\n',
+      ),
     );
     const r = await readInteractions(path);
     expect(Array.from(r.weights!)).toEqual([1, 2.5, 3, 4]);
@@ -56,16 +52,11 @@ describe('readInteractions', () => {
     expect(r.users).toEqual(['u1']);
     expect(r.skipped).toBe(3);
     expect(r.skippedBy).toEqual({ malformed: 1, 'non-positive weight': 2 });
-    expect(warnings).toEqual([
-      `${path}:5: column "weight": "x" is not a number; row skipped`,
-      `${path}: 2 rows with a weight <= 0 skipped`,
-    ]);
+    expect(warnings).toEqual([`${path}:5: column "weight": "x" is not a number; row skipped`, `${path}: 2 rows with a weight <= 0 skipped`]);
   });
 
   it('reports an empty weight or a bad timestamp with its line', async () => {
-    const path = await file(
-      'user_id,item_id,weight,timestamp\nu1,i1,,2011-01-01\nu1,i2,1,2011-02-30\nu1,i3,1,2011-03-01\n',
-    );
+    const path = await file('user_id,item_id,weight,timestamp\nu1,i1,,2011-01-01\nu1,i2,1,2011-02-30\nu1,i3,1,2011-03-01\n');
     const warnings: string[] = [];
     const r = await readInteractions(path, { onWarning: (m) => warnings.push(m) });
     expect(r.items).toEqual(['i3']);

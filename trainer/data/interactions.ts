@@ -39,10 +39,7 @@ const TIMESTAMP_FORMS = 'ISO 8601, "YYYY-MM-DD HH:MM", "M/D/YYYY H:MM" or unix s
  * number; rows with a weight <= 0 are left out and counted under `non-positive weight`.
  * Timestamps are parsed by `parseTimestamp` and stored as epoch milliseconds.
  */
-export async function readInteractions(
-  path: string,
-  opts: ReadOptions = {},
-): Promise<InteractionFile> {
+export async function readInteractions(path: string, opts: ReadOptions = {}): Promise<InteractionFile> {
   const csv = await CsvFile.open(path, {
     ...opts,
     required: ['user_id', 'item_id'],

@@ -81,10 +81,7 @@ describe('readOrders', () => {
     const orders = await readOrders(path, { cancelPrefix: null, onWarning: (m) => warnings.push(m) });
     expect(orders.orderIds).toEqual(['C1']);
     expect(orders.skipped.malformed).toBe(2);
-    expect(warnings).toEqual([
-      `${path}:3: column "quantity": "many" is not a number; row skipped`,
-      `${path}:4: empty value in column "item_id"; row skipped`,
-    ]);
+    expect(warnings).toEqual([`${path}:3: column "quantity": "many" is not a number; row skipped`, `${path}:4: empty value in column "item_id"; row skipped`]);
   });
 });
 

@@ -5,22 +5,10 @@ import { timestampReason } from './interactions.js';
 import type { InteractionRows, ReadOptions } from './interactions.js';
 
 /** Canonical order columns, in their usual order. */
-const ORDER_COLUMNS = [
-  'order_id',
-  'customer_id',
-  'item_id',
-  'quantity',
-  'unit_price',
-  'timestamp',
-] as const;
+const ORDER_COLUMNS = ['order_id', 'customer_id', 'item_id', 'quantity', 'unit_price', 'timestamp'] as const;
 
 /** Why an order line was left out. */
-type OrderSkipReason =
-  | 'malformed'
-  | 'cancelled'
-  | 'quantity <= 0'
-  | 'price <= 0 or missing'
-  | 'missing customer';
+type OrderSkipReason = 'malformed' | 'cancelled' | 'quantity <= 0' | 'price <= 0 or missing' | 'missing customer';
 
 /** Order lines as parallel columns, one entry per kept line. */
 interface OrderRows {
@@ -63,9 +51,7 @@ export async function readOrders(path: string, opts: OrderOptions = {}): Promise
     allowEmpty: ['customer_id'],
     numeric: ['quantity', 'unit_price'],
   });
-  const [kOrder, kCustomer, kItem, kQuantity, kPrice, kTime] = ORDER_COLUMNS.map((c) =>
-    csv.index(c),
-  );
+  const [kOrder, kCustomer, kItem, kQuantity, kPrice, kTime] = ORDER_COLUMNS.map((c) => csv.index(c));
   const hasPrice = csv.has('unit_price');
   const hasTime = csv.has('timestamp');
   const skipped: Record<OrderSkipReason, number> = {
@@ -145,10 +131,7 @@ interface OrdersToInteractionsOptions {
  * One interaction (customer, item) per order line, timestamps kept. Repeated purchases stay
  * separate rows; `Dataset.buildInteractions` merges them by summing weights.
  */
-export function ordersToInteractions(
-  orders: OrderRows,
-  options: OrdersToInteractionsOptions,
-): InteractionRows {
+export function ordersToInteractions(orders: OrderRows, options: OrdersToInteractionsOptions): InteractionRows {
   let skipped = 0;
   for (const n of Object.values(orders.skipped)) skipped += n;
   return {
@@ -166,14 +149,9 @@ const COLUMNS_EXAMPLE = 'e.g. --columns order_id=InvoiceNo,item_id=StockCode';
  * Parses a `--columns` spec (`order_id=InvoiceNo,item_id=StockCode`) into
  * `{ canonical: headerName }`. Names must be among `known`; each may appear once.
  */
-export function parseColumnsArg(
-  spec: string,
-  known: readonly string[] = ORDER_COLUMNS,
-): Record<string, string> {
+export function parseColumnsArg(spec: string, known: readonly string[] = ORDER_COLUMNS): Record<string, string> {
   const fail = (what: string): never => {
-    throw new InputError(
-      `--columns: ${what}. Use name=Header pairs separated by commas, ${COLUMNS_EXAMPLE}.`,
-    );
+    throw new InputError(`--columns: ${what}. Use name=Header pairs separated by commas, ${COLUMNS_EXAMPLE}.`);
   };
   if (spec.trim() === '') fail('the value is empty');
   const mapping: Record<string, string> = {};

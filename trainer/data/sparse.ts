@@ -14,13 +14,7 @@ export interface Csr {
  * Builds a CSR matrix from coordinate triples. Duplicate (row, col) pairs are summed;
  * columns come out sorted within each row, so `csrHas` can binary-search them.
  */
-export function csrFromCoo(
-  rows: number,
-  cols: number,
-  rowIdx: Int32Array,
-  colIdx: Int32Array,
-  values?: Float32Array,
-): Csr {
+export function csrFromCoo(rows: number, cols: number, rowIdx: Int32Array, colIdx: Int32Array, values?: Float32Array): Csr {
   const n = rowIdx.length;
   const counts = new Int32Array(rows + 1);
   for (let i = 0; i < n; i++) counts[rowIdx[i] + 1]++;

@@ -136,12 +136,8 @@ describe('basketHitRate', () => {
 
   it('rejects bad inputs with a message that names them', () => {
     const scoreBasket = constant([0, 0, 0]);
-    expect(() => basketHitRate({ baskets: [basket(0, [0, 3])], nItems: 3, scoreBasket })).toThrow(
-      /baskets\[0\]\.items\[1\] = 3/,
-    );
-    expect(() => basketHitRate({ baskets: [basket(-2, [0, 1])], nItems: 3, scoreBasket })).toThrow(
-      /baskets\[0\]\.user = -2/,
-    );
+    expect(() => basketHitRate({ baskets: [basket(0, [0, 3])], nItems: 3, scoreBasket })).toThrow(/baskets\[0\]\.items\[1\] = 3/);
+    expect(() => basketHitRate({ baskets: [basket(-2, [0, 1])], nItems: 3, scoreBasket })).toThrow(/baskets\[0\]\.user = -2/);
     expect(() => basketHitRate({ baskets: [], nItems: 3, k: 0, scoreBasket })).toThrow(/k must be/);
   });
 });

@@ -51,9 +51,7 @@ export function basketHitRate(input: BasketEvalInput): BasketHitRate {
     for (let i = 0; i < items.length; i++) {
       const item = items[i];
       if (!(item >= 0 && item < nItems)) {
-        throw new RangeError(
-          `baskets[${b}].items[${i}] = ${item} is outside [0, ${nItems}); pass item indices`,
-        );
+        throw new RangeError(`baskets[${b}].items[${i}] = ${item} is outside [0, ${nItems}); pass item indices`);
       }
     }
     if (items.length > maxSize) maxSize = items.length;

@@ -13,7 +13,7 @@ describe('coverage and novelty', () => {
     expect(r.novelty).toBeCloseTo((1 + 2 + 1 + 2) / 4, 12);
   });
 
-  it('evaluateRanking collects each user\'s top k from the pool, best first', () => {
+  it("evaluateRanking collects each user's top k from the pool, best first", () => {
     const test = csrFromCoo(2, 5, Int32Array.from([0, 1]), Int32Array.from([4, 0]));
     const train = csrFromCoo(2, 5, Int32Array.from([0]), Int32Array.from([1]));
     const scores = [

@@ -126,7 +126,10 @@ describe('evaluateRanking: hand-computed cases', () => {
       [0.1, 0.2, 0.3, 0.4, 0.5],
     ];
     const input = {
-      test: csr(5, [[0, 3], [0, 2]]),
+      test: csr(5, [
+        [0, 3],
+        [0, 2],
+      ]),
       candidates: Int32Array.from([1, 3, 4]),
       score: (u: number, out: Float32Array) => {
         calls.push(u);
@@ -198,12 +201,8 @@ describe('evaluateRanking: hand-computed cases', () => {
     expect(() => evaluateRanking({ test, train: csr(4, [[0]]), score })).toThrow(/train is 1 x 4/);
     expect(() => evaluateRanking({ test, k: 0, score })).toThrow(/k must be/);
     expect(() => evaluateRanking({ test, k: 1.5, score })).toThrow(/k must be/);
-    expect(() =>
-      evaluateRanking({ test, candidates: Int32Array.from([0, 3]), score }),
-    ).toThrow(/candidates\[1\] = 3/);
-    expect(() =>
-      evaluateRanking({ test, candidates: Int32Array.from([0, 1, 0]), score }),
-    ).toThrow(/appears twice/);
+    expect(() => evaluateRanking({ test, candidates: Int32Array.from([0, 3]), score })).toThrow(/candidates\[1\] = 3/);
+    expect(() => evaluateRanking({ test, candidates: Int32Array.from([0, 1, 0]), score })).toThrow(/appears twice/);
   });
 
   it('handles an empty test matrix', () => {
@@ -251,13 +250,7 @@ interface Reference {
   ndcg: number[];
 }
 
-function reference(
-  test: Csr,
-  train: Csr | null,
-  candidates: Int32Array | null,
-  scores: Float32Array[],
-  k: number,
-): Reference {
+function reference(test: Csr, train: Csr | null, candidates: Int32Array | null, scores: Float32Array[], k: number): Reference {
   const nItems = test.cols;
   const items = candidates ? Array.from(candidates) : Array.from({ length: nItems }, (_, i) => i);
   const inItems = new Set(items);
@@ -317,9 +310,7 @@ function rng(seed: number): () => number {
 function randomCsr(rand: () => number, rows: number, cols: number, density: number): Csr {
   return csr(
     cols,
-    Array.from({ length: rows }, () =>
-      Array.from({ length: cols }, (_, i) => i).filter(() => rand() < density),
-    ),
+    Array.from({ length: rows }, () => Array.from({ length: cols }, (_, i) => i).filter(() => rand() < density)),
   );
 }
 
@@ -331,7 +322,10 @@ function randomProblem(rand: () => number) {
   let train: Csr | null = null;
   if (rand() < 0.8) {
     const t = randomCsr(rand, nUsers, nItems, rand() * 0.5);
-    train = csr(nItems, Array.from({ length: nUsers }, (_, u) => Array.from(t.indices.subarray(t.indptr[u], t.indptr[u + 1])).filter((i) => !csrHas(test, u, i))));
+    train = csr(
+      nItems,
+      Array.from({ length: nUsers }, (_, u) => Array.from(t.indices.subarray(t.indptr[u], t.indptr[u + 1])).filter((i) => !csrHas(test, u, i))),
+    );
   }
   let candidates: Int32Array | null = null;
   if (rand() < 0.3) {
@@ -356,7 +350,7 @@ function expectMatch(got: RankingMetrics, want: Reference, where: string, digits
 }
 
 describe('evaluateRanking: randomized cross-checks', () => {
-  it('equals LightFM\'s O(items x positives) algorithm when there are no ties (200 problems)', () => {
+  it("equals LightFM's O(items x positives) algorithm when there are no ties (200 problems)", () => {
     const rand = rng(20240917);
     for (let trial = 0; trial < 200; trial++) {
       const { nUsers, nItems, test, train, candidates, k } = randomProblem(rand);

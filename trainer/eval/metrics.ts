@@ -77,10 +77,7 @@ export function evaluateRanking(input: RankingEvalInput): RankingMetrics {
     throw new RangeError(`k must be an integer >= 1, got ${k}`);
   }
   if (train && (train.rows !== nUsers || train.cols !== nItems)) {
-    throw new RangeError(
-      `train is ${train.rows} x ${train.cols} but test is ${nUsers} x ${nItems}; ` +
-        'both must index the same users and items',
-    );
+    throw new RangeError(`train is ${train.rows} x ${train.cols} but test is ${nUsers} x ${nItems}; ` + 'both must index the same users and items');
   }
 
   // 1 = candidate item; without candidates every item is one.
@@ -90,9 +87,7 @@ export function evaluateRanking(input: RankingEvalInput): RankingMetrics {
     for (let i = 0; i < candidates.length; i++) {
       const c = candidates[i];
       if (!(c >= 0 && c < nItems)) {
-        throw new RangeError(
-          `candidates[${i}] = ${c} is outside [0, ${nItems}); pass item indices of the test matrix`,
-        );
+        throw new RangeError(`candidates[${i}] = ${c} is outside [0, ${nItems}); pass item indices of the test matrix`);
       }
       if (candMask[c]) {
         throw new RangeError(`candidates[${i}] = ${c} appears twice; pass each item once`);
@@ -254,14 +249,7 @@ export function evaluateRanking(input: RankingEvalInput): RankingMetrics {
  * The `out.length` best-scored pool items (not train-masked), best first; ties go to the lower
  * item index. A bounded insertion list: O(pool x k) worst case, O(pool) typically.
  */
-function selectTop(
-  scores: Float32Array,
-  candidates: Int32Array | null,
-  nCand: number,
-  trainMask: Uint8Array,
-  out: Int32Array,
-  outScore: Float64Array,
-): void {
+function selectTop(scores: Float32Array, candidates: Int32Array | null, nCand: number, trainMask: Uint8Array, out: Int32Array, outScore: Float64Array): void {
   const k = out.length;
   let size = 0;
   for (let c = 0; c < nCand; c++) {

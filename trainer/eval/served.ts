@@ -43,13 +43,27 @@ export async function evaluateServed(input: ServedEvalInput): Promise<ServedMetr
   const model: LoadedModel = {
     seller: 'eval',
     version: 'eval',
-    pointer: { version: 'eval', model: artifact.modelType, artifact: 'eval', sha256: '0'.repeat(64), items: artifact.itemCount, customers: 0, published: '', previous: null },
+    pointer: {
+      version: 'eval',
+      model: artifact.modelType,
+      artifact: 'eval',
+      sha256: '0'.repeat(64),
+      items: artifact.itemCount,
+      customers: 0,
+      published: '',
+      previous: null,
+    },
     artifact,
     loadedAt: 0,
     scoring: prepareScoring(artifact),
     scores: new Float32Array(artifact.itemCount),
   };
-  const base: Omit<RecommendQuery, 'surface' | 'items' | 'customer'> = { n: k, exclude: [], filters: { category: null, inStock: false, minPrice: null, maxPrice: null }, model: null };
+  const base: Omit<RecommendQuery, 'surface' | 'items' | 'customer'> = {
+    n: k,
+    exclude: [],
+    filters: { category: null, inStock: false, minPrice: null, maxPrice: null },
+    model: null,
+  };
   const quiet = () => {};
   let answers = 0;
   let fallbacks = 0;

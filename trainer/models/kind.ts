@@ -82,7 +82,10 @@ export interface KindArtifactParts {
   neighbours?: { indptr: Int32Array; indices: Int32Array; data: Float32Array };
   trending?: Float32Array;
   /** How a known customer is served: a user vector, a precomputed top-N list, or nothing per customer. */
-  customers: { kind: 'vectors'; dim: number; embeddings: Float32Array; biases: Float32Array } | { kind: 'top-items'; topN(n: number): TopLists } | { kind: 'none' };
+  customers:
+    | { kind: 'vectors'; dim: number; embeddings: Float32Array; biases: Float32Array }
+    | { kind: 'top-items'; topN(n: number): TopLists }
+    | { kind: 'none' };
 }
 
 /** Per-customer ranked lists in CSR form (row u: customer u's items, best first). */
@@ -103,7 +106,11 @@ export function defineKind<P extends object>(kind: ModelKind<P>): ModelKind<P> {
  * A bad value is an InputError that names the hyperparameter (or, with `flagNames`, its CLI
  * flag) and the value given.
  */
-export function resolveParams<P extends object>(kind: ModelKind<P>, overrides: Partial<Record<keyof P, unknown>> = {}, options: { preset?: string; flagNames?: boolean } = {}): P {
+export function resolveParams<P extends object>(
+  kind: ModelKind<P>,
+  overrides: Partial<Record<keyof P, unknown>> = {},
+  options: { preset?: string; flagNames?: boolean } = {},
+): P {
   const presetName = options.preset ?? 'default';
   const preset = kind.presets[presetName];
   if (!preset) throw new InputError(`${kind.name} has no preset "${presetName}" (known: ${Object.keys(kind.presets).join(', ')})`);

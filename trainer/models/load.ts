@@ -10,7 +10,6 @@ interface LoadedModel extends TrainedModel {
   contents: ModelDirContents;
 }
 
-
 /** Loads a model directory of any registered kind and builds its scorer. */
 export async function loadModel(dir: string): Promise<LoadedModel> {
   const contents = await readModelDir(dir);

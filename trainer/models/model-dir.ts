@@ -100,7 +100,9 @@ export async function readModelDir(dir: string): Promise<ModelDirContents & { ma
   }
   if (manifest.format !== MODEL_DIR_FORMAT) throw new InputError(`${dir}: model.json is not a PlusOne model directory`, { file: dir });
   if (manifest.version !== MODEL_DIR_VERSION) {
-    throw new InputError(`${dir}: model directory version ${manifest.version}; this trainer reads version ${MODEL_DIR_VERSION}. Retrain the model.`, { file: dir });
+    throw new InputError(`${dir}: model directory version ${manifest.version}; this trainer reads version ${MODEL_DIR_VERSION}. Retrain the model.`, {
+      file: dir,
+    });
   }
   const bin = await readFile(join(dir, 'arrays.bin'));
   const arrays: Record<string, TypedArray> = {};

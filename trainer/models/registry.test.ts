@@ -27,7 +27,10 @@ function trainingData(train: Csr): TrainingData {
 
 // The one scorer contract, against every registered kind trained by its default preset.
 for (const kind of MODEL_KINDS) {
-  describeScorerContract(`${kind.name} (registry, default preset)`, async (train) => (await kind.fit(trainingData(train), resolveParams(kind), { threads: 1 })).scorer);
+  describeScorerContract(
+    `${kind.name} (registry, default preset)`,
+    async (train) => (await kind.fit(trainingData(train), resolveParams(kind), { threads: 1 })).scorer,
+  );
 }
 
 describe('the model registry', () => {

@@ -1,5 +1,15 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { KEY_PREFIXES, keyHint, keyStorage, keyTypeOf, parseKeyIndex, parseKeyRecord, type KeyIndexEntry, type KeyRecord, type KeyType } from '../../core/storage/keys.js';
+import {
+  KEY_PREFIXES,
+  keyHint,
+  keyStorage,
+  keyTypeOf,
+  parseKeyIndex,
+  parseKeyRecord,
+  type KeyIndexEntry,
+  type KeyRecord,
+  type KeyType,
+} from '../../core/storage/keys.js';
 import type { ModelStore } from './store.js';
 
 /**

@@ -120,7 +120,10 @@ describe('ProxyStore', () => {
 
   it('names a binding the configuration lacks', async () => {
     const config = join(dir, 'no-kv.toml');
-    await writeFile(config, 'name = "x"\nmain = "index.js"\ncompatibility_date = "2026-04-01"\n[[r2_buckets]]\nbinding = "MODELS"\nbucket_name = "models-bucket"\n');
+    await writeFile(
+      config,
+      'name = "x"\nmain = "index.js"\ncompatibility_date = "2026-04-01"\n[[r2_buckets]]\nbinding = "MODELS"\nbucket_name = "models-bucket"\n',
+    );
     await expect(ProxyStore.open({ persistTo: join(dir, 'no-kv'), config })).rejects.toThrow(/no binding for the KV namespace "KV"/);
   });
 });

@@ -200,7 +200,8 @@ export class ProxyStore implements ModelStore {
     if (this.stage === null) return;
     process.removeListener('exit', this.dropStage);
     const target = resolve(this.persistTo, 'v3');
-    if (existsSync(target)) throw new Error(`${target} appeared while this store built its state in ${this.stage}; not overwriting it (the new state is left in ${this.stage})`);
+    if (existsSync(target))
+      throw new Error(`${target} appeared while this store built its state in ${this.stage}; not overwriting it (the new state is left in ${this.stage})`);
     // Copied beside, then renamed: the state appears whole or not at all.
     const partial = `${target}.partial-${process.pid}`;
     rmSync(partial, { recursive: true, force: true });

@@ -6,10 +6,7 @@ import { MemoryStore } from './store.js';
 
 function artifact(seed: number): Uint8Array {
   const itemIds = ['a', 'b', 'c'];
-  return encodeArtifact(
-    { modelType: 'popularity', itemIds, popularity: { order: [2, 0, 1], scores: [3 + seed, 2, 1] }, meta: { seed } },
-    { quantize: 'f32' },
-  );
+  return encodeArtifact({ modelType: 'popularity', itemIds, popularity: { order: [2, 0, 1], scores: [3 + seed, 2, 1] }, meta: { seed } }, { quantize: 'f32' });
 }
 
 const at = (minute: number) => new Date(Date.UTC(2026, 10, 27, 6, minute, 0));
@@ -35,7 +32,15 @@ describe('publish, versions, rollback', () => {
 
   it('keeps a pointer per model type, and never prunes the version a type pointer names', async () => {
     const store = new MemoryStore();
-    const knn = encodeArtifact({ modelType: 'item-knn', itemIds: ['a', 'b'], neighbours: { indptr: new Int32Array([0, 1, 2]), indices: new Int32Array([1, 0]), data: new Float32Array([0.5, 0.5]) }, meta: {} }, { quantize: 'f32' });
+    const knn = encodeArtifact(
+      {
+        modelType: 'item-knn',
+        itemIds: ['a', 'b'],
+        neighbours: { indptr: new Int32Array([0, 1, 2]), indices: new Int32Array([1, 0]), data: new Float32Array([0.5, 0.5]) },
+        meta: {},
+      },
+      { quantize: 'f32' },
+    );
     const knnVersion = (await publish(store, { seller: 's1', artifact: knn, now: at(0) })).pointer.version;
     for (let i = 1; i <= 3; i++) await publish(store, { seller: 's1', artifact: artifact(i), keep: 2, now: at(i) });
     const { active, versions } = await readVersions(store, 's1');

@@ -5,7 +5,6 @@ import { modelStorage, type ActivePointer } from '../../core/storage/pointer.js'
 import { InputError } from '../data/errors.js';
 import type { ModelStore } from './store.js';
 
-
 /**
  * Publishing a seller's model. Storage layout (shared with the edge, see
  * spec/model-format.md):
@@ -97,7 +96,10 @@ export async function publish(store: ModelStore, input: PublishInput): Promise<{
   const decoded = decodeArtifact(artifact);
   const digest = sha256(artifact);
   const now = input.now ?? new Date();
-  const version = `${now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${digest.slice(0, 8)}`;
+  const version = `${now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z')}-${digest.slice(0, 8)}`;
   const customers = input.customers ?? [];
   const { active, versions } = await readVersions(store, seller);
   if (versions.some((v) => v.version === version)) throw new Error(`version ${version} already exists; publish again in a second`);
@@ -107,7 +109,17 @@ export async function publish(store: ModelStore, input: PublishInput): Promise<{
     log(`uploading ${artifact.length} bytes to ${keys.artifact(seller, version)}`);
     await store.putObject(keys.artifact(seller, version), artifact);
     uploaded.objects.push(keys.artifact(seller, version));
-    const card = { seller, version, model: decoded.modelType, sha256: digest, bytes: artifact.length, items: decoded.itemCount, customers: customers.length, published: now.toISOString(), ...input.card };
+    const card = {
+      seller,
+      version,
+      model: decoded.modelType,
+      sha256: digest,
+      bytes: artifact.length,
+      items: decoded.itemCount,
+      customers: customers.length,
+      published: now.toISOString(),
+      ...input.card,
+    };
     await store.putObject(keys.card(seller, version), new TextEncoder().encode(JSON.stringify(card, null, 2)));
     uploaded.objects.push(keys.card(seller, version));
     await store.putObject(keys.customers(seller, version), new TextEncoder().encode(JSON.stringify(customers.map((c) => c.customer))));
@@ -122,16 +134,25 @@ export async function publish(store: ModelStore, input: PublishInput): Promise<{
 
     log('reading everything back');
     const back = await store.getObject(keys.artifact(seller, version));
-    if (!back || sha256(back) !== digest) throw new Error(`verification failed: ${keys.artifact(seller, version)} reads back ${back ? 'different bytes' : 'missing'}`);
+    if (!back || sha256(back) !== digest)
+      throw new Error(`verification failed: ${keys.artifact(seller, version)} reads back ${back ? 'different bytes' : 'missing'}`);
     decodeArtifact(back);
     if (customers.length > 0) {
       const got = await store.getValues(customers.map((c) => keys.customer(seller, version, c.customer)));
       for (const c of customers) {
-        if (got.get(keys.customer(seller, version, c.customer)) !== c.record) throw new Error(`verification failed: the record of customer ${c.customer} reads back different`);
+        if (got.get(keys.customer(seller, version, c.customer)) !== c.record)
+          throw new Error(`verification failed: the record of customer ${c.customer} reads back different`);
       }
     }
 
-    const entry: VersionEntry = { version, model: decoded.modelType, sha256: digest, bytes: artifact.length, customers: customers.length, published: now.toISOString() };
+    const entry: VersionEntry = {
+      version,
+      model: decoded.modelType,
+      sha256: digest,
+      bytes: artifact.length,
+      customers: customers.length,
+      published: now.toISOString(),
+    };
     const pointer: ActivePointer = {
       version,
       model: decoded.modelType,
@@ -188,14 +209,18 @@ export async function rollback(store: ModelStore, seller: string, to?: string): 
   let target: VersionEntry | undefined;
   if (to) {
     target = versions.find((v) => v.version === to);
-    if (!target) throw new InputError(`version ${to} is not among ${seller}'s versions (${versions.map((v) => v.version).join(', ') || 'none'}); see "plusone versions --seller ${seller}"`);
+    if (!target)
+      throw new InputError(
+        `version ${to} is not among ${seller}'s versions (${versions.map((v) => v.version).join(', ') || 'none'}); see "plusone versions --seller ${seller}"`,
+      );
   } else {
     const i = versions.findIndex((v) => v.version === active.version);
     target = i > 0 ? versions[i - 1] : undefined;
     if (!target) throw new InputError(`seller ${seller} has no version older than the active ${active.version}`);
   }
   const bytes = await store.getObject(keys.artifact(seller, target.version));
-  if (!bytes || sha256(bytes) !== target.sha256) throw new Error(`version ${target.version}: its artifact is ${bytes ? 'damaged' : 'missing'}; not rolling back to it`);
+  if (!bytes || sha256(bytes) !== target.sha256)
+    throw new Error(`version ${target.version}: its artifact is ${bytes ? 'damaged' : 'missing'}; not rolling back to it`);
   const decoded = decodeArtifact(bytes);
   const pointer: ActivePointer = {
     version: target.version,

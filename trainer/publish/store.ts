@@ -106,7 +106,8 @@ export class WranglerStore implements ModelStore {
         [this.bin, ...args, ...this.flags()],
         { maxBuffer: 1 << 30, env: { ...process.env, WRANGLER_SEND_METRICS: 'false' } },
         (err, stdout, stderr) => {
-          if (err) reject(new Error(`wrangler ${args.slice(0, 3).join(' ')} failed: ${(stderr || stdout || err.message).trim().split('\n').slice(-5).join(' ')}`));
+          if (err)
+            reject(new Error(`wrangler ${args.slice(0, 3).join(' ')} failed: ${(stderr || stdout || err.message).trim().split('\n').slice(-5).join(' ')}`));
           else resolve(stdout);
         },
       );

@@ -152,12 +152,30 @@ function render(r: ExperimentReport): void {
   const x = r.experiment;
   $('title').textContent = x.name || x.id;
   $('meta').textContent =
-    'Experiment ' + x.id + ' of seller ' + x.seller + ' on the ' + x.surface + ' surface; ' + x.status +
-    (x.started ? ', started ' + x.started : ', not started') + (x.stopped ? ', stopped ' + x.stopped : '') +
-    '. ' + r.days_of_data + ' days of data' + (isNum(r.duration_days) ? ' over ' + r.duration_days.toFixed(1) + ' days' : '') +
-    '. Generated ' + r.generated_at + '. Intervals at ' + level(r.interval_level) + ' per arm, ' + level(r.comparison_interval_level) +
-    ' for differences; each comparison tested at α = ' + r.alpha_per_comparison +
-    (r.comparisons.length > 1 ? ' (' + r.alpha + ' split over ' + r.comparisons.length + ' treatments)' : '') + '.';
+    'Experiment ' +
+    x.id +
+    ' of seller ' +
+    x.seller +
+    ' on the ' +
+    x.surface +
+    ' surface; ' +
+    x.status +
+    (x.started ? ', started ' + x.started : ', not started') +
+    (x.stopped ? ', stopped ' + x.stopped : '') +
+    '. ' +
+    r.days_of_data +
+    ' days of data' +
+    (isNum(r.duration_days) ? ' over ' + r.duration_days.toFixed(1) + ' days' : '') +
+    '. Generated ' +
+    r.generated_at +
+    '. Intervals at ' +
+    level(r.interval_level) +
+    ' per arm, ' +
+    level(r.comparison_interval_level) +
+    ' for differences; each comparison tested at α = ' +
+    r.alpha_per_comparison +
+    (r.comparisons.length > 1 ? ' (' + r.alpha + ' split over ' + r.comparisons.length + ' treatments)' : '') +
+    '.';
 
   const verdicts = $('verdicts');
   verdicts.replaceChildren();
@@ -169,12 +187,35 @@ function render(r: ExperimentReport): void {
 
   table(
     'arms',
-    ['Arm', 'Model', 'Visitors', 'Impressions', 'CTR', 'Add-to-cart', 'Conversion', 'Orders', 'Items per order', '2+ items', 'Revenue per visitor', 'Attributed orders', 'Attributed revenue'],
+    [
+      'Arm',
+      'Model',
+      'Visitors',
+      'Impressions',
+      'CTR',
+      'Add-to-cart',
+      'Conversion',
+      'Orders',
+      'Items per order',
+      '2+ items',
+      'Revenue per visitor',
+      'Attributed orders',
+      'Attributed revenue',
+    ],
     r.arms.map((a) => [
-      a.arm + (a.is_control ? ' (control)' : ''), a.model, count(a.visitors), count(a.impressions),
-      interval(a.ctr, pct), interval(a.add_to_cart_rate, pct), interval(a.conversion_rate, pct), count(a.orders),
-      interval(a.items_per_order, (v) => fixed(v, 3)), interval(a.multi_item_share, pct),
-      interval(a.revenue_per_visitor, money), count(a.attributed_orders), money(a.attributed_revenue),
+      a.arm + (a.is_control ? ' (control)' : ''),
+      a.model,
+      count(a.visitors),
+      count(a.impressions),
+      interval(a.ctr, pct),
+      interval(a.add_to_cart_rate, pct),
+      interval(a.conversion_rate, pct),
+      count(a.orders),
+      interval(a.items_per_order, (v) => fixed(v, 3)),
+      interval(a.multi_item_share, pct),
+      interval(a.revenue_per_visitor, money),
+      count(a.attributed_orders),
+      money(a.attributed_revenue),
     ]),
   );
 
@@ -186,9 +227,14 @@ function render(r: ExperimentReport): void {
       if (t.ci) diff += ' [' + metricDiff(m, t.ci.lower) + ', ' + metricDiff(m, t.ci.upper) + ']';
       const verdict = t.note ? el('small', t.note) : el('span', t.significant ? 'yes' : 'no', t.significant ? 'yes' : '');
       rows.push([
-        c.arm + ' vs ' + c.control, m.label, metricValue(m, t.control), metricValue(m, t.treatment), diff,
+        c.arm + ' vs ' + c.control,
+        m.label,
+        metricValue(m, t.control),
+        metricValue(m, t.treatment),
+        diff,
         isNum(t.relative_lift) ? (t.relative_lift > 0 ? '+' : '') + (t.relative_lift * 100).toFixed(1) + '%' : '–',
-        pValue(t.p_value), verdict,
+        pValue(t.p_value),
+        verdict,
       ]);
     });
   });
@@ -196,14 +242,23 @@ function render(r: ExperimentReport): void {
 
   const pr = r.projection;
   $('projection-note').textContent =
-    'Orders per year: ' + (isNum(pr.orders_per_year) ? Math.round(pr.orders_per_year).toLocaleString() : 'unknown') +
-    ' (' + pr.orders_per_year_note + '). Average item value (control revenue / control items): ' + money(pr.average_item_value) + '.';
+    'Orders per year: ' +
+    (isNum(pr.orders_per_year) ? Math.round(pr.orders_per_year).toLocaleString() : 'unknown') +
+    ' (' +
+    pr.orders_per_year_note +
+    '). Average item value (control revenue / control items): ' +
+    money(pr.average_item_value) +
+    '.';
   table(
     'projection',
     ['Arm', 'Items per order (control → arm)', 'Yearly revenue change', 'Low', 'High', 'Note'],
     pr.arms.map((a) => [
-      a.arm, fixed(a.items_per_order_control, 3) + ' → ' + fixed(a.items_per_order_treatment, 3),
-      money(a.yearly_revenue_change), money(a.low), money(a.high), a.note || '',
+      a.arm,
+      fixed(a.items_per_order_control, 3) + ' → ' + fixed(a.items_per_order_treatment, 3),
+      money(a.yearly_revenue_change),
+      money(a.low),
+      money(a.high),
+      a.note || '',
     ]),
   );
 
@@ -221,9 +276,39 @@ function drawCharts(r: ExperimentReport): void {
   }
   $('charts-note').textContent = '';
   const names = r.arms.map((a) => a.arm);
-  charts.push(intervalChart(chart, 'chart-conversion', 'Conversion rate (' + level(r.interval_level) + ' interval)', names, r.arms.map((a) => a.conversion_rate), 100, '%'));
-  charts.push(intervalChart(chart, 'chart-items', 'Items per order', names, r.arms.map((a) => a.items_per_order), 1, ''));
-  charts.push(intervalChart(chart, 'chart-revenue', 'Revenue per visitor' + (r.currency ? ' (' + r.currency + ')' : ''), names, r.arms.map((a) => a.revenue_per_visitor), 1, ''));
+  charts.push(
+    intervalChart(
+      chart,
+      'chart-conversion',
+      'Conversion rate (' + level(r.interval_level) + ' interval)',
+      names,
+      r.arms.map((a) => a.conversion_rate),
+      100,
+      '%',
+    ),
+  );
+  charts.push(
+    intervalChart(
+      chart,
+      'chart-items',
+      'Items per order',
+      names,
+      r.arms.map((a) => a.items_per_order),
+      1,
+      '',
+    ),
+  );
+  charts.push(
+    intervalChart(
+      chart,
+      'chart-revenue',
+      'Revenue per visitor' + (r.currency ? ' (' + r.currency + ')' : ''),
+      names,
+      r.arms.map((a) => a.revenue_per_visitor),
+      1,
+      '',
+    ),
+  );
   charts.push(sequentialChart(chart, r));
 }
 
@@ -242,17 +327,29 @@ function intervalChart(chart: ChartClass, id: string, title: string, names: stri
       labels: names,
       datasets: [
         {
-          type: 'bar', label: 'interval', data: estimates.map((e) => (e.ci ? span(e.ci) : null)),
-          backgroundColor: 'rgba(31,119,180,0.25)', borderColor: '#1f77b4', borderWidth: 1, barPercentage: 0.35,
+          type: 'bar',
+          label: 'interval',
+          data: estimates.map((e) => (e.ci ? span(e.ci) : null)),
+          backgroundColor: 'rgba(31,119,180,0.25)',
+          borderColor: '#1f77b4',
+          borderWidth: 1,
+          barPercentage: 0.35,
         },
         {
-          type: 'line', label: 'estimate', data: estimates.map((e) => v(e.value)), showLine: false,
-          pointRadius: 6, pointStyle: 'rectRot', backgroundColor: '#0b3c5d', borderColor: '#0b3c5d',
+          type: 'line',
+          label: 'estimate',
+          data: estimates.map((e) => v(e.value)),
+          showLine: false,
+          pointRadius: 6,
+          pointStyle: 'rectRot',
+          backgroundColor: '#0b3c5d',
+          borderColor: '#0b3c5d',
         },
       ],
     },
     options: {
-      animation: false, maintainAspectRatio: false,
+      animation: false,
+      maintainAspectRatio: false,
       plugins: { title: { display: true, text: title } },
       scales: { y: { beginAtZero: true, ticks: { callback: (t) => Number(Number(t).toPrecision(4)) + unit } } },
     },
@@ -276,15 +373,31 @@ function sequentialChart(chart: ChartClass, r: ExperimentReport) {
   r.sequential.forEach((s, i) => {
     const color = COLORS[(i + 1) % COLORS.length];
     datasets.push({
-      label: s.arm + ': conversion', data: s.conversion_rate.series.map((p) => Math.max(floor, p.p_value)),
-      borderColor: color, backgroundColor: color, tension: 0, pointRadius: 2,
+      label: s.arm + ': conversion',
+      data: s.conversion_rate.series.map((p) => Math.max(floor, p.p_value)),
+      borderColor: color,
+      backgroundColor: color,
+      tension: 0,
+      pointRadius: 2,
     });
     datasets.push({
-      label: s.arm + ': revenue per visitor', data: s.revenue_per_visitor.series.map((p) => Math.max(floor, p.p_value)),
-      borderColor: color, backgroundColor: color, borderDash: [6, 4], tension: 0, pointRadius: 2,
+      label: s.arm + ': revenue per visitor',
+      data: s.revenue_per_visitor.series.map((p) => Math.max(floor, p.p_value)),
+      borderColor: color,
+      backgroundColor: color,
+      borderDash: [6, 4],
+      tension: 0,
+      pointRadius: 2,
     });
   });
-  datasets.push({ label: 'α = ' + r.alpha_per_comparison, data: days.map(() => r.alpha_per_comparison), borderColor: '#a00', borderDash: [2, 2], pointRadius: 0, borderWidth: 1 });
+  datasets.push({
+    label: 'α = ' + r.alpha_per_comparison,
+    data: days.map(() => r.alpha_per_comparison),
+    borderColor: '#a00',
+    borderDash: [2, 2],
+    pointRadius: 0,
+    borderWidth: 1,
+  });
   const logTick = (value: number | string): string => {
     const v = Number(value);
     const l = Math.log10(v);
@@ -294,10 +407,16 @@ function sequentialChart(chart: ChartClass, r: ExperimentReport) {
     type: 'line',
     data: { labels: days, datasets },
     options: {
-      animation: false, maintainAspectRatio: false,
+      animation: false,
+      maintainAspectRatio: false,
       plugins: {
         title: { display: true, text: 'Always-valid p-value (mSPRT) by day, log scale: safe to stop once a line is under α' },
-        tooltip: { callbacks: { label: (ctx: TooltipItem<'line'>) => ctx.dataset.label + ': p = ' + (ctx.parsed.y === null || ctx.parsed.y <= floor ? '< ' + floor : pValue(ctx.parsed.y)) } },
+        tooltip: {
+          callbacks: {
+            label: (ctx: TooltipItem<'line'>) =>
+              ctx.dataset.label + ': p = ' + (ctx.parsed.y === null || ctx.parsed.y <= floor ? '< ' + floor : pValue(ctx.parsed.y)),
+          },
+        },
       },
       scales: { y: { type: 'logarithmic', min: axisMin, max: 1, title: { display: true, text: 'p-value' }, ticks: { callback: logTick } } },
     },

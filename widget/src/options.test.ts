@@ -7,7 +7,19 @@ describe('scriptOptions', () => {
       { seller: 'S', key: 'pk_x', surface: 'basket', target: '#plusone', items: 'A,B', n: '4', title: 'Also', customer: 'c1', currency: 'EUR' },
       'https://edge.example/widget.v1.js',
     );
-    expect(o).toEqual({ consentRequired: false, api: 'https://edge.example', seller: 'S', key: 'pk_x', surface: 'basket', target: '#plusone', items: 'A,B', n: 4, title: 'Also', customer: 'c1', currency: 'EUR' });
+    expect(o).toEqual({
+      consentRequired: false,
+      api: 'https://edge.example',
+      seller: 'S',
+      key: 'pk_x',
+      surface: 'basket',
+      target: '#plusone',
+      items: 'A,B',
+      n: 4,
+      title: 'Also',
+      customer: 'c1',
+      currency: 'EUR',
+    });
   });
 
   it('takes data-api over the script origin, without a trailing slash', () => {
@@ -43,6 +55,16 @@ describe('the option helpers', () => {
   });
 
   it('countOf accepts integers 1 to 100, else the default', () => {
-    expect(['4', 4, '100', '0', '101', '2.5', 'x', '', undefined].map((v) => countOf(v))).toEqual([4, 4, 100, DEFAULT_N, DEFAULT_N, DEFAULT_N, DEFAULT_N, DEFAULT_N, DEFAULT_N]);
+    expect(['4', 4, '100', '0', '101', '2.5', 'x', '', undefined].map((v) => countOf(v))).toEqual([
+      4,
+      4,
+      100,
+      DEFAULT_N,
+      DEFAULT_N,
+      DEFAULT_N,
+      DEFAULT_N,
+      DEFAULT_N,
+      DEFAULT_N,
+    ]);
   });
 });

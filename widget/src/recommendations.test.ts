@@ -48,7 +48,10 @@ describe('parseRecommendations', () => {
   });
 
   it('drops items without an id and fills a missing title with the id', () => {
-    const r = parseRecommendations({ items: [null, 3, { title: 'no id' }, { id: '' }, { id: 'B', title: null, price: Number.NaN }], rec_id: 'r', variant: null }, PAGE);
+    const r = parseRecommendations(
+      { items: [null, 3, { title: 'no id' }, { id: '' }, { id: 'B', title: null, price: Number.NaN }], rec_id: 'r', variant: null },
+      PAGE,
+    );
     expect(r?.items).toEqual([{ id: 'B', title: 'B', url: null, image: null, price: null }]);
     expect(r?.variant).toBeNull();
   });

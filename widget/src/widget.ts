@@ -121,7 +121,9 @@ export function createPlusOne(defaults: ScriptOptions, env: WidgetEnv): PlusOneA
         tracker.flush();
       },
       add: (item: RecItem) => {
-        host.dispatchEvent(new CustomEvent(ADD_TO_CART, { bubbles: true, composed: true, detail: { item_id: item.id, rec_id: recs.recId, variant: recs.variant } }));
+        host.dispatchEvent(
+          new CustomEvent(ADD_TO_CART, { bubbles: true, composed: true, detail: { item_id: item.id, rec_id: recs.recId, variant: recs.variant } }),
+        );
         record(account, 'add_to_cart', base([item.id]));
       },
     };

@@ -12,10 +12,16 @@ import { cosineNeighbours } from './cosine.js';
 //   (0,1) 2/√6   (0,2) 1/2   (1,2) 2/√6   (1,3) 1/√6   (2,3) 1/2   (3,4) 1/√2
 // and 0 for the pairs that share no user.
 const X = csrOf(4, 5, [
-  [0, 0], [0, 1], [0, 2],
-  [1, 0], [1, 1],
-  [2, 1], [2, 2], [2, 3],
-  [3, 3], [3, 4],
+  [0, 0],
+  [0, 1],
+  [0, 2],
+  [1, 0],
+  [1, 1],
+  [2, 1],
+  [2, 2],
+  [2, 3],
+  [3, 3],
+  [3, 4],
 ]);
 const r6 = 1 / Math.sqrt(6);
 
@@ -48,10 +54,16 @@ describe('cosineNeighbors', () => {
     // u2's weight on i3 tripled, u3's on i4 doubled: i2 = (1, 0, 1, 0), i3 = (0, 0, 3, 1),
     // i4 = (0, 0, 0, 2), so cos(3, 4) = 2 / (√10 * 2) and cos(2, 3) = 3 / (√2 √10).
     const W = csrOf(4, 5, [
-      [0, 0], [0, 1], [0, 2],
-      [1, 0], [1, 1],
-      [2, 1], [2, 2], [2, 3, 3],
-      [3, 3], [3, 4, 2],
+      [0, 0],
+      [0, 1],
+      [0, 2],
+      [1, 0],
+      [1, 1],
+      [2, 1],
+      [2, 2],
+      [2, 3, 3],
+      [3, 3],
+      [3, 4, 2],
     ]);
     const nb = cosineNeighbours(W, 10);
     expect(denseRow(nb, 3)[4]).toBeCloseTo(1 / Math.sqrt(10), 6);

@@ -13,7 +13,6 @@ export interface DenseSimd {
 export const PANEL_X = 4;
 export const PANEL_Y = 2;
 
-
 let compiled: WebAssembly.Module | null = null;
 
 /** The compiled module (compiled once per thread; it is under 1 KB). */

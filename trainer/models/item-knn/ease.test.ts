@@ -16,10 +16,14 @@ import { easeNeighbours } from './ease.js';
 // inverse is [[5, -2], [-2, 2]] / 6, so B[3][4] = (2/6) / (2/6) = 1 and B[4][3] = (2/6) / (5/6) = 0.4.
 // Across the blocks B is 0.
 const X = csrOf(4, 5, [
-  [0, 0], [0, 1],
-  [1, 1], [1, 2],
-  [2, 0], [2, 2],
-  [3, 3], [3, 4, 2],
+  [0, 0],
+  [0, 1],
+  [1, 1],
+  [1, 2],
+  [2, 0],
+  [2, 2],
+  [3, 3],
+  [3, 4, 2],
 ]);
 
 /** B as a dense array (0 where pruned). */
@@ -123,10 +127,14 @@ describe('easeNeighbors', () => {
   it('gives items without interactions an index and an empty row', () => {
     // X with a sixth item nobody bought, and one in the middle (index 2 shifted right).
     const wide = csrOf(4, 7, [
-      [0, 0], [0, 1],
-      [1, 1], [1, 3],
-      [2, 0], [2, 3],
-      [3, 4], [3, 5, 2],
+      [0, 0],
+      [0, 1],
+      [1, 1],
+      [1, 3],
+      [2, 0],
+      [2, 3],
+      [3, 4],
+      [3, 5, 2],
     ]);
     const b = easeNeighbours(wide, 1, 10);
     expect([b.rows, b.cols]).toEqual([7, 7]);

@@ -59,7 +59,10 @@ export const itemKnn = defineKind({
     let weights: Csr;
     if (p.similarity === 'ease') {
       try {
-        weights = easeNeighbours(X, p.lambda, p.neighbours, { maxItems: p.maxItems, onProgress: (done, total) => context.onProgress?.(done, total, 'EASE: inverting the item-item matrix') });
+        weights = easeNeighbours(X, p.lambda, p.neighbours, {
+          maxItems: p.maxItems,
+          onProgress: (done, total) => context.onProgress?.(done, total, 'EASE: inverting the item-item matrix'),
+        });
       } catch (err) {
         // Too many items for the dense solve: a user error with a way out, not a crash.
         if (err instanceof RangeError) throw new InputError(err.message.replace('maxItems', '--max-items'));

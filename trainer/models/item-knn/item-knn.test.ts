@@ -64,7 +64,9 @@ describe('ItemKnnModel', () => {
 
   it('rejects damaged arrays and mismatched shapes', () => {
     const arrays = model.toArrays();
-    expect(() => ItemKnnModel.fromArrays({ ...arrays, 'neighbors.indices': Int32Array.of(1, 2, 5) })).toThrow(/item-knn model: array "neighbors": row 1 holds column 5/);
+    expect(() => ItemKnnModel.fromArrays({ ...arrays, 'neighbors.indices': Int32Array.of(1, 2, 5) })).toThrow(
+      /item-knn model: array "neighbors": row 1 holds column 5/,
+    );
     expect(() => ItemKnnModel.fromArrays({ ...arrays, historyWeight: undefined as unknown as Float64Array })).toThrow(/historyWeight" is missing/);
     expect(() => new ItemKnnModel(neighbours, csrOf(2, 4, []))).toThrow(/train has 4 items but neighbors has 3/);
     expect(() => new ItemKnnModel(neighbours, train, { historyWeight: -1 })).toThrow(/historyWeight must be a finite number >= 0/);

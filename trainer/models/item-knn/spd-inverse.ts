@@ -158,7 +158,13 @@ function sweepBlock(ws: SpdWorkspace, k0: number, d: Float64Array): void {
   for (const [p0, p1] of rowParts) {
     for (let r0 = p0; r0 < p1; r0 += TILE_ROWS) {
       const r1 = Math.min(r0 + TILE_ROWS, p1);
-      const colParts: [number, number][] = r0 < k0 ? [[0, r1]] : [[0, k0], [k1, r1]];
+      const colParts: [number, number][] =
+        r0 < k0
+          ? [[0, r1]]
+          : [
+              [0, k0],
+              [k1, r1],
+            ];
       for (const [c0, c1] of colParts) {
         for (let j0 = c0; j0 < c1; j0 += TILE_COLS) {
           const j1 = Math.min(j0 + TILE_COLS, c1);

@@ -18,7 +18,11 @@ describe('TopK', () => {
   });
 
   it('breaks ties by the smaller index, whatever the order of the stream', () => {
-    for (const order of [[0, 1, 2, 3], [3, 2, 1, 0], [2, 0, 3, 1]]) {
+    for (const order of [
+      [0, 1, 2, 3],
+      [3, 2, 1, 0],
+      [2, 0, 3, 1],
+    ]) {
       const top = new TopK(2);
       for (const i of order) top.push(i, 1);
       const idx = new Int32Array(2);

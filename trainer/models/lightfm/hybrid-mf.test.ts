@@ -72,7 +72,19 @@ describe('HybridMF gradients', () => {
       for (let i = 0; i < params.itemBias.length; i++) params.itemBias[i] = i % 4 === 0 ? -1 : 2;
       const positives = csrFromCoo(nUsers, nItems, users, items);
       const { bits, wordsPerUser } = positivesBitmap(positives);
-      const hyper: Hyper = { loss, learningRate: lr, adadelta: false, rho: 0.95, epsilon: 1e-6, itemAlpha: 0, userAlpha: 0, maxSampled: 10, k: 5, n: 10, lazyScales: false };
+      const hyper: Hyper = {
+        loss,
+        learningRate: lr,
+        adadelta: false,
+        rho: 0.95,
+        epsilon: 1e-6,
+        itemAlpha: 0,
+        userAlpha: 0,
+        maxSampled: 10,
+        k: 5,
+        n: 10,
+        lazyScales: false,
+      };
       const weights = new Float32Array(4).fill(1);
       const ctx = createContext(params, itemFeatures, userFeatures, { users, items, weights, positives, positiveBits: bits, wordsPerUser }, hyper);
       const before = {
@@ -88,7 +100,13 @@ describe('HybridMF gradients', () => {
       for (let i = 1; i < nItems; i++) if (params.itemBias[i] !== before.itemBias[i]) neg = i;
       if (loss !== 'logistic') expect(neg).toBeGreaterThan(0);
 
-      const frozen: Params = { ...params, itemEmb: new Float32Array(0), itemBias: new Float32Array(0), userEmb: new Float32Array(0), userBias: new Float32Array(0) };
+      const frozen: Params = {
+        ...params,
+        itemEmb: new Float32Array(0),
+        itemBias: new Float32Array(0),
+        userEmb: new Float32Array(0),
+        userBias: new Float32Array(0),
+      };
       const lossAt = (v: typeof before): number => {
         const q = { ...frozen, itemEmb: v.itemEmb, itemBias: v.itemBias, userEmb: v.userEmb, userBias: v.userBias } as unknown as Params;
         const sPos = score(q, userFeatures, itemFeatures, 0, 0);
@@ -130,20 +148,45 @@ describe('WARP sampling', () => {
   // or more positive draws the weight is log(1) = 0. Were positive draws skipped without
   // counting, every step would move the parameters.
   const nItems = 4;
-  const identity = (n: number) => csrFromCoo(n, n, Int32Array.from({ length: n }, (_, i) => i), Int32Array.from({ length: n }, (_, i) => i), new Float32Array(n).fill(1));
+  const identity = (n: number) =>
+    csrFromCoo(
+      n,
+      n,
+      Int32Array.from({ length: n }, (_, i) => i),
+      Int32Array.from({ length: n }, (_, i) => i),
+      new Float32Array(n).fill(1),
+    );
   for (const loss of ['warp', 'warp-kos'] as const) {
     it(`${loss}: positives drawn count as draws`, () => {
       const users = Int32Array.from([0, 0, 0]);
       const items = Int32Array.from([0, 1, 2]);
       const positives = csrFromCoo(1, nItems, users, items);
       const { bits, wordsPerUser } = positivesBitmap(positives);
-      const hyper: Hyper = { loss, learningRate: 0.05, adadelta: false, rho: 0.95, epsilon: 1e-6, itemAlpha: 0, userAlpha: 0, maxSampled: 10, k: 1, n: 3, lazyScales: false };
+      const hyper: Hyper = {
+        loss,
+        learningRate: 0.05,
+        adadelta: false,
+        rho: 0.95,
+        epsilon: 1e-6,
+        itemAlpha: 0,
+        userAlpha: 0,
+        maxSampled: 10,
+        k: 1,
+        n: 3,
+        lazyScales: false,
+      };
       let moved = 0;
       const steps = 400;
       for (let seed = 1; seed <= steps; seed++) {
         const params = initParams(nItems, 1, 4, 'adagrad', new Random(seed));
         params.itemBias[3] = 5; // the negative scores far above every positive
-        const ctx = createContext(params, identity(nItems), identity(1), { users, items, weights: new Float32Array(3).fill(1), positives, positiveBits: bits, wordsPerUser }, hyper);
+        const ctx = createContext(
+          params,
+          identity(nItems),
+          identity(1),
+          { users, items, weights: new Float32Array(3).fill(1), positives, positiveBits: bits, wordsPerUser },
+          hyper,
+        );
         runRange(ctx, Int32Array.from([0]), 0, 1, new Random(seed).nextUint32() | 1);
         if (params.itemBias[3] !== 5) moved++;
       }
@@ -174,7 +217,13 @@ describe('HybridMF training', () => {
   it('ranks a cold item through its features alone', async () => {
     const p = plantedProblem({ nItems: 41, seed: 13 });
     // item 40 (cluster 0) gets no interactions and only its cluster feature
-    const itemFeatures = csrFromCoo(41, 4, Int32Array.from({ length: 41 }, (_, i) => i), p.itemCluster, new Float32Array(41).fill(1));
+    const itemFeatures = csrFromCoo(
+      41,
+      4,
+      Int32Array.from({ length: 41 }, (_, i) => i),
+      p.itemCluster,
+      new Float32Array(41).fill(1),
+    );
     const keep = p.items.map((i) => (i === 40 ? 0 : 1));
     const users = p.users.filter((_, k) => keep[k]);
     const items = p.items.filter((_, k) => keep[k]);
@@ -224,8 +273,12 @@ describe('HybridMF training', () => {
   it('stops a diverging run with a message that says what to lower', async () => {
     const p = plantedProblem({ seed: 17 });
     const model = new HybridMF({ loss: 'logistic', learningRate: 1e30, seed: 1 });
-    await expect(model.fit({ users: p.users, items: p.items, weights: Float32Array.from(p.weights, (w) => w * 1e30) }, { epochs: 3 })).rejects.toThrow(DivergenceError);
-    await expect(model.fit({ users: p.users, items: p.items, weights: Float32Array.from(p.weights, (w) => w * 1e30) }, { epochs: 3 })).rejects.toThrow(/Lower the learning rate/);
+    await expect(model.fit({ users: p.users, items: p.items, weights: Float32Array.from(p.weights, (w) => w * 1e30) }, { epochs: 3 })).rejects.toThrow(
+      DivergenceError,
+    );
+    await expect(model.fit({ users: p.users, items: p.items, weights: Float32Array.from(p.weights, (w) => w * 1e30) }, { epochs: 3 })).rejects.toThrow(
+      /Lower the learning rate/,
+    );
   });
 
   it('predictRank counts the non-train items scored at least as high', async () => {
@@ -267,8 +320,12 @@ describe('HybridMF validation', () => {
   }
 
   it('rejects out-of-range indices, sample weights with k-OS, and predicting before training', async () => {
-    await expect(new HybridMF().fit({ users: Int32Array.from([0, 5]), items: Int32Array.from([0, 1]), nUsers: 2 })).rejects.toThrow(/user index 5 outside \[0, 2\)/);
-    await expect(new HybridMF({ loss: 'warp-kos' }).fit({ users: Int32Array.from([0]), items: Int32Array.from([0]), weights: Float32Array.from([2]) })).rejects.toThrow(/k-OS WARP does not support sample weights/);
+    await expect(new HybridMF().fit({ users: Int32Array.from([0, 5]), items: Int32Array.from([0, 1]), nUsers: 2 })).rejects.toThrow(
+      /user index 5 outside \[0, 2\)/,
+    );
+    await expect(
+      new HybridMF({ loss: 'warp-kos' }).fit({ users: Int32Array.from([0]), items: Int32Array.from([0]), weights: Float32Array.from([2]) }),
+    ).rejects.toThrow(/k-OS WARP does not support sample weights/);
     expect(() => new HybridMF().predict(Int32Array.from([0]), Int32Array.from([0]))).toThrow(/not trained yet/);
   });
 });

@@ -336,7 +336,10 @@ export class HybridMF {
   }
 
   /** Restores saved parameters (for scoring; continuing training restarts the accumulators). */
-  importParams(saved: { itemEmb: Float32Array; itemBias: Float32Array; userEmb: Float32Array; userBias: Float32Array }, features: { userFeatures: Csr; itemFeatures: Csr }): void {
+  importParams(
+    saved: { itemEmb: Float32Array; itemBias: Float32Array; userEmb: Float32Array; userBias: Float32Array },
+    features: { userFeatures: Csr; itemFeatures: Csr },
+  ): void {
     const d = this.options.dim;
     check(saved.itemEmb.length === saved.itemBias.length * d, 'item embeddings do not match the item biases and dim');
     check(saved.userEmb.length === saved.userBias.length * d, 'user embeddings do not match the user biases and dim');

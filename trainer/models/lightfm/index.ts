@@ -27,7 +27,12 @@ const params = z
 
 export type LightfmParams = z.infer<typeof params>;
 
-function trained(model: HybridMF, parts: ReturnType<typeof hybridModelDir> & { dataset: TrainedModel['dataset'] }, figures: Record<string, unknown>, details: Record<string, unknown> = {}): TrainedModel {
+function trained(
+  model: HybridMF,
+  parts: ReturnType<typeof hybridModelDir> & { dataset: TrainedModel['dataset'] },
+  figures: Record<string, unknown>,
+  details: Record<string, unknown> = {},
+): TrainedModel {
   return {
     kind: 'lightfm',
     dataset: parts.dataset,
@@ -41,7 +46,10 @@ function trained(model: HybridMF, parts: ReturnType<typeof hybridModelDir> & { d
       const items = model.getItemRepresentations();
       const users = model.getUserRepresentations();
       const dim = model.options.dim;
-      return { vectors: { dim, items: items.embeddings, biases: items.biases }, customers: { kind: 'vectors', dim, embeddings: users.embeddings, biases: users.biases } };
+      return {
+        vectors: { dim, items: items.embeddings, biases: items.biases },
+        customers: { kind: 'vectors', dim, embeddings: users.embeddings, biases: users.biases },
+      };
     },
   };
 }

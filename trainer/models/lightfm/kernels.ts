@@ -122,14 +122,7 @@ function isIdentity(m: Csr): boolean {
 }
 
 /** A thread's context; `slot` (0 .. MAX_THREADS-1) picks its scratch space. */
-export function createContext(
-  params: Params,
-  itemFeatures: Csr,
-  userFeatures: Csr,
-  examples: Examples,
-  hyper: Hyper,
-  slot = 0,
-): KernelContext {
+export function createContext(params: Params, itemFeatures: Csr, userFeatures: Csr, examples: Examples, hyper: Hyper, slot = 0): KernelContext {
   if (!(slot >= 0 && slot < MAX_THREADS)) throw new RangeError(`thread slot ${slot} outside [0, ${MAX_THREADS})`);
   const d = params.dim;
   const stride = scratchStride(d);
@@ -214,7 +207,6 @@ export function predictFromRepr(user: Float64Array | Float32Array, item: Float64
   return user[dim] + item[dim] + (d0 + d1) + (d2 + d3);
 }
 
-
 /** Writes the representation of `row` into the scratch vector at `outPtr` (SIMD). */
 function reprInto(ctx: KernelContext, features: Csr, row: number, embPtr: number, bias: Float32Array, scale: number, out: Float32Array, outPtr: number): void {
   const { indptr, indices, data } = features;
@@ -244,7 +236,16 @@ function reprInto(ctx: KernelContext, features: Csr, row: number, embPtr: number
  * feature, without building the item's representation: the samplers call this for every
  * candidate negative.
  */
-function scoreAgainst(ctx: KernelContext, features: Csr, row: number, embPtr: number, bias: Float32Array, scale: number, other: Float32Array, otherPtr: number): number {
+function scoreAgainst(
+  ctx: KernelContext,
+  features: Csr,
+  row: number,
+  embPtr: number,
+  bias: Float32Array,
+  scale: number,
+  other: Float32Array,
+  otherPtr: number,
+): number {
   const { indptr, indices, data } = features;
   const dim = ctx.params.dim;
   const simd = ctx.simd;
@@ -392,9 +393,37 @@ function pointwiseUpdate(ctx: KernelContext, loss: number, user: number, item: n
   const dim = p.dim;
   let sumLr = 0;
   simd.scale(ctx.gradPtr, loss, ctx.userPtr, dim);
-  sumLr += updateRow(ctx, ctx.itemFeatures, item, p.itemEmb, ctx.itemEmbPtr, p.itemEmbAcc, ctx.itemAccPtr, p.itemEmbDelta, p.itemBias, p.itemBiasAcc, p.itemBiasDelta, loss, h.itemAlpha);
+  sumLr += updateRow(
+    ctx,
+    ctx.itemFeatures,
+    item,
+    p.itemEmb,
+    ctx.itemEmbPtr,
+    p.itemEmbAcc,
+    ctx.itemAccPtr,
+    p.itemEmbDelta,
+    p.itemBias,
+    p.itemBiasAcc,
+    p.itemBiasDelta,
+    loss,
+    h.itemAlpha,
+  );
   simd.scale(ctx.gradPtr, loss, ctx.posPtr, dim);
-  sumLr += updateRow(ctx, ctx.userFeatures, user, p.userEmb, ctx.userEmbPtr, p.userEmbAcc, ctx.userAccPtr, p.userEmbDelta, p.userBias, p.userBiasAcc, p.userBiasDelta, loss, h.userAlpha);
+  sumLr += updateRow(
+    ctx,
+    ctx.userFeatures,
+    user,
+    p.userEmb,
+    ctx.userEmbPtr,
+    p.userEmbAcc,
+    ctx.userAccPtr,
+    p.userEmbDelta,
+    p.userBias,
+    p.userBiasAcc,
+    p.userBiasDelta,
+    loss,
+    h.userAlpha,
+  );
   growScales(ctx, sumLr, (dim + 1) * (rowLength(ctx.userFeatures, user) + rowLength(ctx.itemFeatures, item)));
 }
 
@@ -407,11 +436,53 @@ function pairwiseUpdate(ctx: KernelContext, loss: number, user: number, pos: num
   const dim = p.dim;
   let sumLr = 0;
   simd.scale(ctx.gradPtr, -loss, ctx.userPtr, dim);
-  sumLr += updateRow(ctx, ctx.itemFeatures, pos, p.itemEmb, ctx.itemEmbPtr, p.itemEmbAcc, ctx.itemAccPtr, p.itemEmbDelta, p.itemBias, p.itemBiasAcc, p.itemBiasDelta, -loss, h.itemAlpha);
+  sumLr += updateRow(
+    ctx,
+    ctx.itemFeatures,
+    pos,
+    p.itemEmb,
+    ctx.itemEmbPtr,
+    p.itemEmbAcc,
+    ctx.itemAccPtr,
+    p.itemEmbDelta,
+    p.itemBias,
+    p.itemBiasAcc,
+    p.itemBiasDelta,
+    -loss,
+    h.itemAlpha,
+  );
   simd.scale(ctx.gradPtr, loss, ctx.userPtr, dim);
-  sumLr += updateRow(ctx, ctx.itemFeatures, neg, p.itemEmb, ctx.itemEmbPtr, p.itemEmbAcc, ctx.itemAccPtr, p.itemEmbDelta, p.itemBias, p.itemBiasAcc, p.itemBiasDelta, loss, h.itemAlpha);
+  sumLr += updateRow(
+    ctx,
+    ctx.itemFeatures,
+    neg,
+    p.itemEmb,
+    ctx.itemEmbPtr,
+    p.itemEmbAcc,
+    ctx.itemAccPtr,
+    p.itemEmbDelta,
+    p.itemBias,
+    p.itemBiasAcc,
+    p.itemBiasDelta,
+    loss,
+    h.itemAlpha,
+  );
   simd.scaledDiff(ctx.gradPtr, loss, ctx.negPtr, ctx.posPtr, dim);
-  sumLr += updateRow(ctx, ctx.userFeatures, user, p.userEmb, ctx.userEmbPtr, p.userEmbAcc, ctx.userAccPtr, p.userEmbDelta, p.userBias, p.userBiasAcc, p.userBiasDelta, 0, h.userAlpha);
+  sumLr += updateRow(
+    ctx,
+    ctx.userFeatures,
+    user,
+    p.userEmb,
+    ctx.userEmbPtr,
+    p.userEmbAcc,
+    ctx.userAccPtr,
+    p.userEmbDelta,
+    p.userBias,
+    p.userBiasAcc,
+    p.userBiasDelta,
+    0,
+    h.userAlpha,
+  );
   growScales(ctx, sumLr, (dim + 1) * (rowLength(ctx.userFeatures, user) + rowLength(ctx.itemFeatures, pos) + rowLength(ctx.itemFeatures, neg)));
 }
 

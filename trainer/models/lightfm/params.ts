@@ -51,13 +51,7 @@ export function scratchStride(dim: number): number {
  * Allocates and initialises parameters as LightFM does: embeddings uniform in
  * [-0.5, 0.5) / dim, biases zero, adagrad accumulators one, adadelta accumulators zero.
  */
-export function initParams(
-  nItemFeatures: number,
-  nUserFeatures: number,
-  dim: number,
-  schedule: Schedule,
-  rng: Random,
-): Params {
+export function initParams(nItemFeatures: number, nUserFeatures: number, dim: number, schedule: Schedule, rng: Random): Params {
   const adadelta = schedule === 'adadelta';
   const acc0 = adadelta ? 0 : 1;
   const sizes: [string, number, 4 | 8][] = [

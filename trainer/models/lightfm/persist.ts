@@ -24,12 +24,22 @@ function csrFrom(arrays: Record<string, unknown>, prefix: string, rows: number, 
 }
 
 /** The model directory of a trained hybrid MF model (type "lightfm"): its meta and arrays. */
-export function hybridModelDir(saved: { model: HybridMF; userFeatures: Csr; itemFeatures: Csr; train: Csr }): { meta: Record<string, unknown>; arrays: NamedArrays; train: Csr } {
+export function hybridModelDir(saved: { model: HybridMF; userFeatures: Csr; itemFeatures: Csr; train: Csr }): {
+  meta: Record<string, unknown>;
+  arrays: NamedArrays;
+  train: Csr;
+} {
   const p = saved.model.exportParams();
   return {
     meta: {
       options: saved.model.options,
-      shape: { users: saved.userFeatures.rows, items: saved.itemFeatures.rows, userFeatures: saved.userFeatures.cols, itemFeatures: saved.itemFeatures.cols, dim: p.dim },
+      shape: {
+        users: saved.userFeatures.rows,
+        items: saved.itemFeatures.rows,
+        userFeatures: saved.userFeatures.cols,
+        itemFeatures: saved.itemFeatures.cols,
+        dim: p.dim,
+      },
     },
     arrays: {
       itemEmb: p.itemEmb,

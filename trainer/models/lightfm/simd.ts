@@ -27,6 +27,7 @@ export function instantiateSimd(memory: WebAssembly.Memory): Simd {
 /** A shared memory of at least `bytes` bytes that never grows (so typed-array views stay valid). */
 export function sharedMemory(bytes: number): WebAssembly.Memory {
   const pages = Math.max(1, Math.ceil(bytes / 65536));
-  if (pages > 65536) throw new RangeError(`the model needs ${bytes} bytes of parameters, more than the 4 GiB a wasm memory holds; lower --dim or the number of features`);
+  if (pages > 65536)
+    throw new RangeError(`the model needs ${bytes} bytes of parameters, more than the 4 GiB a wasm memory holds; lower --dim or the number of features`);
   return new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
 }

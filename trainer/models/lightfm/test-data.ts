@@ -25,7 +25,9 @@ export interface PlantedProblem {
  * With `negatives`, every user also gets explicit negatives from other groups (for the
  * logistic loss, which needs both labels).
  */
-export function plantedProblem(opts: { nUsers?: number; nItems?: number; clusters?: number; density?: number; negatives?: boolean; seed?: number } = {}): PlantedProblem {
+export function plantedProblem(
+  opts: { nUsers?: number; nItems?: number; clusters?: number; density?: number; negatives?: boolean; seed?: number } = {},
+): PlantedProblem {
   const { nUsers = 60, nItems = 40, clusters = 4, density = 0.8, negatives = false, seed = 7 } = opts;
   const rng = new Random(seed);
   const userCluster = Int32Array.from({ length: nUsers }, (_, u) => u % clusters);

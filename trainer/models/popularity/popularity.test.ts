@@ -8,9 +8,11 @@ describeScorerContract('popularity', (train) => PopularityModel.fit(train));
 
 // 3 users x 4 items, one weight of 3.
 const X = csrOf(3, 4, [
-  [0, 0], [0, 1, 3],
+  [0, 0],
+  [0, 1, 3],
   [1, 1],
-  [2, 1], [2, 2],
+  [2, 1],
+  [2, 2],
 ]);
 
 describe('PopularityModel', () => {

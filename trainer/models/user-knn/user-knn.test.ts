@@ -14,9 +14,14 @@ describeScorerContract('user-knn (history weight 1)', (train) => new UserKnnMode
 //   u3    .  .  .  .  1
 // Row norms √2, √3, √3, 1. Cosines: (0,1) 2/√6, (0,2) 1/√6, (1,2) 2/3; u3 shares nothing.
 const X = csrOf(4, 5, [
-  [0, 0], [0, 1],
-  [1, 0], [1, 1], [1, 2],
-  [2, 1], [2, 2], [2, 3],
+  [0, 0],
+  [0, 1],
+  [1, 0],
+  [1, 1],
+  [1, 2],
+  [2, 1],
+  [2, 2],
+  [2, 3],
   [3, 4],
 ]);
 const r6 = 1 / Math.sqrt(6);
@@ -28,7 +33,7 @@ const run = (f: (out: Float32Array) => void) => {
 const close = (values: number[]) => values.map((v) => expect.closeTo(v, 6));
 
 describe('UserKnnModel', () => {
-  it('finds each user\'s K most similar users by cosine, itself excluded', () => {
+  it("finds each user's K most similar users by cosine, itself excluded", () => {
     const model = new UserKnnModel(X, { neighbours: 2 });
     const nb = model.neighbours;
     expect(denseRow(nb, 0)).toEqual(close([0, 2 * r6, r6, 0]));
@@ -39,7 +44,7 @@ describe('UserKnnModel', () => {
     expect(Array.from(new UserKnnModel(X, { neighbours: 1 }).neighbours.indices)).toEqual([1, 0, 1]);
   });
 
-  it('scores a user as the similarity-weighted sum of the neighbours\' rows', () => {
+  it("scores a user as the similarity-weighted sum of the neighbours' rows", () => {
     const model = new UserKnnModel(X, { neighbours: 2 });
     // u0: 2/√6 * u1 + 1/√6 * u2
     expect(run((o) => model.scoreUser(0, o))).toEqual(close([2 * r6, 3 * r6, 3 * r6, r6, 0]));
@@ -66,7 +71,7 @@ describe('UserKnnModel', () => {
     expect(run((o) => withHistory.scoreItems(Int32Array.of(1), 2, o))).toEqual(close([s, s, s, 0, 0]));
   });
 
-  it('topN: each user\'s best items, best first, without the user\'s own items', () => {
+  it("topN: each user's best items, best first, without the user's own items", () => {
     const model = new UserKnnModel(X, { neighbours: 2 });
     const top = model.topN(3);
     const list = (u: number) => Array.from(top.items.subarray(top.indptr[u], top.indptr[u + 1]));

@@ -26,7 +26,6 @@ interface TopNLists {
   scores: Float32Array;
 }
 
-
 /**
  * User-user neighbourhood scoring: the score of item j for user u is the sum, over the K
  * users v most similar to u (cosine of the rows of X, weights as given), of
