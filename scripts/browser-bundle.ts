@@ -6,7 +6,8 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { build } from 'esbuild';
 
 /**
@@ -57,6 +58,8 @@ export async function writeGenerated(out: string, module: string, options: { che
     console.log(`${out} is current (${options.figures})`);
     return true;
   }
+  // The folder may hold nothing else (generated files are not committed): a fresh clone lacks it.
+  await mkdir(dirname(out), { recursive: true });
   await writeFile(out, module);
   console.log(`wrote ${out}: ${options.figures}`);
   return true;
