@@ -34,25 +34,5 @@ declare const crypto: {
   getRandomValues<T extends ArrayBufferView>(array: T): T;
 };
 
-declare namespace WebAssembly {
-  type ImportValue = Memory | ((...args: never[]) => unknown) | number;
-  type Imports = Record<string, Record<string, ImportValue>>;
-  type Exports = Record<string, unknown>;
-  class Module {
-    constructor(bytes: ArrayBufferView | ArrayBuffer);
-  }
-  class Instance {
-    constructor(module: Module, imports?: Imports);
-    readonly exports: Exports;
-  }
-  interface MemoryDescriptor {
-    initial: number;
-    maximum?: number;
-    shared?: boolean;
-  }
-  class Memory {
-    constructor(descriptor: MemoryDescriptor);
-    readonly buffer: ArrayBuffer;
-    grow(delta: number): number;
-  }
-}
+// WebAssembly (Module, Instance, Memory) is declared in webassembly.d.ts beside this file,
+// which the trainer's Node program shares (Node's types do not declare it).

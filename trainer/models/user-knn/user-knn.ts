@@ -2,6 +2,8 @@ import type { Csr } from '../../data/sparse.js';
 import { inRange, rowNorms, transposeCsr } from '../knn/csr-ops.js';
 import { csrFromArrays, csrToArrays, scalarFromArrays, type NamedArrays } from '../knn/persist.js';
 import { sortByIndex, TopK } from '../knn/top-k.js';
+import type { TopLists } from '../kind.js';
+import { scoredTopLists } from '../knn/top-lists.js';
 import type { Scorer } from '../scorer.js';
 
 /** Options of {@link UserKnnModel}. */
@@ -19,12 +21,7 @@ interface UserKnnOptions {
 const DEFAULTS: Required<UserKnnOptions> = { neighbours: 50, historyWeight: 0 };
 
 /** Each known user's best items, best first (see {@link UserKnnModel.topN}). */
-interface TopNLists {
-  /** User u's list is `items[indptr[u] .. indptr[u + 1])`, with `scores` alongside. */
-  indptr: Int32Array;
-  items: Int32Array;
-  scores: Float32Array;
-}
+type TopNLists = TopLists;
 
 /**
  * User-user neighbourhood scoring: the score of item j for user u is the sum, over the K
@@ -145,27 +142,7 @@ export class UserKnnModel implements Scorer {
    * and items that score 0 (a user with few neighbours may get a shorter list).
    */
   topN(n: number): TopNLists {
-    if (!Number.isInteger(n) || n < 1) throw new RangeError(`n must be an integer >= 1, got ${n}`);
-    const nn = Math.min(n, this.nItems);
-    const indptr = new Int32Array(this.nUsers + 1);
-    let items = new Int32Array(this.nUsers * nn);
-    let scores = new Float32Array(this.nUsers * nn);
-    const out = new Float32Array(this.nItems);
-    const own = new Uint8Array(this.nItems);
-    const top = new TopK(nn);
-    const { indptr: tPtr, indices: tIdx } = this.train;
-    let total = 0;
-    for (let u = 0; u < this.nUsers; u++) {
-      this.scoreUser(u, out);
-      for (let p = tPtr[u]; p < tPtr[u + 1]; p++) own[tIdx[p]] = 1;
-      for (let j = 0; j < this.nItems; j++) if (own[j] === 0 && out[j] > 0) top.push(j, out[j]);
-      for (let p = tPtr[u]; p < tPtr[u + 1]; p++) own[tIdx[p]] = 0;
-      total += top.drainBestFirst(items, scores, total);
-      indptr[u + 1] = total;
-    }
-    items = items.slice(0, total);
-    scores = scores.slice(0, total);
-    return { indptr, items, scores };
+    return scoredTopLists(this, this.train, n);
   }
 
   /** The arrays that {@link UserKnnModel.fromArrays} reads back. */
