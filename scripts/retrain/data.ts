@@ -89,6 +89,30 @@ export async function deletedCustomers(seller: string, where: D1Location): Promi
   return new Set(rows.map((r) => r.customer_id));
 }
 
+/**
+ * Customers deleted by each of `sellers`, in one query per 100 sellers (a seller with none
+ * has an empty set): a run over many sellers starts one wrangler per 100, not one per seller.
+ */
+export async function deletedCustomersOf(sellers: readonly string[], where: D1Location): Promise<Map<string, Set<string>>> {
+  const out = new Map(sellers.map((s): [string, Set<string>] => [s, new Set()]));
+  for (let s = 0; s < sellers.length; s += 100) {
+    // The seller ids are checked (letters, digits, - and _) before they get here.
+    const list = sellers
+      .slice(s, s + 100)
+      .map((id) => `'${id}'`)
+      .join(', ');
+    const rows = await d1Query<{ seller: string; customer_id: string }>(`SELECT seller, customer_id FROM deleted_customers WHERE seller IN (${list})`, where);
+    for (const r of rows) out.get(r.seller)?.add(r.customer_id);
+  }
+  return out;
+}
+
+/** The sellers with purchase events in D1, sorted: the sellers a run over D1 alone can retrain. */
+export async function sellersWithEvents(where: D1Location): Promise<string[]> {
+  const rows = await d1Query<{ seller: string }>(`SELECT DISTINCT seller FROM events WHERE type = 'purchase' ORDER BY seller`, where);
+  return rows.map((r) => r.seller);
+}
+
 /** Lines of the last `days` days (from the latest line) are the holdout; the rest trains. */
 export function splitByTime(lines: OrderLine[], days: number): { train: OrderLine[]; test: OrderLine[]; cutoff: number; from: number; to: number } {
   if (lines.length === 0) throw new Error('there are no orders to train on');

@@ -1,0 +1,340 @@
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { userRecordKey } from '../../core/format/user-record.js';
+import { modelStorage, type ActivePointer } from '../../core/storage/pointer.js';
+import { exportModel, train as trainModel, type ExportReport, type TrainReport } from '../../trainer/api.js';
+import { resolveParams, type ModelKind } from '../../trainer/models/kind.js';
+import { MODEL_KINDS } from '../../trainer/models/registry.js';
+import { evaluateServed, type Holdout, type ServedMetrics } from '../../trainer/eval/served.js';
+import { checkSeller, publish } from '../../trainer/publish/publish.js';
+import type { ModelStore } from '../../trainer/publish/store.js';
+import { holdoutOf, ordersFromFile, splitByTime, writeOrdersCsv, type OrderLine } from './data.js';
+import { decide, type Current } from './gate.js';
+
+/**
+ * One seller's retrain: orders (a file and/or the purchase events in D1, less deleted
+ * customers) -> time split -> train and export each candidate -> evaluate the candidates
+ * and the published versions on the holdout, served through the edge's own code -> publish
+ * what passes the gate, with a model card next to each artifact. `scripts/retrain.ts` is
+ * the command line over it, for one seller (`--seller`) or many (`--sellers`, through
+ * `retrainSellers` in sellers.ts).
+ */
+
+/** Candidates when no models are given: the kinds the registry marks as retrain candidates. */
+export const DEFAULT_MODELS: readonly string[] = MODEL_KINDS.filter((k) => k.retrainCandidate).map((k) => k.name);
+export const METRICS = ['basket_hr@10', 'p@10'] as const;
+export type Metric = (typeof METRICS)[number];
+
+/** Every candidate trains its kind's default preset (the one the demo and the benchmarks train). */
+const PRESET = 'default';
+
+/** Where a seller's purchase events and deleted customers come from (D1, read through wrangler). */
+export interface SellerEvents {
+  /** Named in the progress output: `local` or `remote`. */
+  readonly mode: string;
+  events(seller: string): Promise<OrderLine[]>;
+  deleted(seller: string): Promise<Set<string>>;
+}
+
+export interface SellerOptions {
+  seller: string;
+  /** An orders file; without it the orders are the purchase events. */
+  orders?: string | undefined;
+  /** Header names of the orders file (the trainer's --columns). */
+  columns?: Record<string, string> | undefined;
+  /** The purchase events too, with an orders file. */
+  withEvents: boolean;
+  catalog?: string | undefined;
+  /** Item features, for the kinds that use them. */
+  itemFeatures?: string | undefined;
+  models: readonly ModelKind[];
+  holdoutDays: number;
+  metric: Metric;
+  /** Relative tolerance of the gate, in [0, 1). */
+  tolerance: number;
+  /** The folder for the seller's files (created): orders splits, models, artifacts, cards, retrain.json. */
+  work: string;
+  /** Evaluate and decide, publish nothing. */
+  dryRun: boolean;
+  /** Training threads per model (default 2). */
+  threads?: number;
+  events: SellerEvents;
+  /**
+   * The store to compare with and publish to, asked for once training is done (so a run
+   * over many sellers opens one store, when the first seller needs it).
+   */
+  store: () => Promise<ModelStore>;
+  /** Progress lines (default: none). */
+  log?: (line: string) => void;
+}
+
+type Decision = ReturnType<typeof decide>[number];
+
+/** What retrain.json holds and `--seller S --json` prints. */
+export interface SellerSummary {
+  seller: string;
+  metric: Metric;
+  tolerance: number;
+  work: string;
+  /** The active version before this run, if any. */
+  active_before: string | null;
+  decisions: Decision[];
+  /** Model type -> the version published by this run. */
+  published: Record<string, string>;
+  candidates: { model: string; metrics: ServedMetrics }[];
+}
+
+export interface SellerResult {
+  summary: SellerSummary;
+  /** The decision table (markdown), one row per candidate. */
+  table: string;
+}
+
+async function step<T>(log: (line: string) => void, what: string, run: () => Promise<T>): Promise<T> {
+  const t0 = Date.now();
+  log(`• ${what}…`);
+  const out = await run();
+  log(`  ${what}: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  return out;
+}
+
+/** Retrains one seller; throws (with what went wrong) when it cannot, having published nothing it did not decide to. */
+export async function retrainSeller(options: SellerOptions): Promise<SellerResult> {
+  const { seller, metric, tolerance, holdoutDays, work } = options;
+  const log = options.log ?? (() => {});
+  const dryRun = options.dryRun;
+  checkSeller(seller);
+  await mkdir(work, { recursive: true });
+
+  // 1. Orders.
+  let lines: OrderLine[] = [];
+  let skipped = 0;
+  const sources: string[] = [];
+  if (options.orders) {
+    const path = options.orders;
+    const got = await step(log, `reading ${path}`, () => ordersFromFile(path, options.columns));
+    lines = got.lines;
+    skipped = got.skipped;
+    sources.push(path);
+  }
+  if (!options.orders || options.withEvents) {
+    const events = await step(log, `reading purchase events from D1 (${options.events.mode})`, () => options.events.events(seller));
+    lines.push(...events);
+    sources.push(`D1 events (${events.length} lines)`);
+  }
+  let deleted = new Set<string>();
+  try {
+    deleted = await options.events.deleted(seller);
+  } catch (err) {
+    if (!options.orders) throw err;
+    log(`  (no D1 to read deleted customers from: ${(err as Error).message.slice(0, 160)}; continuing with the file)`);
+  }
+  const before = lines.length;
+  lines = lines.filter((l) => !deleted.has(l.customer));
+  const split = splitByTime(lines, holdoutDays);
+  if (split.test.length === 0 || split.train.length === 0)
+    throw new Error(`the last ${holdoutDays} days leave ${split.train.length} lines to train on and ${split.test.length} to hold out; both must be non-empty`);
+  const trainCsv = join(work, 'train-orders.csv');
+  await writeOrdersCsv(trainCsv, split.train);
+  await writeOrdersCsv(join(work, 'holdout-orders.csv'), split.test);
+  const holdout = holdoutOf(split.test);
+  log(
+    `  ${lines.length} order lines (${before - lines.length} of ${deleted.size} deleted customers left out, ${skipped} skipped in the file): ${split.train.length} train up to ${new Date(split.cutoff).toISOString().slice(0, 10)}, ${split.test.length} holdout; ${holdout.baskets.length} holdout orders, ${holdout.customers.size} customers`,
+  );
+
+  // 2. Candidates.
+  const candidates: {
+    model: string;
+    params: Record<string, unknown>;
+    dir: string;
+    artifact: string;
+    train: TrainReport;
+    exported: ExportReport;
+    metrics: ServedMetrics;
+  }[] = [];
+  for (const kind of options.models) {
+    const model = kind.name;
+    const dir = join(work, `model-${model}`);
+    const artifact = join(work, `${model}.bin`);
+    const itemFeatures = kind.usesFeatures ? options.itemFeatures : undefined;
+    const train = await step(log, `training ${model}`, () =>
+      trainModel({
+        input: { orders: trainCsv },
+        model: kind,
+        preset: PRESET,
+        threads: options.threads ?? 2,
+        out: dir,
+        ...(itemFeatures ? { itemFeatures } : {}),
+        onWarning: (m) => log(`  warning: ${m}`),
+      }),
+    );
+    const exported = await exportModel({
+      model: dir,
+      ...(options.catalog ? { catalog: options.catalog } : {}),
+      out: artifact,
+      onWarning: (m) => log(`  warning: ${m}`),
+    });
+    const records = await readRecords(`${artifact}.customers.jsonl`);
+    const metrics = await step(log, `evaluating ${model} as served`, async () =>
+      evaluateServed({ artifact: new Uint8Array(await readFile(artifact)), record: async (c) => records.get(c) ?? null, holdout }),
+    );
+    candidates.push({ model, params: resolveParams(kind, {}, { preset: PRESET }) as Record<string, unknown>, dir, artifact, train, exported, metrics });
+  }
+
+  // 3. What is published now, on the same holdout.
+  const store = await options.store();
+  const current = await step(log, 'evaluating the published versions', () =>
+    publishedMetrics(
+      store,
+      seller,
+      options.models.map((k) => k.name),
+      holdout,
+      log,
+    ),
+  );
+  const scoreOf = (m: ServedMetrics) => m[metric];
+  const decisions = decide({
+    candidates: candidates.map((c) => ({ model: c.model, score: scoreOf(c.metrics) })),
+    active: current.active && { version: current.active.pointer.version, model: current.active.pointer.model, score: scoreOf(current.active.metrics) },
+    ofType: new Map([...current.ofType].map(([type, v]): [string, Current] => [type, { version: v.pointer.version, model: type, score: scoreOf(v.metrics) }])),
+    tolerance,
+  });
+
+  // 4. Publish what passed, the one to activate last.
+  const order = [...decisions].sort((a, b) => Number(a.activate) - Number(b.activate));
+  const published: Record<string, string> = {};
+  for (const d of order) {
+    const c = candidates.find((x) => x.model === d.model)!;
+    const card = {
+      seller,
+      model: c.model,
+      data: {
+        sources,
+        from: new Date(split.from).toISOString(),
+        to: new Date(split.to).toISOString(),
+        holdout_from: new Date(split.cutoff).toISOString(),
+        train_lines: split.train.length,
+        holdout_lines: split.test.length,
+        holdout_orders: holdout.baskets.length,
+        holdout_customers: holdout.customers.size,
+        deleted_customers_left_out: deleted.size,
+      },
+      hyperparameters: { preset: PRESET, ...c.params },
+      training: c.train,
+      artifact: { bytes: c.exported.artifact_bytes, customer_records: c.exported.customers, file: c.artifact },
+      metrics: {
+        gate_metric: metric,
+        candidate: c.metrics,
+        published_same_type: current.ofType.get(c.model)?.metrics ?? null,
+        active: current.active?.metrics ?? null,
+      },
+      gate: { tolerance, publish: d.publish, activate: d.activate, reason: d.reason },
+    };
+    await writeFile(`${c.artifact}.card.json`, JSON.stringify(card, null, 2));
+    if (!d.publish || dryRun) continue;
+    const bytes = new Uint8Array(await readFile(c.artifact));
+    const customers = [...(await readRecordsText(`${c.artifact}.customers.jsonl`))];
+    const r = await step(log, `publishing ${c.model}${d.activate ? ' (active)' : ''}`, () =>
+      publish(store, { seller, artifact: bytes, customers, card, activate: d.activate }),
+    );
+    published[c.model] = r.pointer.version;
+  }
+
+  // 5. Report.
+  const rows = decisions.map((d) => {
+    const c = candidates.find((x) => x.model === d.model)!;
+    const same = current.ofType.get(d.model);
+    const f = (x: number | null | undefined) => (x === null || x === undefined ? '-' : x.toFixed(4));
+    return `| ${d.model} | ${f(c.metrics['basket_hr@10'])} | ${f(c.metrics['p@10'])} | ${f(same ? scoreOf(same.metrics) : null)} | ${d.publish ? (dryRun ? 'would publish' : `published ${published[d.model]}`) : 'not published'}${d.activate ? ', active' : ''} | ${d.reason} |`;
+  });
+  const table = [`| model | basket_hr@10 | p@10 | published same type (${metric}) | decision | why |`, '| --- | --- | --- | --- | --- | --- |', ...rows].join(
+    '\n',
+  );
+  const summary: SellerSummary = {
+    seller,
+    metric,
+    tolerance,
+    work,
+    active_before: current.active?.pointer.version ?? null,
+    decisions,
+    published,
+    candidates: candidates.map((c) => ({ model: c.model, metrics: c.metrics })),
+  };
+  await writeFile(join(work, 'retrain.json'), JSON.stringify(summary, null, 2));
+  return { summary, table };
+}
+
+async function readRecordsText(path: string): Promise<{ customer: string; record: string }[]> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch {
+    return [];
+  }
+  return text
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => JSON.parse(l) as { customer: string; record: string });
+}
+
+async function readRecords(path: string): Promise<Map<string, Uint8Array>> {
+  return new Map((await readRecordsText(path)).map((r) => [r.customer, Uint8Array.from(Buffer.from(r.record, 'base64'))]));
+}
+
+interface PublishedVersion {
+  pointer: ActivePointer;
+  metrics: ServedMetrics;
+}
+
+/** The active version and the latest of each candidate type, evaluated on the holdout (each version once). */
+async function publishedMetrics(
+  store: ModelStore,
+  seller: string,
+  types: readonly string[],
+  holdout: Holdout,
+  log: (line: string) => void,
+): Promise<{ active: PublishedVersion | null; ofType: Map<string, PublishedVersion> }> {
+  const keys = [modelStorage.active(seller), ...types.map((t) => modelStorage.activeOfType(seller, t))];
+  const texts = await store.getValues(keys);
+  const byVersion = new Map<string, PublishedVersion>();
+  const evaluate = async (text: string | null | undefined): Promise<PublishedVersion | null> => {
+    if (!text) return null;
+    const pointer = JSON.parse(text) as ActivePointer;
+    const hit = byVersion.get(pointer.version);
+    if (hit) return hit;
+    const bytes = await store.getObject(pointer.artifact);
+    if (bytes === null) {
+      log(`  (the published ${pointer.model} ${pointer.version} has no artifact at ${pointer.artifact}; not comparing with it)`);
+      return null;
+    }
+    // The records of the holdout's customers, in one bulk read.
+    const customers = [...holdout.customers.keys()];
+    const recordKeys = new Map<string, string>();
+    for (const c of customers) {
+      try {
+        recordKeys.set(c, userRecordKey(seller, pointer.version, c));
+      } catch {
+        // an id too long for a key has no record
+      }
+    }
+    const got = pointer.customers > 0 ? await store.getValues([...recordKeys.values()]) : new Map<string, string | null>();
+    const metrics = await evaluateServed({
+      artifact: bytes,
+      record: async (c) => {
+        const text = recordKeys.has(c) ? got.get(recordKeys.get(c)!) : null;
+        return text ? Uint8Array.from(Buffer.from(text, 'base64')) : null;
+      },
+      holdout,
+    });
+    const v = { pointer, metrics };
+    byVersion.set(pointer.version, v);
+    return v;
+  };
+  const active = await evaluate(texts.get(keys[0]));
+  const ofType = new Map<string, PublishedVersion>();
+  for (let i = 0; i < types.length; i++) {
+    const v = await evaluate(texts.get(keys[i + 1]));
+    if (v) ofType.set(types[i], v);
+  }
+  return { active, ofType };
+}
