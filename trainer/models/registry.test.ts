@@ -61,7 +61,7 @@ describe('the model registry', () => {
   it('checks hyperparameters with messages that name the bad one', () => {
     const lightfm = modelKind('lightfm') as ModelKind<Record<string, unknown>>;
     const itemKnn = modelKind('item-knn') as ModelKind<Record<string, unknown>>;
-    expect(resolveParams(itemKnn, { lambda: '25' })).toMatchObject({ similarity: 'auto', lambda: 25, neighbours: 50, candidates: 200 });
+    expect(resolveParams(itemKnn, { lambda: '25' })).toMatchObject({ similarity: 'auto', lambda: 25, neighbours: 50, candidates: 100 });
     expect(() => resolveParams(itemKnn, { candidates: 0 }, { flagNames: true })).toThrow(/^--candidates must be >= 1, got "0"$/);
     expect(() => resolveParams(itemKnn, { candidates: 12.5 }, { flagNames: true })).toThrow(/^--candidates must be an integer, got "12.5"$/);
     expect(() => resolveParams(itemKnn, { candidates: 5000 }, { flagNames: true })).toThrow(/^--candidates must be <= 2000, got "5000"$/);

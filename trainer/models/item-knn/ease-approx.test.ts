@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Csr } from '../../data/sparse.js';
 import { csrOf, denseRow, randomInteractions } from '../knn/test-data.js';
 import { easeNeighbours } from './ease.js';
-import { choleskySolve, easeApproxNeighbours, sparseGram } from './ease-approx.js';
+import { choleskySolve, easeApproxNeighbours, easeApproxNeighboursThreaded, sparseGram } from './ease-approx.js';
 
 const dense = (b: Csr) => Array.from({ length: b.rows }, (_, i) => denseRow(b, i));
 
@@ -137,6 +137,17 @@ describe('easeApproxNeighbours', () => {
     const b = easeApproxNeighbours(x, 1, 5);
     expect(Array.from(b.indptr)).toEqual([0, 1, 2, 2, 2]);
     expect(Array.from(b.indices)).toEqual([1, 0]);
+  });
+
+  it('gives the same result on 2 threads as on 1, and reports progress up to every item', async () => {
+    const x = randomInteractions({ users: 150, items: 70, density: 0.08, seed: 13, weighted: true });
+    const one = easeApproxNeighbours(x, 3, 6, { candidates: 15 });
+    const progress: number[] = [];
+    const two = await easeApproxNeighboursThreaded(x, 3, 6, { candidates: 15, threads: 2, onProgress: (done, total) => progress.push(done / total) });
+    expect(two).toEqual(one);
+    expect(Math.max(...progress)).toBe(1);
+    await expect(easeApproxNeighboursThreaded(x, 3, 6, { threads: 0 })).rejects.toThrow(/threads must be an integer >= 1, got 0/);
+    await expect(easeApproxNeighboursThreaded(x, 3, 6, { threads: 2, candidates: -1 })).rejects.toThrow(/candidates must be an integer from 1/);
   });
 
   it('rejects bad arguments with the name of the setting', () => {

@@ -1,18 +1,22 @@
+import { Worker } from 'node:worker_threads';
 import type { Csr } from '../../data/sparse.js';
 import { transposeCsr } from '../knn/csr-ops.js';
 import { TopK } from '../knn/top-k.js';
+import type { EaseApproxMessage, EaseApproxTask } from './ease-approx-worker.js';
 
 /** Options of {@link easeApproxNeighbours}. */
 interface EaseApproxOptions {
-  /** Candidate items per regression: the items that co-occur most with the target; default 200. */
+  /** Candidate items per regression: the items that co-occur most with the target; default 100. */
   candidates?: number;
   /** Which k weights of each row to keep, as in exact EASE (default 'magnitude'). */
   keep?: 'largest' | 'magnitude';
   /** Called every few hundred items of the regressions (the bulk of the time). */
   onProgress?: (done: number, total: number) => void;
+  /** Threads for the regressions ({@link easeApproxNeighboursThreaded} only); default 1. */
+  threads?: number;
 }
 
-const DEFAULTS = { candidates: 200, keep: 'magnitude' as const };
+const DEFAULTS = { candidates: 100, keep: 'magnitude' as const };
 /** Largest candidate count accepted: one regression costs candidates^3 / 6 multiply-adds. */
 export const MAX_CANDIDATES = 2000;
 
@@ -22,7 +26,7 @@ export const MAX_CANDIDATES = 2000;
  * number of non-zeros (pairs of items some user has both) and the sum over users of the
  * square of their item counts, not with items^2.
  */
-export function sparseGram(X: Csr): Csr {
+export function sparseGram(X: Csr, options: { shared?: boolean } = {}): Csr {
   const nItems = X.cols;
   const byItem = transposeCsr(X);
   const { indptr: xPtr, indices: xIdx, data: xVal } = X;
@@ -68,7 +72,15 @@ export function sparseGram(X: Csr): Csr {
     }
     indptr[i + 1] = nnz;
   }
-  return { rows: nItems, cols: nItems, indptr, indices: indices.slice(0, nnz), data: data.slice(0, nnz) };
+  if (!options.shared) return { rows: nItems, cols: nItems, indptr, indices: indices.slice(0, nnz), data: data.slice(0, nnz) };
+  // On shared memory, for the threads of easeApproxNeighboursThreaded.
+  const sIndptr = new Int32Array(new SharedArrayBuffer(4 * (nItems + 1)));
+  sIndptr.set(indptr);
+  const sIndices = new Int32Array(new SharedArrayBuffer(4 * nnz));
+  sIndices.set(indices.subarray(0, nnz));
+  const sData = new Float32Array(new SharedArrayBuffer(4 * nnz));
+  sData.set(data.subarray(0, nnz));
+  return { rows: nItems, cols: nItems, indptr: sIndptr, indices: sIndices, data: sData };
 }
 
 /**
@@ -93,6 +105,14 @@ export function sparseGram(X: Csr): Csr {
  * C candidates and the look-ups of G[N, N] in the sparse rows.
  */
 export function easeApproxNeighbours(X: Csr, lambda: number, k: number, options: EaseApproxOptions = {}): Csr {
+  const opts = checkedOptions(lambda, k, options);
+  const G = sparseGram(X);
+  const columns = solveColumns(G, lambda, opts.candidates, 0, G.rows, opts.onProgress);
+  return keepPerRow(columns, k, opts.keep === 'magnitude');
+}
+
+/** The options with their defaults, after checking them and lambda and k. */
+function checkedOptions(lambda: number, k: number, options: EaseApproxOptions) {
   const opts = { ...DEFAULTS, ...options };
   if (!(lambda > 0) || !Number.isFinite(lambda)) throw new RangeError(`lambda must be a finite number > 0, got ${lambda}`);
   if (!Number.isInteger(k) || k < 1) throw new RangeError(`k (neighbours per item) must be an integer >= 1, got ${k}`);
@@ -102,9 +122,96 @@ export function easeApproxNeighbours(X: Csr, lambda: number, k: number, options:
   if (opts.keep !== 'largest' && opts.keep !== 'magnitude') {
     throw new RangeError(`keep must be 'largest' or 'magnitude', got ${JSON.stringify(opts.keep)}`);
   }
-  const G = sparseGram(X);
-  const columns = solveColumns(G, lambda, opts.candidates, 0, G.rows, opts.onProgress);
-  return keepPerRow(columns, k, opts.keep === 'magnitude');
+  return opts;
+}
+
+/**
+ * {@link easeApproxNeighbours} with the regressions shared among `threads` worker threads
+ * (ranges of items of about equal work); the same result for any number of threads.
+ */
+export async function easeApproxNeighboursThreaded(X: Csr, lambda: number, k: number, options: EaseApproxOptions = {}): Promise<Csr> {
+  const threads = options.threads ?? 1;
+  if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`threads must be an integer >= 1, got ${threads}`);
+  if (threads === 1 || X.cols < 2 * threads) return easeApproxNeighbours(X, lambda, k, options);
+  const opts = checkedOptions(lambda, k, options);
+  const G = sparseGram(X, { shared: true });
+  const n = G.rows;
+  // Work per item: its Cholesky solve, c^3 / 6, and reading its candidates' rows, ~ c^2.
+  const cum = new Float64Array(n + 1);
+  for (let j = 0; j < n; j++) {
+    const c = Math.min(opts.candidates, Math.max(G.indptr[j + 1] - G.indptr[j] - 1, 0));
+    cum[j + 1] = cum[j] + (c * c * c) / 6 + 8 * c * c + 1;
+  }
+  const bounds = [0];
+  for (let t = 1; t < threads; t++) {
+    const goal = (cum[n] * t) / threads;
+    let j = bounds[t - 1];
+    while (j < n && cum[j] < goal) j++;
+    bounds.push(j);
+  }
+  bounds.push(n);
+  const done = new Array<number>(threads).fill(0);
+  const parts = await Promise.all(
+    bounds.slice(0, -1).map((from, t) => {
+      const task: EaseApproxTask = { gram: G, lambda, candidates: opts.candidates, from, to: bounds[t + 1] };
+      return new Promise<Csr>((resolve, reject) => {
+        const worker = startWorker(task);
+        worker.on('message', (m: EaseApproxMessage) => {
+          if (m.kind === 'progress') {
+            done[t] = m.done;
+            opts.onProgress?.(
+              done.reduce((a, b) => a + b, 0),
+              n,
+            );
+          } else if (m.kind === 'done') {
+            resolve({ rows: task.to - from, cols: n, indptr: m.indptr, indices: m.indices, data: m.data });
+            void worker.terminate();
+          } else {
+            reject(new Error(`approximate EASE, thread ${t + 1} (items ${from} to ${task.to - 1}): ${m.error}`));
+            void worker.terminate();
+          }
+        });
+        worker.on('error', reject);
+        // Settles nothing when the result came first.
+        worker.on('exit', (code) => reject(new Error(`approximate EASE, thread ${t + 1}: exited (code ${code}) before its result`)));
+      });
+    }),
+  );
+  return keepPerRow(concatRows(parts, n), k, opts.keep === 'magnitude');
+}
+
+/** Starts a thread on ease-approx-worker (through tsx when running from the TypeScript sources). */
+function startWorker(task: EaseApproxTask): Worker {
+  const here = import.meta.url;
+  if (here.endsWith('.ts')) {
+    const url = new URL('./ease-approx-worker.ts', here).href;
+    const boot = `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(url)}); })`;
+    return new Worker(boot, { eval: true, workerData: task });
+  }
+  return new Worker(new URL('./ease-approx-worker.js', here), { workerData: task });
+}
+
+/** Stacks CSR blocks of rows (each with `cols` columns) into one matrix. */
+function concatRows(parts: Csr[], cols: number): Csr {
+  let rows = 0;
+  let nnz = 0;
+  for (const p of parts) {
+    rows += p.rows;
+    nnz += p.indices.length;
+  }
+  const indptr = new Int32Array(rows + 1);
+  const indices = new Int32Array(nnz);
+  const data = new Float32Array(nnz);
+  let r = 0;
+  let offset = 0;
+  for (const p of parts) {
+    for (let i = 0; i < p.rows; i++) indptr[r + i + 1] = offset + p.indptr[i + 1];
+    indices.set(p.indices, offset);
+    data.set(p.data, offset);
+    r += p.rows;
+    offset += p.indices.length;
+  }
+  return { rows, cols, indptr, indices, data };
 }
 
 /**
@@ -143,17 +250,27 @@ export function solveColumns(G: Csr, lambda: number, candidates: number, from: n
         const item = cand[s];
         const start = gPtr[item];
         const end = gPtr[item + 1];
-        if (end - start <= 8 * c) {
+        const len = end - start;
+        // Scan the row, or gallop through it for the s + 1 candidates wanted, whichever reads less.
+        if (len <= (s + 1) * (2 + Math.log2(1 + len / (s + 1)))) {
           for (let p = start; p < end; p++) {
             const t = pos[gIdx[p]];
             if (t >= 0 && t <= s) a[row + t] = gVal[p];
           }
         } else {
-          // A long row (a popular item): binary search for the candidates up to s instead.
           let lo = start;
-          for (let t = 0; t <= s; t++) {
+          for (let t = 0; t <= s && lo < end; t++) {
             const want = cand[t];
-            let hi = end;
+            // Exponential search from lo (the candidates are sorted, so lo only moves on) ...
+            let step = 1;
+            let hi = lo;
+            while (hi < end && gIdx[hi] < want) {
+              lo = hi + 1;
+              hi += step;
+              step *= 2;
+            }
+            if (hi > end) hi = end;
+            // ... then binary search in [lo, hi].
             while (lo < hi) {
               const mid = (lo + hi) >>> 1;
               if (gIdx[mid] < want) lo = mid + 1;

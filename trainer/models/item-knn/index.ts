@@ -6,7 +6,7 @@ import { scoredTopLists } from '../knn/top-lists.js';
 import type { Dataset } from '../../data/dataset.js';
 import { cosineNeighbours } from './cosine.js';
 import { easeNeighbours } from './ease.js';
-import { easeApproxNeighbours, MAX_CANDIDATES } from './ease-approx.js';
+import { easeApproxNeighboursThreaded, MAX_CANDIDATES } from './ease-approx.js';
 import { ItemKnnModel } from './item-knn.js';
 
 const SIMILARITIES = ['auto', 'ease', 'ease-approx', 'cosine'] as const;
@@ -16,7 +16,7 @@ const params = z.object({
   lambda: numberParam({ exclusiveMin: 0 }, 100),
   neighbours: numberParam({ integer: true, min: 1 }, 50),
   maxItems: numberParam({ integer: true, min: 1 }, 20_000),
-  candidates: numberParam({ integer: true, min: 1, max: MAX_CANDIDATES }, 200),
+  candidates: numberParam({ integer: true, min: 1, max: MAX_CANDIDATES }, 100),
 });
 
 export type ItemKnnParams = z.infer<typeof params>;
@@ -103,8 +103,9 @@ export const itemKnn = defineKind({
         throw err;
       }
     } else if (method === 'ease-approx') {
-      weights = easeApproxNeighbours(X, p.lambda, p.neighbours, {
+      weights = await easeApproxNeighboursThreaded(X, p.lambda, p.neighbours, {
         candidates: p.candidates,
+        threads: context.threads,
         onProgress: (done, total) => context.onProgress?.(done, total, 'EASE (approximate): solving the candidate regressions'),
       });
     } else {
@@ -114,7 +115,7 @@ export const itemKnn = defineKind({
       similarity: p.similarity,
       ...(p.similarity === 'auto' ? { method } : {}),
       ...(method !== 'cosine' ? { lambda: p.lambda } : {}),
-      ...(method === 'ease-approx' ? { candidates: p.candidates } : {}),
+      ...(method === 'ease-approx' ? { candidates: p.candidates, threads: context.threads } : {}),
       neighbors: p.neighbours,
     };
     return trained(new ItemKnnModel(weights, X), data.dataset, { ...settings, fit_s: round((performance.now() - t0) / 1000) });
