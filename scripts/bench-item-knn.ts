@@ -4,7 +4,7 @@
  * neighbour count: p@10, basket_hr@10, fit seconds and peak RSS, each fit in a fresh child
  * process so that its memory is its own.
  *
- *   npm run bench:item-knn -- [--bench DIR] [--lambda 100] [--neighbors 50] [--candidates 100,200]
+ *   npm run bench:item-knn -- [--bench DIR] [--lambda 100] [--neighbors 50] [--candidates 100,200] [--threads 2]
  *   npm run bench:item-knn -- --orders FILE [--test-days 30] [--scalable-only]
  *   npm run bench:item-knn -- --synthetic-items 100000 --synthetic-users 500000 --synthetic-interactions 1500000
  *
@@ -19,7 +19,7 @@
  */
 import { fork } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -45,6 +45,7 @@ interface Job {
   source: Source;
   label: string;
   overrides: Record<string, unknown>;
+  threads: number;
 }
 
 interface JobResult {
@@ -192,7 +193,7 @@ async function runChild(job: Job): Promise<JobResult> {
   let lastNote = 0;
   const t0 = performance.now();
   const model = await itemKnn.fit({ dataset: data.dataset, interactions: data.train, userFeatures: null, itemFeatures: null }, params, {
-    threads: 1,
+    threads: job.threads,
     onProgress: (done, total, note) => {
       const now = performance.now();
       if (now - lastNote < 10_000 && done < total) return;
@@ -253,11 +254,11 @@ function render(source: Source, rows: JobResult[]): string {
         ? `${source.file} (the last ${source.testDays} days held out)`
         : `a synthetic heavy-tailed matrix (seed ${source.seed})`;
   const lines = [
-    `${what}: ${first.users} users, ${first.items} items, ${first.interactions} interactions; one fit each in its own process (one thread), ` +
+    `${what}: ${first.users} users, ${first.items} items, ${first.interactions} interactions; one fit each in its own process, ` +
       'peak RSS of that process (data loaded: the RSS before the fit). The approximation regresses each item on its C most co-occurring items.',
     '',
-    '| method | lambda | k | C | fit s | RSS before fit MiB | peak RSS MiB | p@10 | basket_hr@10 |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| method | lambda | k | C | threads | fit s | RSS before fit MiB | peak RSS MiB | p@10 | basket_hr@10 |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ];
   const exact = rows.find((r) => r.figures.similarity === 'ease');
   for (const r of rows) {
@@ -269,7 +270,7 @@ function render(source: Source, rows: JobResult[]): string {
       return r !== exact && base ? `${fmt(v)} (${((v / base) * 100).toFixed(1)}%)` : fmt(v);
     };
     lines.push(
-      `| ${f.method ?? f.similarity} | ${f.lambda} | ${f.neighbors} | ${f.candidates ?? '–'} | ${fmt(r.fit_s, 2)} | ${r.rss_before_mib.toFixed(0)} | ${r.peak_rss_mib.toFixed(0)} | ${rel('p@10')} | ${rel('basket_hr@10')} |`,
+      `| ${f.method ?? f.similarity} | ${f.lambda} | ${f.neighbors} | ${f.candidates ?? '–'} | ${f.threads ?? 1} | ${fmt(r.fit_s, 2)} | ${r.rss_before_mib.toFixed(0)} | ${r.peak_rss_mib.toFixed(0)} | ${rel('p@10')} | ${rel('basket_hr@10')} |`,
     );
   }
   if (exact && rows.length > 1) lines.push('', 'In brackets: the share of exact EASE.');
@@ -291,6 +292,7 @@ async function main(): Promise<void> {
       neighbors: { type: 'string', default: '50' },
       candidates: { type: 'string', default: '200' },
       'scalable-only': { type: 'boolean', default: false },
+      threads: { type: 'string', default: '2' },
       name: { type: 'string' },
       out: { type: 'string', default: join(PROJECT, 'benchmarks') },
       'no-readme': { type: 'boolean', default: false },
@@ -322,10 +324,12 @@ async function main(): Promise<void> {
   const lambda = Number(values.lambda);
   const neighbours = positive('neighbors', values.neighbors);
   const candidates = values.candidates.split(',').map((c) => positive('candidates', c));
+  const threads = positive('threads', values.threads);
 
   const jobs: Job[] = [];
-  if (!values['scalable-only']) jobs.push({ source, label: 'ease', overrides: { similarity: 'ease', lambda, neighbours } });
-  for (const c of candidates) jobs.push({ source, label: `ease-approx C=${c}`, overrides: { similarity: 'ease-approx', lambda, neighbours, candidates: c } });
+  if (!values['scalable-only']) jobs.push({ source, label: 'ease', overrides: { similarity: 'ease', lambda, neighbours }, threads });
+  for (const c of candidates)
+    jobs.push({ source, label: `ease-approx C=${c}`, overrides: { similarity: 'ease-approx', lambda, neighbours, candidates: c }, threads });
   const rows: JobResult[] = [];
   for (const job of jobs) {
     const r = await runInChild(job);
@@ -336,7 +340,13 @@ async function main(): Promise<void> {
     console.log(`${job.label.padEnd(20)} fit ${r.fit_s.toFixed(2)} s  peak RSS ${r.peak_rss_mib.toFixed(0)} MiB  ${m}`);
   }
   const md = render(source, rows);
-  const result = { date: new Date().toISOString(), machine: { node: process.version, cpus: cpus().length, model: cpus()[0]?.model ?? '' }, source, rows };
+  const result = {
+    date: new Date().toISOString(),
+    machine: { node: process.version, cpus: cpus().length, model: cpus()[0]?.model ?? '', loadavg: loadavg() },
+    source,
+    threads,
+    rows,
+  };
   await mkdir(values.out, { recursive: true });
   await writeFile(join(values.out, `${name}.json`), JSON.stringify(result, null, 2) + '\n');
   await writeFile(join(values.out, `${name}.md`), md);
