@@ -10,7 +10,8 @@
  *
  * Data: the retail split of ../shared/bench by default; `--orders FILE` reads an orders CSV
  * (order_id,customer_id,item_id,quantity,unit_price,timestamp), holds out the last
- * `--test-days` days as test and the held-out orders with 2 or more items as baskets;
+ * `--test-days` days: their purchases of known customers and items not bought before are
+ * the test set, their orders with 2 or more known items the baskets;
  * `--synthetic-*` generates a seeded heavy-tailed interaction matrix (timing only, no
  * metrics). `--scalable-only` skips exact EASE (which refuses above 20,000 items anyway).
  * Writes benchmarks/<name>.json and .md (name: item-knn for the retail split, else
@@ -27,6 +28,7 @@ import type { Basket } from '../trainer/data/baskets.js';
 import { Dataset, type DatasetInteractions } from '../trainer/data/dataset.js';
 import type { InteractionRows } from '../trainer/data/interactions.js';
 import { ordersToInteractions, readOrders } from '../trainer/data/orders.js';
+import { csrHas } from '../trainer/data/sparse.js';
 import { basketHitRate } from '../trainer/eval/basket.js';
 import { evaluateRanking, summarize } from '../trainer/eval/metrics.js';
 import { itemKnn } from '../trainer/models/item-knn/index.js';
@@ -107,7 +109,17 @@ async function loadOrders(file: string, testDays: number): Promise<Loaded> {
   }
   const dataset = new Dataset().fit({ interactions: [trainRows] });
   const train = dataset.buildInteractions(trainRows, { unknown: 'error' });
-  const test = dataset.buildInteractions(testRows, { unknown: 'skip' });
+  // Test: as in the retail split, later purchases of known customers and known items that
+  // the customer had not bought before the cut (repeat purchases are another question).
+  const fresh = testRows.users.flatMap((user, r) => {
+    const u = dataset.users.get(user);
+    const i = dataset.items.get(testRows.items[r]);
+    return u === undefined || i === undefined || csrHas(train.csr, u, i) ? [] : [r];
+  });
+  const test = dataset.buildInteractions(
+    { users: fresh.map((r) => testRows.users[r]), items: fresh.map((r) => testRows.items[r]), weights: null, timestamps: null, skipped: 0 },
+    { unknown: 'error' },
+  );
   // Held-out orders with 2 or more distinct known items are the baskets.
   const byOrder = new Map<string, { user: number; items: Set<number> }>();
   for (let r = 0; r < times.length; r++) {
