@@ -100,8 +100,8 @@ export function sparseGram(X: Csr, options: { shared?: boolean } = {}): Csr {
  * result then keeps the k weights B[i][.] largest in magnitude (or value, see `keep`), the
  * same format and rule as exact EASE.
  *
- * Memory: the sparse Gram matrix (8 bytes per co-occurring pair) plus 8 bytes per
- * candidate per item; time: the Gram matrix plus, per item, C^3 / 6 multiply-adds for its
+ * Memory: the sparse Gram matrix (8 bytes per entry: each co-occurring pair twice, and the
+ * diagonal) plus 16 bytes per candidate per item (the columns, then their transpose); time: the Gram matrix plus, per item, C^3 / 6 multiply-adds for its
  * C candidates and the look-ups of G[N, N] in the sparse rows.
  */
 export function easeApproxNeighbours(X: Csr, lambda: number, k: number, options: EaseApproxOptions = {}): Csr {
@@ -289,7 +289,7 @@ export function solveColumns(G: Csr, lambda: number, candidates: number, from: n
       }
     }
     indptr[j - from + 1] = nnz;
-    if (onProgress && (j - from + 1) % step === 0) onProgress(j - from + 1, to - from);
+    if (onProgress && ((j - from + 1) % step === 0 || j + 1 === to)) onProgress(j - from + 1, to - from);
   }
   return { rows: to - from, cols: nItems, indptr, indices: indices.subarray(0, nnz), data: data.subarray(0, nnz) };
 }
