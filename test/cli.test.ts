@@ -164,6 +164,12 @@ describe('plusone train / evaluate', () => {
     const runs: [string, string[], Record<string, unknown>][] = [
       ['item-knn', ['--similarity', 'ease', '--lambda', '10', '--neighbors', '10'], { similarity: 'ease', lambda: 10, neighbors: 10 }],
       ['item-knn', ['--similarity', 'cosine', '--neighbors', '10'], { similarity: 'cosine', neighbors: 10 }],
+      // auto with a catalogue over --max-items: the approximation, and the figures say so.
+      [
+        'item-knn',
+        ['--max-items', '5', '--candidates', '20', '--lambda', '10', '--neighbors', '10'],
+        { similarity: 'auto', method: 'ease-approx', lambda: 10, candidates: 20, neighbors: 10 },
+      ],
       ['user-knn', ['--neighbors', '10'], { neighbors: 10 }],
       ['popularity', [], {}],
     ];

@@ -35,7 +35,7 @@ describe('the trainer API', () => {
   it('trains a kind with typed settings over its default preset, and evaluates, exports and publishes it', async () => {
     const out = join(dir, 'ease');
     const report = await train({ input: { interactions: trainCsv }, model: itemKnn, params: { lambda: 10, neighbours: 12 }, out });
-    expect(report).toMatchObject({ model: 'item-knn', similarity: 'ease', lambda: 10, neighbors: 12, users: 60, items: 30 });
+    expect(report).toMatchObject({ model: 'item-knn', similarity: 'auto', method: 'ease', lambda: 10, neighbors: 12, users: 60, items: 30 });
     expect(report.fit_s).toBeGreaterThanOrEqual(0);
     const saved = await loadModel(out);
     expect(saved.type).toBe('item-knn');

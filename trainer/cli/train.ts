@@ -40,7 +40,12 @@ export const trainSpec: CommandSpec = {
     preset: { type: 'string', value: 'NAME', help: "named settings of the model (see each kind's presets); flags override them", default: 'default' },
     ...kindOptions(),
     'half-life-days': { type: 'string', value: 'D', help: 'weigh each interaction by 0.5^(age / D days), age from the latest timestamp (needs timestamps)' },
-    threads: { type: 'string', value: 'N', help: 'training threads (Hogwild); 1 gives byte-identical runs', default: '2' },
+    threads: {
+      type: 'string',
+      value: 'N',
+      help: 'training threads (hybrid MF: Hogwild, 1 gives byte-identical runs; item-knn ease-approx: its regressions, the same result on any number)',
+      default: '2',
+    },
     strict: { type: 'boolean', help: 'a malformed input row is fatal instead of skipped' },
     out: { type: 'string', value: 'DIR', help: 'output model directory', required: true },
     json: { type: 'boolean', help: 'print one JSON line with the figures, nothing else on stdout' },

@@ -25,7 +25,13 @@ function trainingData(train: Csr): TrainingData {
   return { dataset, interactions, userFeatures: null, itemFeatures: null };
 }
 
-// The one scorer contract, against every registered kind trained by its default preset.
+// The one scorer contract, against every registered kind trained by its default preset,
+// and item-knn's approximate EASE (which its default preset takes above --max-items).
+describeScorerContract(
+  'item-knn (registry, approx preset)',
+  async (train) =>
+    (await modelKind('item-knn').fit(trainingData(train), resolveParams(modelKind('item-knn'), {}, { preset: 'approx' }), { threads: 1 })).scorer,
+);
 for (const kind of MODEL_KINDS) {
   describeScorerContract(
     `${kind.name} (registry, default preset)`,
@@ -55,7 +61,13 @@ describe('the model registry', () => {
   it('checks hyperparameters with messages that name the bad one', () => {
     const lightfm = modelKind('lightfm') as ModelKind<Record<string, unknown>>;
     const itemKnn = modelKind('item-knn') as ModelKind<Record<string, unknown>>;
-    expect(resolveParams(itemKnn, { lambda: '25' })).toMatchObject({ similarity: 'ease', lambda: 25, neighbours: 50 });
+    expect(resolveParams(itemKnn, { lambda: '25' })).toMatchObject({ similarity: 'auto', lambda: 25, neighbours: 50, candidates: 100 });
+    expect(() => resolveParams(itemKnn, { candidates: 0 }, { flagNames: true })).toThrow(/^--candidates must be >= 1, got "0"$/);
+    expect(() => resolveParams(itemKnn, { candidates: 12.5 }, { flagNames: true })).toThrow(/^--candidates must be an integer, got "12.5"$/);
+    expect(() => resolveParams(itemKnn, { candidates: 5000 }, { flagNames: true })).toThrow(/^--candidates must be <= 2000, got "5000"$/);
+    expect(() => resolveParams(itemKnn, { similarity: 'sansa' }, { flagNames: true })).toThrow(
+      /^--similarity must be one of auto, ease, ease-approx, cosine, got "sansa"$/,
+    );
     expect(() => resolveParams(itemKnn, { lambda: -1 })).toThrow(/^item-knn lambda must be > 0, got "-1"$/);
     expect(() => resolveParams(itemKnn, { neighbours: 'many' }, { flagNames: true })).toThrow(/^--neighbors must be a number, got "many"$/);
     expect(() => resolveParams(lightfm, { loss: 'hinge' }, { flagNames: true })).toThrow(/^--loss must be one of logistic, bpr, warp, warp-kos, got "hinge"$/);

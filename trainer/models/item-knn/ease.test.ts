@@ -144,9 +144,9 @@ describe('easeNeighbors', () => {
     expect(denseRow(b, 5)[4]).toBeCloseTo(0.4, 6);
   });
 
-  it('refuses more items than maxItems, pointing at cosine similarity', () => {
+  it('refuses more items than maxItems, pointing at the approximation', () => {
     expect(() => easeNeighbours(X, 1, 10, { maxItems: 4 })).toThrow(RangeError);
-    expect(() => easeNeighbours(X, 1, 10, { maxItems: 4 })).toThrow(/5 items with interactions.*--similarity cosine/);
+    expect(() => easeNeighbours(X, 1, 10, { maxItems: 4 })).toThrow(/5 items with interactions.*--similarity ease-approx/);
   });
 
   it('names bad parameters', () => {

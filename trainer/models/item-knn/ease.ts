@@ -57,7 +57,7 @@ export function easeNeighbours(X: Csr, lambda: number, k: number, options: EaseO
   if (n > opts.maxItems) {
     throw new RangeError(
       `EASE inverts a dense ${n} x ${n} matrix (${n} items with interactions), over maxItems = ${opts.maxItems}: ` +
-        `it would need ${((8 * n * n) / 2 ** 30).toFixed(1)} GiB and n^3 time. Use --similarity cosine for this catalogue.`,
+        `it would need ${((8 * n * n) / 2 ** 30).toFixed(1)} GiB and n^3 time. Use --similarity ease-approx (or auto) or cosine for this catalogue.`,
     );
   }
   if (n === 0) return { rows: nItems, cols: nItems, indptr: new Int32Array(nItems + 1), indices: new Int32Array(0), data: new Float32Array(0) };

@@ -6,15 +6,17 @@ import { scoredTopLists } from '../knn/top-lists.js';
 import type { Dataset } from '../../data/dataset.js';
 import { cosineNeighbours } from './cosine.js';
 import { easeNeighbours } from './ease.js';
+import { easeApproxNeighboursThreaded, MAX_CANDIDATES } from './ease-approx.js';
 import { ItemKnnModel } from './item-knn.js';
 
-const SIMILARITIES = ['ease', 'cosine'] as const;
+const SIMILARITIES = ['auto', 'ease', 'ease-approx', 'cosine'] as const;
 
 const params = z.object({
-  similarity: choiceParam(SIMILARITIES, 'ease'),
+  similarity: choiceParam(SIMILARITIES, 'auto'),
   lambda: numberParam({ exclusiveMin: 0 }, 100),
   neighbours: numberParam({ integer: true, min: 1 }, 50),
   maxItems: numberParam({ integer: true, min: 1 }, 20_000),
+  candidates: numberParam({ integer: true, min: 1, max: MAX_CANDIDATES }, 100),
 });
 
 export type ItemKnnParams = z.infer<typeof params>;
@@ -36,28 +38,60 @@ function trained(model: ItemKnnModel, dataset: Dataset, figures: Record<string, 
   };
 }
 
+/** Items with at least one interaction: the order of exact EASE's dense system. */
+function itemsWithInteractions(X: Csr): number {
+  const seen = new Uint8Array(X.cols);
+  let n = 0;
+  for (let p = 0; p < X.indices.length; p++) {
+    if (seen[X.indices[p]] === 0) {
+      seen[X.indices[p]] = 1;
+      n++;
+    }
+  }
+  return n;
+}
+
 /**
  * Item-item collaborative filtering: sparse top-K neighbours of every item, by EASE (a
- * closed-form ridge regression over the item x item Gram matrix) or cosine similarity.
+ * closed-form ridge regression over the item x item Gram matrix), its scalable
+ * approximation (the regression of each item on its most co-occurring candidates), or
+ * cosine similarity. `auto` takes exact EASE up to `maxItems` items with interactions and
+ * the approximation above.
  */
 export const itemKnn = defineKind({
   name: 'item-knn',
   summary: 'item-item neighbours by EASE or cosine: "complete your order", "customers also bought"',
   params,
   flags: {
-    similarity: { flag: 'similarity', value: 'S', help: `item-knn: ${SIMILARITIES.join(' (closed-form ridge regression) or ')}` },
+    similarity: {
+      flag: 'similarity',
+      value: 'S',
+      help:
+        'item-knn: auto (ease up to --max-items items, ease-approx above), ease (exact closed-form ridge regression), ' +
+        "ease-approx (the regression on each item's --candidates most co-occurring items) or cosine",
+    },
     lambda: { flag: 'lambda', value: 'X', help: 'item-knn EASE: L2 penalty' },
     neighbours: { flag: 'neighbors', value: 'K', help: 'item-knn: weights kept per item; user-knn: neighbours per user' },
-    maxItems: { flag: 'max-items', value: 'N', help: 'item-knn EASE: refuse catalogs above this many items (dense n x n solve)' },
+    maxItems: {
+      flag: 'max-items',
+      value: 'N',
+      help: 'item-knn EASE: the most items with interactions for the exact dense n x n solve (auto switches to ease-approx above)',
+    },
+    candidates: {
+      flag: 'candidates',
+      value: 'C',
+      help: `item-knn ease-approx: candidate items per regression, the most co-occurring (1-${MAX_CANDIDATES}; time grows as C^3)`,
+    },
   },
-  presets: { default: {}, cosine: { similarity: 'cosine' } },
+  presets: { default: {}, exact: { similarity: 'ease' }, approx: { similarity: 'ease-approx' }, cosine: { similarity: 'cosine' } },
   usesFeatures: false,
   retrainCandidate: true,
   async fit(data, p, context) {
     const X: Csr = data.interactions.csr;
     const t0 = performance.now();
     let weights: Csr;
-    if (p.similarity === 'ease') {
+    const method = p.similarity === 'auto' ? (itemsWithInteractions(X) <= p.maxItems ? 'ease' : 'ease-approx') : p.similarity;
+    if (method === 'ease') {
       try {
         weights = easeNeighbours(X, p.lambda, p.neighbours, {
           maxItems: p.maxItems,
@@ -68,10 +102,22 @@ export const itemKnn = defineKind({
         if (err instanceof RangeError) throw new InputError(err.message.replace('maxItems', '--max-items'));
         throw err;
       }
+    } else if (method === 'ease-approx') {
+      weights = await easeApproxNeighboursThreaded(X, p.lambda, p.neighbours, {
+        candidates: p.candidates,
+        threads: context.threads,
+        onProgress: (done, total) => context.onProgress?.(done, total, 'EASE (approximate): solving the candidate regressions'),
+      });
     } else {
       weights = cosineNeighbours(X, p.neighbours);
     }
-    const settings = { similarity: p.similarity, ...(p.similarity === 'ease' ? { lambda: p.lambda } : {}), neighbors: p.neighbours };
+    const settings = {
+      similarity: p.similarity,
+      ...(p.similarity === 'auto' ? { method } : {}),
+      ...(method !== 'cosine' ? { lambda: p.lambda } : {}),
+      ...(method === 'ease-approx' ? { candidates: p.candidates, threads: context.threads } : {}),
+      neighbors: p.neighbours,
+    };
     return trained(new ItemKnnModel(weights, X), data.dataset, { ...settings, fit_s: round((performance.now() - t0) / 1000) });
   },
   fromContents(contents) {
