@@ -9,9 +9,9 @@
  *
  *   npm run bench:publish -- [--customers 500000] [--record vector|top50] [--no-stage] [--state DIR] [--out DIR]
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { decodeArtifact } from '../core/format/decode.js';
@@ -33,6 +33,10 @@ interface Row {
   records_per_s: number;
   move_into_place_s: number;
   total_s: number;
+  /** Disk space of the local state (blocks, not bytes: local KV keeps one file per value). */
+  state_mb: number;
+  /** One-minute load average at the start and the end: the machine is shared. */
+  load: [number, number];
   date: string;
   machine: string;
 }
@@ -79,8 +83,10 @@ function syntheticRecords(n: number, kind: 'vector' | 'top50', artifact: Uint8Ar
       for (let j = 0; j < dim; j++) vector[j] = r() - 0.5;
       bytes = encodeUserRecord({ kind: 'user-vector', itemTableTag: a.itemTableTag, bias: r(), vector, quantize: 'int8' });
     } else {
+      // 50 different items (37 * 49 < 2,000 items, so no index repeats).
+      const base = Math.floor(r() * a.itemCount);
       for (let j = 0; j < 50; j++) {
-        items[j] = Math.floor(r() * a.itemCount);
+        items[j] = (base + j * 37) % a.itemCount;
         scores[j] = 1 - j / 50;
       }
       bytes = encodeUserRecord({ kind: 'top-items', itemTableTag: a.itemTableTag, items, scores });
@@ -88,6 +94,20 @@ function syntheticRecords(n: number, kind: 'vector' | 'top50', artifact: Uint8Ar
     out[u] = { customer: `customer-${u.toString(36).padStart(6, '0')}`, record: Buffer.from(bytes).toString('base64') };
   }
   return out;
+}
+
+/** Disk space used under `dir`, in MB. */
+function diskMb(dir: string): number {
+  let blocks = 0;
+  const walk = (d: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else blocks += statSync(p).blocks;
+    }
+  };
+  walk(dir);
+  return Math.round((blocks * 512) / 1e6);
 }
 
 const seconds = (t: number) => Math.round((performance.now() - t) / 10) / 100;
@@ -111,6 +131,7 @@ async function main(): Promise<void> {
   const work = values.state ? resolve(values.state) : await mkdtemp(join(tmpdir(), 'plusone-bench-publish-'));
   if (existsSync(join(work, 'v3'))) throw new Error(`${work} already holds a local state; the benchmark publishes to a fresh one (give another --state)`);
 
+  const loadBefore = loadavg()[0];
   const started = performance.now();
   let t = performance.now();
   const artifact = syntheticArtifact(2000, dim);
@@ -146,6 +167,7 @@ async function main(): Promise<void> {
   } finally {
     await check.dispose();
   }
+  const stateMb = diskMb(join(work, 'v3'));
   if (!values.state) await rm(work, { recursive: true, force: true });
 
   const row: Row = {
@@ -160,6 +182,8 @@ async function main(): Promise<void> {
     records_per_s: Math.round(n / publishS),
     move_into_place_s: move,
     total_s: total,
+    state_mb: stateMb,
+    load: [Math.round(loadBefore * 10) / 10, Math.round(loadavg()[0] * 10) / 10],
     date: new Date().toISOString(),
     machine: `${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}`,
   };
@@ -173,14 +197,14 @@ async function main(): Promise<void> {
   const md = [
     'Publishing customer records to a fresh local state (`plusone publish --local`: one local runtime, every record written, read back and compared in steps of 10,000, then the pointer). `npm run bench:publish`.',
     '',
-    '| customers | record | bytes (base64 chars) | built in memory | publish s | records/s | move into place s | total s | machine | date |',
-    '| ---: | --- | ---: | --- | ---: | ---: | ---: | ---: | --- | --- |',
+    '| customers | record | bytes (base64 chars) | built in memory | publish s | records/s | move into place s | total s | state on disk | load (start, end) | machine | date |',
+    '| ---: | --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | --- | --- | --- |',
     ...rows.map(
       (x) =>
-        `| ${x.customers} | ${x.record} | ${x.record_bytes} (${x.base64_chars}) | ${x.staged ? 'yes' : 'no'} | ${x.publish_s} | ${x.records_per_s} | ${x.move_into_place_s} | ${x.total_s} | ${x.machine} | ${x.date.slice(0, 10)} |`,
+        `| ${x.customers} | ${x.record} | ${x.record_bytes} (${x.base64_chars}) | ${x.staged ? 'yes' : 'no'} | ${x.publish_s} | ${x.records_per_s} | ${x.move_into_place_s} | ${x.total_s} | ${x.state_mb === undefined ? '–' : `${x.state_mb} MB`} | ${x.load ? x.load.join(', ') : '–'} | ${x.machine} | ${x.date.slice(0, 10)} |`,
     ),
     '',
-    'Total: generating the records, opening the runtime, publishing, and moving the state into place. The machine is shared, so figures vary from run to run.',
+    'Total: generating the records, opening the runtime, publishing, and moving the state into place. The machine (2 cores) is shared with other work: the load average says how busy it was; figures vary from run to run.',
   ].join('\n');
   await writeFile(join(values.out, 'publish.md'), md + '\n');
 }
