@@ -182,14 +182,13 @@ export async function publish(store: ModelStore, input: PublishInput): Promise<{
     if (versions.some((v) => v.version === version)) throw new Error(`version ${version} already exists; publish again in a second`);
   }
   const entry: PendingEntry = { digest: resumeId, version, published, total: customers.length, verified, updated: new Date().toISOString() };
-  // Progress markers are written one at a time, in order (steps can finish out of order).
+  // Progress markers are written one at a time, in order (steps can finish out of order),
+  // one KV write each: the other pending publishes are those listed when this one started.
+  const others = pendingList.filter((p) => p.digest !== resumeId);
   let markers: Promise<void> = Promise.resolve();
   const mark = () => {
     const snapshot = { ...entry, updated: new Date().toISOString() };
-    markers = markers.then(async () => {
-      const others = (await readPending(store, seller)).filter((p) => p.digest !== resumeId);
-      await store.putValue(keys.pending(seller), JSON.stringify([...others, snapshot]));
-    });
+    markers = markers.then(() => store.putValue(keys.pending(seller), JSON.stringify([...others, snapshot])));
     return markers;
   };
 
