@@ -108,8 +108,11 @@ describe('ProxyStore', () => {
     expect(store.description).toContain(stage);
     await store.putValue('k', 'v');
     expect(existsSync(join(persistTo, 'v3'))).toBe(false);
+    // A second dispose (Ctrl-C while closing) resolves only once the state is in place.
+    const first = store.dispose();
     await store.dispose();
     expect(existsSync(join(persistTo, 'v3'))).toBe(true);
+    await first;
     // The state exists now: a second store works on it in place.
     const again = await ProxyStore.open({ persistTo, config: CONFIG, stageIn: stage });
     try {
