@@ -34,7 +34,12 @@ export async function withStore<T>(values: Record<string, unknown>, fn: (store: 
   const config = typeof values.config === 'string' ? values.config : undefined;
   if (values.remote) return fn(new WranglerStore({ mode: 'remote', ...(config ? { config } : {}), ...(options.log ? { log: options.log } : {}) }));
   const persistTo = typeof values['persist-to'] === 'string' ? values['persist-to'] : join(dirname(resolve(config ?? 'wrangler.toml')), '.wrangler', 'state');
+  const before = new Set(process.listeners('SIGINT'));
   const store = await ProxyStore.open({ persistTo, ...(config ? { config } : {}), stageIn: options.stage ? ramFolder() : null });
+  // Miniflare's own Ctrl-C handler stops the runtime and exits at once (a staged state is
+  // then lost): while the command runs, ours closes the store first. A second Ctrl-C kills.
+  const runtimes = process.listeners('SIGINT').filter((l) => !before.has(l));
+  for (const l of runtimes) process.removeListener('SIGINT', l);
   const interrupted = () => {
     process.stderr.write(`\ninterrupted: closing ${store.description}\n`);
     store.dispose().then(
