@@ -24,7 +24,7 @@ import { resolveParams, type ModelKind } from './models/kind.js';
 import { recencyWeights } from './models/knn/recency.js';
 import { loadModel, saveModel } from './models/load.js';
 import { MODEL_KINDS, modelKind } from './models/registry.js';
-import { publish as publishToStore } from './publish/publish.js';
+import { type PublishProgress, publish as publishToStore } from './publish/publish.js';
 import type { ModelStore } from './publish/store.js';
 
 /** Warnings (bad rows skipped, unknown ids) and progress of long work, for whoever shows them. */
@@ -269,6 +269,8 @@ interface PublishOptions {
   /** Replaces the card read from the sidecar. */
   card?: Record<string, unknown>;
   log?: (line: string) => void;
+  /** Progress of the customer records (after every step of 10,000). */
+  onProgress?: (progress: PublishProgress) => void;
 }
 
 interface PublishReport {
@@ -307,6 +309,7 @@ export async function publish(options: PublishOptions): Promise<PublishReport> {
     ...(options.keep !== undefined ? { keep: options.keep } : {}),
     ...(options.activate !== undefined ? { activate: options.activate } : {}),
     ...(options.log ? { log: options.log } : {}),
+    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
   });
   return { seller: options.seller, pointer, pruned, store: options.store.description, bytes: artifact.length, customers: customers.length };
 }

@@ -3,7 +3,7 @@ import { InputError } from '../data/errors.js';
 import { createApiKey, readKeyIndex } from '../publish/api-keys.js';
 import { checkSeller } from '../publish/publish.js';
 import { choiceOption, helpText, numberOption, parseCommand, type CommandSpec } from './args.js';
-import { storeFrom, storeOptions } from './store-options.js';
+import { storeOptions, withStore } from './store-options.js';
 import type { Io } from './io.js';
 
 /**
@@ -94,14 +94,15 @@ async function createCommand(argv: string[], io: Io): Promise<number> {
   const origins = parseOrigins(values.origins as string | undefined, type);
   const rps = values.rps === undefined ? null : numberOption(values, 'rps', { exclusiveMin: 0, max: 1e6 });
   const burst = values.burst === undefined ? null : numberOption(values, 'burst', { integer: true, min: 1, max: 1e6 });
-  const store = storeFrom(values);
-
-  const { key, record } = await createApiKey(store, { seller, type, origins, rps, burst });
+  const { key, record, description } = await withStore(values, async (store) => ({
+    ...(await createApiKey(store, { seller, type, origins, rps, burst })),
+    description: store.description,
+  }));
   if (values.json) {
-    io.out(JSON.stringify({ seller, id: record.id, type, key, origins, rps, burst, created: record.created, store: store.description }));
+    io.out(JSON.stringify({ seller, id: record.id, type, key, origins, rps, burst, created: record.created, store: description }));
   } else {
     io.out(key);
-    io.err(`created ${type} key ${record.id} for ${seller} in ${store.description}. The key above is shown only now: store it safely.`);
+    io.err(`created ${type} key ${record.id} for ${seller} in ${description}. The key above is shown only now: store it safely.`);
   }
   if (type === 'publishable' && origins.length === 0) {
     io.err('warning: this publishable key lists no origins, so browsers cannot use it; pass --origins https://your.shop (or *) to allow a storefront');
@@ -119,21 +120,23 @@ async function revokeCommand(argv: string[], io: Io): Promise<number> {
   const seller = values.seller as string;
   checkSeller(seller);
   const id = values['key-id'] as string;
-  const store = storeFrom(values);
-  const index = await readKeyIndex(store, seller);
-  const entry = index.find((e) => e.id === id);
-  if (entry === undefined) {
-    throw new InputError(
-      `seller ${seller} has no key ${id} (its keys: ${index.map((e) => e.id).join(', ') || 'none'}); see "plusone keys list --seller ${seller}"`,
-    );
-  }
-  const revoked = entry.revoked ?? new Date().toISOString();
-  const { hash, hint, ...record } = entry;
-  void hint;
-  await store.putValues([
-    { key: keyStorage.record(hash), value: JSON.stringify({ ...record, revoked }) },
-    { key: keyStorage.index(seller), value: JSON.stringify(index.map((e) => (e.id === id ? { ...e, revoked } : e))) },
-  ]);
+  const { entry, revoked } = await withStore(values, async (store) => {
+    const index = await readKeyIndex(store, seller);
+    const entry = index.find((e) => e.id === id);
+    if (entry === undefined) {
+      throw new InputError(
+        `seller ${seller} has no key ${id} (its keys: ${index.map((e) => e.id).join(', ') || 'none'}); see "plusone keys list --seller ${seller}"`,
+      );
+    }
+    const revoked = entry.revoked ?? new Date().toISOString();
+    const { hash, hint, ...record } = entry;
+    void hint;
+    await store.putValues([
+      { key: keyStorage.record(hash), value: JSON.stringify({ ...record, revoked }) },
+      { key: keyStorage.index(seller), value: JSON.stringify(index.map((e) => (e.id === id ? { ...e, revoked } : e))) },
+    ]);
+    return { entry, revoked };
+  });
   if (values.json) io.out(JSON.stringify({ seller, id, revoked, already: entry.revoked !== null }));
   else
     io.out(
@@ -153,7 +156,7 @@ async function listCommand(argv: string[], io: Io): Promise<number> {
   }
   const seller = values.seller as string;
   checkSeller(seller);
-  const index = await readKeyIndex(storeFrom(values), seller);
+  const index = await withStore(values, (store) => readKeyIndex(store, seller));
   const shown = index.map(({ hash: _hash, ...e }) => e);
   if (values.json) {
     io.out(JSON.stringify({ seller, keys: shown }));

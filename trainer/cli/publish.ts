@@ -1,7 +1,8 @@
 import { exportModel, publish, sidecars } from '../api.js';
 import { readVersions, rollback } from '../publish/publish.js';
 import { choiceOption, command, numberOption, type CommandSpec } from './args.js';
-import { storeFrom, storeOptions } from './store-options.js';
+import { Progress } from './progress.js';
+import { storeOptions, withStore } from './store-options.js';
 
 export const exportSpec: CommandSpec = {
   name: 'export',
@@ -51,14 +52,31 @@ export const publishSpec: CommandSpec = {
 
 /** `plusone publish`: the CLI over `publish()` in trainer/api.ts. */
 export const publishCommand = command(publishSpec, async (values, io): Promise<number> => {
-  const store = storeFrom(values);
-  const r = await publish({
-    store,
-    seller: values.seller as string,
-    artifact: values.artifact as string,
-    keep: numberOption(values, 'keep', { integer: true, min: 1 }),
-    log: values.json ? () => {} : (m: string) => io.err(m),
-  });
+  const keep = numberOption(values, 'keep', { integer: true, min: 1 });
+  // A bar on a terminal; the log's progress lines (records/total, rate, time left) elsewhere.
+  const terminal = !values.json && Boolean(process.stderr.isTTY);
+  let bar: Progress | null = null;
+  const r = await withStore(
+    values,
+    (store) =>
+      publish({
+        store,
+        seller: values.seller as string,
+        artifact: values.artifact as string,
+        keep,
+        log: (m: string) => {
+          if (values.json || (terminal && /^records \d+\/\d+/.test(m))) return;
+          io.err(m);
+        },
+        onProgress: (p) => {
+          if (!terminal) return;
+          bar ??= new Progress('customer records', p.total);
+          bar.update(p.done, `${Math.round(p.rate)}/s`);
+          if (p.done === p.total) bar.done();
+        },
+      }),
+    { stage: true, log: (m) => io.err(m) },
+  );
   const { pointer, pruned } = r;
   if (values.json) io.out(JSON.stringify({ seller: r.seller, ...pointer, pruned, store: r.store }));
   else
@@ -82,7 +100,7 @@ export const rollbackSpec: CommandSpec = {
 
 /** `plusone rollback`. */
 export const rollbackCommand = command(rollbackSpec, async (values, io): Promise<number> => {
-  const pointer = await rollback(storeFrom(values), values.seller as string, values.to as string | undefined);
+  const pointer = await withStore(values, (store) => rollback(store, values.seller as string, values.to as string | undefined));
   if (values.json) io.out(JSON.stringify(pointer));
   else io.out(`${values.seller}: active version ${pointer.version} (was ${pointer.previous})`);
   return 0;
@@ -101,7 +119,7 @@ export const versionsSpec: CommandSpec = {
 
 /** `plusone versions`. */
 export const versionsCommand = command(versionsSpec, async (values, io): Promise<number> => {
-  const { active, versions } = await readVersions(storeFrom(values), values.seller as string);
+  const { active, versions } = await withStore(values, (store) => readVersions(store, values.seller as string));
   if (values.json) {
     io.out(JSON.stringify({ seller: values.seller, active: active?.version ?? null, versions }));
     return 0;

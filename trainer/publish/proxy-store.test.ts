@@ -4,7 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { encodeArtifact } from '../artifact/encode.js';
 import { ProxyStore } from './proxy-store.js';
+import { keys, publish, readVersions } from './publish.js';
 import { MemoryStore, WranglerStore, type ModelStore } from './store.js';
 
 const CONFIG = fileURLToPath(new URL('../../wrangler.toml', import.meta.url));
@@ -106,8 +108,11 @@ describe('ProxyStore', () => {
     expect(store.description).toContain(stage);
     await store.putValue('k', 'v');
     expect(existsSync(join(persistTo, 'v3'))).toBe(false);
+    // A second dispose (Ctrl-C while closing) resolves only once the state is in place.
+    const first = store.dispose();
     await store.dispose();
     expect(existsSync(join(persistTo, 'v3'))).toBe(true);
+    await first;
     // The state exists now: a second store works on it in place.
     const again = await ProxyStore.open({ persistTo, config: CONFIG, stageIn: stage });
     try {
@@ -115,6 +120,51 @@ describe('ProxyStore', () => {
       expect(await again.getValue('k')).toBe('v');
     } finally {
       await again.dispose();
+    }
+  }, 60_000);
+
+  it('a publish stopped mid-way resumes in a new runtime over the same state, without rewriting verified records', async () => {
+    const persistTo = join(dir, 'resume');
+    const artifact = encodeArtifact(
+      { modelType: 'popularity', itemIds: ['a', 'b'], popularity: { order: [1, 0], scores: [2, 1] }, meta: {} },
+      { quantize: 'f32' },
+    );
+    const customers = Array.from({ length: 120 }, (_, i) => ({ customer: `c${i}`, record: Buffer.from(`record ${i}`).toString('base64') }));
+    const input = { seller: 's1', artifact, customers, chunkSize: 50, parallel: 1 };
+    const first = await ProxyStore.open({ persistTo, config: CONFIG });
+    let records = 0;
+    const failing = Object.assign(Object.create(first) as ProxyStore, {
+      putValues: async (entries: { key: string; value: string }[]) => {
+        const n = entries.filter((e) => e.key.includes('/users/')).length;
+        if (records + n > 60) throw new Error('the process died');
+        records += n;
+        await first.putValues(entries);
+      },
+    });
+    try {
+      await expect(publish(failing, input)).rejects.toThrow(/the process died/);
+    } finally {
+      await first.dispose();
+    }
+    const second = await ProxyStore.open({ persistTo, config: CONFIG });
+    try {
+      expect((await readVersions(second, 's1')).active).toBeNull();
+      const written: string[] = [];
+      const counting = Object.assign(Object.create(second) as ProxyStore, {
+        putValues: async (entries: { key: string; value: string }[]) => {
+          written.push(...entries.filter((e) => e.key.includes('/users/')).map((e) => e.key));
+          await second.putValues(entries);
+        },
+      });
+      const r = await publish(counting, input);
+      // 50 verified by the first run; the other 70 now.
+      expect(written).toHaveLength(70);
+      expect(written[0]).toBe(keys.customer('s1', r.pointer.version, 'c50'));
+      const got = await second.getValues(customers.map((c) => keys.customer('s1', r.pointer.version, c.customer)));
+      expect(customers.every((c) => got.get(keys.customer('s1', r.pointer.version, c.customer)) === c.record)).toBe(true);
+      expect((await readVersions(second, 's1')).active?.version).toBe(r.pointer.version);
+    } finally {
+      await second.dispose();
     }
   }, 60_000);
 

@@ -191,10 +191,17 @@ export class ProxyStore implements ModelStore {
 
   /**
    * Stops the runtime (and moves a staged state to `persistTo`); the store is unusable
-   * afterwards. Safe to call twice.
+   * afterwards. Safe to call twice: both calls resolve when the state is in place.
    */
-  async dispose(): Promise<void> {
-    if (this.disposed) return;
+  dispose(): Promise<void> {
+    // A second call (Ctrl-C while a command closes the store) waits for the first.
+    this.disposing ??= this.close();
+    return this.disposing;
+  }
+
+  private disposing: Promise<void> | null = null;
+
+  private async close(): Promise<void> {
     this.disposed = true;
     await this.mf.dispose();
     if (this.stage === null) return;

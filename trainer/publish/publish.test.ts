@@ -64,16 +64,13 @@ describe('publish, versions, rollback', () => {
     await expect(rollback(store, 's1', 'nope')).rejects.toThrow(/version nope is not among/);
   });
 
-  it('a publish interrupted after the upload leaves the old version active and cleans up', async () => {
+  it('a publish interrupted after the upload leaves the old version active; run again, it resumes', async () => {
     const store = new MemoryStore();
     const v1 = (await publish(store, { seller: 's1', artifact: artifact(1), customers, now: at(0) })).pointer;
-    const before = { objects: store.objects.size, values: store.values.size };
+    const input = { seller: 's1', artifact: artifact(2), customers, now: at(1) };
     await expect(
       publish(store, {
-        seller: 's1',
-        artifact: artifact(2),
-        customers,
-        now: at(1),
+        ...input,
         afterUpload: () => {
           throw new Error('connection lost');
         },
@@ -82,7 +79,91 @@ describe('publish, versions, rollback', () => {
     const { active, versions } = await readVersions(store, 's1');
     expect(active).toEqual(v1);
     expect(versions).toHaveLength(1);
-    expect({ objects: store.objects.size, values: store.values.size }).toEqual(before);
+    const pending = JSON.parse(store.values.get(keys.pending('s1'))!);
+    expect(pending).toMatchObject([{ verified: 2, total: 2 }]);
+    // Run again (a minute later): the same version is finished, not a new one.
+    const again = await publish(store, { ...input, now: at(2) });
+    expect(again.pointer.version).toBe(pending[0].version);
+    expect(again.pointer.previous).toBe(v1.version);
+    expect(JSON.parse(store.values.get(keys.pending('s1'))!)).toEqual([]);
+  });
+
+  it('resumes after a store error without rewriting the verified records, and moves the pointer only at the end', async () => {
+    const many = Array.from({ length: 55 }, (_, i) => ({ customer: `c${i}`, record: Buffer.from([i, i + 1, i + 2]).toString('base64') }));
+    const base = new MemoryStore();
+    const v1 = (await publish(base, { seller: 's1', artifact: artifact(1), now: at(0) })).pointer;
+    // Every value write, in order; a budget of customer-record writes after which the store fails.
+    const writes: string[] = [];
+    let budget = 30;
+    const store = Object.assign(Object.create(base) as MemoryStore, {
+      putValues: async (entries: { key: string; value: string }[]) => {
+        const records = entries.filter((e) => e.key.includes('/users/'));
+        if (records.length > budget) throw new Error('KV: 503 Service Unavailable');
+        budget -= records.length;
+        writes.push(...entries.map((e) => e.key));
+        await base.putValues(entries);
+      },
+      putValue: async (key: string, value: string) => store.putValues([{ key, value }]),
+    });
+    const input = { seller: 's1', artifact: artifact(2), customers: many, chunkSize: 10, parallel: 1, now: at(1) };
+    const lines: string[] = [];
+    await expect(publish(store, { ...input, log: (m) => lines.push(m) })).rejects.toThrow(/503/);
+    expect(lines.at(-1)).toMatch(/30 of 55 customer records verified\); the active version did not change. Run the same publish again/);
+    expect((await readVersions(base, 's1')).active).toEqual(v1);
+    expect(writes).not.toContain(keys.active('s1'));
+    expect(writes.filter((k) => k.includes('/users/'))).toHaveLength(30);
+
+    budget = Number.POSITIVE_INFINITY;
+    const progress: number[] = [];
+    const r = await publish(store, { ...input, now: at(5), onProgress: (p) => progress.push(p.done) });
+    const records = writes.filter((k) => k.includes('/users/'));
+    // 30 before the failure, 25 after: no record was written twice.
+    expect(records).toHaveLength(55);
+    expect(new Set(records).size).toBe(55);
+    expect(progress).toEqual([40, 50, 55]);
+    // The pointer moved once, after the last record.
+    expect(writes.filter((k) => k === keys.active('s1'))).toHaveLength(1);
+    expect(writes.lastIndexOf(keys.active('s1'))).toBeGreaterThan(writes.map((k) => k.includes('/users/')).lastIndexOf(true));
+    expect(r.pointer.version.startsWith('20261127T060100Z-')).toBe(true);
+    for (const c of many) expect(base.values.get(keys.customer('s1', r.pointer.version, c.customer))).toBe(c.record);
+  });
+
+  it('does not resume a publish of other inputs, and a record that reads back wrong is not counted as verified', async () => {
+    const base = new MemoryStore();
+    const many = Array.from({ length: 25 }, (_, i) => ({ customer: `c${i}`, record: `r${i}` }));
+    const flaky = Object.assign(Object.create(base) as MemoryStore, {
+      getValues: async (ks: string[]) => {
+        const got = await base.getValues(ks);
+        for (const k of ks) if (k.endsWith('/users/c12')) got.set(k, 'garbled');
+        return got;
+      },
+    });
+    const first = publish(flaky, { seller: 's1', artifact: artifact(1), customers: many, chunkSize: 10, parallel: 1, now: at(0) });
+    await expect(first).rejects.toThrow(/verification failed: the record of customer c12/);
+    expect(JSON.parse(base.values.get(keys.pending('s1'))!)).toMatchObject([{ verified: 10, total: 25 }]);
+    // Other records: a new version, beside the pending one.
+    const other = await publish(base, { seller: 's1', artifact: artifact(1), customers: many.slice(1), now: at(3) });
+    expect(other.pointer.version).toMatch(/^20261127T060300Z-/);
+    expect(JSON.parse(base.values.get(keys.pending('s1'))!)).toMatchObject([{ verified: 10, total: 25 }]);
+  });
+
+  it('a failing prune only warns: the version just activated stays', async () => {
+    const base = new MemoryStore();
+    await publish(base, { seller: 's1', artifact: artifact(1), customers, now: at(0) });
+    const store = Object.assign(Object.create(base) as MemoryStore, {
+      deleteObject: async () => {
+        throw new Error('R2: 500 internal error');
+      },
+      deleteValues: async () => {
+        throw new Error('KV: 500 internal error');
+      },
+    });
+    const lines: string[] = [];
+    const r = await publish(store, { seller: 's1', artifact: artifact(2), customers, keep: 1, now: at(1), log: (m) => lines.push(m) });
+    expect(lines.some((l) => /warning: version .* is active, but removing old versions failed \(.*internal error\)/.test(l))).toBe(true);
+    expect((await readVersions(base, 's1')).active?.version).toBe(r.pointer.version);
+    expect(decodeArtifact(base.objects.get(keys.artifact('s1', r.pointer.version))!).itemCount).toBe(3);
+    expect(base.values.get(keys.customer('s1', r.pointer.version, 'c1'))).toBe('AAEC');
   });
 
   it('a damaged upload fails verification and changes nothing', async () => {

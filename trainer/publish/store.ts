@@ -55,6 +55,12 @@ export class MemoryStore implements ModelStore {
   }
 }
 
+/** Runs one wrangler command (arguments after `wrangler`); resolves with its standard output. */
+export type WranglerRunner = (args: string[]) => Promise<string>;
+
+/** KV's bulk write and delete take up to 10,000 keys per request. */
+export const KV_BULK_MAX = 10_000;
+
 interface WranglerStoreOptions {
   /** local: the state `wrangler dev` uses; remote: the account wrangler is logged in to. */
   mode: 'local' | 'remote';
@@ -66,20 +72,52 @@ interface WranglerStoreOptions {
   bucket?: string;
   /** Entries per KV bulk request (Cloudflare takes up to 10,000). */
   bulkSize?: number;
+  /**
+   * Bulk requests in flight at once (remote; default 4). Local runs one at a time: two
+   * wrangler processes over one local state crash the runtime.
+   */
+  parallel?: number;
+  /** Attempts per command when it fails for a transient reason (rate limit, 5xx, network); default 5. */
+  attempts?: number;
+  /** First wait before a retry, doubled each time (default 1000 ms). */
+  retryDelayMs?: number;
+  /** Runs the wrangler commands (tests pass a fake one). */
+  runner?: WranglerRunner;
+  /** Told about each retry. */
+  log?: (message: string) => void;
+}
+
+/** Failures worth another attempt: rate limits, server errors, the network. */
+const TRANSIENT =
+  /\b(429|5\d\d)\b|too many requests|rate limit|service unavailable|bad gateway|gateway time-?out|internal server error|timed? ?out|ETIMEDOUT|ECONNRESET|ECONNREFUSED|EAI_AGAIN|ENOTFOUND|socket hang up|fetch failed|network/i;
+
+/** Whether a failed wrangler command may succeed when run again. */
+export function isTransient(err: unknown): boolean {
+  return TRANSIENT.test(err instanceof Error ? err.message : String(err));
 }
 
 /**
- * The store behind `plusone publish --local | --remote`: wrangler's own `kv` and `r2`
- * commands, so local and remote publishing are the same steps with one flag changed.
+ * The store behind `plusone publish --remote` (and `--local` through wrangler, when asked):
+ * wrangler's own `kv` and `r2` commands. KV bulk requests go in chunks of `bulkSize`
+ * (at most Cloudflare's 10,000), `parallel` at once, each retried on transient failures.
  */
 export class WranglerStore implements ModelStore {
   readonly description: string;
   private readonly bin: string;
-  private readonly opts: Required<Omit<WranglerStoreOptions, 'persistTo' | 'config'>> & Pick<WranglerStoreOptions, 'persistTo' | 'config'>;
+  private readonly opts: Required<Omit<WranglerStoreOptions, 'persistTo' | 'config' | 'runner' | 'log'>> &
+    Pick<WranglerStoreOptions, 'persistTo' | 'config' | 'log'>;
+  private readonly runner: WranglerRunner;
 
   constructor(options: WranglerStoreOptions) {
-    this.opts = { kvBinding: 'KV', bucket: 'plusone-models', bulkSize: 10_000, ...options };
-    this.bin = createRequire(import.meta.url).resolve('wrangler/bin/wrangler.js');
+    this.opts = { kvBinding: 'KV', bucket: 'plusone-models', bulkSize: KV_BULK_MAX, parallel: 4, attempts: 5, retryDelayMs: 1000, ...options };
+    const { bulkSize, parallel, attempts } = this.opts;
+    if (!Number.isInteger(bulkSize) || bulkSize < 1 || bulkSize > KV_BULK_MAX)
+      throw new RangeError(`bulkSize must be an integer from 1 to ${KV_BULK_MAX} (Cloudflare's limit per bulk request), got ${bulkSize}`);
+    if (!Number.isInteger(parallel) || parallel < 1) throw new RangeError(`parallel must be an integer >= 1, got ${parallel}`);
+    if (!Number.isInteger(attempts) || attempts < 1) throw new RangeError(`attempts must be an integer >= 1, got ${attempts}`);
+    if (options.mode === 'local') this.opts.parallel = 1;
+    this.bin = options.runner ? '' : createRequire(import.meta.url).resolve('wrangler/bin/wrangler.js');
+    this.runner = options.runner ?? ((args) => this.exec(args));
     this.description = `${options.mode} (KV binding ${this.opts.kvBinding}, R2 bucket ${this.opts.bucket}${options.persistTo ? `, state in ${options.persistTo}` : ''})`;
   }
 
@@ -90,11 +128,26 @@ export class WranglerStore implements ModelStore {
     return f;
   }
 
-  // One wrangler at a time: concurrent local runs over the same state crash the runtime.
+  // Local: one wrangler at a time (concurrent local runs over the same state crash the runtime).
   private queue: Promise<unknown> = Promise.resolve();
 
+  /** One command, with retries on transient failures (local commands queue behind each other). */
   private run(args: string[]): Promise<string> {
-    const next = this.queue.then(() => this.exec(args));
+    const full = [...args, ...this.flags()];
+    const attempt = async (): Promise<string> => {
+      for (let n = 1; ; n++) {
+        try {
+          return await this.runner(full);
+        } catch (err) {
+          if (n >= this.opts.attempts || !isTransient(err)) throw err;
+          const wait = this.opts.retryDelayMs * 2 ** (n - 1);
+          this.opts.log?.(`wrangler ${args.slice(0, 3).join(' ')}: ${(err as Error).message}; attempt ${n + 1} of ${this.opts.attempts} in ${wait} ms`);
+          await new Promise((r) => setTimeout(r, wait));
+        }
+      }
+    };
+    if (this.opts.mode === 'remote') return attempt();
+    const next = this.queue.then(attempt);
     this.queue = next.catch(() => undefined);
     return next;
   }
@@ -103,7 +156,7 @@ export class WranglerStore implements ModelStore {
     return new Promise((resolve, reject) => {
       execFile(
         process.execPath,
-        [this.bin, ...args, ...this.flags()],
+        [this.bin, ...args],
         { maxBuffer: 1 << 30, env: { ...process.env, WRANGLER_SEND_METRICS: 'false' } },
         (err, stdout, stderr) => {
           if (err)
@@ -112,6 +165,28 @@ export class WranglerStore implements ModelStore {
         },
       );
     });
+  }
+
+  /** Runs `fn` over chunks of `bulkSize` items, `parallel` at once; the first failure stops new chunks. */
+  private async chunked<T>(items: readonly T[], fn: (chunk: T[]) => Promise<void>): Promise<void> {
+    const chunks: T[][] = [];
+    for (let s = 0; s < items.length; s += this.opts.bulkSize) chunks.push(items.slice(s, s + this.opts.bulkSize));
+    let next = 0;
+    let failed = false;
+    const lane = async () => {
+      while (!failed && next < chunks.length) {
+        const chunk = chunks[next++];
+        try {
+          await fn(chunk);
+        } catch (err) {
+          failed = true;
+          throw err;
+        }
+      }
+    };
+    const results = await Promise.allSettled(Array.from({ length: Math.min(this.opts.parallel, chunks.length) }, lane));
+    const rejected = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (rejected) throw rejected.reason;
   }
 
   private async withTemp<T>(fn: (dir: string) => Promise<T>): Promise<T> {
@@ -157,20 +232,18 @@ export class WranglerStore implements ModelStore {
   }
 
   async putValues(entries: { key: string; value: string }[]): Promise<void> {
-    for (let s = 0; s < entries.length; s += this.opts.bulkSize) {
-      const chunk = entries.slice(s, s + this.opts.bulkSize);
+    await this.chunked(entries, async (chunk) => {
       await this.withTemp(async (dir) => {
         const file = join(dir, 'bulk.json');
         await writeFile(file, JSON.stringify(chunk));
         await this.run(['kv', 'bulk', 'put', file, '--binding', this.opts.kvBinding]);
       });
-    }
+    });
   }
 
   async getValues(keys: string[]): Promise<Map<string, string | null>> {
-    const out = new Map<string, string | null>();
-    for (let s = 0; s < keys.length; s += this.opts.bulkSize) {
-      const chunk = keys.slice(s, s + this.opts.bulkSize);
+    const found = new Map<string, string | null>();
+    await this.chunked([...new Set(keys)], async (chunk) => {
       const text = await this.withTemp(async (dir) => {
         const file = join(dir, 'keys.json');
         await writeFile(file, JSON.stringify(chunk));
@@ -178,20 +251,24 @@ export class WranglerStore implements ModelStore {
       });
       // wrangler prints the JSON object, then a "Success!" line.
       const json = text.slice(text.indexOf('{'), text.lastIndexOf('}') + 1);
-      const parsed = JSON.parse(json) as Record<string, { value: string | null }>;
-      for (const k of chunk) out.set(k, parsed[k]?.value ?? null);
-    }
-    return out;
+      let parsed: Record<string, { value: string | null } | undefined>;
+      try {
+        parsed = JSON.parse(json) as Record<string, { value: string | null } | undefined>;
+      } catch {
+        throw new Error(`wrangler kv bulk get printed no JSON object (got ${JSON.stringify(text.slice(0, 200))}); is the wrangler version supported?`);
+      }
+      for (const k of chunk) found.set(k, parsed[k]?.value ?? null);
+    });
+    return new Map(keys.map((k) => [k, found.get(k) ?? null]));
   }
 
   async deleteValues(keys: string[]): Promise<void> {
-    for (let s = 0; s < keys.length; s += this.opts.bulkSize) {
-      const chunk = keys.slice(s, s + this.opts.bulkSize);
+    await this.chunked(keys, async (chunk) => {
       await this.withTemp(async (dir) => {
         const file = join(dir, 'keys.json');
         await writeFile(file, JSON.stringify(chunk));
         await this.run(['kv', 'bulk', 'delete', file, '--binding', this.opts.kvBinding, '--force']);
       });
-    }
+    });
   }
 }

@@ -1,0 +1,215 @@
+/**
+ * Benchmark: publishing many customer records to a fresh local state (the state `wrangler
+ * dev` reads), through the same path as `plusone publish --local`: one local runtime
+ * (ProxyStore), the state built in memory when there is room (/dev/shm) and moved into
+ * place at the end. Makes a synthetic lightfm artifact (2,000 items, 32 dims, int8) and one
+ * record per customer: a user vector (32 dims int8, 64 bytes) or a top-50 list (~450 bytes),
+ * as trainer/artifact/export.ts encodes them, base64 in KV. Prints progress on stderr and
+ * the phases' times; writes benchmarks/publish.json and .md (one row per configuration).
+ *
+ *   npm run bench:publish -- [--customers 500000] [--record vector|top50] [--no-stage] [--state DIR] [--out DIR]
+ */
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { decodeArtifact } from '../core/format/decode.js';
+import { encodeUserRecord } from '../core/format/user-record.js';
+import { encodeArtifact } from '../trainer/artifact/encode.js';
+import { ProxyStore, ramFolder } from '../trainer/publish/proxy-store.js';
+import { publish, readVersions } from '../trainer/publish/publish.js';
+import { PROJECT } from './bench-common.js';
+
+interface Row {
+  customers: number;
+  record: 'vector' | 'top50';
+  record_bytes: number;
+  base64_chars: number;
+  staged: boolean;
+  generate_s: number;
+  open_s: number;
+  publish_s: number;
+  records_per_s: number;
+  move_into_place_s: number;
+  total_s: number;
+  /** Disk space of the local state (blocks, not bytes: local KV keeps one file per value). */
+  state_mb: number;
+  /** One-minute load average at the start and the end: the machine is shared. */
+  load: [number, number];
+  date: string;
+  machine: string;
+}
+
+/** A small deterministic generator, so that runs publish the same bytes. */
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function syntheticArtifact(items: number, dim: number): Uint8Array {
+  const r = rng(1);
+  return encodeArtifact(
+    {
+      modelType: 'lightfm',
+      itemIds: Array.from({ length: items }, (_, i) => `sku-${i}`),
+      dim,
+      itemVectors: Float32Array.from({ length: items * dim }, () => r() - 0.5),
+      itemBiases: Float32Array.from({ length: items }, () => r() - 0.5),
+      popularity: { order: Array.from({ length: items }, (_, i) => i), scores: Array.from({ length: items }, (_, i) => items - i) },
+      meta: { synthetic: true },
+      userRecords: true,
+    },
+    { quantize: 'int8' },
+  );
+}
+
+function syntheticRecords(n: number, kind: 'vector' | 'top50', artifact: Uint8Array, dim: number): { customer: string; record: string }[] {
+  const a = decodeArtifact(artifact);
+  const r = rng(2);
+  const out: { customer: string; record: string }[] = new Array(n);
+  const vector = new Float32Array(dim);
+  const items = new Uint32Array(50);
+  const scores = new Float32Array(50);
+  for (let u = 0; u < n; u++) {
+    let bytes: Uint8Array;
+    if (kind === 'vector') {
+      for (let j = 0; j < dim; j++) vector[j] = r() - 0.5;
+      bytes = encodeUserRecord({ kind: 'user-vector', itemTableTag: a.itemTableTag, bias: r(), vector, quantize: 'int8' });
+    } else {
+      // 50 different items (37 * 49 < 2,000 items, so no index repeats).
+      const base = Math.floor(r() * a.itemCount);
+      for (let j = 0; j < 50; j++) {
+        items[j] = (base + j * 37) % a.itemCount;
+        scores[j] = 1 - j / 50;
+      }
+      bytes = encodeUserRecord({ kind: 'top-items', itemTableTag: a.itemTableTag, items, scores });
+    }
+    out[u] = { customer: `customer-${u.toString(36).padStart(6, '0')}`, record: Buffer.from(bytes).toString('base64') };
+  }
+  return out;
+}
+
+/** Disk space used under `dir`, in MB. */
+function diskMb(dir: string): number {
+  let blocks = 0;
+  const walk = (d: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else blocks += statSync(p).blocks;
+    }
+  };
+  walk(dir);
+  return Math.round((blocks * 512) / 1e6);
+}
+
+const seconds = (t: number) => Math.round((performance.now() - t) / 10) / 100;
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      customers: { type: 'string', default: '500000' },
+      record: { type: 'string', default: 'vector' },
+      'no-stage': { type: 'boolean', default: false },
+      state: { type: 'string' },
+      out: { type: 'string', default: join(PROJECT, 'benchmarks') },
+    },
+  });
+  const n = Number(values.customers);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`--customers must be a positive integer, got ${values.customers}`);
+  const kind = values.record;
+  if (kind !== 'vector' && kind !== 'top50') throw new Error(`--record must be vector or top50, got ${kind}`);
+  const dim = 32;
+  const stageIn = values['no-stage'] ? null : ramFolder();
+  const work = values.state ? resolve(values.state) : await mkdtemp(join(tmpdir(), 'plusone-bench-publish-'));
+  if (existsSync(join(work, 'v3'))) throw new Error(`${work} already holds a local state; the benchmark publishes to a fresh one (give another --state)`);
+
+  const loadBefore = loadavg()[0];
+  const started = performance.now();
+  let t = performance.now();
+  const artifact = syntheticArtifact(2000, dim);
+  const customers = syntheticRecords(n, kind, artifact, dim);
+  const generate = seconds(t);
+  const recordBytes = Buffer.from(customers[0].record, 'base64').length;
+  console.error(
+    `generated a ${artifact.length}-byte artifact and ${n} ${kind} records (${recordBytes} bytes, ${customers[0].record.length} base64 chars) in ${generate}s`,
+  );
+
+  t = performance.now();
+  const store = await ProxyStore.open({ persistTo: work, config: join(PROJECT, 'wrangler.toml'), stageIn });
+  const open = seconds(t);
+  console.error(`opened ${store.description} in ${open}s`);
+  let publishS: number;
+  let move: number;
+  try {
+    t = performance.now();
+    const r = await publish(store, { seller: 'bench', artifact, customers, log: (m) => console.error(m) });
+    publishS = seconds(t);
+    console.error(`published version ${r.pointer.version} in ${publishS}s`);
+  } finally {
+    t = performance.now();
+    await store.dispose();
+    move = seconds(t);
+  }
+  const total = seconds(started);
+  // A check that the state in place is the one published (a fresh runtime over it).
+  const check = await ProxyStore.open({ persistTo: work, config: join(PROJECT, 'wrangler.toml') });
+  try {
+    const { active } = await readVersions(check, 'bench');
+    if (active?.customers !== n) throw new Error(`the state in ${work} does not hold the published version (${JSON.stringify(active)})`);
+  } finally {
+    await check.dispose();
+  }
+  const stateMb = diskMb(join(work, 'v3'));
+  if (!values.state) await rm(work, { recursive: true, force: true });
+
+  const row: Row = {
+    customers: n,
+    record: kind,
+    record_bytes: recordBytes,
+    base64_chars: customers[0].record.length,
+    staged: stageIn !== null,
+    generate_s: generate,
+    open_s: open,
+    publish_s: publishS,
+    records_per_s: Math.round(n / publishS),
+    move_into_place_s: move,
+    total_s: total,
+    state_mb: stateMb,
+    load: [Math.round(loadBefore * 10) / 10, Math.round(loadavg()[0] * 10) / 10],
+    date: new Date().toISOString(),
+    machine: `${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}`,
+  };
+  console.log(JSON.stringify(row));
+
+  await mkdir(values.out, { recursive: true });
+  const jsonPath = join(values.out, 'publish.json');
+  const earlier: Row[] = existsSync(jsonPath) ? (JSON.parse(await readFile(jsonPath, 'utf8')) as { rows: Row[] }).rows : [];
+  const rows = [...earlier.filter((e) => !(e.customers === row.customers && e.record === row.record && e.staged === row.staged)), row];
+  await writeFile(jsonPath, JSON.stringify({ rows }, null, 2) + '\n');
+  const md = [
+    'Publishing customer records to a fresh local state (`plusone publish --local`: one local runtime, every record written, read back and compared in steps of 10,000, then the pointer). `npm run bench:publish`.',
+    '',
+    '| customers | record | bytes (base64 chars) | built in memory | publish s | records/s | move into place s | total s | state on disk | load (start, end) | machine | date |',
+    '| ---: | --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | --- | --- | --- |',
+    ...rows.map(
+      (x) =>
+        `| ${x.customers} | ${x.record} | ${x.record_bytes} (${x.base64_chars}) | ${x.staged ? 'yes' : 'no'} | ${x.publish_s} | ${x.records_per_s} | ${x.move_into_place_s} | ${x.total_s} | ${x.state_mb === undefined ? '–' : `${x.state_mb} MB`} | ${x.load ? x.load.join(', ') : '–'} | ${x.machine} | ${x.date.slice(0, 10)} |`,
+    ),
+    '',
+    'Total: generating the records, opening the runtime, publishing, and moving the state into place. The machine (2 cores) is shared with other work: the load average says how busy it was; figures vary from run to run.',
+  ].join('\n');
+  await writeFile(join(values.out, 'publish.md'), md + '\n');
+}
+
+main().catch((err) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});
