@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { evaluate, exportModel, publish, train, type TrainOptions, type TrainReport } from '../trainer/api.js';
 import { createApiKey } from '../trainer/publish/api-keys.js';
 import { ProxyStore } from '../trainer/publish/proxy-store.js';
+import { generateScaleSeller } from './scale/generate.js';
 
 type EvaluateOptions = Parameters<typeof evaluate>[0];
 type ExportOptions = Parameters<typeof exportModel>[0];
@@ -49,6 +50,8 @@ const STEPS = {
   evaluate: (o: EvaluateOptions) => evaluate(o),
   export: (o: ExportOptions) => exportModel(o),
   publishLocal,
+  /** The scale seller of scripts/scale/generate.ts (not an API call, but measured the same way). */
+  generateScale: async (o: Parameters<typeof generateScaleSeller>[0]) => generateScaleSeller(o),
 };
 type Steps = typeof STEPS;
 export type StepName = keyof Steps;
