@@ -141,7 +141,16 @@ if (process.send && process.argv[1] === fileURLToPath(import.meta.url)) {
     };
     const run = STEPS[step] as (o: never) => Promise<unknown>;
     if (!run) return answer({ ok: false, message: `unknown step ${JSON.stringify(step)}` }, 1);
-    run(options).then(
+    // Progress of long work to stderr (callbacks do not cross IPC), at most every 5 s per task.
+    const last = new Map<string, number>();
+    const onProgress = (task: string, done: number, total: number, note?: string) => {
+      const now = performance.now();
+      if (done < total && now - (last.get(task) ?? 0) < 5000) return;
+      last.set(task, now);
+      process.stderr.write(`  ${task}: ${done}/${total}${note ? ` ${note}` : ''}\n`);
+    };
+    const withProgress = step === 'train' || step === 'evaluate' ? { onProgress, ...(options as object) } : options;
+    run(withProgress as never).then(
       (result) => answer({ ok: true, result, max_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024), children_max_rss_mb: childrenPeak }, 0),
       (err: unknown) => answer({ ok: false, message: err instanceof Error ? err.message : String(err) }, 1),
     );
