@@ -108,6 +108,22 @@ export function peakRssMb(pid: number): number {
   }
 }
 
+/** An error's message with its causes (`fetch failed` says little without its cause). */
+function describe(err: unknown): string {
+  const parts: string[] = [];
+  for (let e: unknown = err, depth = 0; e !== undefined && e !== null && depth < 4; depth++) {
+    if (e instanceof Error) {
+      const code = (e as { code?: unknown }).code;
+      parts.push(e.message + (typeof code === 'string' && !e.message.includes(code) ? ` (${code})` : ''));
+      e = e.cause;
+    } else {
+      parts.push(String(e));
+      break;
+    }
+  }
+  return parts.join(': ');
+}
+
 /** Runs `STEPS[step](options)` in a child process; rejects with the child's error message when it fails. */
 export function runInProcess<S extends StepName>(step: S, options: Parameters<Steps[S]>[0]): Promise<StepResult<Awaited<ReturnType<Steps[S]>>>> {
   return new Promise((resolve, reject) => {
@@ -152,7 +168,7 @@ if (process.send && process.argv[1] === fileURLToPath(import.meta.url)) {
     const withProgress = step === 'train' || step === 'evaluate' ? { onProgress, ...(options as object) } : options;
     run(withProgress as never).then(
       (result) => answer({ ok: true, result, max_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024), children_max_rss_mb: childrenPeak }, 0),
-      (err: unknown) => answer({ ok: false, message: err instanceof Error ? err.message : String(err) }, 1),
+      (err: unknown) => answer({ ok: false, message: describe(err) }, 1),
     );
   });
 }
