@@ -19,6 +19,7 @@ import { cpus, totalmem } from 'node:os';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import type { ModelKind } from '../trainer/models/kind.js';
 import { MODEL_KINDS, modelKind } from '../trainer/models/registry.js';
 import { fmt, median, PROJECT, updateReadme } from './bench-common.js';
 import { startLocalEdge, type LocalEdge } from './local-edge.js';
@@ -203,6 +204,7 @@ async function serve(
 }
 
 function markdown(report: {
+  partial: boolean;
   options: typeof DEFAULT_SCALE;
   generated: ScaleSummary | null;
   generate: StepRow;
@@ -254,6 +256,7 @@ function markdown(report: {
   lines.push(
     `Pipeline total (every step above, generation excluded): ${fmt(report.pipeline_s / 60, 1)} min; highest peak RSS of a step: ${n(report.peak_rss_mb)} MB; ${failed} failed or skipped. The bar at the default size: within 20 min, no step above 6 GB.`,
   );
+  if (report.partial) lines.push('', '_Partial: the run has not finished (figures so far)._');
   return lines.join('\n') + '\n';
 }
 
@@ -299,67 +302,77 @@ async function main(): Promise<void> {
   const generate = steps.pop()!;
   const generated = gen?.result ?? null;
 
+  const machine = `${cpus().length} cores (${cpus()[0]?.model.trim() ?? 'unknown'}), ${Math.round(totalmem() / 2 ** 30)} GB, Node ${process.version}`;
+  /** Writes NAME.json and .md: after each model (partial, so that a stopped run leaves its figures), and at the end. */
+  const save = async (done: boolean): Promise<string> => {
+    const pipeline_s = Math.round(steps.reduce((a, s) => a + s.wall_s, 0) * 100) / 100;
+    const peak_rss_mb = Math.max(0, ...steps.map((s) => Math.max(s.max_rss_mb ?? 0, s.children_max_rss_mb && s.step !== 'serve' ? s.children_max_rss_mb : 0)));
+    const report = { date: new Date().toISOString(), partial: !done, options, machine, generated, generate, steps, routes, pipeline_s, peak_rss_mb };
+    const md = markdown(report);
+    await mkdir(values.out, { recursive: true });
+    await writeFile(join(values.out, `${values.name}.json`), JSON.stringify(report, null, 2) + '\n');
+    await writeFile(join(values.out, `${values.name}.md`), md);
+    return md;
+  };
+
+  const runModel = async (kind: ModelKind, queries: { baskets: string[][]; customers: string[] }): Promise<void> => {
+    const m = kind.name;
+    const dir = join(work, `model-${m}`);
+    const artifact = join(work, `${m}.bin`);
+    const state = join(work, `state-${m}`);
+    const trained = await step(
+      steps,
+      m,
+      'train',
+      'train',
+      {
+        input: { orders: join(data, 'train-orders.csv') },
+        model: m,
+        threads: 2,
+        out: dir,
+        ...(kind.usesFeatures ? { itemFeatures: join(data, 'item-features.csv') } : {}),
+      },
+      (r) => ({ fit_s: r.fit_s, load_s: r.load_s, users: r.users, items: r.items, interactions: r.interactions }),
+    );
+    if (!trained) {
+      skipped(steps, m, ['evaluate', 'export', 'publish', 'serve'], 'training failed');
+      return;
+    }
+    await step(steps, m, 'evaluate', 'evaluate', { model: dir, test: join(data, 'test.csv'), baskets: join(data, 'test-baskets.csv'), k: 10 }, (r) => ({
+      'p@10': r['p@10'],
+      'basket_hr@10': r['basket_hr@10'],
+      'r@10': r['r@10'],
+      eval_s: r.eval_s,
+    }));
+    const exported = await step(steps, m, 'export', 'export', { model: dir, catalog: join(data, 'catalog.csv'), out: artifact }, (r) => ({
+      artifact_bytes: r.artifact_bytes,
+      customers: r.customers,
+    }));
+    if (!exported) {
+      skipped(steps, m, ['publish', 'serve'], 'export failed');
+      return;
+    }
+    const published = await step(steps, m, 'publish', 'publishLocal', { state, seller: SELLER, artifact, createKey: true }, (r) => ({
+      bytes: r.bytes,
+      customers: r.customers,
+    }));
+    if (!published?.result.key) {
+      skipped(steps, m, ['serve'], 'publishing failed');
+      return;
+    }
+    await serve(steps, routes, m, state, published.result.key, queries, warm);
+    if (!values.keep) await rm(state, { recursive: true, force: true });
+  };
+
   if (generated) {
     const queries = await pickQueries(data, warm + 1);
     for (const kind of kinds) {
-      const m = kind.name;
-      const dir = join(work, `model-${m}`);
-      const artifact = join(work, `${m}.bin`);
-      const state = join(work, `state-${m}`);
-      const trained = await step(
-        steps,
-        m,
-        'train',
-        'train',
-        {
-          input: { orders: join(data, 'train-orders.csv') },
-          model: m,
-          threads: 2,
-          out: dir,
-          ...(kind.usesFeatures ? { itemFeatures: join(data, 'item-features.csv') } : {}),
-        },
-        (r) => ({ fit_s: r.fit_s, load_s: r.load_s, users: r.users, items: r.items, interactions: r.interactions }),
-      );
-      if (!trained) {
-        skipped(steps, m, ['evaluate', 'export', 'publish', 'serve'], 'training failed');
-        continue;
-      }
-      await step(steps, m, 'evaluate', 'evaluate', { model: dir, test: join(data, 'test.csv'), baskets: join(data, 'test-baskets.csv'), k: 10 }, (r) => ({
-        'p@10': r['p@10'],
-        'basket_hr@10': r['basket_hr@10'],
-        'r@10': r['r@10'],
-        eval_s: r.eval_s,
-      }));
-      const exported = await step(steps, m, 'export', 'export', { model: dir, catalog: join(data, 'catalog.csv'), out: artifact }, (r) => ({
-        artifact_bytes: r.artifact_bytes,
-        customers: r.customers,
-      }));
-      if (!exported) {
-        skipped(steps, m, ['publish', 'serve'], 'export failed');
-        continue;
-      }
-      const published = await step(steps, m, 'publish', 'publishLocal', { state, seller: SELLER, artifact, createKey: true }, (r) => ({
-        bytes: r.bytes,
-        customers: r.customers,
-      }));
-      if (!published?.result.key) {
-        skipped(steps, m, ['serve'], 'publishing failed');
-        continue;
-      }
-      await serve(steps, routes, m, state, published.result.key, queries, warm);
-      if (!values.keep) await rm(state, { recursive: true, force: true });
+      await runModel(kind, queries);
+      await save(false);
     }
   }
   if (!values.keep) await rm(work, { recursive: true, force: true });
-
-  const pipeline_s = Math.round(steps.reduce((a, s) => a + s.wall_s, 0) * 100) / 100;
-  const peak_rss_mb = Math.max(0, ...steps.map((s) => Math.max(s.max_rss_mb ?? 0, s.children_max_rss_mb && s.step !== 'serve' ? s.children_max_rss_mb : 0)));
-  const machine = `${cpus().length} cores (${cpus()[0]?.model.trim() ?? 'unknown'}), ${Math.round(totalmem() / 2 ** 30)} GB, Node ${process.version}`;
-  const report = { date: new Date().toISOString(), options, machine, generated, generate, steps, routes, pipeline_s, peak_rss_mb };
-  const md = markdown(report);
-  await mkdir(values.out, { recursive: true });
-  await writeFile(join(values.out, `${values.name}.json`), JSON.stringify(report, null, 2) + '\n');
-  await writeFile(join(values.out, `${values.name}.md`), md);
+  const md = await save(true);
   console.log('\n' + md);
   if (!values['no-readme']) await updateReadme(values.name, md);
 }
