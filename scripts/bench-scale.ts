@@ -15,7 +15,7 @@
  *                          [--months 24] [--seed 1] [--models lightfm,item-knn,user-knn]
  *                          [--warm 5] [--name scale] [--data DIR] [--keep] [--no-readme]
  */
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -41,6 +41,8 @@ interface StepRow {
   children_max_rss_mb: number | null;
   message?: string;
   figures?: Record<string, unknown>;
+  /** The machine's 1-minute load average at the end of the step (other people's work shows here). */
+  load_1m?: number;
 }
 
 interface RouteRow {
@@ -80,6 +82,7 @@ async function step<S extends StepName>(
       max_rss_mb: r.max_rss_mb,
       children_max_rss_mb: r.children_max_rss_mb || null,
       figures: figuresOf(r.result),
+      load_1m: load(),
     };
     rows.push(row);
     say(
@@ -88,11 +91,13 @@ async function step<S extends StepName>(
     return r;
   } catch (err) {
     const message = (err instanceof Error ? err.message : String(err)).slice(0, 500);
-    rows.push({ model, step: name, ok: false, wall_s: seconds(performance.now() - t0), max_rss_mb: null, children_max_rss_mb: null, message });
+    rows.push({ model, step: name, ok: false, wall_s: seconds(performance.now() - t0), max_rss_mb: null, children_max_rss_mb: null, message, load_1m: load() });
     say(`${model ?? '-'}: ${name} FAILED: ${message}`);
     return null;
   }
 }
+
+const load = () => Math.round(loadavg()[0] * 10) / 10;
 
 function skipped(rows: StepRow[], model: string, names: string[], why: string): void {
   for (const name of names) rows.push({ model, step: name, ok: false, wall_s: 0, max_rss_mb: null, children_max_rss_mb: null, message: `skipped: ${why}` });
@@ -193,10 +198,20 @@ async function serve(
       max_rss_mb: peak.max,
       children_max_rss_mb: peak.sum,
       figures: { start_s: startS },
+      load_1m: load(),
     });
   } catch (err) {
     const message = (err instanceof Error ? err.message : String(err)).slice(0, 500);
-    rows.push({ model, step: 'serve', ok: false, wall_s: seconds(performance.now() - t0), max_rss_mb: null, children_max_rss_mb: null, message });
+    rows.push({
+      model,
+      step: 'serve',
+      ok: false,
+      wall_s: seconds(performance.now() - t0),
+      max_rss_mb: null,
+      children_max_rss_mb: null,
+      message,
+      load_1m: load(),
+    });
     say(`${model}: serving FAILED: ${message}`);
   } finally {
     await edge?.stop();
@@ -226,11 +241,11 @@ function markdown(report: {
   );
   lines.push('');
   lines.push(
-    "Each step runs in a process of its own; peak RSS is that process's (publish: + the ProxyStore's workerd; serve: the largest process of `wrangler dev`'s tree, and the sum over the tree).",
+    "Each step runs in a process of its own; peak RSS is that process's (publish: + the ProxyStore's workerd; serve: the largest process of `wrangler dev`'s tree, and the sum over the tree); load 1m: the machine's 1-minute load average at the end of the step (other users of the machine show there).",
   );
   lines.push('');
-  lines.push('| model | step | wall s | peak RSS MB | figures |');
-  lines.push('| --- | --- | ---: | ---: | --- |');
+  lines.push('| model | step | wall s | peak RSS MB | load 1m | figures |');
+  lines.push('| --- | --- | ---: | ---: | ---: | --- |');
   for (const s of report.steps) {
     const extra = s.children_max_rss_mb ? (s.step === 'serve' ? ` (tree ${s.children_max_rss_mb})` : ` (+${s.children_max_rss_mb})`) : '';
     const rss = s.max_rss_mb === null ? '–' : `${s.max_rss_mb}${extra}`;
@@ -239,7 +254,7 @@ function markdown(report: {
           .map(([k, v]) => `${k} ${typeof v === 'number' ? v : JSON.stringify(v)}`)
           .join(', ')
       : `**failed**: ${(s.message ?? '').replace(/\|/g, '/').replace(/\n/g, ' ')}`;
-    lines.push(`| ${s.model ?? '–'} | ${s.step} | ${s.wall_s} | ${rss} | ${fig} |`);
+    lines.push(`| ${s.model ?? '–'} | ${s.step} | ${s.wall_s} | ${rss} | ${s.load_1m ?? '–'} | ${fig} |`);
   }
   lines.push('');
   lines.push(`| model | route | first ms | warm median ms |`);
