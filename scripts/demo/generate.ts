@@ -64,7 +64,7 @@ export interface MarketplaceSummary {
 }
 
 /** A CSV cell: quoted when it holds a comma, a quote or a line break. */
-function cell(value: string | number): string {
+export function cell(value: string | number): string {
   const s = String(value);
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
@@ -74,7 +74,7 @@ function csv(header: string, rows: string[]): string {
 }
 
 /** ISO 8601 in UTC, whole seconds. */
-function iso(ms: number): string {
+export function iso(ms: number): string {
   return new Date(ms).toISOString().replace('.000Z', 'Z');
 }
 
@@ -83,7 +83,7 @@ function round(x: number, digits = 4): number {
   return Math.round(x * f) / f;
 }
 
-function priceBand(price: number): string {
+export function priceBand(price: number): string {
   return PRICE_BANDS.find((b) => price < b.below)!.label;
 }
 

@@ -98,23 +98,23 @@ export interface Marketplace {
 
 const DAY = 86_400_000;
 const STREAM = { catalog: 0x1000, customers: 0x2000, slots: 0x3000, baskets: 0x4000 };
-const TYPE_APPEAL = [3, 1.1, 2.2, 1.3, 0.5, 1.6, 0.8];
-const COLOUR_APPEAL: Readonly<Record<string, number>> = { black: 3, white: 2, navy: 2, 'heather-grey': 1.5, 'forest-green': 1, maroon: 1, natural: 2 };
+export const TYPE_APPEAL = [3, 1.1, 2.2, 1.3, 0.5, 1.6, 0.8];
+export const COLOUR_APPEAL: Readonly<Record<string, number>> = { black: 3, white: 2, navy: 2, 'heather-grey': 1.5, 'forest-green': 1, maroon: 1, natural: 2 };
 /** Hour-of-day weights (UTC): quiet nights, a lunch bump, evening shopping. */
-const HOURS = [0.6, 0.4, 0.25, 0.2, 0.2, 0.3, 0.5, 0.8, 1, 1.1, 1.2, 1.3, 1.5, 1.4, 1.3, 1.3, 1.4, 1.6, 1.9, 2.2, 2.4, 2.2, 1.7, 1.1];
+export const HOURS = [0.6, 0.4, 0.25, 0.2, 0.2, 0.3, 0.5, 0.8, 1, 1.1, 1.2, 1.3, 1.5, 1.4, 1.3, 1.3, 1.4, 1.6, 1.9, 2.2, 2.4, 2.2, 1.7, 1.1];
 /** Basket sizes of multi-item orders: 2, 3, 4, 5. */
-const MULTI_SIZES = [0.62, 0.23, 0.09, 0.06];
+export const MULTI_SIZES = [0.62, 0.23, 0.09, 0.06];
 /** Chance that an order goes to the customer's usual shop rather than any that fits their tastes. */
 const HOME_LOYALTY = 0.6;
 /** Chance that an order holds more than one item, before the customer's leaning and the season. */
 const MULTI_BASE = 0.29;
 
-function stream(seed: number, salt: number): Random {
+export function stream(seed: number, salt: number): Random {
   return new Random(hash32((Math.trunc(seed) >>> 0) ^ salt));
 }
 
 /** Index drawn from cumulative weights `cum` (last entry = total). */
-function pick(rng: Random, cum: ArrayLike<number>, from = 0, to = cum.length): number {
+export function pick(rng: Random, cum: ArrayLike<number>, from = 0, to = cum.length): number {
   const lo0 = from > 0 ? cum[from - 1] : 0;
   const x = lo0 + rng.next() * (cum[to - 1] - lo0);
   let lo = from;
@@ -128,7 +128,7 @@ function pick(rng: Random, cum: ArrayLike<number>, from = 0, to = cum.length): n
 }
 
 /** Index drawn from plain weights (small arrays); -1 when they are all zero. */
-function pickWeighted(rng: Random, w: ArrayLike<number>): number {
+export function pickWeighted(rng: Random, w: ArrayLike<number>): number {
   let total = 0;
   for (let i = 0; i < w.length; i++) total += w[i];
   if (!(total > 0)) return -1;
@@ -141,21 +141,21 @@ function pickWeighted(rng: Random, w: ArrayLike<number>): number {
   return -1;
 }
 
-function cumulative(w: ArrayLike<number>): Float64Array {
+export function cumulative(w: ArrayLike<number>): Float64Array {
   const out = new Float64Array(w.length);
   let s = 0;
   for (let i = 0; i < w.length; i++) out[i] = s += w[i];
   return out;
 }
 
-function slugify(text: string): string {
+export function slugify(text: string): string {
   return text
     .toLowerCase()
     .replace(/[^a-z0-9]+/g, '-')
     .replace(/^-|-$/g, '');
 }
 
-function titleCase(slug: string): string {
+export function titleCase(slug: string): string {
   return slug
     .split('-')
     .map((w) => w[0].toUpperCase() + w.slice(1))
@@ -163,7 +163,7 @@ function titleCase(slug: string): string {
 }
 
 /** A price a shop would show: whole units minus a cent. */
-function shopPrice(x: number): number {
+export function shopPrice(x: number): number {
   return Math.max(1, Math.round(x)) - 0.01;
 }
 
@@ -331,7 +331,7 @@ function drawCustomers(n: number, days: number, catalogs: SellerCatalog[], rng: 
 }
 
 /** Relative order volume of a day: growth, weekdays and the seasons. */
-function dayWeight(t: number, start: number, end: number): number {
+export function dayWeight(t: number, start: number, end: number): number {
   const d = new Date(t);
   const year = d.getUTCFullYear();
   const doy = (t - Date.UTC(year, 0, 1)) / DAY;
@@ -344,7 +344,7 @@ function dayWeight(t: number, start: number, end: number): number {
 }
 
 /** Black Friday (the day after the fourth Thursday of November) to Cyber Monday: 20% off. */
-function saleFactor(t: number): number {
+export function saleFactor(t: number): number {
   const year = new Date(t).getUTCFullYear();
   const nov1 = new Date(Date.UTC(year, 10, 1)).getUTCDay();
   const thanksgiving = 1 + ((4 - nov1 + 7) % 7) + 21;
