@@ -509,17 +509,20 @@ class Shopper {
   }
 }
 
-function checkOptions(o: MarketplaceOptions): void {
-  const int = (name: keyof MarketplaceOptions, min: number, max: number) => {
-    const v = o[name] as number;
+/**
+ * Checks generator options: each named integer within its bounds, and `end` an ISO date;
+ * a RangeError names the first bad one. Shared by the demo and the scale generators.
+ */
+export function checkGeneratorOptions<O extends { end: string }>(o: O, bounds: Partial<Record<keyof O, [number, number]>>): void {
+  for (const [name, [min, max]] of Object.entries(bounds) as [string, [number, number]][]) {
+    const v = (o as Record<string, unknown>)[name] as number;
     if (!Number.isInteger(v) || v < min || v > max) throw new RangeError(`${name} must be an integer in [${min}, ${max}], got ${v}`);
-  };
-  int('seed', 0, 2 ** 32 - 1);
-  int('customers', 1, 10_000_000);
-  int('orders', 1, 50_000_000);
-  int('months', 1, 120);
-  int('holdoutDays', 1, 365);
+  }
   if (Number.isNaN(Date.parse(o.end))) throw new RangeError(`end must be an ISO date, got ${JSON.stringify(o.end)}`);
+}
+
+function checkOptions(o: MarketplaceOptions): void {
+  checkGeneratorOptions(o, { seed: [0, 2 ** 32 - 1], customers: [1, 10_000_000], orders: [1, 50_000_000], months: [1, 120], holdoutDays: [1, 365] });
 }
 
 /** Draws the whole marketplace. */

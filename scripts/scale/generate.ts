@@ -18,6 +18,7 @@ import {
   stream,
   titleCase,
   TYPE_APPEAL,
+  checkGeneratorOptions,
 } from '../demo/marketplace.js';
 import { COLOUR_DARKNESS, COMPLEMENTS, PRODUCT_TYPES, THEMES } from '../demo/sellers.js';
 
@@ -113,17 +114,14 @@ const COLOURS = [...new Set(PRODUCT_TYPES.flatMap((t) => t.colours))];
 const COLOUR_INDEX = new Map(COLOURS.map((c, i) => [c, i]));
 
 function checkOptions(o: ScaleOptions): void {
-  const int = (name: keyof ScaleOptions, min: number, max: number) => {
-    const v = o[name] as number;
-    if (!Number.isInteger(v) || v < min || v > max) throw new RangeError(`${name} must be an integer in [${min}, ${max}], got ${v}`);
-  };
-  int('seed', 0, 2 ** 32 - 1);
-  int('orders', 1, 20_000_000);
-  int('items', 10, 5_000_000);
-  int('customers', 1, 20_000_000);
-  int('months', 1, 120);
-  int('holdoutDays', 1, 365);
-  if (Number.isNaN(Date.parse(o.end))) throw new RangeError(`end must be an ISO date, got ${JSON.stringify(o.end)}`);
+  checkGeneratorOptions(o, {
+    seed: [0, 2 ** 32 - 1],
+    orders: [1, 20_000_000],
+    items: [10, 5_000_000],
+    customers: [1, 20_000_000],
+    months: [1, 120],
+    holdoutDays: [1, 365],
+  });
 }
 
 /** The catalog as flat arrays; the items of a design are contiguous. */

@@ -1,5 +1,5 @@
 import type { Csr } from '../../data/sparse.js';
-import { rowNorms, transposeCsr } from '../knn/csr-ops.js';
+import { GramRows, rowNorms } from '../knn/csr-ops.js';
 import { TopK } from '../knn/top-k.js';
 
 /**
@@ -13,43 +13,25 @@ import { TopK } from '../knn/top-k.js';
 export function cosineNeighbours(X: Csr, k: number): Csr {
   if (!Number.isInteger(k) || k < 1) throw new RangeError(`k (neighbours per item) must be an integer >= 1, got ${k}`);
   const nItems = X.cols;
-  const byItem = transposeCsr(X);
-  const norms = rowNorms(byItem);
-  const { indptr: xPtr, indices: xIdx, data: xVal } = X;
-  const { indptr: tPtr, indices: tIdx, data: tVal } = byItem;
+  const gram = new GramRows(X);
+  const norms = rowNorms(gram.columns);
+  const { dot, touched } = gram;
 
   const kk = Math.min(k, Math.max(nItems - 1, 0));
   const indptr = new Int32Array(nItems + 1);
   let indices = new Int32Array(nItems * kk);
   let data = new Float32Array(nItems * kk);
-  const dot = new Float64Array(nItems);
-  const seen = new Uint8Array(nItems);
-  const touched = new Int32Array(nItems);
   const top = new TopK(kk);
   let nnz = 0;
   for (let i = 0; i < nItems; i++) {
-    let nTouched = 0;
-    for (let p = tPtr[i]; p < tPtr[i + 1]; p++) {
-      const u = tIdx[p];
-      const w = tVal[p];
-      for (let q = xPtr[u]; q < xPtr[u + 1]; q++) {
-        const j = xIdx[q];
-        if (j === i) continue;
-        if (seen[j] === 0) {
-          seen[j] = 1;
-          touched[nTouched++] = j;
-        }
-        dot[j] += w * xVal[q];
-      }
-    }
+    const nTouched = gram.row(i, true);
     const ni = norms[i];
     for (let t = 0; t < nTouched; t++) {
       const j = touched[t];
       const denom = ni * norms[j];
       if (denom > 0) top.push(j, dot[j] / denom);
-      dot[j] = 0;
-      seen[j] = 0;
     }
+    gram.clear(nTouched);
     nnz += top.drainByIndex(indices, data, nnz);
     indptr[i + 1] = nnz;
   }

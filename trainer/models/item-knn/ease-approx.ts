@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import type { Csr } from '../../data/sparse.js';
-import { transposeCsr } from '../knn/csr-ops.js';
+import { GramRows, transposeCsr } from '../knn/csr-ops.js';
 import { TopK } from '../knn/top-k.js';
 import type { EaseApproxMessage, EaseApproxTask } from './ease-approx-worker.js';
 
@@ -28,30 +28,14 @@ export const MAX_CANDIDATES = 2000;
  */
 export function sparseGram(X: Csr, options: { shared?: boolean } = {}): Csr {
   const nItems = X.cols;
-  const byItem = transposeCsr(X);
-  const { indptr: xPtr, indices: xIdx, data: xVal } = X;
-  const { indptr: tPtr, indices: tIdx, data: tVal } = byItem;
+  const gram = new GramRows(X);
+  const { dot, touched } = gram;
   const indptr = new Int32Array(nItems + 1);
-  let indices = new Int32Array(Math.max(1024, 4 * xIdx.length));
+  let indices = new Int32Array(Math.max(1024, 4 * X.indices.length));
   let data = new Float32Array(indices.length);
-  const dot = new Float64Array(nItems);
-  const seen = new Uint8Array(nItems);
-  const touched = new Int32Array(nItems);
   let nnz = 0;
   for (let i = 0; i < nItems; i++) {
-    let nTouched = 0;
-    for (let p = tPtr[i]; p < tPtr[i + 1]; p++) {
-      const u = tIdx[p];
-      const w = tVal[p];
-      for (let q = xPtr[u]; q < xPtr[u + 1]; q++) {
-        const j = xIdx[q];
-        if (seen[j] === 0) {
-          seen[j] = 1;
-          touched[nTouched++] = j;
-        }
-        dot[j] += w * xVal[q];
-      }
-    }
+    const nTouched = gram.row(i);
     if (nnz + nTouched > indices.length) {
       const capacity = Math.max(nnz + nTouched, Math.ceil(indices.length * 1.5));
       const grownIdx = new Int32Array(capacity);
@@ -67,9 +51,8 @@ export function sparseGram(X: Csr, options: { shared?: boolean } = {}): Csr {
       const j = row[t];
       indices[nnz] = j;
       data[nnz++] = dot[j];
-      dot[j] = 0;
-      seen[j] = 0;
     }
+    gram.clear(nTouched);
     indptr[i + 1] = nnz;
   }
   if (!options.shared) return { rows: nItems, cols: nItems, indptr, indices: indices.slice(0, nnz), data: data.slice(0, nnz) };

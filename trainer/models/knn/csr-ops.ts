@@ -60,3 +60,60 @@ export function checkCsr(m: Csr, what: string): void {
     }
   }
 }
+
+/**
+ * Rows of the item-item Gram matrix XᵀX of X (users x items), one item at a time, over
+ * scratch reused from row to row: `row(i)` sums, for every item j that shares a user with
+ * i, the products of their weights into `dot[j]` and lists those j in `touched` (in the
+ * order met); read them, then `clear(n)` before the next row. Work per row: the items of
+ * each of i's users. Cosine and approximate EASE both build on it.
+ */
+export class GramRows {
+  readonly dot: Float64Array;
+  readonly touched: Int32Array;
+  private readonly seen: Uint8Array;
+  private readonly byItem: Csr;
+
+  constructor(private readonly X: Csr) {
+    this.byItem = transposeCsr(X);
+    this.dot = new Float64Array(X.cols);
+    this.touched = new Int32Array(X.cols);
+    this.seen = new Uint8Array(X.cols);
+  }
+
+  /** The items x users transpose of X. */
+  get columns(): Csr {
+    return this.byItem;
+  }
+
+  /** Accumulates row i (leaving out i itself with `skipSelf`); returns how many items it touched. */
+  row(i: number, skipSelf = false): number {
+    const { indptr: xPtr, indices: xIdx, data: xVal } = this.X;
+    const { indptr: tPtr, indices: tIdx, data: tVal } = this.byItem;
+    const { dot, touched, seen } = this;
+    let n = 0;
+    for (let p = tPtr[i]; p < tPtr[i + 1]; p++) {
+      const u = tIdx[p];
+      const w = tVal[p];
+      for (let q = xPtr[u]; q < xPtr[u + 1]; q++) {
+        const j = xIdx[q];
+        if (skipSelf && j === i) continue;
+        if (seen[j] === 0) {
+          seen[j] = 1;
+          touched[n++] = j;
+        }
+        dot[j] += w * xVal[q];
+      }
+    }
+    return n;
+  }
+
+  /** Resets the scratch of the last row, which touched `n` items. */
+  clear(n: number): void {
+    for (let t = 0; t < n; t++) {
+      const j = this.touched[t];
+      this.dot[j] = 0;
+      this.seen[j] = 0;
+    }
+  }
+}
