@@ -315,10 +315,10 @@ function randomCsr(rand: () => number, rows: number, cols: number, density: numb
 }
 
 /** Random test/train (disjoint) and candidates for the cross-checks. */
-function randomProblem(rand: () => number) {
+function randomProblem(rand: () => number, shape: { maxItems: number; minTestDensity: number } = { maxItems: 40, minTestDensity: 0 }) {
   const nUsers = 1 + Math.floor(rand() * 8);
-  const nItems = 1 + Math.floor(rand() * 40);
-  const test = randomCsr(rand, nUsers, nItems, rand() * 0.4);
+  const nItems = 1 + Math.floor(rand() * shape.maxItems);
+  const test = randomCsr(rand, nUsers, nItems, shape.minTestDensity + rand() * 0.4);
   let train: Csr | null = null;
   if (rand() < 0.8) {
     const t = randomCsr(rand, nUsers, nItems, rand() * 0.5);
@@ -350,10 +350,16 @@ function expectMatch(got: RankingMetrics, want: Reference, where: string, digits
 }
 
 describe('evaluateRanking: randomized cross-checks', () => {
-  it("equals LightFM's O(items x positives) algorithm when there are no ties (200 problems)", () => {
+  // Users with many test positives are ranked by sorting the pool, the others by a scan per
+  // positive (SCAN_BELOW_POSITIVES in metrics.ts): these problems exercise both branches.
+  const shapes = [
+    { name: 'few positives', shape: { maxItems: 40, minTestDensity: 0 } },
+    { name: 'many positives', shape: { maxItems: 60, minTestDensity: 0.4 } },
+  ];
+  it.each(shapes)("equals LightFM's O(items x positives) algorithm when there are no ties (200 problems, $name)", ({ shape }) => {
     const rand = rng(20240917);
     for (let trial = 0; trial < 200; trial++) {
-      const { nUsers, nItems, test, train, candidates, k } = randomProblem(rand);
+      const { nUsers, nItems, test, train, candidates, k } = randomProblem(rand, shape);
       // Distinct scores: a random permutation of 0..nItems-1 per user.
       const scores = Array.from({ length: nUsers }, () => {
         const perm = Array.from({ length: nItems }, (_, i) => i);
@@ -368,10 +374,10 @@ describe('evaluateRanking: randomized cross-checks', () => {
     }
   });
 
-  it('with ties, equals the average over random tie-breaks (Monte Carlo, 40 problems)', () => {
+  it.each(shapes)('with ties, equals the average over random tie-breaks (Monte Carlo, 40 problems, $name)', ({ shape }) => {
     const rand = rng(77);
     for (let trial = 0; trial < 40; trial++) {
-      const { nUsers, nItems, test, train, candidates, k } = randomProblem(rand);
+      const { nUsers, nItems, test, train, candidates, k } = randomProblem(rand, shape);
       // Coarse scores make ties common; a few NaNs on top.
       const scores = Array.from({ length: nUsers }, () =>
         Float32Array.from({ length: nItems }, () => (rand() < 0.05 ? Number.NaN : Math.floor(rand() * 4) / 4)),

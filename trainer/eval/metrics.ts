@@ -63,7 +63,8 @@ export interface RankingMetrics {
  * - auc = mean over positives of 1 - (negatives above + tied negatives / 2) / #negatives,
  *   the negatives being the pool minus the positives in it; 0.5 without negatives
  *
- * Per user the pool's scores are sorted once and each positive found by binary search.
+ * Per user each positive is ranked by one pass over the pool, or, for users with many
+ * positives, by sorting the pool once and a binary search per positive.
  */
 export function evaluateRanking(input: RankingEvalInput): RankingMetrics {
   const { test, score, onProgress } = input;
@@ -167,9 +168,6 @@ export function evaluateRanking(input: RankingEvalInput): RankingMetrics {
       }
       pool[poolSize++] = v;
     }
-    const sorted = pool.subarray(0, poolSize);
-    sorted.sort();
-
     // Each test positive: how many pool items score strictly higher (`above`) and how many
     // tie with it (`equal`, itself excluded). Collected first, since AUC also needs how many
     // of those are other positives.
@@ -177,21 +175,18 @@ export function evaluateRanking(input: RankingEvalInput): RankingMetrics {
     for (let p = testPtr[u]; p < testPtr[u + 1]; p++) {
       const item = testIdx[p];
       if (!isCandidate(item)) continue;
-      const inPool = trainMask[item] === 0;
       let s = scores[item];
       if (s !== s) {
         // Only a train positive can still be NaN here; pool items were replaced above.
         s = Number.NEGATIVE_INFINITY;
         nanScores++;
       }
-      const lo = lowerBound(sorted, s);
-      const hi = upperBound(sorted, s);
       posScore[positives] = s;
-      posAbove[positives] = poolSize - hi;
-      posEqual[positives] = hi - lo - (inPool ? 1 : 0);
-      posInPool[positives] = inPool ? 1 : 0;
+      posInPool[positives] = trainMask[item] === 0 ? 1 : 0;
       positives++;
     }
+    rankAgainstPool(pool.subarray(0, poolSize), positives, posScore, posAbove, posEqual);
+    for (let i = 0; i < positives; i++) posEqual[i] -= posInPool[i]; // a positive does not tie with itself
 
     // Ties are broken uniformly at random and every metric is its expectation: a positive
     // with `above` items over it and `equal` tied with it sits at a rank uniform on
@@ -265,6 +260,45 @@ function selectTop(scores: Float32Array, candidates: Int32Array | null, nCand: n
     }
     outScore[q] = v;
     out[q] = item;
+  }
+}
+
+/**
+ * Below this many positives a user's ranks come from one pass over the pool per positive;
+ * from it on, from sorting the pool once (n log n) and a binary search per positive. Most
+ * users hold one or two test positives, and on a 100,000-item catalogue the sort is what
+ * evaluation spent its time on.
+ */
+const SCAN_BELOW_POSITIVES = 16;
+
+/**
+ * For each of the first `count` scores in `posScore`: how many pool values are strictly
+ * greater (`above`) and how many equal (`equal`, the positive itself included when it is in
+ * the pool). `pool` may be reordered.
+ */
+function rankAgainstPool(pool: Float32Array, count: number, posScore: Float64Array, above: Int32Array, equal: Int32Array): void {
+  if (count < SCAN_BELOW_POSITIVES) {
+    for (let i = 0; i < count; i++) {
+      // Pool values are float32 and so is every score they are compared with.
+      const s = Math.fround(posScore[i]);
+      let gt = 0;
+      let eq = 0;
+      for (let c = 0; c < pool.length; c++) {
+        const v = pool[c];
+        if (v > s) gt++;
+        else if (v === s) eq++;
+      }
+      above[i] = gt;
+      equal[i] = eq;
+    }
+    return;
+  }
+  pool.sort();
+  for (let i = 0; i < count; i++) {
+    const lo = lowerBound(pool, posScore[i]);
+    const hi = upperBound(pool, posScore[i]);
+    above[i] = pool.length - hi;
+    equal[i] = hi - lo;
   }
 }
 
