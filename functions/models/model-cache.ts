@@ -28,7 +28,7 @@ interface ModelCacheOptions {
 interface GetOptions {
   /** How long a pointer read is reused (ms). */
   memoMs: number;
-  /** Bytes of decoded artifacts to keep over all sellers (least recently used dropped first). */
+  /** Bytes of loaded models to keep over all sellers ({@link footprint}; least recently used dropped first). */
   maxBytes: number;
   now: number;
 }
@@ -43,6 +43,14 @@ interface SellerState {
   failed: Map<string, number>;
   lastProblem: LoadProblem | null;
   usedAt: number;
+}
+
+/**
+ * Bytes a loaded model holds: its artifact, plus the WebAssembly kernel's memory unless the
+ * artifact was decoded straight into it (then that memory is the artifact).
+ */
+export function footprint(model: LoadedModel): number {
+  return model.scoring.inPlace ? model.scoring.wasmBytes : model.artifact.byteLength + model.scoring.wasmBytes;
 }
 
 const defaultLog = (event: Record<string, unknown>) => console.error(JSON.stringify(event));
@@ -170,7 +178,7 @@ export class ModelCache {
     for (const s of this.sellers.values()) {
       if (s.good !== null && !counted.has(s.good)) {
         counted.add(s.good);
-        total += s.good.artifact.byteLength;
+        total += footprint(s.good);
       }
     }
     if (total <= maxBytes) return;
@@ -183,8 +191,8 @@ export class ModelCache {
       s.pointerAt = Number.NEGATIVE_INFINITY;
       // Memory comes back only when no other slot still holds this version.
       if ([...this.sellers.values()].some((o) => o.good === g)) continue;
-      total -= g.artifact.byteLength;
-      this.log({ event: 'model_evicted', seller: g.seller, version: g.version, bytes: g.artifact.byteLength });
+      total -= footprint(g);
+      this.log({ event: 'model_evicted', seller: g.seller, version: g.version, bytes: footprint(g) });
     }
   }
 
