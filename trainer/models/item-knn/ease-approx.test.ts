@@ -83,16 +83,16 @@ describe('easeApproxNeighbours', () => {
     expect(same / e.indices.length).toBeGreaterThan(0.85);
   });
 
-  it('with few candidates, each column solves the ridge regression on its top co-occurring items', () => {
+  it('with few candidates, each column solves the ridge regression on its top-ranked co-occurring items', () => {
     const x = randomInteractions({ users: 150, items: 40, density: 0.1, seed: 11 });
     const lambda = 2;
     const c = 6;
     const b = dense(easeApproxNeighbours(x, lambda, 40, { candidates: c }));
     const g = gram(x);
     for (let j = 0; j < 40; j++) {
-      // The c items with the largest G[j][a] (ties to the smaller index), a != j.
+      // The c items with the largest G[j][a] / (G[a][a] + lambda) (ties to the smaller index), a != j.
       const order = g[j]
-        .map((v, a) => [v, a] as const)
+        .map((v, a) => [v / (g[a][a] + lambda), a] as const)
         .filter(([v, a]) => a !== j && v > 0)
         .sort((p, q) => q[0] - p[0] || p[1] - q[1]);
       const n = order.slice(0, c).map(([, a]) => a);

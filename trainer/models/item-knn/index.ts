@@ -54,7 +54,7 @@ function itemsWithInteractions(X: Csr): number {
 /**
  * Item-item collaborative filtering: sparse top-K neighbours of every item, by EASE (a
  * closed-form ridge regression over the item x item Gram matrix), its scalable
- * approximation (the regression of each item on its most co-occurring candidates), or
+ * approximation (the regression of each item on its most associated co-occurring items), or
  * cosine similarity. `auto` takes exact EASE up to `maxItems` items with interactions and
  * the approximation above.
  */
@@ -68,7 +68,7 @@ export const itemKnn = defineKind({
       value: 'S',
       help:
         'item-knn: auto (ease up to --max-items items, ease-approx above), ease (exact closed-form ridge regression), ' +
-        "ease-approx (the regression on each item's --candidates most co-occurring items) or cosine",
+        "ease-approx (the regression on each item's --candidates most associated co-occurring items) or cosine",
     },
     lambda: { flag: 'lambda', value: 'X', help: 'item-knn EASE: L2 penalty' },
     neighbours: { flag: 'neighbors', value: 'K', help: 'item-knn: weights kept per item; user-knn: neighbours per user' },
@@ -80,7 +80,7 @@ export const itemKnn = defineKind({
     candidates: {
       flag: 'candidates',
       value: 'C',
-      help: `item-knn ease-approx: candidate items per regression, the most co-occurring (1-${MAX_CANDIDATES}; time grows as C^3)`,
+      help: `item-knn ease-approx: candidate items per regression, the co-occurring items a with the largest G[j][a] / (G[a][a] + lambda) (1-${MAX_CANDIDATES}; time grows as C^3)`,
     },
   },
   presets: { default: {}, exact: { similarity: 'ease' }, approx: { similarity: 'ease-approx' }, cosine: { similarity: 'cosine' } },
