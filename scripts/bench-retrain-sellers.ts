@@ -4,18 +4,20 @@
  * one orders file on purpose, retrains them all on one fresh local state, and reports the
  * total time, the time per seller and how many published.
  *
- *   npm run build && node dist/scripts/bench-retrain-sellers.js [--sellers 100] [--concurrency N] [--out DIR] [--keep]
+ *   npm run bench:retrain-sellers -- [--sellers 100] [--concurrency N] [--out DIR] [--keep] [--no-readme]
  *
+ * Writes benchmarks/retrain-sellers.json and .md, and the README section between the
+ * bench:retrain-sellers markers (not with --no-readme).
  * Exits 0 when every seller but the broken one published and the broken one is the run's
  * only failure, 1 otherwise.
  */
 import { spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rename, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { projectRoot } from './bench-common.js';
+import { PROJECT, projectRoot, updateReadme } from './bench-common.js';
 import { generateMarketplace } from './demo/generate.js';
 import type { RunSummary } from './retrain/sellers.js';
 
@@ -25,6 +27,7 @@ const { values } = parseArgs({
     concurrency: { type: 'string' },
     out: { type: 'string' },
     keep: { type: 'boolean', default: false },
+    'no-readme': { type: 'boolean', default: false },
   },
 });
 
@@ -122,6 +125,20 @@ async function main(): Promise<number> {
     out: values.keep || !good ? root : null,
   };
   process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+  const failure = run.results.find((r) => !r.ok);
+  const md = [
+    `${n} generated sellers of about 300 orders each (seeded demo marketplaces), ${broken}'s orders file malformed on purpose, retrained by one`,
+    `\`retrain --sellers all --orders-dir DIR --local\` run on a fresh local state, ${run.concurrency} at a time, ${cpus().length} cores (load average`,
+    `${loadavg()[0].toFixed(2)} at the end): ${report.wall_s} s for the run, ${report.per_seller_s.wall_per_seller} s of wall time per seller;`,
+    `each seller took ${report.per_seller_s.median} s (median; p90 ${report.per_seller_s.p90} s, max ${report.per_seller_s.max} s).`,
+    `${withActive} sellers published (${run.published} models); failed: ${run.failed_sellers.join(', ') || 'none'}${failure?.error ? ` ("${failure.error.slice(0, 160)}")` : ''};`,
+    `exit code ${code}. ${good ? 'As expected' : 'NOT as expected'} (${n - 1} published, ${broken} alone failed, exit 1).`,
+    '',
+  ].join('\n');
+  await mkdir(join(PROJECT, 'benchmarks'), { recursive: true });
+  await writeFile(join(PROJECT, 'benchmarks', 'retrain-sellers.json'), `${JSON.stringify({ date: new Date().toISOString(), ...report }, null, 2)}\n`);
+  await writeFile(join(PROJECT, 'benchmarks', 'retrain-sellers.md'), md);
+  if (!values['no-readme']) await updateReadme('retrain-sellers', md);
   if (!good) say(`expected ${n - 1} sellers to publish and ${broken} alone to fail (exit 1); see ${join(root, 'retrain.log')}`);
   if (!values.keep && good) await rm(root, { recursive: true, force: true });
   return good ? 0 : 1;
