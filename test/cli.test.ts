@@ -185,7 +185,16 @@ describe('plusone train / evaluate', () => {
       for (const key of ['p@10', 'auc', 'basket_hr@10', 'coverage@10', 'novelty@10']) expect(m[key], `${model} ${key}`).toEqual(expect.any(Number));
       // The planted groups are learnable by every model but popularity.
       if (model !== 'popularity') expect(m.auc, model).toBeGreaterThan(0.8);
+      // Baskets alone: the same basket figure, no ranking metrics.
+      const b = await run(['evaluate', '--model', out, '--baskets', baskets, '--json']);
+      expect(b.code, b.err.join('\n')).toBe(0);
+      const only = JSON.parse(b.out[0]);
+      expect(only['basket_hr@10']).toBe(m['basket_hr@10']);
+      expect(only['p@10']).toBeUndefined();
     }
+    const neither = await run(['evaluate', '--model', join(dir, 'm-popularity-plain')]);
+    expect(neither.code).toBe(2);
+    expect(neither.err.join('\n')).toMatch(/evaluate needs held-out data: a test file .* a baskets file/);
   });
 
   it('takes a preset, says when a flag belongs to another kind, and lists the kinds in --help', async () => {

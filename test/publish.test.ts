@@ -69,6 +69,21 @@ describe('plusone export', () => {
   });
 });
 
+describe('plusone export: catalog coverage', () => {
+  it('says how much of the model the catalog describes, and loudly when it describes none of it', async () => {
+    const modelDir = join(dir, 'model-popularity-coverage');
+    expect((await run(['train', '--train', trainCsv, '--model', 'popularity', '--out', modelDir])).code).toBe(0);
+    const half = await run(['export', '--model', modelDir, '--catalog', catalogCsv, '--out', join(dir, 'coverage-half.bin')]);
+    expect(half.code, half.err.join('\n')).toBe(0);
+    expect(half.err.join('\n')).toContain(`${catalogCsv} describes 12 of the model's 24 items (50.0%)`);
+    const foreign = join(dir, 'foreign-catalog.csv');
+    await writeFile(foreign, 'item_id,title,url,image,price,category,in_stock\nSKU-1,A mug,,,9.5,mugs,yes\nSKU-2,A tee,,,19,tees,yes\n');
+    const none = await run(['export', '--model', modelDir, '--catalog', foreign, '--out', join(dir, 'coverage-none.bin')]);
+    expect(none.code, none.err.join('\n')).toBe(0);
+    expect(none.err.join('\n')).toMatch(/foreign-catalog\.csv describes none of the model's 24 items: .*Check that its item_id column holds the ids the orders use/);
+  });
+});
+
 describe('plusone publish to local wrangler state', () => {
   it('publishes, is read back through the worker bindings, and rolls back', async () => {
     const state = join(dir, 'state');

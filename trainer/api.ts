@@ -147,8 +147,8 @@ async function readTrainingInput(
 interface EvaluateOptions extends Reporting {
   /** A model directory written by `train`. */
   model: string;
-  /** Held-out positives `user_id,item_id`. */
-  test: string;
+  /** Held-out positives `user_id,item_id` (p@k, r@k, ...); at least one of `test` and `baskets`. */
+  test?: string;
   /** Positives to leave out of each user's ranking (default: the model's training data). */
   train?: string;
   /** Cut-off of p@k, r@k, ndcg@k (default 10). */
@@ -167,12 +167,35 @@ export async function evaluate(options: EvaluateOptions): Promise<EvalReport> {
   const k = options.k ?? 10;
   const warn = options.onWarning ?? (() => {});
   const t0 = performance.now();
+  if (options.test === undefined && options.baskets === undefined) {
+    throw new InputError('evaluate needs held-out data: a test file (user_id,item_id) for p@k and the ranking metrics, a baskets file (basket_id,user_id,item_id) for basket_hr@k, or both');
+  }
   const saved = await loadModel(options.model);
+  const { dataset, scorer } = saved;
+  const result: EvalReport = options.test !== undefined ? await rankingMetrics(options as EvaluateOptions & { test: string }, saved, k, warn) : {};
+
+  if (options.baskets !== undefined) {
+    const { baskets, unknownItems } = await readBaskets(options.baskets, dataset, { onWarning: warn });
+    if (unknownItems > 0) warn(`${options.baskets}: ${unknownItems} basket lines name items the model does not know; left out`);
+    const hr = basketHitRate({ baskets, nItems: scorer.nItems, k, scoreBasket: (u, items, out) => scorer.scoreItems(items, u, out) });
+    result[`basket_hr@${k}`] = hr.hitRate;
+    result.basket_pairs = hr.pairs;
+  }
+  result.eval_s = Math.round((performance.now() - t0) / 10) / 100;
+  return roundAll(result);
+}
+
+/** p@k, r@k, auc, mrr, ndcg@k, coverage and novelty of a model on a test file. */
+async function rankingMetrics(
+  options: EvaluateOptions & { test: string },
+  saved: Awaited<ReturnType<typeof loadModel>>,
+  k: number,
+  warn: (m: string) => void,
+): Promise<EvalReport> {
   const { dataset, scorer } = saved;
   const test = await mapped(options.test, dataset, warn);
   const trainCsr = options.train !== undefined ? (await mapped(options.train, dataset, warn)).csr : saved.train;
   if (test.skipped > 0) warn(`${options.test}: ${test.skipped} test rows name a user or item the model does not know; left out`);
-
   let candidates: Int32Array | null = null;
   if (options.candidates === 'test-only') {
     // Items with no training interaction that appear in the test set: the cold items.
@@ -200,16 +223,7 @@ export async function evaluate(options: EvaluateOptions): Promise<EvalReport> {
   result[`novelty@${k}`] = beyond.novelty;
   if (candidates) result.candidates = candidates.length;
   if (metrics.nanScores) warn(`${metrics.nanScores} scores were NaN (ranked last); the model may have diverged`);
-
-  if (options.baskets !== undefined) {
-    const { baskets, unknownItems } = await readBaskets(options.baskets, dataset, { onWarning: warn });
-    if (unknownItems > 0) warn(`${options.baskets}: ${unknownItems} basket lines name items the model does not know; left out`);
-    const hr = basketHitRate({ baskets, nItems: scorer.nItems, k, scoreBasket: (u, items, out) => scorer.scoreItems(items, u, out) });
-    result[`basket_hr@${k}`] = hr.hitRate;
-    result.basket_pairs = hr.pairs;
-  }
-  result.eval_s = Math.round((performance.now() - t0) / 10) / 100;
-  return roundAll(result);
+  return result;
 }
 
 function roundAll(r: Record<string, number>): Record<string, number> {
@@ -246,6 +260,7 @@ export async function exportModel(options: ExportOptions): Promise<ExportReport>
   const catalog = options.catalog !== undefined ? await readCatalog(options.catalog, { onWarning: options.onWarning }) : undefined;
   const loaded = await loadModel(options.model);
   const result = exportTrained(loaded, { quantize, topN: options.topN ?? 50, ...(catalog ? { catalog: catalog.rows } : {}) });
+  if (catalog && options.catalog !== undefined) warnCatalogCoverage(options.catalog, result.summary.catalog_matched ?? 0, result.summary.items, options.onWarning);
   const side = sidecars(options.out);
   await writeFile(options.out, result.artifact);
   await writeFile(
@@ -255,6 +270,19 @@ export async function exportModel(options: ExportOptions): Promise<ExportReport>
   );
   await writeFile(side.card, JSON.stringify({ ...result.summary, model_dir: options.model }, null, 2) + '\n');
   return { ...result.summary, out: options.out };
+}
+
+/** Says how many of the model's items the catalog describes, loudly when none or few. */
+function warnCatalogCoverage(path: string, matched: number, items: number, warn: ((m: string) => void) | undefined): void {
+  if (warn === undefined || matched === items) return;
+  const share = items > 0 ? `${((100 * matched) / items).toFixed(1)}%` : '0%';
+  if (matched === 0) {
+    warn(
+      `${path} describes none of the model's ${items} items: answers will carry ids but no title, url, image or price, and price and stock filters cannot apply. Check that its item_id column holds the ids the orders use.`,
+    );
+  } else {
+    warn(`${path} describes ${matched} of the model's ${items} items (${share}); the other ${items - matched} are served without title, url, image or price.`);
+  }
 }
 
 interface PublishOptions {

@@ -122,15 +122,15 @@ export async function retrainSeller(options: SellerOptions): Promise<SellerResul
     lines.push(...events);
     sources.push(`D1 events (${events.length} lines)`);
   }
-  let deleted = new Set<string>();
-  try {
-    deleted = await options.events.deleted(seller);
-  } catch (err) {
-    if (!options.orders) throw err;
-    log(`  (no D1 to read deleted customers from: ${(err as Error).message.slice(0, 160)}; continuing with the file)`);
-  }
+  const deleted = await readDeletedCustomers(seller, options.events, log);
   const before = lines.length;
-  lines = lines.filter((l) => !deleted.has(l.customer));
+  // The deleted customers these orders still held, for the log line below.
+  const droppedCustomers = new Set<string>();
+  lines = lines.filter((l) => {
+    if (!deleted.has(l.customer)) return true;
+    droppedCustomers.add(l.customer);
+    return false;
+  });
   const split = splitByTime(lines, holdoutDays);
   if (split.test.length === 0 || split.train.length === 0)
     throw new Error(`the last ${holdoutDays} days leave ${split.train.length} lines to train on and ${split.test.length} to hold out; both must be non-empty`);
@@ -139,7 +139,7 @@ export async function retrainSeller(options: SellerOptions): Promise<SellerResul
   await writeOrdersCsv(join(work, 'holdout-orders.csv'), split.test);
   const holdout = holdoutOf(split.test);
   log(
-    `  ${lines.length} order lines (${before - lines.length} of ${deleted.size} deleted customers left out, ${skipped} skipped in the file): ${split.train.length} train up to ${new Date(split.cutoff).toISOString().slice(0, 10)}, ${split.test.length} holdout; ${holdout.baskets.length} holdout orders, ${holdout.customers.size} customers`,
+    `  ${lines.length} order lines (${plural(before - lines.length, 'order line')} of ${plural(droppedCustomers.size, 'deleted customer')} left out, of ${deleted.size} deleted; ${skipped} skipped in the file): ${split.train.length} train up to ${new Date(split.cutoff).toISOString().slice(0, 10)}, ${split.test.length} holdout; ${holdout.baskets.length} holdout orders, ${holdout.customers.size} customers`,
   );
 
   // 2. Candidates.
@@ -337,4 +337,31 @@ async function publishedMetrics(
     if (v) ofType.set(types[i], v);
   }
   return { active, ofType };
+}
+
+/** "1 order line", "48 order lines". */
+function plural(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
+}
+
+/**
+ * The customers the seller deleted through the API, from D1. When D1 cannot be read the
+ * seller is not retrained (an orders file may still hold a deleted customer's orders, and
+ * training on them would bring that customer back); the one exception is a D1 without the
+ * deleted_customers table (its migrations never applied), where no deletion can have been
+ * recorded.
+ */
+async function readDeletedCustomers(seller: string, events: SellerEvents, log: (line: string) => void): Promise<Set<string>> {
+  try {
+    return await events.deleted(seller);
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    if (/no such table: deleted_customers/.test(message)) {
+      log('  (D1 has no deleted_customers table, its migrations were never applied: no customer can have been deleted; going on)');
+      return new Set();
+    }
+    throw new Error(
+      `could not read ${seller}'s deleted customers from D1 (${message.slice(0, 200)}); not retraining, so that no deleted customer's orders are trained on. Check the D1 database in wrangler.toml and the credentials, then run again.`,
+    );
+  }
 }

@@ -139,6 +139,47 @@ describe('retrainSellers', () => {
     expect(calls).toEqual([...sellers.map((s) => `events ${s}`), 'open']);
   }, 60_000);
 
+  it("leaves out deleted customers' orders, and retrains nobody when D1's deleted customers cannot be read", async () => {
+    const two = sellers.slice(0, 2);
+    const lines = (await ordersFromFile(join(dir, 'orders', two[0], 'orders.csv'))).lines;
+    const gone = lines[0].customer;
+    const goneLines = lines.filter((l) => l.customer === gone).length;
+    const logged: string[] = [];
+    const run = await retrainSellers(
+      options({
+        sellers: two,
+        ordersDir: join(dir, 'orders'),
+        log: (line) => logged.push(line),
+        d1: { sellers: async () => [], events: async () => [], deleted: async (list) => new Map(list.map((s) => [s, new Set(s === two[0] ? [gone, 'never-ordered'] : [])])) },
+      }),
+    );
+    expect(run.failed_sellers).toEqual([]);
+    const plural = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`;
+    expect(logged.join('\n')).toContain(`(${plural(goneLines, 'order line')} of 1 deleted customer left out, of 2 deleted;`);
+
+    // D1 unreachable: with only an orders file, a deleted customer could be trained on again.
+    const down = await retrainSellers(
+      options({
+        sellers: two,
+        ordersDir: join(dir, 'orders'),
+        d1: { sellers: async () => [], events: async () => [], deleted: async () => Promise.reject(new Error('wrangler d1 execute DB failed: Authentication error [code: 10000]')) },
+      }),
+    );
+    expect(down.failed_sellers).toEqual(two);
+    expect(down.results[0].error).toMatch(/could not read .*deleted customers from D1 \(wrangler d1 execute DB failed: Authentication error.*not retraining/);
+    expect(down.published).toBe(0);
+
+    // A D1 whose migrations never ran holds no deletion: the run goes on.
+    const fresh = await retrainSellers(
+      options({
+        sellers: two,
+        ordersDir: join(dir, 'orders'),
+        d1: { sellers: async () => [], events: async () => [], deleted: async () => Promise.reject(new Error('no such table: deleted_customers: SQLITE_ERROR')) },
+      }),
+    );
+    expect(fresh.failed_sellers).toEqual([]);
+  }, 60_000);
+
   it('names what is wrong with the sellers asked for', async () => {
     const d1: D1Reads = { sellers: async () => [], events: async () => [], deleted: async () => new Map() };
     await expect(resolveSellers({ sellers: ['a', 'bad id!'] }, d1)).rejects.toThrow(/"bad id!" not valid seller ids/);

@@ -4,11 +4,11 @@ import { Progress } from './progress.js';
 
 export const evaluateSpec: CommandSpec = {
   name: 'evaluate',
-  summary: 'rank held-out interactions with a trained model and report p@k, r@k, auc, mrr, ndcg@k',
-  usage: 'plusone evaluate --model DIR --test F [--train F] [--k 10] [--candidates all|test-only] [--baskets F] [--json]',
+  summary: 'rank held-out interactions (p@k, r@k, auc, mrr, ndcg@k) and/or complete held-out baskets (basket_hr@k) with a trained model',
+  usage: 'plusone evaluate --model DIR (--test F | --baskets F | both) [--train F] [--k 10] [--candidates all|test-only] [--json]',
   options: {
     model: { type: 'string', value: 'DIR', help: 'model directory written by "plusone train"', required: true },
-    test: { type: 'string', value: 'F', help: 'held-out positives: user_id,item_id', required: true },
+    test: { type: 'string', value: 'F', help: 'held-out positives user_id,item_id: p@k, r@k, auc, mrr, ndcg@k' },
     train: { type: 'string', value: 'F', help: "positives to leave out of each user's ranking (default: the model's training data)" },
     k: { type: 'string', value: 'N', help: 'cut-off of p@k, r@k, ndcg@k', default: '10' },
     candidates: { type: 'string', value: 'C', help: 'all: rank every item; test-only: only items absent from train (cold start)', default: 'all' },
@@ -23,7 +23,7 @@ export const evaluateCommand = command(evaluateSpec, async (values, io): Promise
   let progress: Progress | null = null;
   const result = await evaluate({
     model: values.model as string,
-    test: values.test as string,
+    ...(typeof values.test === 'string' ? { test: values.test } : {}),
     ...(typeof values.train === 'string' ? { train: values.train } : {}),
     k: numberOption(values, 'k', { integer: true, min: 1 }),
     candidates: choiceOption(values, 'candidates', ['all', 'test-only'] as const),
