@@ -80,7 +80,9 @@ describe('plusone export: catalog coverage', () => {
     await writeFile(foreign, 'item_id,title,url,image,price,category,in_stock\nSKU-1,A mug,,,9.5,mugs,yes\nSKU-2,A tee,,,19,tees,yes\n');
     const none = await run(['export', '--model', modelDir, '--catalog', foreign, '--out', join(dir, 'coverage-none.bin')]);
     expect(none.code, none.err.join('\n')).toBe(0);
-    expect(none.err.join('\n')).toMatch(/foreign-catalog\.csv describes none of the model's 24 items: .*Check that its item_id column holds the ids the orders use/);
+    expect(none.err.join('\n')).toMatch(
+      /foreign-catalog\.csv describes none of the model's 24 items: .*Check that its item_id column holds the ids the orders use/,
+    );
   });
 });
 

@@ -168,7 +168,9 @@ export async function evaluate(options: EvaluateOptions): Promise<EvalReport> {
   const warn = options.onWarning ?? (() => {});
   const t0 = performance.now();
   if (options.test === undefined && options.baskets === undefined) {
-    throw new InputError('evaluate needs held-out data: a test file (user_id,item_id) for p@k and the ranking metrics, a baskets file (basket_id,user_id,item_id) for basket_hr@k, or both');
+    throw new InputError(
+      'evaluate needs held-out data: a test file (user_id,item_id) for p@k and the ranking metrics, a baskets file (basket_id,user_id,item_id) for basket_hr@k, or both',
+    );
   }
   const saved = await loadModel(options.model);
   const { dataset, scorer } = saved;
@@ -260,7 +262,8 @@ export async function exportModel(options: ExportOptions): Promise<ExportReport>
   const catalog = options.catalog !== undefined ? await readCatalog(options.catalog, { onWarning: options.onWarning }) : undefined;
   const loaded = await loadModel(options.model);
   const result = exportTrained(loaded, { quantize, topN: options.topN ?? 50, ...(catalog ? { catalog: catalog.rows } : {}) });
-  if (catalog && options.catalog !== undefined) warnCatalogCoverage(options.catalog, result.summary.catalog_matched ?? 0, result.summary.items, options.onWarning);
+  if (catalog && options.catalog !== undefined)
+    warnCatalogCoverage(options.catalog, result.summary.catalog_matched ?? 0, result.summary.items, options.onWarning);
   const side = sidecars(options.out);
   await writeFile(options.out, result.artifact);
   await writeFile(

@@ -150,7 +150,11 @@ describe('retrainSellers', () => {
         sellers: two,
         ordersDir: join(dir, 'orders'),
         log: (line) => logged.push(line),
-        d1: { sellers: async () => [], events: async () => [], deleted: async (list) => new Map(list.map((s) => [s, new Set(s === two[0] ? [gone, 'never-ordered'] : [])])) },
+        d1: {
+          sellers: async () => [],
+          events: async () => [],
+          deleted: async (list) => new Map(list.map((s) => [s, new Set(s === two[0] ? [gone, 'never-ordered'] : [])])),
+        },
       }),
     );
     expect(run.failed_sellers).toEqual([]);
@@ -162,7 +166,11 @@ describe('retrainSellers', () => {
       options({
         sellers: two,
         ordersDir: join(dir, 'orders'),
-        d1: { sellers: async () => [], events: async () => [], deleted: async () => Promise.reject(new Error('wrangler d1 execute DB failed: Authentication error [code: 10000]')) },
+        d1: {
+          sellers: async () => [],
+          events: async () => [],
+          deleted: async () => Promise.reject(new Error('wrangler d1 execute DB failed: Authentication error [code: 10000]')),
+        },
       }),
     );
     expect(down.failed_sellers).toEqual(two);
@@ -174,7 +182,11 @@ describe('retrainSellers', () => {
       options({
         sellers: two,
         ordersDir: join(dir, 'orders'),
-        d1: { sellers: async () => [], events: async () => [], deleted: async () => Promise.reject(new Error('no such table: deleted_customers: SQLITE_ERROR')) },
+        d1: {
+          sellers: async () => [],
+          events: async () => [],
+          deleted: async () => Promise.reject(new Error('no such table: deleted_customers: SQLITE_ERROR')),
+        },
       }),
     );
     expect(fresh.failed_sellers).toEqual([]);
