@@ -2,15 +2,9 @@
  * Traffic simulator: simulated shoppers hit a running PlusOne edge (the real local API that
  * `npm start` serves, or any URL), see basket recommendations inside an A/B experiment,
  * and click, add to cart and buy according to a known ground truth in which one arm is
- * truly better by a set margin. Then it reads the experiment's report from the same API
- * and prints what it found next to the truth.
- *
- *   node dist/scripts/simulate-traffic.js [--seller S] [--visitors 1000] [--better treatment]
- *       [--lift 0.3] [--base-conversion 0.1] [--arms control:popularity,treatment:item-knn]
- *       [--rps 40] [--seed 1] [--replace] [--url http://127.0.0.1:8787 --pk pk_… --sk sk_…]
- *
- * Keys and URL default to .plusone/local.json (written by `npm start`). --rps stays under
- * the keys' rate limit (50 requests/s by default). Writes bench-results/simulate-traffic.json.
+ * truly better by a set margin. Then it reads the experiment's report from the same API,
+ * prints what it found next to the truth, and ends with a one-line verdict
+ * (scripts/traffic-verdict.ts). Options: `npm run simulate:traffic -- --help` (OPTIONS below).
  *
  * The ground truth, per visitor: a cart of one item drawn from the seller's popular items;
  * the visitor sees up to --n recommendations; clicks the first with probability
@@ -19,41 +13,151 @@
  * better arm); the order holds the cart item and any added one.
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
+import { MODEL_TYPE_NAMES } from '../core/format/spec.js';
 import { Random } from '../trainer/util/random.js';
 import { projectRoot } from './bench-common.js';
+import { trafficVerdict } from './traffic-verdict.js';
 
-const { values } = parseArgs({
-  options: {
-    url: { type: 'string' },
-    seller: { type: 'string' },
-    pk: { type: 'string' },
-    sk: { type: 'string' },
-    visitors: { type: 'string', default: '1000' },
-    arms: { type: 'string', default: 'control:popularity,treatment:item-knn' },
-    better: { type: 'string', default: 'treatment' },
-    lift: { type: 'string', default: '0.3' },
-    'base-conversion': { type: 'string', default: '0.1' },
-    click: { type: 'string', default: '0.2' },
-    n: { type: 'string', default: '4' },
-    rps: { type: 'string', default: '40' },
-    seed: { type: 'string', default: '1' },
-    replace: { type: 'boolean', default: false },
-    out: { type: 'string', default: join(projectRoot(), 'bench-results') },
+interface OptionSpec {
+  type: 'string' | 'boolean';
+  /** The value's placeholder in the usage text. */
+  value?: string;
+  default?: string;
+  help: string;
+}
+
+const DEFAULT_OUT = join(projectRoot(), 'bench-results');
+const ARM_MODELS = [...MODEL_TYPE_NAMES, 'none'];
+
+/** Every option, with its default: the parser and the usage text are made from this. */
+const OPTIONS = {
+  url: { type: 'string', value: 'URL', help: 'the edge to send shoppers to (default: the url in .plusone/local.json, which npm start writes)' },
+  seller: { type: 'string', value: 'ID', help: 'the seller (default: the first seller in .plusone/local.json)' },
+  pk: { type: 'string', value: 'KEY', help: "the seller's publishable key, pk_… (default: from .plusone/local.json)" },
+  sk: { type: 'string', value: 'KEY', help: "the seller's secret key, sk_… (default: from .plusone/local.json)" },
+  visitors: { type: 'string', value: 'N', default: '1000', help: 'simulated visitors, 10 to 1,000,000, split over the arms' },
+  arms: {
+    type: 'string',
+    value: 'NAME:MODEL,…',
+    default: 'control:popularity,treatment:item-knn',
+    help: `the experiment's arms, equal weights, the first one the control; models: ${ARM_MODELS.join(', ')}`,
   },
-});
+  better: { type: 'string', value: 'ARM', default: 'treatment', help: 'the arm that is truly better (the ground truth)' },
+  lift: { type: 'string', value: 'X', default: '0.3', help: "how much better, 0 to 10: the better arm's click and buy probabilities are times 1 + X" },
+  'base-conversion': { type: 'string', value: 'P', default: '0.1', help: "a visitor's probability of buying, 0 to 1 (times 1 + lift in the better arm)" },
+  click: { type: 'string', value: 'P', default: '0.2', help: 'probability of clicking the first recommendation, 0 to 1 (times 1 + lift in the better arm)' },
+  n: { type: 'string', value: 'N', default: '4', help: 'recommendations asked for per visitor, 1 to 100' },
+  rps: { type: 'string', value: 'N', default: '40', help: "requests per second at most, 1 to 10,000 (stay under the keys' limit, 50/s by default)" },
+  seed: { type: 'string', value: 'N', default: '1', help: 'random seed, an integer from 0 to 2^31' },
+  replace: { type: 'boolean', help: 'stop an experiment already running on the basket surface instead of refusing to start' },
+  out: { type: 'string', value: 'DIR', default: relative(projectRoot(), DEFAULT_OUT), help: 'where simulate-traffic.json goes' },
+  help: { type: 'boolean', help: 'print this and exit' },
+} satisfies Record<string, OptionSpec>;
+
+type Name = keyof typeof OPTIONS;
+
+function usage(): string {
+  const left = (name: string, spec: OptionSpec) => `  --${name}${spec.value ? ` ${spec.value}` : ''}`;
+  const width = Math.max(...Object.entries(OPTIONS).map(([k, v]) => left(k, v).length)) + 2;
+  // Each option's text wrapped at 100 columns, continued under itself.
+  const lines = Object.entries(OPTIONS).flatMap(([k, v]: [string, OptionSpec]) => {
+    const words = (v.default !== undefined ? `${v.help}; default ${v.default}` : v.help).split(' ');
+    const out = [left(k, v).padEnd(width)];
+    for (const word of words) {
+      const last = out.length - 1;
+      if (out[last].length > width && out[last].length + 1 + word.length > 100) out.push(' '.repeat(width) + word);
+      else out[last] += (out[last].length > width ? ' ' : '') + word;
+    }
+    return out;
+  });
+  return [
+    'Usage: npm run simulate:traffic -- [options]   (or node dist/scripts/simulate-traffic.js [options])',
+    '',
+    'Sends simulated shoppers through a running edge (npm start) inside a new A/B experiment on the',
+    'basket surface, in which --better truly converts --lift better; then prints the report next to',
+    'the truth and a one-line verdict. Writes DIR/simulate-traffic.json.',
+    '',
+    'Options:',
+    ...lines,
+  ].join('\n');
+}
 
 function fail(message: string): never {
   console.error(`simulate-traffic: ${message}`);
   process.exit(2);
 }
 
-function number(name: string, min: number, max: number): number {
-  const v = Number(values[name as keyof typeof values]);
-  if (!Number.isFinite(v) || v < min || v > max) fail(`--${name} must be a number from ${min} to ${max}, got ${String(values[name as keyof typeof values])}`);
+/** A usage error: one line, and where to look. */
+function usageError(message: string): never {
+  fail(`${message}; see --help`);
+}
+
+/** Reads the command line, or exits 2 with a one-line message. */
+function parse(argv: string[]): Record<Name, string | boolean | undefined> {
+  const options = Object.fromEntries(
+    Object.entries(OPTIONS).map(([k, v]: [string, OptionSpec]) => [k, v.default === undefined ? { type: v.type } : { type: v.type, default: v.default }]),
+  ) as Record<Name, { type: 'string' | 'boolean'; default?: string }>;
+  try {
+    return parseArgs({ args: argv, options, strict: true, allowPositionals: false }).values as Record<Name, string | boolean | undefined>;
+  } catch (err) {
+    const e = err as { code?: string; message?: string };
+    const message = e.message ?? String(err);
+    const quoted = /'(-[^' ]*)/.exec(message)?.[1];
+    if (e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') usageError(`unknown option ${quoted ?? message}`);
+    if (e.code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL')
+      usageError(`unexpected argument ${/'([^']*)'/.exec(message)?.[1] ?? message} (every option has a name)`);
+    if (e.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
+      if (message.includes('argument missing')) usageError(`${quoted ?? 'an option'} needs a value`);
+      if (message.includes('does not take an argument')) usageError(`${quoted ?? 'an option'} takes no value`);
+      if (message.includes('ambiguous'))
+        usageError(`a value of ${quoted ?? 'an option'} that starts with a dash must follow an = sign (${quoted ?? '--option'}=-1)`);
+    }
+    usageError(message.split('\n')[0]);
+  }
+}
+
+const values = parse(process.argv.slice(2));
+if (values.help) {
+  console.log(usage());
+  process.exit(0);
+}
+
+function number(name: Name, min: number, max: number, integer = false): number {
+  const text = String(values[name]).trim();
+  const v = Number(text);
+  if (text === '' || !Number.isFinite(v) || v < min || v > max || (integer && !Number.isInteger(v))) {
+    const range = `from ${min.toLocaleString('en-US')} to ${max.toLocaleString('en-US')}`;
+    usageError(`--${name} must be ${integer ? 'an integer' : 'a number'} ${range}, got ${JSON.stringify(String(values[name]))}`);
+  }
   return v;
 }
+
+// Every value is checked before anything is sent.
+const settings = {
+  visitors: number('visitors', 10, 1_000_000, true),
+  lift: number('lift', 0, 10),
+  base: number('base-conversion', 0, 1),
+  pClick: number('click', 0, 1),
+  n: number('n', 1, 100, true),
+  rps: number('rps', 1, 10_000),
+  seed: number('seed', 0, 2 ** 31, true),
+  arms: String(values.arms)
+    .split(',')
+    .map((spec) => {
+      const [name, model, extra] = spec.split(':');
+      if (!name || !model || extra !== undefined) usageError(`--arms must look like control:popularity,treatment:item-knn, got ${JSON.stringify(values.arms)}`);
+      if (!ARM_MODELS.includes(model)) usageError(`--arms: ${JSON.stringify(model)} is not a model (${ARM_MODELS.join(', ')})`);
+      return { name, model, weight: 1 };
+    }),
+  better: String(values.better),
+  out: values.out === OPTIONS.out.default ? DEFAULT_OUT : String(values.out),
+};
+if (settings.arms.length < 2) usageError(`--arms needs at least two arms, got ${JSON.stringify(values.arms)}`);
+if (new Set(settings.arms.map((a) => a.name)).size !== settings.arms.length) usageError(`--arms names an arm twice: ${JSON.stringify(values.arms)}`);
+if (!settings.arms.some((a) => a.name === settings.better))
+  usageError(`--better ${settings.better} is not one of the arms (${settings.arms.map((a) => a.name).join(', ')})`);
 
 interface LocalConfig {
   url: string;
@@ -67,11 +171,12 @@ async function config(): Promise<{ url: string; seller: string; pk: string; sk: 
   } catch {
     // Everything must then come from the flags.
   }
-  const seller = values.seller ?? local?.sellers[0]?.id;
+  const flag = (name: 'seller' | 'url' | 'pk' | 'sk') => (typeof values[name] === 'string' ? (values[name] as string) : undefined);
+  const seller = flag('seller') ?? local?.sellers[0]?.id;
   const entry = local?.sellers.find((s) => s.id === seller);
-  const url = values.url ?? local?.url;
-  const pk = values.pk ?? entry?.publishable_key;
-  const sk = values.sk ?? entry?.secret_key;
+  const url = flag('url') ?? local?.url;
+  const pk = flag('pk') ?? entry?.publishable_key;
+  const sk = flag('sk') ?? entry?.secret_key;
   if (!url || !seller || !pk || !sk) fail('no URL, seller or keys: run `npm start` first (it writes .plusone/local.json), or pass --url --seller --pk --sk');
   return { url: url.replace(/\/$/, ''), seller, pk, sk };
 }
@@ -95,25 +200,20 @@ interface RecItem {
 
 async function main(): Promise<void> {
   const { url, seller, pk, sk } = await config();
-  const visitors = number('visitors', 10, 1_000_000);
-  const lift = number('lift', 0, 10);
-  const base = number('base-conversion', 0, 1);
-  const pClick = number('click', 0, 1);
-  const n = number('n', 1, 100);
-  const rps = number('rps', 1, 10_000);
-  const rng = new Random(number('seed', 0, 2 ** 31));
-  const arms = values.arms!.split(',').map((spec) => {
-    const [name, model] = spec.split(':');
-    if (!name || !model) fail(`--arms must look like control:popularity,treatment:item-knn, got ${values.arms}`);
-    return { name, model, weight: 1 };
-  });
-  if (!arms.some((a) => a.name === values.better)) fail(`--better ${values.better} is not one of the arms (${arms.map((a) => a.name).join(', ')})`);
-  const pacer = new Pacer(1000 / rps);
+  const { visitors, lift, base, pClick, n, arms, better } = settings;
+  const rng = new Random(settings.seed);
+  const pacer = new Pacer(1000 / settings.rps);
 
   const api = async (path: string, init: RequestInit & { key: string }): Promise<any> => {
     await pacer.wait();
     for (let attempt = 0; ; attempt++) {
-      const res = await fetch(`${url}${path}`, { ...init, headers: { Authorization: `Bearer ${init.key}`, 'Content-Type': 'application/json' } });
+      let res: Response;
+      try {
+        res = await fetch(`${url}${path}`, { ...init, headers: { Authorization: `Bearer ${init.key}`, 'Content-Type': 'application/json' } });
+      } catch (err) {
+        const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+        fail(`cannot reach ${url} (${cause?.code ?? cause?.message ?? (err as Error).message}); is \`npm start\` running, or is --url right?`);
+      }
       if (res.status === 429 && attempt < 5) {
         await new Promise((r) => setTimeout(r, 1000 * Number(res.headers.get('retry-after') ?? 1)));
         continue;
@@ -135,7 +235,7 @@ async function main(): Promise<void> {
   const created = await api(`/v1/sellers/${seller}/experiments`, {
     key: sk,
     method: 'POST',
-    body: JSON.stringify({ name: `simulated: ${values.better} truly ${Math.round(lift * 100)}% better`, surface: 'basket', arms, control: arms[0].name }),
+    body: JSON.stringify({ name: `simulated: ${better} truly ${Math.round(lift * 100)}% better`, surface: 'basket', arms, control: arms[0].name }),
   });
   const id: string = created.experiment.id;
   await api(`/v1/sellers/${seller}/experiments/${id}/start`, { key: sk, method: 'POST' });
@@ -153,11 +253,11 @@ async function main(): Promise<void> {
   };
   const truth = new Map(arms.map((a) => [a.name, { visitors: 0, buyers: 0 }]));
   for (let v = 0; v < visitors; v++) {
-    const visitor = `sim-${values.seed}-${v}`;
+    const visitor = `sim-${settings.seed}-${v}`;
     const cart = catalog[rng.int(catalog.length)];
     const rec = await api(`/v1/sellers/${seller}/recommendations/basket?items=${encodeURIComponent(cart.id)}&n=${n}&visitor=${visitor}`, { key: pk });
     const arm: string = rec.variant;
-    const boost = arm === values.better ? 1 + lift : 1;
+    const boost = arm === better ? 1 + lift : 1;
     const t = truth.get(arm)!;
     t.visitors++;
     const event = (type: string, extra: Record<string, unknown>) =>
@@ -188,7 +288,7 @@ async function main(): Promise<void> {
   await new Promise((r) => setTimeout(r, 5000));
   const report = await api(`/v1/sellers/${seller}/experiments/${id}/report`, { key: sk });
 
-  console.log(`\nExperiment ${id} (${seller}), ${visitors} simulated visitors; truth: ${values.better} converts ${Math.round(lift * 100)}% better\n`);
+  console.log(`\nExperiment ${id} (${seller}), ${visitors} simulated visitors; truth: ${better} converts ${Math.round(lift * 100)}% better\n`);
   console.log('| arm | visitors (sent / reported) | conversion (truth sample / reported) | items per order | revenue per visitor |');
   console.log('| --- | --- | --- | --- | --- |');
   for (const a of report.arms) {
@@ -205,12 +305,21 @@ async function main(): Promise<void> {
     );
   }
   console.log(`\nReport page: ${url}/admin/experiments/${id}?seller=${seller}#key=<secret key>`);
-  await mkdir(values.out!, { recursive: true });
+  await mkdir(settings.out, { recursive: true });
   await writeFile(
-    join(values.out!, 'simulate-traffic.json'),
+    join(settings.out, 'simulate-traffic.json'),
     JSON.stringify({ experiment: id, seller, visitors, lift, base, truth: Object.fromEntries(truth), report }, null, 2),
   );
   await api(`/v1/sellers/${seller}/experiments/${id}/stop`, { key: sk, method: 'POST' });
+  // Last: the one line to read. From the report's counts (what the edge measured), not the truth.
+  console.log(
+    '\n' +
+      trafficVerdict(
+        report.arms.map((a: any) => ({ arm: a.arm, visitors: a.visitors, buyers: a.buyers })),
+        report.arms.find((a: any) => a.is_control)?.arm ?? arms[0].name,
+        { alpha: report.alpha, srmMismatch: report.srm.mismatch === true },
+      ),
+  );
 }
 
 main().catch((err: unknown) => fail(err instanceof Error ? err.message : String(err)));

@@ -14,6 +14,7 @@ import {
   studentTCdf,
   studentTQuantile,
   summarize,
+  twoProportionSampleSize,
   twoProportionZTest,
   welchTTest,
   type SequentialSnapshot,
@@ -201,5 +202,49 @@ describe('projectedYearlyRevenueChange', () => {
     expect(() => projectedYearlyRevenueChange({ ordersPerYear: -1, averageItemValue: 1, itemsPerOrderControl: 1, itemsPerOrderTreatment: 1 })).toThrow(
       /ordersPerYear/,
     );
+  });
+});
+
+describe('twoProportionSampleSize', () => {
+  it('is the textbook figure for 10% against 12% at alpha 0.05 and power 0.8: 3,841 per arm', () => {
+    // By hand: z_0.975 = 1.959964, z_0.8 = 0.841621, p̄ = 0.11;
+    // 1.959964 × √(2 × 0.11 × 0.89) = 0.867270, 0.841621 × √(0.10 × 0.90 + 0.12 × 0.88) = 0.372221;
+    // (0.867270 + 0.372221)² / 0.02² = 1.536339 / 0.0004 = 3840.85, rounded up to 3841.
+    expect(twoProportionSampleSize(0.1, 0.12)).toBe(3841);
+    expect(twoProportionSampleSize(0.12, 0.1, 0.05, 0.8)).toBe(3841);
+    // 10% against 13%: (0.884267 + 0.379290)² / 0.03² = 1773.98.
+    expect(twoProportionSampleSize(0.1, 0.13)).toBe(1774);
+  });
+
+  it('is the smallest n whose power reaches the target', () => {
+    const power = (p1: number, p2: number, n: number) => {
+      const mean = (p1 + p2) / 2;
+      const z = (Math.abs(p1 - p2) * Math.sqrt(n) - normalQuantile(0.975) * Math.sqrt(2 * mean * (1 - mean))) / Math.sqrt(p1 * (1 - p1) + p2 * (1 - p2));
+      return normalCdf(z);
+    };
+    for (const [p1, p2] of [
+      [0.1, 0.11],
+      [0.05, 0.055],
+      [0.3, 0.2],
+      [0, 0.02],
+    ]) {
+      const n = twoProportionSampleSize(p1, p2);
+      expect(power(p1, p2, n), `${p1} vs ${p2}`).toBeGreaterThanOrEqual(0.8);
+      expect(power(p1, p2, n - 1), `${p1} vs ${p2}`).toBeLessThan(0.8);
+    }
+  });
+
+  it('grows with a stricter alpha or a higher power, and is infinite for equal rates', () => {
+    const base = twoProportionSampleSize(0.1, 0.12);
+    expect(twoProportionSampleSize(0.1, 0.12, 0.025)).toBeGreaterThan(base);
+    expect(twoProportionSampleSize(0.1, 0.12, 0.05, 0.9)).toBeGreaterThan(base);
+    expect(twoProportionSampleSize(0.1, 0.1)).toBe(Infinity);
+  });
+
+  it('refuses rates outside [0, 1] and levels outside (0, 1)', () => {
+    expect(() => twoProportionSampleSize(-0.1, 0.1)).toThrow(RangeError);
+    expect(() => twoProportionSampleSize(0.1, Number.NaN)).toThrow(RangeError);
+    expect(() => twoProportionSampleSize(0.1, 0.2, 0)).toThrow(RangeError);
+    expect(() => twoProportionSampleSize(0.1, 0.2, 0.05, 1)).toThrow(RangeError);
   });
 });

@@ -306,6 +306,29 @@ export function twoProportionZTest(x1: number, n1: number, x2: number, n2: numbe
 }
 
 /**
+ * Visitors per arm (equal arms) that a two-sided two-proportion z-test needs to detect the
+ * difference between conversion rates `p1` and `p2` at level `alpha` with the given power:
+ * the standard normal-approximation formula (Fleiss, without continuity correction)
+ *   n = (z_{1-α/2} √(2 p̄ (1 - p̄)) + z_{power} √(p₁(1-p₁) + p₂(1-p₂)))² / (p₁ - p₂)²,  p̄ = (p₁ + p₂) / 2,
+ * rounded up. Infinity when p1 = p2 (no sample tells equal rates apart).
+ */
+export function twoProportionSampleSize(p1: number, p2: number, alpha = 0.05, power = 0.8): number {
+  for (const [name, p] of [
+    ['p1', p1],
+    ['p2', p2],
+  ] as const) {
+    if (!(p >= 0 && p <= 1)) throw new RangeError(`twoProportionSampleSize: ${name} must be in [0, 1], got ${p}`);
+  }
+  if (!(alpha > 0 && alpha < 1)) throw new RangeError(`twoProportionSampleSize: alpha must be in (0, 1), got ${alpha}`);
+  if (!(power > 0 && power < 1)) throw new RangeError(`twoProportionSampleSize: power must be in (0, 1), got ${power}`);
+  if (p1 === p2) return Infinity;
+  const mean = (p1 + p2) / 2;
+  const root = normalQuantile(1 - alpha / 2) * Math.sqrt(2 * mean * (1 - mean)) + normalQuantile(power) * Math.sqrt(p1 * (1 - p1) + p2 * (1 - p2));
+  // The ceiling of a value an ulp above an integer would add a visitor: round off the noise first.
+  return Math.ceil(Number(((root * root) / ((p1 - p2) * (p1 - p2))).toPrecision(12)));
+}
+
+/**
  * Welch's t-test of mean_b - mean_a: t = diff / √(s²_a/n_a + s²_b/n_b), with
  * df = (v_a + v_b)² / (v_a²/(n_a-1) + v_b²/(n_b-1)), v = s²/n (Welch–Satterthwaite);
  * p = 2(1 - F_t(|t|; df)); interval diff ± t_{(1+level)/2, df} √(v_a + v_b).

@@ -1,72 +1,60 @@
-import { ERROR_CODES } from '../../core/errors/api-error.js';
-import { openApiDocument } from './document.js';
+import { SwaggerUI } from '@hono/swagger-ui';
+import { SWAGGER_UI_VERSION } from './docs-assets.generated.js';
 
-const escapeHtml = (s: unknown) => String(s).replace(/[&<>"']/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[ch]!);
+/**
+ * /v1/docs: Swagger UI over /v1/openapi.json. The page is @hono/swagger-ui's markup, with
+ * its assets served by this worker (functions/routes/meta.ts), never from a CDN:
+ *   GET /v1/docs/assets/swagger-ui-dist@<version>/swagger-ui-bundle.js   (and swagger-ui.css,
+ *   LICENSE, NOTICE, swagger-ui-bundle.js.LICENSE.txt)
+ * The version in the path means a URL never changes content, so the assets are cached for a year.
+ */
 
-// biome-ignore lint/suspicious/noExplicitAny: the OpenAPI document is walked generically, field by field
-type Json = Record<string, any>;
+/** @hono/swagger-ui asks for `${baseUrl}/swagger-ui-dist@${version}/…`. */
+const ASSETS_BASE = '/v1/docs/assets';
 
-function schemaText(schema: Json | undefined): string {
-  if (schema === undefined) return '';
-  if (schema.enum) return (schema.enum as unknown[]).join(' | ');
-  if (schema.anyOf) return (schema.anyOf as Json[]).map(schemaText).join(' or ');
-  if (schema.type === 'array') return `list of ${schemaText(schema.items)}`;
-  return String(schema.type ?? '');
+/** The folder of the assets, version included. */
+export const DOCS_ASSETS_DIR = `${ASSETS_BASE}/swagger-ui-dist@${SWAGGER_UI_VERSION}`;
+
+const BODY = SwaggerUI({
+  url: '/v1/openapi.json',
+  baseUrl: ASSETS_BASE,
+  version: SWAGGER_UI_VERSION,
+  // No badge from the public validator (it would send the document elsewhere).
+  validatorUrl: 'none',
+  deepLinking: true,
+  docExpansion: 'list',
+  defaultModelsExpandDepth: 0,
+});
+
+/** The page; its one inline script is what @hono/swagger-ui writes, allowed by its hash. */
+export const DOCS_PAGE = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="icon" href="data:,"><title>PlusOne edge API</title></head>
+<body>${BODY}</body></html>`;
+
+/** The inline scripts of the page (those without src). */
+export function inlineScripts(html: string): string[] {
+  return [...html.matchAll(/<script(?![^>]*\bsrc=)[^>]*>([\s\S]*?)<\/script>/g)].map((m) => m[1]);
 }
 
-let cached: string | undefined;
+async function sha256Base64(text: string): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text)));
+  return btoa(String.fromCharCode(...digest));
+}
 
-/** /v1/docs: the OpenAPI document as a page (built once per isolate). */
-export function docsPage(): string {
-  if (cached !== undefined) return cached;
-  const doc = openApiDocument() as Json;
-  const sections: string[] = [];
-  for (const [path, item] of Object.entries(doc.paths as Json)) {
-    for (const [method, op] of Object.entries(item as Record<string, Json>)) {
-      const params = (op.parameters ?? []) as Json[];
-      const rows = params
-        .map(
-          (p) =>
-            `<tr><td><code>${escapeHtml(p.name)}</code>${p.required ? ' (required)' : ''}</td><td>${escapeHtml(p.in)}</td><td>${escapeHtml(schemaText(p.schema))}</td><td>${escapeHtml(p.description ?? '')}</td></tr>`,
-        )
-        .join('');
-      sections.push(
-        `<section><h2><code>${escapeHtml(method.toUpperCase())} ${escapeHtml(path)}</code></h2><p><strong>${escapeHtml(op.summary)}</strong>${op.description ? `. ${escapeHtml(op.description)}` : ''}</p>` +
-          (rows ? `<table><tr><th>parameter</th><th>in</th><th>type</th><th>meaning</th></tr>${rows}</table>` : '') +
-          `</section>`,
-      );
-    }
-  }
-  const errors = Object.entries(ERROR_CODES)
-    .map(([code, status]) => `<tr><td>${status}</td><td><code>${code}</code></td></tr>`)
-    .join('');
-  cached = `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>PlusOne edge API</title>
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<style>body{font:15px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#222}
-table{border-collapse:collapse;margin:.5rem 0 1.5rem}td,th{border:1px solid #ccc;padding:.25rem .5rem;text-align:left;vertical-align:top}
-code{background:#f4f4f4;padding:0 .2rem}pre{background:#f4f4f4;padding:.75rem;overflow:auto}</style></head>
-<body><h1>PlusOne edge API</h1>
-<p>${escapeHtml(doc.info.description)}</p>
-<p>Machine-readable: <a href="/v1/openapi.json">/v1/openapi.json</a> (OpenAPI 3.1).</p>
-<h2>Authentication</h2>
-<p>Send <code>Authorization: Bearer &lt;key&gt;</code>, or, from the storefront widget, <code>?key=pk_…</code>.
-Publishable keys (<code>pk_</code>) may be used from the browser origins listed when they were created (CORS);
-secret keys (<code>sk_</code>) only from servers. A key of one seller gets 403 on another. Keys are created and revoked
-with <code>plusone keys create</code> and <code>plusone keys revoke</code>; only their SHA-256 is stored.</p>
-<h2>Rate limits</h2>
-<p>Per key, with a token bucket held in each Workers isolate's memory: the limit applies per isolate, not globally.
-Over the limit, the answer is 429 <code>rate_limited</code> with a <code>Retry-After</code> header in seconds.</p>
-<h2>Example</h2>
-<pre>curl -H "Authorization: Bearer pk_…" \\
-  "https://&lt;worker&gt;/v1/sellers/shop1/recommendations/basket?items=sku1,sku7&amp;n=4"
+let policy: Promise<string> | undefined;
 
-{"items":[{"id":"sku3","score":0.42,"title":"Mug","url":"https://…","image":"https://…","price":12.5}],
- "model":{"type":"item-knn","version":"20260101T120000Z-1a2b3c4d"},"variant":null,"rec_id":"…","fallback":false}</pre>
-${sections.join('\n')}
-<h2>Errors</h2>
-<p>Every error is <code>{"error":{"code","message"}}</code>; the message says what was wrong and what to do.</p>
-<table><tr><th>status</th><th>code</th></tr>${errors}</table>
-</body></html>`;
-  return cached;
+/**
+ * The page's Content-Security-Policy: scripts and stylesheets from this origin plus the
+ * inline start-up script by hash (computed once per isolate, since the markup comes from
+ * @hono/swagger-ui), images from here or data: URLs (Swagger UI's icons), fetch to this
+ * origin only (the document, and "Try it out"), no framing.
+ */
+export function docsPagePolicy(): Promise<string> {
+  policy ??= Promise.all(inlineScripts(DOCS_PAGE).map(sha256Base64)).then(
+    (hashes) =>
+      `default-src 'none'; script-src 'self' ${hashes.map((h) => `'sha256-${h}'`).join(' ')}; style-src 'self'; img-src 'self' data:; ` +
+      `connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`,
+  );
+  return policy;
 }

@@ -82,10 +82,20 @@ export function openApiDocument(): Json {
     info: {
       title: 'PlusOne edge API',
       version: '1',
-      description:
-        'Recommendations that add one more item to the basket, served from the edge. Every seller route needs a key: ' +
-        'a publishable key (pk_…) for browsers, limited to the origins it lists, or a secret key (sk_…) for servers. ' +
-        `Rate limits are per key and per isolate (an in-memory token bucket in each Workers isolate): a 429 says when to retry.`,
+      // Markdown (CommonMark), as the API reference at /v1/docs renders it.
+      description: [
+        'Recommendations that add one more item to the basket, served from the edge.',
+        '**Keys.** Every seller route needs one: `Authorization: Bearer <key>`, or, from the storefront widget, `?key=pk_…`. ' +
+          'Publishable keys (`pk_…`) are for browsers, from the origins listed when they were created (CORS); secret keys (`sk_…`) only for servers. ' +
+          'A key of one seller gets 403 on another. `plusone keys create` and `plusone keys revoke` make and revoke them; only their SHA-256 is stored.',
+        '**Rate limits** are per key and per isolate (an in-memory token bucket in each Workers isolate, not a global count): ' +
+          'over the limit the answer is 429 `rate_limited` with a `Retry-After` header in seconds.',
+        '**Errors** are `{"error":{"code","message"}}`; the message says what was wrong and what to do. Each operation lists its codes per status.',
+        '**Example**',
+        '```\ncurl -H "Authorization: Bearer pk_…" "https://<worker>/v1/sellers/shop1/recommendations/basket?items=sku1,sku7&n=4"\n\n' +
+          '{"items":[{"id":"sku3","score":0.42,"title":"Mug","url":"https://…","image":"https://…","price":12.5}],\n' +
+          ' "model":{"type":"item-knn","version":"20260101T120000Z-1a2b3c4d"},"variant":null,"experiment":null,"rec_id":"…","fallback":false}\n```',
+      ].join('\n\n'),
     },
     paths: {
       '/v1/health': {
@@ -101,7 +111,7 @@ export function openApiDocument(): Json {
         },
       },
       '/v1/openapi.json': { get: { summary: 'This document', tags: ['meta'], responses: { '200': { description: 'OpenAPI 3.1 JSON.' } } } },
-      '/v1/docs': { get: { summary: 'Human-readable API documentation', tags: ['meta'], responses: { '200': { description: 'HTML.' } } } },
+      '/v1/docs': { get: { summary: 'This reference (Swagger UI over this document)', tags: ['meta'], responses: { '200': { description: 'HTML.' } } } },
       '/v1/sellers/{seller}/recommendations/basket': recommendationsOperation(
         'Complete the order',
         "Items to add to a cart. item-knn sums the neighbour rows of the cart items; hybrid MF scores every item against the sum of the cart items' vectors and the customer's vector. Without a known cart item: the customer's list, then trending or popular items.",

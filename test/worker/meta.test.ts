@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { SWAGGER_UI_VERSION } from '../../functions/openapi/docs-assets.generated.js';
 import { call, callJson } from './helpers.js';
 
 describe('public routes', () => {
@@ -33,15 +34,57 @@ describe('public routes', () => {
     expect(body.components.schemas.Error.properties.error.properties.code.enum).toContain('rate_limited');
   });
 
-  it('GET /v1/docs is an HTML page that lists the routes and mentions the per-isolate rate limit', async () => {
+  it('GET /v1/docs is Swagger UI over /v1/openapi.json, every script and stylesheet served from here under a strict CSP', async () => {
     const res = await call('/v1/docs');
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/text\/html/);
     const html = await res.text();
-    expect(html).toContain('/v1/sellers/{seller}/recommendations/basket');
-    expect(html).toContain('/v1/openapi.json');
-    expect(html).toMatch(/per isolate/);
-    expect(html).not.toMatch(/<script/);
+    expect(html).toContain("url: '/v1/openapi.json'");
+    expect(html).toContain('SwaggerUIBundle(');
+    const sources = [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]);
+    expect(sources).toEqual([
+      'data:,',
+      `/v1/docs/assets/swagger-ui-dist@${SWAGGER_UI_VERSION}/swagger-ui.css`,
+      `/v1/docs/assets/swagger-ui-dist@${SWAGGER_UI_VERSION}/swagger-ui-bundle.js`,
+    ]);
+    const csp = res.headers.get('content-security-policy')!;
+    expect(csp).toMatch(/^default-src 'none'; script-src 'self' 'sha256-[A-Za-z0-9+/]{43}='; style-src 'self';/);
+    expect(csp).toContain("connect-src 'self'");
+    expect(csp).not.toMatch(/unsafe|https?:/);
+  });
+
+  it('serves Swagger UI, its stylesheet and licences from the versioned folder, cached for a year, and 404 for anything else there', async () => {
+    const dir = `/v1/docs/assets/swagger-ui-dist@${SWAGGER_UI_VERSION}`;
+    const js = await call(`${dir}/swagger-ui-bundle.js`);
+    expect(js.status).toBe(200);
+    expect(js.headers.get('content-type')).toMatch(/^text\/javascript/);
+    expect(js.headers.get('cache-control')).toContain('immutable');
+    const source = await js.text();
+    expect(source.startsWith('/*! For license information please see swagger-ui-bundle.js.LICENSE.txt */')).toBe(true);
+    expect(source).not.toContain('sourceMappingURL');
+    const again = await call(`${dir}/swagger-ui-bundle.js`, { headers: { 'If-None-Match': js.headers.get('etag')! } });
+    expect(again.status).toBe(304);
+    await again.arrayBuffer();
+    const css = await call(`${dir}/swagger-ui.css`);
+    expect(css.headers.get('content-type')).toMatch(/^text\/css/);
+    expect(await css.text()).toContain('.swagger-ui');
+    for (const name of ['LICENSE', 'NOTICE', 'swagger-ui-bundle.js.LICENSE.txt']) {
+      const r = await call(`${dir}/${name}`);
+      expect(r.status, name).toBe(200);
+      expect((await r.text()).length, name).toBeGreaterThan(40);
+    }
+    for (const path of [`${dir}/index.html`, `${dir}/toString`, '/v1/docs/assets/swagger-ui-dist@0.0.1/swagger-ui-bundle.js']) {
+      const r = await call(path);
+      expect(r.status, path).toBe(404);
+      expect(await r.json()).toMatchObject({ error: { code: 'not_found' } });
+    }
+  });
+
+  it('the OpenAPI document says how keys, rate limits and errors work (the reference shows it first)', async () => {
+    const { body } = await callJson('/v1/openapi.json');
+    expect(body.info.description).toMatch(/per isolate/);
+    expect(body.info.description).toContain('Authorization: Bearer');
+    expect(body.info.description).toContain('Retry-After');
   });
 
   it('answers unknown routes and methods with a JSON 404', async () => {
