@@ -10,7 +10,9 @@
  * benchmarks/publish.json and .md (one row per configuration; rows of the older per-key KV
  * layout are kept for comparison).
  *
- *   npm run bench:publish -- [--customers 500000] [--record vector|top50] [--no-stage] [--state DIR] [--out DIR]
+ * Also puts the table in README.md between the bench:publish markers (unless --no-readme).
+ *
+ *   npm run bench:publish -- [--customers 500000] [--record vector|top50] [--no-stage] [--state DIR] [--out DIR] [--no-readme]
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -23,7 +25,7 @@ import { encodeArtifact } from '../trainer/artifact/encode.js';
 import { ProxyStore, ramFolder } from '../trainer/publish/proxy-store.js';
 import { publish, readVersions, type CustomerRecordInput } from '../trainer/publish/publish.js';
 import type { ModelStore } from '../trainer/publish/store.js';
-import { PROJECT } from './bench-common.js';
+import { PROJECT, updateReadme } from './bench-common.js';
 
 /** Storage operations of one publish, as Cloudflare bills them. */
 interface Operations {
@@ -197,6 +199,7 @@ async function main(): Promise<void> {
       'no-stage': { type: 'boolean', default: false },
       state: { type: 'string' },
       out: { type: 'string', default: join(PROJECT, 'benchmarks') },
+      'no-readme': { type: 'boolean', default: false },
     },
   });
   const n = Number(values.customers);
@@ -301,6 +304,7 @@ async function main(): Promise<void> {
     `Total: generating the records, opening the runtime, publishing, and moving the state into place. Operations are counted at the store as Cloudflare bills them (KV deletes as writes; R2 deletes are free) and priced at list prices: KV $${PRICE.kv_writes.toFixed(2)} per million writes and $${PRICE.kv_reads.toFixed(2)} per million reads, R2 $${PRICE.r2_class_a.toFixed(2)} per million Class A and $${PRICE.r2_class_b.toFixed(2)} per million Class B operations (free tiers left out). The machine (2 cores) is shared with other work: the load average says how busy it was; figures vary from run to run.`,
   ].join('\n');
   await writeFile(join(values.out, 'publish.md'), md + '\n');
+  if (!values['no-readme']) await updateReadme('publish', md + '\n');
 }
 
 main().catch((err) => {
