@@ -179,12 +179,18 @@ export class CustomerShardReader {
   }
 
   private async readIndex(key: string, shard: number, count: number, now: number): Promise<CachedIndex | null> {
-    const start = await this.objects.readStart(key, (got) =>
-      got.length < CUSTOMER_SHARD_HEADER_BYTES ? CUSTOMER_SHARD_HEADER_BYTES : CUSTOMER_SHARD_HEADER_BYTES + readShardHeader(got).indexBytes,
-    );
-    if (start === null) return null;
-    const header = readShardHeader(start.bytes, { shard, shardCount: count });
-    const cached: CachedIndex = { kind: 'index', index: readShardIndex(start.bytes, header), etag: start.etag };
+    let cached: CachedIndex;
+    try {
+      const start = await this.objects.readStart(key, (got) =>
+        got.length < CUSTOMER_SHARD_HEADER_BYTES ? CUSTOMER_SHARD_HEADER_BYTES : CUSTOMER_SHARD_HEADER_BYTES + readShardHeader(got).indexBytes,
+      );
+      if (start === null) return null;
+      const header = readShardHeader(start.bytes, { shard, shardCount: count });
+      cached = { kind: 'index', index: readShardIndex(start.bytes, header), etag: start.etag };
+    } catch (err) {
+      // Named by its key (no customer id in it): the log says which object to look at.
+      throw new Error(`${key}: ${err instanceof Error ? err.message : String(err)}`);
+    }
     this.cache.set(key, cached, now, this.maxBytes);
     return cached;
   }
