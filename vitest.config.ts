@@ -23,8 +23,9 @@ export default defineConfig({
         plugins: [
           cloudflareTest({
             wrangler: { configPath: './wrangler.toml' },
-            // Read KV on every request, so a test's writes are seen by its next request.
-            miniflare: { bindings: { MEMO_SECONDS: '0', TEST_MIGRATIONS: migrations } },
+            // Read KV on every request and keep no customer shard or record in the isolate, so a
+            // test's writes are seen by its next request (the cache has its own tests).
+            miniflare: { bindings: { MEMO_SECONDS: '0', CUSTOMER_CACHE_MB: '0', TEST_MIGRATIONS: migrations } },
           }),
         ],
         test: {

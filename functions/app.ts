@@ -9,6 +9,7 @@ import { RunningExperiments } from './experiments/store.js';
 import { shared } from './http/context.js';
 import { cors } from './http/cors.js';
 import { limits } from './http/limits.js';
+import { CustomerCache } from './models/customer-shards.js';
 import { KvR2Source } from './models/kv-r2-source.js';
 import { ModelCache } from './models/model-cache.js';
 import type { ModelSource } from './models/model-source.js';
@@ -26,28 +27,35 @@ export interface AppOptions {
   /** Where models come from; default KV and R2 from the bindings. */
   source?: (c: Context<AppEnv>) => ModelSource;
   models?: ModelCache;
+  /** Shard indexes and customer records kept by the isolate (read through the default source). */
+  customers?: CustomerCache;
   log?: Log;
   now?: () => number;
 }
 
 const defaultLog: Log = (event) => console.error(JSON.stringify(event));
 
-const kvR2 = (c: Context<AppEnv>): ModelSource => new KvR2Source(c.env.KV, c.env.MODELS, { cacheTtl: c.var.settings.kvCacheTtl });
+/** The default source: this request's bindings, over the isolate's customer cache. */
+const kvR2 =
+  (customers: CustomerCache) =>
+  (c: Context<AppEnv>): ModelSource =>
+    new KvR2Source(c.env.KV, c.env.MODELS, { cacheTtl: c.var.settings.kvCacheTtl, customers, customerCacheBytes: c.var.settings.customerCacheBytes });
 
 /**
- * The edge API. The model cache, key memo, rate-limit buckets and running-experiments memo
- * live as long as the app, which the worker creates once per isolate (module scope); the
+ * The edge API. The model cache, customer cache, key memo, rate-limit buckets and
+ * running-experiments memo live as long as the app, which the worker creates once per isolate (module scope); the
  * handlers reach them through the context variables that `shared` sets.
  */
 export function createApp(options: AppOptions = {}): Hono<AppEnv> {
   const log = options.log ?? defaultLog;
   const now = options.now ?? Date.now;
   const models = options.models ?? new ModelCache({ log });
+  const customers = options.customers ?? new CustomerCache();
   const app = new Hono<AppEnv>();
 
   app.use('*', limits());
   app.use('*', cors());
-  app.use('*', shared({ models, source: options.source ?? kvR2, experiments: new RunningExperiments(log), log, now }));
+  app.use('*', shared({ models, source: options.source ?? kvR2(customers), experiments: new RunningExperiments(log), log, now }));
 
   app.route('/', metaRoutes());
   app.route('/', adminPageRoutes());

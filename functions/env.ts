@@ -8,9 +8,9 @@ import type { ModelSource } from './models/model-source.js';
 
 /** The worker's bindings (wrangler.toml) and optional settings (`[vars]`, all text). */
 export interface Env {
-  /** Active-version pointers, API key records, per-customer records. */
+  /** Active-version pointers, API key records (and the per-customer records of versions published before the shards). */
   KV: KVNamespace;
-  /** Model artifacts. */
+  /** Model artifacts and customer shards. */
   MODELS: R2Bucket;
   /** Events, experiments, deleted customers (migrations/). */
   DB: D1Database;
@@ -24,6 +24,8 @@ export interface Env {
   KV_CACHE_TTL?: string;
   /** Decoded models kept per isolate, in MB of artifact bytes, least recently used dropped first (default 80). */
   MODEL_CACHE_MB?: string;
+  /** Customer shard indexes and records kept per isolate, in MB, least recently used dropped first (default 16). */
+  CUSTOMER_CACHE_MB?: string;
   /** Default per-key rate limit per isolate: sustained requests per second (default 50) and burst (default 100). */
   RATE_LIMIT_RPS?: string;
   RATE_LIMIT_BURST?: string;
@@ -34,6 +36,7 @@ export interface Settings {
   memoMs: number;
   kvCacheTtl: number;
   modelCacheBytes: number;
+  customerCacheBytes: number;
   rateLimit: RateLimit;
 }
 
@@ -41,6 +44,7 @@ const DEFAULT_SETTINGS: Settings = {
   memoMs: 5_000,
   kvCacheTtl: 60,
   modelCacheBytes: 80 * 1024 * 1024,
+  customerCacheBytes: 16 * 1024 * 1024,
   rateLimit: { rps: 50, burst: 100 },
 };
 
@@ -60,6 +64,7 @@ export function settingsOf(env: Env): Settings {
     memoMs: num(env.MEMO_SECONDS, d.memoMs / 1000, 0) * 1000,
     kvCacheTtl: Math.round(num(env.KV_CACHE_TTL, d.kvCacheTtl, 30)),
     modelCacheBytes: num(env.MODEL_CACHE_MB, d.modelCacheBytes / 1048576, 1) * 1048576,
+    customerCacheBytes: num(env.CUSTOMER_CACHE_MB, d.customerCacheBytes / 1048576, 0) * 1048576,
     rateLimit: { rps: num(env.RATE_LIMIT_RPS, d.rateLimit.rps, 0.001), burst: num(env.RATE_LIMIT_BURST, d.rateLimit.burst, 1) },
   };
   cached = { env, settings };

@@ -7,7 +7,11 @@
  * warm-up, then a fixed duration). Prints requests/s and latency p50/p99; writes
  * benchmarks/edge.json and .md and the README table between the bench:edge markers; stops
  * wrangler at the end. The bar (issue 5): the basket route at >= 60% of /v1/health's
- * requests/s in the same run.
+ * requests/s in the same run. Then the for-you answer for known customers (who have a
+ * record in the published version), one request at a time: its median and p90 wall time
+ * from this process, the latency one shopper sees without the queueing of the load test;
+ * once for 16 customers asked again and again (what the edge keeps in memory serves them),
+ * once for 400 other customers asked once each (their records read from storage).
  *
  *   npm run bench:edge -- [--bench DIR] [--duration 10] [--warmup 2] [--connections 8]
  *                         [--out DIR] [--no-readme]
@@ -62,6 +66,59 @@ interface Row {
 
 const SELLER = 'bench';
 
+/** One request at a time, for the customers' own records (not queued behind other requests). */
+interface Sequential {
+  route: string;
+  requests: number;
+  median_ms: number;
+  p90_ms: number;
+}
+
+function summary(route: string, times: number[]): Sequential {
+  const sorted = [...times].sort((a, b) => a - b);
+  const at = (q: number) => Math.round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] * 100) / 100;
+  return { route, requests: sorted.length, median_ms: at(0.5), p90_ms: at(0.9) };
+}
+
+/**
+ * Asks for-you once for each of `paths` (different customers), one at a time; times the
+ * answers that came from a record (fallback false: a customer without a record in the model
+ * is left out of the figure).
+ */
+async function firstAsks(url: string, paths: string[], headers: Record<string, string>): Promise<Sequential> {
+  const times: number[] = [];
+  for (const path of paths) {
+    const t = performance.now();
+    const res = await fetch(url + path, { headers });
+    const body = (await res.json()) as { fallback?: boolean };
+    const ms = performance.now() - t;
+    if (res.status !== 200) throw new Error(`${path} answered ${res.status}`);
+    if (body.fallback === false) times.push(ms);
+  }
+  if (times.length < paths.length / 2) throw new Error(`only ${times.length} of ${paths.length} customers were answered from a record`);
+  return summary('for-you (known customer, first ask)', times);
+}
+
+/**
+ * Times `count` for-you requests one after the other (after `warmup` untimed ones), cycling
+ * through `paths`. Each answer must come from the customer's record (fallback false):
+ * otherwise the figure would time the fallback, not the record read.
+ */
+async function sequential(url: string, paths: string[], headers: Record<string, string>, warmup: number, count: number): Promise<Sequential> {
+  const times: number[] = [];
+  for (let k = 0; k < warmup + count; k++) {
+    const path = paths[k % paths.length];
+    const t = performance.now();
+    const res = await fetch(url + path, { headers });
+    const body = (await res.json()) as { fallback?: boolean };
+    const ms = performance.now() - t;
+    if (res.status !== 200 || body.fallback !== false)
+      throw new Error(`${path} answered ${res.status} with fallback ${body.fallback}: not a known customer's answer`);
+    if (k >= warmup) times.push(ms);
+  }
+  return summary('for-you (known customer, one at a time)', times);
+}
+
 /** The most frequent items and the first customers with history in a user_id,item_id file. */
 async function pickIds(trainCsv: string, count: number): Promise<{ items: string[]; customers: string[] }> {
   const lines = (await readFile(trainCsv, 'utf8')).split(/\r?\n/);
@@ -107,6 +164,8 @@ async function main(): Promise<void> {
   const state = join(work, 'state');
   let edge: LocalEdge | null = null;
   const rows: Row[] = [];
+  let known: Sequential | null = null;
+  let first: Sequential | null = null;
   let model: Record<string, unknown> = {};
   try {
     console.log('training item-knn EASE on retail, exporting, publishing to local state ...');
@@ -163,6 +222,16 @@ async function main(): Promise<void> {
         `${t.route.padEnd(12)} ${fmt(row.requests_per_s, 0).padStart(7)} req/s  p50 ${row.p50_ms} ms  p99 ${row.p99_ms} ms  (${row.requests} requests, ${row.non_2xx} non-2xx, ${row.errors} errors)`,
       );
     }
+    known = await sequential(url, targets.find((t) => t.route === 'for-you')!.paths, headers, 50, 500);
+    console.log(`${known.route}: median ${known.median_ms} ms, p90 ${known.p90_ms} ms (${known.requests} requests)`);
+    // Customers other than the 16 above, each asked once.
+    const others = (await pickIds(trainCsv, 416)).customers.slice(16);
+    first = await firstAsks(
+      url,
+      others.map((c) => `${base}/for-you?customer=${encodeURIComponent(c)}`),
+      headers,
+    );
+    console.log(`${first.route}: median ${first.median_ms} ms, p90 ${first.p90_ms} ms (${first.requests} requests)`);
   } finally {
     await edge?.stop();
     await rm(work, { recursive: true, force: true });
@@ -183,13 +252,28 @@ async function main(): Promise<void> {
     ),
     '',
     `Basket at ${(ratio * 100).toFixed(0)}% of /v1/health's requests/s (the bar: at least 60%) ${ratio >= 0.6 ? '✓' : '✗'}.`,
+    '',
+    `For-you for a known customer (the answer from their record), one request at a time: the 16 customers above again and again (after 50 untimed), median ${known!.median_ms} ms, p90 ${known!.p90_ms} ms over ${known!.requests} requests; ${first!.requests} other customers asked once each, median ${first!.median_ms} ms, p90 ${first!.p90_ms} ms.`,
   ];
   const md = lines.join('\n') + '\n';
   await mkdir(values.out, { recursive: true });
   await writeFile(
     join(values.out, 'edge.json'),
-    JSON.stringify({ date: new Date().toISOString(), connections, duration_s: duration, warmup_s: warmup, model, rows, basket_vs_health: ratio }, null, 2) +
-      '\n',
+    JSON.stringify(
+      {
+        date: new Date().toISOString(),
+        connections,
+        duration_s: duration,
+        warmup_s: warmup,
+        model,
+        rows,
+        basket_vs_health: ratio,
+        known_customer: known,
+        known_customer_first_ask: first,
+      },
+      null,
+      2,
+    ) + '\n',
   );
   await writeFile(join(values.out, 'edge.md'), md);
   console.log('\n' + md);

@@ -3,8 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { getPlatformProxy } from 'wrangler';
+import { customerHash, decodeCustomerShard, recordInShard, shardOf } from '../core/format/customer-shard.js';
 import { decodeArtifact } from '../core/format/decode.js';
 import { decodeUserRecord } from '../core/format/user-record.js';
+import { modelStorage } from '../core/storage/pointer.js';
 import { runCli as run } from './run-cli.js';
 import { plantedProblem } from '../trainer/models/lightfm/test-data.js';
 
@@ -110,8 +112,14 @@ describe('plusone publish to local wrangler state', () => {
         const pointer = JSON.parse((await proxy.env.KV.get('sellers/shop1/active'))!);
         const object = await proxy.env.MODELS.get(pointer.artifact);
         const artifact = decodeArtifact(new Uint8Array(await object!.arrayBuffer()));
-        const record = await proxy.env.KV.get(`sellers/shop1/models/${pointer.version}/users/c0`);
-        return { pointer, artifact, record };
+        // The customer's shard, where the edge finds their record.
+        const count = pointer.customerShards.count as number;
+        const k = shardOf(customerHash('c0'), count);
+        const shardObject = await proxy.env.MODELS.get(modelStorage.customerShard('shop1', pointer.version, k));
+        const shard = decodeCustomerShard(new Uint8Array(await shardObject!.arrayBuffer()), { shard: k, shardCount: count });
+        const record = recordInShard(shard, 'c0');
+        const legacyKey = await proxy.env.KV.get(`sellers/shop1/models/${pointer.version}/users/c0`);
+        return { pointer, artifact, record, legacyKey };
       } finally {
         await proxy.dispose();
       }
@@ -119,7 +127,9 @@ describe('plusone publish to local wrangler state', () => {
     const after2 = await readBack();
     expect(after2.pointer).toMatchObject({ version: v2, previous: v1, model: 'item-knn' });
     expect(after2.artifact.quantization).toBe('f16');
-    expect(decodeUserRecord(new Uint8Array(Buffer.from(after2.record!, 'base64'))).kind).toBe('top-items');
+    expect(after2.pointer.customerShards).toEqual({ count: 1, format: 1 });
+    expect(decodeUserRecord(after2.record!).kind).toBe('top-items');
+    expect(after2.legacyKey).toBeNull();
 
     const r = await run(['rollback', '--seller', 'shop1', '--local', '--persist-to', state, '--json']);
     expect(r.code, r.err.join('\n')).toBe(0);

@@ -5,9 +5,9 @@
  * into the real KV and R2 bindings of workerd.
  */
 export interface WorkerFixtures {
-  /** KV values as `publish` wrote them (pointers, version lists, per-customer records). */
+  /** KV values as `publish` wrote them (pointers, version lists). */
   values: [string, string][];
-  /** R2 objects, base64. */
+  /** R2 objects, base64 (artifacts, cards, customer shards). */
   objects: [string, string][];
   /** Seller id of each published model type. */
   sellers: { lightfm: string; 'item-knn': string; 'user-knn': string; popularity: string };

@@ -2,6 +2,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
+import { readCustomerRecords } from '../trainer/artifact/customer-records.js';
 import { runCliOrThrow } from '../trainer/cli/run.js';
 import { plantedProblem } from '../trainer/models/lightfm/test-data.js';
 import { publish } from '../trainer/publish/publish.js';
@@ -11,7 +12,8 @@ import { FIXTURE_SELLERS, type WorkerFixtures } from './worker-fixtures.js';
 /**
  * Global setup of the workers project (runs in Node): trains every model type on a small
  * planted problem with the trainer's own CLI, exports each with a catalog, publishes each
- * into a MemoryStore, and hands the stored values and objects to the tests.
+ * into a MemoryStore (customer records in four shards each), and hands the stored values
+ * and objects to the tests.
  */
 async function run(argv: string[]): Promise<void> {
   await runCliOrThrow(argv);
@@ -47,11 +49,9 @@ export async function buildFixtures(): Promise<WorkerFixtures> {
       const out = join(dir, `${model}.bin`);
       await run(['export', '--model', modelDir, '--catalog', catalog, '--out', out, '--quantize', 'int8', '--json']);
       const artifact = new Uint8Array(await readFile(out));
-      const customers = (await readFile(`${out}.customers.jsonl`, 'utf8'))
-        .split('\n')
-        .filter((l) => l.trim() !== '')
-        .map((l) => JSON.parse(l) as { customer: string; record: string });
-      await publish(store, { seller: FIXTURE_SELLERS[model], artifact, customers, now: new Date(Date.UTC(2026, 0, day++, 12)) });
+      const customers = await readCustomerRecords(`${out}.customers.jsonl`);
+      // Four shards for 40 customers: the edge reads several, as for a large seller.
+      await publish(store, { seller: FIXTURE_SELLERS[model], artifact, customers, shards: 4, now: new Date(Date.UTC(2026, 0, day++, 12)) });
     }
     return {
       values: [...store.values.entries()],

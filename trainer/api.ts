@@ -10,6 +10,7 @@ import type { Quantization } from '../core/format/spec.js';
 import type { ActivePointer } from '../core/storage/pointer.js';
 import { readCatalog } from './artifact/catalog.js';
 import { exportTrained, type ExportResult } from './artifact/export.js';
+import { readCustomerRecords, writeCustomerRecords } from './artifact/customer-records.js';
 import { readBaskets } from './data/baskets.js';
 import { Dataset } from './data/dataset.js';
 import { InputError } from './data/errors.js';
@@ -266,11 +267,7 @@ export async function exportModel(options: ExportOptions): Promise<ExportReport>
     warnCatalogCoverage(options.catalog, result.summary.catalog_matched ?? 0, result.summary.items, options.onWarning);
   const side = sidecars(options.out);
   await writeFile(options.out, result.artifact);
-  await writeFile(
-    side.customers,
-    result.customers.map((c) => JSON.stringify({ customer: c.customer, record: Buffer.from(c.record).toString('base64') })).join('\n') +
-      (result.customers.length ? '\n' : ''),
-  );
+  await writeCustomerRecords(side.customers, result.customers);
   await writeFile(side.card, JSON.stringify({ ...result.summary, model_dir: options.model }, null, 2) + '\n');
   return { ...result.summary, out: options.out };
 }
@@ -300,7 +297,7 @@ interface PublishOptions {
   /** Replaces the card read from the sidecar. */
   card?: Record<string, unknown>;
   log?: (line: string) => void;
-  /** Progress of the customer records (after every step of 10,000). */
+  /** Progress of the customer records (after every verified shard). */
   onProgress?: (progress: PublishProgress) => void;
 }
 
@@ -319,18 +316,7 @@ export async function publish(options: PublishOptions): Promise<PublishReport> {
   if (!existsSync(path)) throw new InputError(`${path}: no such artifact; write one with "plusone export"`);
   const artifact = new Uint8Array(await readFile(path));
   const side = sidecars(path);
-  const customers = existsSync(side.customers)
-    ? (await readFile(side.customers, 'utf8'))
-        .split('\n')
-        .filter((l) => l.trim() !== '')
-        .map((l, i) => {
-          try {
-            return JSON.parse(l) as { customer: string; record: string };
-          } catch {
-            throw new InputError(`${side.customers}:${i + 1}: not a JSON line; export the model again`);
-          }
-        })
-    : [];
+  const customers = await readCustomerRecords(side.customers);
   const card = options.card ?? (existsSync(side.card) ? (JSON.parse(await readFile(side.card, 'utf8')) as Record<string, unknown>) : {});
   const { pointer, pruned } = await publishToStore(options.store, {
     seller: options.seller,

@@ -1,3 +1,14 @@
+import { CUSTOMER_SHARD_VERSION, isShardCount } from '../format/customer-shard.js';
+
+/**
+ * Where a version's customer records are (spec/model-format.md, "Customer shards"): `count`
+ * shard objects `customers/<NNNN>.bin` in the version's folder, of shard format `format`.
+ */
+export interface CustomerShards {
+  count: number;
+  format: number;
+}
+
 /**
  * What `sellers/<S>/active` holds: the JSON that `plusone publish` and `plusone rollback`
  * write (trainer/publish/publish.ts), read here without importing the trainer.
@@ -14,6 +25,11 @@ export interface ActivePointer {
   customers: number;
   published: string;
   previous: string | null;
+  /**
+   * The version's customer records are in R2 shards. Absent: the older layout, one KV value
+   * per customer (`users/<C>`), which the edge still reads for versions published before.
+   */
+  customerShards?: CustomerShards;
 }
 
 /** KV and R2 keys of the published-model layout (see trainer/publish/publish.ts). */
@@ -25,7 +41,22 @@ export const modelStorage = {
    */
   activeOfType: (seller: string, type: string) => `sellers/${seller}/active/${type}`,
   artifact: (seller: string, version: string) => `sellers/${seller}/models/${version}/artifact.bin`,
+  /** R2 key of one customer shard: the shard number zero-padded to 4 digits (shard counts go to 4096). */
+  customerShard: (seller: string, version: string, shard: number) => `sellers/${seller}/models/${version}/customers/${String(shard).padStart(4, '0')}.bin`,
 };
+
+/**
+ * Checks a `customerShards` field (of a pointer or a version entry); throws an Error naming
+ * what is wrong. An unknown shard format is refused: this reader could not find the records.
+ */
+export function parseCustomerShards(raw: unknown, where: string): CustomerShards {
+  if (typeof raw !== 'object' || raw === null) throw new Error(`${where} has a customerShards that is not an object`);
+  const { count, format } = raw as Record<string, unknown>;
+  if (!isShardCount(count)) throw new Error(`${where} has customerShards.count ${JSON.stringify(count)}; it must be a power of two from 1 to 4096`);
+  if (format !== CUSTOMER_SHARD_VERSION)
+    throw new Error(`${where} has customerShards.format ${JSON.stringify(format)}; this edge reads format ${CUSTOMER_SHARD_VERSION} (deploy a newer worker)`);
+  return { count, format };
+}
 
 const VERSION = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 const SHA256 = /^[0-9a-f]{64}$/;
@@ -45,7 +76,7 @@ export function parsePointer(text: string, seller: string): ActivePointer {
   if (typeof p.artifact !== 'string' || !p.artifact.startsWith(`sellers/${seller}/`)) throw bad('artifact (it must be under sellers/<seller>/)');
   if (typeof p.sha256 !== 'string' || !SHA256.test(p.sha256)) throw bad('sha256');
   if (typeof p.model !== 'string') throw bad('model');
-  return {
+  const pointer: ActivePointer = {
     version: p.version,
     model: p.model,
     artifact: p.artifact,
@@ -55,4 +86,6 @@ export function parsePointer(text: string, seller: string): ActivePointer {
     published: typeof p.published === 'string' ? p.published : '',
     previous: typeof p.previous === 'string' ? p.previous : null,
   };
+  if (p.customerShards !== undefined) pointer.customerShards = parseCustomerShards(p.customerShards, `the pointer sellers/${seller}/active`);
+  return pointer;
 }

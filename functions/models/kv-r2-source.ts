@@ -1,21 +1,31 @@
 import { userRecordKey } from '../../core/format/user-record.js';
-import { fromBase64, type ModelSource } from './model-source.js';
 import { modelStorage, parsePointer, type ActivePointer } from '../../core/storage/pointer.js';
+import { CustomerCache, CustomerShardReader, DEFAULT_CUSTOMER_CACHE_BYTES, r2ShardObjects } from './customer-shards.js';
+import { fromBase64, type ModelSource } from './model-source.js';
 
 interface KvR2SourceOptions {
   /** `cacheTtl` of KV reads, seconds (at least 30). */
   cacheTtl: number;
+  /** The isolate's cache of shard indexes and records (the app's); default one of this source's own. */
+  customers?: CustomerCache;
+  /** Bound of that cache, bytes. */
+  customerCacheBytes?: number;
 }
 
-/** Published models on Cloudflare: pointers and per-customer records in KV, artifacts in R2. */
+/** Published models on Cloudflare: pointers (and older versions' per-customer records) in KV; artifacts and customer shards in R2. */
 export class KvR2Source implements ModelSource {
   readonly name = 'kv+r2';
+  private readonly cache: CustomerCache;
+  private readonly shards: CustomerShardReader;
 
   constructor(
     private readonly kv: KVNamespace,
     private readonly bucket: R2Bucket,
     private readonly options: KvR2SourceOptions,
-  ) {}
+  ) {
+    this.cache = options.customers ?? new CustomerCache();
+    this.shards = new CustomerShardReader(r2ShardObjects(bucket), this.cache, options.customerCacheBytes ?? DEFAULT_CUSTOMER_CACHE_BYTES);
+  }
 
   async pointer(seller: string, type?: string): Promise<ActivePointer | null> {
     const key = type === undefined ? modelStorage.active(seller) : modelStorage.activeOfType(seller, type);
@@ -30,15 +40,21 @@ export class KvR2Source implements ModelSource {
     return new Uint8Array(await object.arrayBuffer());
   }
 
-  async userRecord(seller: string, version: string, customer: string): Promise<Uint8Array | null> {
+  async userRecord(seller: string, pointer: ActivePointer, customer: string): Promise<Uint8Array | null> {
+    if (pointer.customerShards) return this.shards.record(seller, pointer.version, pointer.customerShards, customer);
+    // A version published before the shards: one KV value per customer.
     let key: string;
     try {
-      key = userRecordKey(seller, version, customer);
+      key = userRecordKey(seller, pointer.version, customer);
     } catch {
       return null; // an id too long for a KV key has no record
     }
     // Records never change once written (they belong to one version): cache them longer.
     const text = await this.kv.get(key, { type: 'text', cacheTtl: Math.max(this.options.cacheTtl, 300) });
     return text === null ? null : fromBase64(text);
+  }
+
+  forgetCustomer(seller: string, customer: string): void {
+    this.cache.forgetCustomer(seller, customer);
   }
 }

@@ -1,18 +1,25 @@
 import { userRecordKey } from '../../core/format/user-record.js';
-import { fromBase64, type ModelSource } from './model-source.js';
 import { modelStorage, parsePointer, type ActivePointer } from '../../core/storage/pointer.js';
+import { CustomerCache, CustomerShardReader, DEFAULT_CUSTOMER_CACHE_BYTES, memoryShardObjects } from './customer-shards.js';
+import { fromBase64, type ModelSource } from './model-source.js';
 
 /**
  * Published models in memory, in the same layout as KV (text values) and R2 (objects):
- * for tests, and for replaying what `publish` wrote to a MemoryStore.
+ * for tests, and for replaying what `publish` wrote to a MemoryStore. Customer shards are
+ * read the way the KV and R2 source reads them (header and index, then ranged entries, with
+ * the same cache), so tests of one hold for the other.
  */
 export class MemorySource implements ModelSource {
   readonly name = 'memory';
+  private readonly cache = new CustomerCache();
+  private readonly shards: CustomerShardReader;
 
   constructor(
     readonly values: Map<string, string> = new Map(),
     readonly objects: Map<string, Uint8Array> = new Map(),
-  ) {}
+  ) {
+    this.shards = new CustomerShardReader(memoryShardObjects(objects), this.cache, DEFAULT_CUSTOMER_CACHE_BYTES);
+  }
 
   async pointer(seller: string, type?: string): Promise<ActivePointer | null> {
     const text = this.values.get(type === undefined ? modelStorage.active(seller) : modelStorage.activeOfType(seller, type));
@@ -25,14 +32,19 @@ export class MemorySource implements ModelSource {
     return bytes === undefined ? null : bytes.slice();
   }
 
-  async userRecord(seller: string, version: string, customer: string): Promise<Uint8Array | null> {
+  async userRecord(seller: string, pointer: ActivePointer, customer: string): Promise<Uint8Array | null> {
+    if (pointer.customerShards) return this.shards.record(seller, pointer.version, pointer.customerShards, customer);
     let key: string;
     try {
-      key = userRecordKey(seller, version, customer);
+      key = userRecordKey(seller, pointer.version, customer);
     } catch {
       return null;
     }
     const text = this.values.get(key);
     return text === undefined ? null : fromBase64(text);
+  }
+
+  forgetCustomer(seller: string, customer: string): void {
+    this.cache.forgetCustomer(seller, customer);
   }
 }

@@ -15,10 +15,13 @@ export interface ModelSource {
   /** An artifact's bytes by its storage key; null when there is no such object. */
   artifact(key: string): Promise<Uint8Array | null>;
   /**
-   * A customer's record for one model version (spec/model-format.md, "Per-customer
-   * records"); null when there is none. Throws when storage fails.
+   * A customer's record for the version a pointer names (spec/model-format.md, "Per-customer
+   * records"): from its customer shards when the pointer has `customerShards`, else from the
+   * older per-customer KV values. Null when there is none. Throws when storage fails.
    */
-  userRecord(seller: string, version: string, customer: string): Promise<Uint8Array | null>;
+  userRecord(seller: string, pointer: ActivePointer, customer: string): Promise<Uint8Array | null>;
+  /** Forgets what this isolate keeps of a customer's records (after the customer was deleted). */
+  forgetCustomer(seller: string, customer: string): void;
 }
 
 /** Decodes base64 text (how records are stored in KV); throws when it is not base64. */

@@ -77,7 +77,7 @@ export function recommendationRoutes(): Hono<AppEnv> {
     const result =
       armModel === 'none'
         ? { items: [], model: null, fallback: false }
-        : await recommend(model, query, (id) => c.var.source.userRecord(seller, model!.version, id), c.var.log);
+        : await recommend(model, query, (id) => c.var.source.userRecord(seller, model!.pointer, id), c.var.log);
     const recId = crypto.randomUUID();
     if (assigned !== null)
       exposure(

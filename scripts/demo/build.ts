@@ -3,6 +3,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { publish, readVersions, rollback } from '../../trainer/publish/publish.js';
+import { readCustomerRecords } from '../../trainer/artifact/customer-records.js';
 import { ProxyStore, ramFolder } from '../../trainer/publish/proxy-store.js';
 import { itemKnn } from '../../trainer/models/item-knn/index.js';
 import { resolveParams, type ModelKind } from '../../trainer/models/kind.js';
@@ -277,10 +278,7 @@ export async function buildDemo(options: BuildOptions): Promise<BuildResult> {
         }
         const s = await openStore();
         const t = performance.now();
-        const customers = (await readFile(`${artifactPath}.customers.jsonl`, 'utf8'))
-          .split('\n')
-          .filter((l) => l !== '')
-          .map((l) => JSON.parse(l) as { customer: string; record: string });
+        const customers = await readCustomerRecords(`${artifactPath}.customers.jsonl`);
         const card = JSON.parse(await readFile(`${artifactPath}.card.json`, 'utf8')) as Record<string, unknown>;
         const { pointer } = await publish(s, { seller: seller.id, artifact: bytes, customers, card });
         const took = seconds(t);

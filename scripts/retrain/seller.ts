@@ -1,12 +1,12 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { userRecordKey } from '../../core/format/user-record.js';
+import { readCustomerRecords } from '../../trainer/artifact/customer-records.js';
 import { modelStorage, type ActivePointer } from '../../core/storage/pointer.js';
 import { exportModel, train as trainModel, type ExportReport, type TrainReport } from '../../trainer/api.js';
 import { resolveParams, type ModelKind } from '../../trainer/models/kind.js';
 import { MODEL_KINDS } from '../../trainer/models/registry.js';
 import { evaluateServed, type Holdout, type ServedMetrics } from '../../trainer/eval/served.js';
-import { checkSeller, publish } from '../../trainer/publish/publish.js';
+import { checkSeller, publish, readPublishedRecords } from '../../trainer/publish/publish.js';
 import type { ModelStore } from '../../trainer/publish/store.js';
 import { holdoutOf, ordersFromFile, splitByTime, writeOrdersCsv, type OrderLine } from './data.js';
 import { decide, type Current } from './gate.js';
@@ -233,7 +233,7 @@ export async function retrainSeller(options: SellerOptions): Promise<SellerResul
     await writeFile(`${c.artifact}.card.json`, JSON.stringify(card, null, 2));
     if (!d.publish || dryRun) continue;
     const bytes = new Uint8Array(await readFile(c.artifact));
-    const customers = [...(await readRecordsText(`${c.artifact}.customers.jsonl`))];
+    const customers = await readCustomerRecords(`${c.artifact}.customers.jsonl`);
     const r = await step(log, `publishing ${c.model}${d.activate ? ' (active)' : ''}`, () =>
       publish(store, { seller, artifact: bytes, customers, card, activate: d.activate }),
     );
@@ -264,21 +264,8 @@ export async function retrainSeller(options: SellerOptions): Promise<SellerResul
   return { summary, table };
 }
 
-async function readRecordsText(path: string): Promise<{ customer: string; record: string }[]> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch {
-    return [];
-  }
-  return text
-    .split('\n')
-    .filter((l) => l.trim() !== '')
-    .map((l) => JSON.parse(l) as { customer: string; record: string });
-}
-
 async function readRecords(path: string): Promise<Map<string, Uint8Array>> {
-  return new Map((await readRecordsText(path)).map((r) => [r.customer, Uint8Array.from(Buffer.from(r.record, 'base64'))]));
+  return new Map((await readCustomerRecords(path)).map((r) => [r.customer, r.record]));
 }
 
 interface PublishedVersion {
@@ -307,25 +294,9 @@ async function publishedMetrics(
       log(`  (the published ${pointer.model} ${pointer.version} has no artifact at ${pointer.artifact}; not comparing with it)`);
       return null;
     }
-    // The records of the holdout's customers, in one bulk read.
-    const customers = [...holdout.customers.keys()];
-    const recordKeys = new Map<string, string>();
-    for (const c of customers) {
-      try {
-        recordKeys.set(c, userRecordKey(seller, pointer.version, c));
-      } catch {
-        // an id too long for a key has no record
-      }
-    }
-    const got = pointer.customers > 0 ? await store.getValues([...recordKeys.values()]) : new Map<string, string | null>();
-    const metrics = await evaluateServed({
-      artifact: bytes,
-      record: async (c) => {
-        const text = recordKeys.has(c) ? got.get(recordKeys.get(c)!) : null;
-        return text ? Uint8Array.from(Buffer.from(text, 'base64')) : null;
-      },
-      holdout,
-    });
+    // The records of the holdout's customers (the shards they fall in, or one KV bulk read for older versions).
+    const records = await readPublishedRecords(store, seller, pointer, [...holdout.customers.keys()]);
+    const metrics = await evaluateServed({ artifact: bytes, record: async (c) => records.get(c) ?? null, holdout });
     const v = { pointer, metrics };
     byVersion.set(pointer.version, v);
     return v;

@@ -1,6 +1,7 @@
 import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { callJson, createKey, migrate, seedModels, SELLERS, waitFor } from './helpers.js';
+import { decodeCustomerShard, shardEntries } from '../../core/format/customer-shard.js';
+import { callJson, createKey, fixtureShard, migrate, pointerOf, recordOf, seedModels, SELLERS, waitFor, type RecBody } from './helpers.js';
 
 const A = SELLERS['item-knn'];
 const B = SELLERS.lightfm;
@@ -201,14 +202,54 @@ describe('deleting a customer', () => {
     expect(listed.body.customers.map((c: { customer: string }) => c.customer)).toEqual(['c-gone']);
   });
 
-  it("deletes the customer's per-customer records of every kept version", async () => {
+  it("removes the customer's records from every kept version, old layout included, and from a publish under way", async () => {
     const U = SELLERS['user-knn'];
-    const skU = (await createKey({ seller: U, type: 'secret' })).key;
-    const versions = JSON.parse((await env.KV.get(`sellers/${U}/versions`))!) as { version: string }[];
-    const recordKey = `sellers/${U}/models/${versions[0].version}/users/c3`;
-    expect(await env.KV.get(recordKey)).not.toBeNull();
+    const skU = (await createKey({ seller: U, type: 'secret', rps: 1e6, burst: 1e6 })).key;
+    const pkU = (await createKey({ seller: U, rps: 1e6, burst: 1e6 })).key;
+    const forYou = async (customer: string) =>
+      (await callJson<RecBody>(`/v1/sellers/${U}/recommendations/for-you?customer=${customer}&n=3`, { key: pkU })).body;
+    const pointer = pointerOf(U);
+    const { key, shard } = fixtureShard(U, 'c3');
+    const c3 = recordOf(U, 'c3')!;
+    // Beside the fixture's version: a second one with the same shards, an older one with a KV
+    // record per customer, and a publish under way that has written c3's shard (and no other).
+    const second = '20260301T000000Z-5ec0nd00';
+    const legacy = '20251201T000000Z-1e9ac700';
+    const underWay = '20260401T000000Z-0a1f0000';
+    const copy = (version: string) => key.replace(`/models/${pointer.version}/`, `/models/${version}/`);
+    await env.MODELS.put(copy(second), shard.bytes);
+    await env.MODELS.put(copy(underWay), shard.bytes);
+    await env.KV.put(`sellers/${U}/models/${legacy}/users/c3`, btoa(String.fromCharCode(...c3)));
+    const versions = JSON.parse((await env.KV.get(`sellers/${U}/versions`))!) as Record<string, unknown>[];
+    await env.KV.put(
+      `sellers/${U}/versions`,
+      JSON.stringify([{ ...versions[0], version: legacy, customerShards: undefined }, ...versions, { ...versions[0], version: second }]),
+    );
+    await env.KV.put(
+      `sellers/${U}/pending`,
+      JSON.stringify([{ digest: 'x', version: underWay, total: 40, verified: 1, customerShards: pointer.customerShards }]),
+    );
+    expect((await forYou('c3')).fallback).toBe(false);
+
     const del = await callJson(`/v1/sellers/${U}/customers/c3`, { key: skU, method: 'DELETE' });
-    expect(del.body.records_deleted).toBe(1);
-    expect(await env.KV.get(recordKey)).toBeNull();
+    expect(del.status).toBe(200);
+    expect(del.body.records_deleted).toBe(4);
+    // No trace in any shard: no entry with the id (its u16 length then "c3"), no copy of the record.
+    const hasRun = (bytes: Uint8Array, run: Uint8Array) => bytes.some((_, i) => run.every((b, j) => bytes[i + j] === b));
+    for (const version of [pointer.version, second, underWay]) {
+      const stored = new Uint8Array(await (await env.MODELS.get(copy(version)))!.arrayBuffer());
+      expect(hasRun(stored, Uint8Array.of(2, 0, 0x63, 0x33)), version).toBe(false);
+      expect(hasRun(stored, c3), version).toBe(false);
+      expect(decodeCustomerShard(stored).index.count).toBe(shard.index.count - 1);
+    }
+    expect(await env.KV.get(`sellers/${U}/models/${legacy}/users/c3`)).toBeNull();
+    // Listed for the publish under way, which leaves c3 out of the shards it has yet to write.
+    expect(JSON.parse((await env.KV.get(`sellers/${U}/deletions`))!)).toMatchObject([{ customer: 'c3' }]);
+    // The edge now answers c3 as unknown; the other customers of the shard still have theirs.
+    expect((await forYou('c3')).fallback).toBe(true);
+    const neighbour = shardEntries(shard).find((e) => e.id !== 'c3')!.id;
+    expect((await forYou(neighbour)).fallback).toBe(false);
+    // Again: nothing left to delete.
+    expect((await callJson(`/v1/sellers/${U}/customers/c3`, { key: skU, method: 'DELETE' })).body.records_deleted).toBe(0);
   });
 });

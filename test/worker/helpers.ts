@@ -2,7 +2,18 @@ import { applyD1Migrations, SELF } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { inject } from 'vitest';
 import { hashKey, keyHint, keyStorage, parseKeyIndex, type KeyIndexEntry, type KeyRecord, type KeyType } from '../../core/storage/keys.js';
+import {
+  customerHash,
+  decodeCustomerShard,
+  encodeCustomerShard,
+  recordInShard,
+  shardEntries,
+  shardOf,
+  type DecodedShard,
+  type ShardEntry,
+} from '../../core/format/customer-shard.js';
 import { decodeArtifact } from '../../core/format/decode.js';
+import { modelStorage, type ActivePointer } from '../../core/storage/pointer.js';
 import type { Artifact } from '../../core/format/artifact.js';
 import type { WorkerFixtures } from '../worker-fixtures.js';
 
@@ -21,7 +32,7 @@ export async function seedModels(): Promise<void> {
 }
 
 /** The pointer of a fixture seller. */
-export function pointerOf(seller: string): { version: string; artifact: string; sha256: string; model: string } {
+export function pointerOf(seller: string): ActivePointer {
   const entry = fixtures.values.find(([k]) => k === `sellers/${seller}/active`);
   if (!entry) throw new Error(`no fixture pointer for ${seller}`);
   return JSON.parse(entry[1]);
@@ -41,10 +52,71 @@ export function artifactOf(seller: string): Artifact {
   return a;
 }
 
-/** The base64 record of a customer in a fixture seller's active version, or undefined. */
-export function recordOf(seller: string, customer: string): string | undefined {
-  const v = pointerOf(seller).version;
-  return fixtures.values.find(([k]) => k === `sellers/${seller}/models/${v}/users/${customer}`)?.[1];
+/** The fixture shard that holds `customer` in a fixture seller's active version, decoded, with its key. */
+export function fixtureShard(seller: string, customer: string): { key: string; shard: DecodedShard } {
+  const p = pointerOf(seller);
+  const count = p.customerShards!.count;
+  const k = shardOf(customerHash(customer), count);
+  const key = modelStorage.customerShard(seller, p.version, k);
+  const b64 = fixtures.objects.find(([o]) => o === key)?.[1];
+  if (b64 === undefined) throw new Error(`no fixture shard ${key}`);
+  return { key, shard: decodeCustomerShard(fromBase64(b64), { shard: k, shardCount: count }) };
+}
+
+/** The record of a customer in a fixture seller's active version (from its shard), or undefined. */
+export function recordOf(seller: string, customer: string): Uint8Array | undefined {
+  return recordInShard(fixtureShard(seller, customer).shard, customer)?.slice() ?? undefined;
+}
+
+/** Every record of a fixture seller's active version, from all its shards. */
+export function recordsOf(seller: string): Map<string, Uint8Array> {
+  const p = pointerOf(seller);
+  const out = new Map<string, Uint8Array>();
+  for (let k = 0; k < p.customerShards!.count; k++) {
+    const b64 = fixtures.objects.find(([o]) => o === modelStorage.customerShard(seller, p.version, k))![1];
+    for (const e of shardEntries(decodeCustomerShard(fromBase64(b64)))) out.set(e.id, e.record.slice());
+  }
+  return out;
+}
+
+/**
+ * Rewrites the R2 shards of a fixture seller's active version with some records replaced
+ * (bytes as given, damaged ones included); returns the shard keys written.
+ */
+export async function putShardRecords(seller: string, replace: ReadonlyMap<string, Uint8Array>): Promise<string[]> {
+  const written = new Map<string, { shard: DecodedShard; entries: ShardEntry[] }>();
+  for (const customer of replace.keys()) {
+    const { key, shard } = fixtureShard(seller, customer);
+    if (!written.has(key)) written.set(key, { shard, entries: shardEntries(shard) });
+  }
+  for (const [key, { shard, entries }] of written) {
+    const updated = entries.map((e) => ({ id: e.id, record: replace.get(e.id) ?? e.record }));
+    await env.MODELS.put(key, encodeCustomerShard(shard.header.shard, shard.header.shardCount, updated));
+  }
+  return [...written.keys()];
+}
+
+/**
+ * Publishes a copy of a fixture seller in the layout before the shards (one KV value per
+ * customer, base64; a pointer and version entry without `customerShards`), as `plusone
+ * publish` wrote it then: what already-published versions look like to the edge.
+ */
+export async function seedLegacySeller(from: string, to: string): Promise<ActivePointer> {
+  const source = pointerOf(from);
+  const version = source.version;
+  const artifact = modelStorage.artifact(to, version);
+  await env.MODELS.put(artifact, fromBase64(fixtures.objects.find(([k]) => k === source.artifact)![1]));
+  const { customerShards: _, ...rest } = source;
+  const pointer: ActivePointer = { ...rest, artifact };
+  await env.KV.put(`sellers/${to}/active`, JSON.stringify(pointer));
+  await env.KV.put(
+    `sellers/${to}/versions`,
+    JSON.stringify([{ version, model: pointer.model, sha256: pointer.sha256, bytes: 0, customers: pointer.customers, published: pointer.published }]),
+  );
+  for (const [customer, record] of recordsOf(from)) {
+    await env.KV.put(`sellers/${to}/models/${version}/users/${encodeURIComponent(customer)}`, btoa(String.fromCharCode(...record)));
+  }
+  return pointer;
 }
 
 export interface KeyOptions {

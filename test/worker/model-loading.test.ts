@@ -1,7 +1,7 @@
 import { env } from 'cloudflare:workers';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { toHex } from '../../core/storage/keys.js';
-import { callJson, createKey, fixtures, fromBase64, pointerOf, recordOf, seedModels, SELLERS, type RecBody } from './helpers.js';
+import { callJson, createKey, fixtures, fixtureShard, fromBase64, pointerOf, putShardRecords, recordOf, seedModels, SELLERS, type RecBody } from './helpers.js';
 
 const SWAP = 'shop-swap';
 const BROKEN = 'shop-broken';
@@ -61,7 +61,7 @@ function corrupted(bytes: Uint8Array): Uint8Array {
 
 beforeAll(async () => {
   await seedModels();
-  for (const seller of [SWAP, BROKEN, SELLERS.lightfm]) pk[seller] = (await createKey({ seller, rps: 1e6, burst: 1e6 })).key;
+  for (const seller of [SWAP, BROKEN, SELLERS.lightfm, SELLERS['item-knn']]) pk[seller] = (await createKey({ seller, rps: 1e6, burst: 1e6 })).key;
   skSwap = (await createKey({ seller: SWAP, type: 'secret' })).key;
 });
 
@@ -126,18 +126,22 @@ describe('model loading', () => {
   it('treats a damaged customer record, or one made for another artifact, as an unknown customer', async () => {
     const errors = vi.spyOn(console, 'error').mockImplementation(() => {});
     const seller = SELLERS.lightfm;
-    const version = pointerOf(seller).version;
     const good = await callJson<RecBody>(`/v1/sellers/${seller}/recommendations/for-you?customer=c5&n=3`, { key: pk[seller] });
     expect(good.body.fallback).toBe(false);
-    await env.KV.put(`sellers/${seller}/models/${version}/users/c5`, 'not base64 at all!');
-    // The user-knn model has the same item table, so its records pass the tag check but are of the wrong kind.
-    await env.KV.put(`sellers/${seller}/models/${version}/users/c6`, recordOf(SELLERS['user-knn'], 'c9')!);
-    const flipped = fromBase64(recordOf(seller, 'c7')!);
+    const flipped = recordOf(seller, 'c7')!;
     flipped[flipped.length - 1] ^= 1;
-    await env.KV.put(`sellers/${seller}/models/${version}/users/c7`, btoa(String.fromCharCode(...flipped)));
-    const otherTable = fromBase64(recordOf(seller, 'c8')!);
+    const otherTable = recordOf(seller, 'c8')!;
     otherTable[12] ^= 1; // the item table tag (the payload checksum does not cover it)
-    await env.KV.put(`sellers/${seller}/models/${version}/users/c8`, btoa(String.fromCharCode(...otherTable)));
+    await putShardRecords(
+      seller,
+      new Map([
+        ['c5', new TextEncoder().encode('not a record at all!')],
+        // The user-knn model has the same item table, so its records pass the tag check but are of the wrong kind.
+        ['c6', recordOf(SELLERS['user-knn'], 'c9')!],
+        ['c7', flipped],
+        ['c8', otherTable],
+      ]),
+    );
     for (const customer of ['c5', 'c6', 'c7', 'c8']) {
       const { status, body } = await callJson<RecBody>(`/v1/sellers/${seller}/recommendations/for-you?customer=${customer}&n=3`, { key: pk[seller] });
       expect(status).toBe(200);
@@ -145,9 +149,23 @@ describe('model loading', () => {
       expect(body.items).toHaveLength(3);
     }
     const logged = errors.mock.calls.map((c) => String(c[0])).join('\n');
-    expect(logged).toMatch(/record_unreadable.*not base64/);
+    expect(logged).toMatch(/record_rejected.*not a PlusOne user record/);
     expect(logged).toMatch(/record_rejected.*a top-items record for a lightfm model/);
     expect(logged).toMatch(/record_rejected.*checksum mismatch in user record/);
     expect(logged).toMatch(/record_rejected.*made for another artifact/);
+  });
+
+  it('treats the customers of a damaged shard as unknown, and logs why', async () => {
+    const errors = vi.spyOn(console, 'error').mockImplementation(() => {});
+    const seller = SELLERS['item-knn'];
+    const { key, shard } = fixtureShard(seller, 'c9');
+    const damaged = shard.bytes.slice();
+    damaged[40] ^= 1; // inside the index
+    await env.MODELS.put(key, damaged);
+    const { status, body } = await callJson<RecBody>(`/v1/sellers/${seller}/recommendations/for-you?customer=c9&n=3`, { key: pk[seller] });
+    expect(status).toBe(200);
+    expect(body.fallback).toBe(true);
+    expect(errors.mock.calls.map((c) => String(c[0])).join('\n')).toMatch(/record_unreadable.*checksum mismatch in the customer shard index/);
+    await env.MODELS.put(key, shard.bytes);
   });
 });

@@ -1,19 +1,22 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Artifact } from '../../core/format/artifact.js';
 import { decodeUserRecord } from '../../core/format/user-record.js';
-import { artifactOf, call, callJson, createKey, fromBase64, pointerOf, recordOf, seedModels, SELLERS, type RecBody } from './helpers.js';
+import { artifactOf, call, callJson, createKey, pointerOf, recordOf, seedLegacySeller, seedModels, SELLERS, type RecBody } from './helpers.js';
 
 const KNN = SELLERS['item-knn'];
 const MF = SELLERS.lightfm;
 const UKNN = SELLERS['user-knn'];
 const POP = SELLERS.popularity;
 const EMPTY = 'shop-empty';
+/** The lightfm fixture published in the layout before the shards (one KV value per customer). */
+const LEGACY = 'shop-legacy';
 
 const keys: Record<string, { pk: string; sk: string }> = {};
 
 beforeAll(async () => {
   await seedModels();
-  for (const seller of [KNN, MF, UKNN, POP, EMPTY]) {
+  await seedLegacySeller(MF, LEGACY);
+  for (const seller of [KNN, MF, UKNN, POP, EMPTY, LEGACY]) {
     keys[seller] = { pk: (await createKey({ seller, rps: 1e6, burst: 1e6 })).key, sk: (await createKey({ seller, type: 'secret', rps: 1e6, burst: 1e6 })).key };
   }
 });
@@ -131,7 +134,7 @@ describe('basket', () => {
 
   it("item-knn: a cart with no known item falls back to a known customer's list", async () => {
     const a = artifactOf(KNN);
-    const record = decodeUserRecord(fromBase64(recordOf(KNN, 'c3')!));
+    const record = decodeUserRecord(recordOf(KNN, 'c3')!);
     if (record.kind !== 'top-items') throw new Error('expected a top-items record');
     const body = await rec(KNN, 'basket', 'customer=c3&items=nope&n=5');
     expect(body.fallback).toBe(false);
@@ -140,7 +143,7 @@ describe('basket', () => {
 
   it('hybrid MF: scores every item against the cart vectors plus the customer vector', async () => {
     const a = artifactOf(MF);
-    const record = decodeUserRecord(fromBase64(recordOf(MF, 'c5')!));
+    const record = decodeUserRecord(recordOf(MF, 'c5')!);
     if (record.kind !== 'user-vector') throw new Error('expected a user-vector record');
     const query = Float32Array.from(record.vector);
     const row = new Float32Array(a.dim);
@@ -158,7 +161,7 @@ describe('basket', () => {
 
   it('user-knn: uses the customer list; items alone cannot be scored, so they fall back', async () => {
     const a = artifactOf(UKNN);
-    const record = decodeUserRecord(fromBase64(recordOf(UKNN, 'c7')!));
+    const record = decodeUserRecord(recordOf(UKNN, 'c7')!);
     if (record.kind !== 'top-items') throw new Error('expected a top-items record');
     const known = await rec(UKNN, 'basket', 'customer=c7&n=3');
     expect(known.fallback).toBe(false);
@@ -202,7 +205,7 @@ describe('similar', () => {
 describe('for-you', () => {
   it("hybrid MF: the customer's vector against every item", async () => {
     const a = artifactOf(MF);
-    const record = decodeUserRecord(fromBase64(recordOf(MF, 'c5')!));
+    const record = decodeUserRecord(recordOf(MF, 'c5')!);
     if (record.kind !== 'user-vector') throw new Error('expected a user-vector record');
     const body = await rec(MF, 'for-you', 'customer=c5&n=6');
     expect(body.fallback).toBe(false);
@@ -212,12 +215,27 @@ describe('for-you', () => {
   it("item-knn and user-knn: the customer's precomputed list", async () => {
     for (const seller of [KNN, UKNN]) {
       const a = artifactOf(seller);
-      const record = decodeUserRecord(fromBase64(recordOf(seller, 'c9')!));
+      const record = decodeUserRecord(recordOf(seller, 'c9')!);
       if (record.kind !== 'top-items') throw new Error('expected a top-items record');
       const body = await rec(seller, 'for-you', 'customer=c9&n=4');
       expect(body.fallback).toBe(false);
       expectList(a, body, record, 4);
     }
+  });
+
+  it('answers from the customer shards, and a version of the older per-key KV layout alike', async () => {
+    expect(pointerOf(MF).customerShards).toEqual({ count: 4, format: 1 });
+    for (const customer of ['c0', 'c5', 'c17', 'c39']) {
+      const sharded = await rec(MF, 'for-you', `customer=${customer}&n=5`);
+      const legacy = await rec(LEGACY, 'for-you', `customer=${customer}&n=5`);
+      expect(sharded.fallback, customer).toBe(false);
+      expect(legacy.items).toEqual(sharded.items);
+      expect(legacy.fallback).toBe(false);
+    }
+    // Unknown in both: the fallback ranking.
+    const unknown = await rec(MF, 'for-you', 'customer=stranger&n=5');
+    expect(unknown.fallback).toBe(true);
+    expect((await rec(LEGACY, 'for-you', 'customer=stranger&n=5')).items).toEqual(unknown.items);
   });
 
   it('fallback chain: unknown customer -> the items given -> popular items', async () => {

@@ -6,7 +6,7 @@ import type { TrainedModel } from '../models/kind.js';
 import type { CatalogRow } from './catalog.js';
 import { encodeArtifact, type ArtifactInput } from './encode.js';
 
-/** One customer's record, for KV (`sellers/<seller>/models/<version>/users/<customer>`). */
+/** One customer's record (encodeUserRecord bytes); publish packs them into the version's customer shards. */
 export interface CustomerRecord {
   customer: string;
   record: Uint8Array;
@@ -41,7 +41,7 @@ function rankingOf(scores: ArrayLike<number>): { order: Int32Array; scores: Floa
 
 /**
  * Turns a trained model into an edge artifact (spec/model-format.md) and the per-customer
- * records that go to KV beside it. What depends on the model's kind comes from its
+ * records published beside it (in customer shards). What depends on the model's kind comes from its
  * `artifactParts()` (trainer/models/<kind>/index.ts).
  */
 export function exportTrained(model: TrainedModel, options: ExportOptions): ExportResult {

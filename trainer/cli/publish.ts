@@ -65,7 +65,7 @@ export const publishCommand = command(publishSpec, async (values, io): Promise<n
         artifact: values.artifact as string,
         keep,
         log: (m: string) => {
-          if (values.json || (terminal && /^records \d+\/\d+/.test(m))) return;
+          if (values.json || (terminal && /^shards \d+\/\d+/.test(m))) return;
           io.err(m);
         },
         onProgress: (p) => {

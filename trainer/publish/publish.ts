@@ -1,30 +1,56 @@
 import { createHash } from 'node:crypto';
+import {
+  CUSTOMER_SHARD_VERSION,
+  customerHash,
+  decodeCustomerShard,
+  isShardCount,
+  recordInShard,
+  shardCountFor,
+  shardOf,
+} from '../../core/format/customer-shard.js';
 import { decodeArtifact } from '../../core/format/decode.js';
 import { userRecordKey } from '../../core/format/user-record.js';
-import { modelStorage, type ActivePointer } from '../../core/storage/pointer.js';
+import { modelStorage, type ActivePointer, type CustomerShards } from '../../core/storage/pointer.js';
 import { InputError } from '../data/errors.js';
+import {
+  inParallel,
+  planShards,
+  readDeletions,
+  removeFromShard,
+  sha256,
+  writeShards,
+  type CustomerRecordInput,
+  type PublishProgress,
+  type ShardPlan,
+} from './shards.js';
 import type { ModelStore } from './store.js';
+
+export type { CustomerRecordInput, PublishProgress } from './shards.js';
 
 /**
  * Publishing a seller's model. Storage layout (shared with the edge, see
  * spec/model-format.md):
  *
- *   R2  sellers/<S>/models/<V>/artifact.bin     the artifact, immutable
- *   R2  sellers/<S>/models/<V>/card.json        model card
- *   R2  sellers/<S>/models/<V>/customers.json   ids of the per-customer records
- *   KV  sellers/<S>/models/<V>/users/<C>        per-customer record, base64
- *   KV  sellers/<S>/versions                    published versions, oldest first
- *   KV  sellers/<S>/active                      the pointer the edge follows
- *   KV  sellers/<S>/pending                     publishes under way (resume markers)
+ *   R2  sellers/<S>/models/<V>/artifact.bin            the artifact, immutable
+ *   R2  sellers/<S>/models/<V>/card.json               model card
+ *   R2  sellers/<S>/models/<V>/customers/<NNNN>.bin    the customer records, in shards
+ *   KV  sellers/<S>/versions                           published versions, oldest first
+ *   KV  sellers/<S>/active                             the pointer the edge follows
+ *   KV  sellers/<S>/pending                            publishes under way (resume markers)
+ *   KV  sellers/<S>/deletions                          customers deleted lately (the DELETE route)
+ *
+ * Versions published before the shards keep their records in KV, one value per customer
+ * (`sellers/<S>/models/<V>/users/<C>`, base64, with their ids in `customers.json`): the edge
+ * reads them, prune and rollback handle them, but a new publish writes no per-customer key.
  *
  * The pointer moves last, after everything was read back and verified, so a failure at
  * any step leaves the previous version serving.
  *
- * Resuming: the customer records go in steps of `chunkSize`; each step is written, read
- * back and compared, and only then counted in the seller's `pending` entry for this publish
- * (identified by the SHA-256 of the artifact and of the records). A publish that stopped
- * (killed, a store error) and is run again with the same artifact and records finds that
- * entry, reuses its version, and writes only the records after the verified ones.
+ * Resuming: each shard is written, read back and compared, and only then counted in the
+ * seller's `pending` entry for this publish (identified by the SHA-256 of the artifact and
+ * of the records; the entry keeps the shard count). A publish that stopped (killed, a store
+ * error) and is run again with the same artifact and records finds that entry, reuses its
+ * version and shard count, and writes only the shards after the verified ones.
  */
 
 /** One entry of `sellers/<S>/versions`. */
@@ -35,6 +61,8 @@ interface VersionEntry {
   bytes: number;
   customers: number;
   published: string;
+  /** Absent for versions published before the shards (records in KV). */
+  customerShards?: CustomerShards;
 }
 
 /** One entry of `sellers/<S>/pending`: a publish that has not moved the pointer yet. */
@@ -43,32 +71,21 @@ interface PendingEntry {
   digest: string;
   version: string;
   published: string;
+  /** Customer records. */
   total: number;
-  /** Customer records written and read back intact, in the order given. */
+  /** Where the records go; a resume keeps it (absent in entries of the older, per-key layout). */
+  customerShards?: CustomerShards;
+  /** Shards 0 to verified - 1 are written and read back intact. */
   verified: number;
   /** Last progress, ISO time; entries idle for a day are removed by a later publish. */
   updated: string;
 }
 
-/** Progress of the customer records, reported after every step. */
-export interface PublishProgress {
-  /** Records written and verified so far (including those a resume skipped). */
-  done: number;
-  total: number;
-  /** Records already verified by an earlier, interrupted run of the same publish. */
-  skipped: number;
-  elapsedMs: number;
-  /** Records per second in this run. */
-  rate: number;
-  /** Estimated time left, in milliseconds. */
-  etaMs: number;
-}
-
 interface PublishInput {
   seller: string;
   artifact: Uint8Array;
-  /** Per-customer records (base64 text). */
-  customers?: { customer: string; record: string }[];
+  /** Per-customer records: the bytes of encodeUserRecord (spec/model-format.md, "Per-customer records"). */
+  customers?: readonly CustomerRecordInput[];
   card?: Record<string, unknown>;
   /** Versions kept (the active one always is); default 5. */
   keep?: number;
@@ -79,11 +96,11 @@ interface PublishInput {
   activate?: boolean;
   now?: Date;
   log?: (message: string) => void;
-  /** Called after every step of customer records. */
+  /** Called after every verified shard. */
   onProgress?: (progress: PublishProgress) => void;
-  /** Customer records per step (written, read back, then counted in the resume marker); default 10,000. */
-  chunkSize?: number;
-  /** Steps in flight at once (default 2): the store works on one while the other is read back. */
+  /** Shard count, a power of two from 1 to 4096; default about 2,048 customers a shard. Tests use small sellers with several. */
+  shards?: number;
+  /** Shards in flight at once (default 4): written, read back, compared. */
   parallel?: number;
   /** Test hook: runs after the upload, before verification and the pointer move. */
   afterUpload?: () => Promise<void> | void;
@@ -92,6 +109,8 @@ interface PublishInput {
 const SELLER = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 /** A pending publish untouched for this long is abandoned: the next publish removes what it wrote. */
 const ABANDONED_MS = 24 * 3600 * 1000;
+/** Objects deleted at once when a version goes (each is a wrangler process on the remote path). */
+const DELETE_PARALLEL = 4;
 
 export function checkSeller(seller: string): void {
   if (!SELLER.test(seller)) {
@@ -107,19 +126,24 @@ export const keys = {
   prefix: (s: string, v: string) => `sellers/${s}/models/${v}`,
   artifact: modelStorage.artifact,
   card: (s: string, v: string) => `sellers/${s}/models/${v}/card.json`,
+  customerShard: modelStorage.customerShard,
+  /** Older layout: the ids of a version's per-customer KV records. */
   customers: (s: string, v: string) => `sellers/${s}/models/${v}/customers.json`,
-  /** The edge reads it back with the same function (the id percent-encoded). */
+  /** Older layout: one customer's record in KV (the edge reads it back with the same function). */
   customer: (s: string, v: string, c: string) => userRecordKey(s, v, c),
 };
 
-function sha256(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex');
-}
-
 /** What identifies a publish for resuming: the artifact and every customer record, in order. */
-function publishDigest(artifactSha: string, customers: readonly { customer: string; record: string }[]): string {
-  const h = createHash('sha256').update(artifactSha);
-  for (const c of customers) h.update(`\n${c.customer}\t${c.record}`);
+function publishDigest(artifactSha: string, customers: readonly CustomerRecordInput[]): string {
+  const h = createHash('sha256').update(`customer-shards-v${CUSTOMER_SHARD_VERSION}\n${artifactSha}`);
+  const length = new Uint8Array(4);
+  const view = new DataView(length.buffer);
+  for (const c of customers) {
+    // Lengths before contents: no two different lists hash alike.
+    h.update(`\n${c.customer}\t`);
+    view.setUint32(0, c.record.length, true);
+    h.update(length).update(c.record);
+  }
   return h.digest('hex');
 }
 
@@ -140,11 +164,6 @@ async function readPending(store: ModelStore, seller: string): Promise<PendingEn
   return text ? (JSON.parse(text) as PendingEntry[]) : [];
 }
 
-function duration(ms: number): string {
-  const s = Math.round(ms / 1000);
-  return s < 60 ? `${s}s` : `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
-}
-
 /**
  * Uploads, verifies, then activates a new version; prunes versions beyond `keep`. Run again
  * after an interruption with the same inputs, it resumes (see the top of this file).
@@ -155,43 +174,64 @@ export async function publish(store: ModelStore, input: PublishInput): Promise<{
   const log = input.log ?? (() => {});
   const keep = input.keep ?? 5;
   if (!Number.isInteger(keep) || keep < 1) throw new InputError(`--keep must be an integer >= 1, got ${keep}`);
-  const chunkSize = input.chunkSize ?? 10_000;
-  if (!Number.isInteger(chunkSize) || chunkSize < 1) throw new RangeError(`chunkSize must be an integer >= 1, got ${chunkSize}`);
-  const parallel = input.parallel ?? 2;
+  const parallel = input.parallel ?? 4;
   if (!Number.isInteger(parallel) || parallel < 1) throw new RangeError(`parallel must be an integer >= 1, got ${parallel}`);
-  // Refuse a broken artifact before touching storage.
+  if (input.shards !== undefined && !isShardCount(input.shards)) throw new RangeError(`shards must be a power of two from 1 to 4096, got ${input.shards}`);
+  // Refuse a broken artifact or bad customer ids before touching storage.
   const decoded = decodeArtifact(artifact);
   const digest = sha256(artifact);
   const customers = input.customers ?? [];
   const resumeId = publishDigest(digest, customers);
   const { active, versions } = await readVersions(store, seller);
   const pendingList = await readPending(store, seller);
-  const earlier = pendingList.find((p) => p.digest === resumeId && !versions.some((v) => v.version === p.version));
+  const earlier = pendingList.find((p) => p.digest === resumeId && p.customerShards && !versions.some((v) => v.version === p.version));
+  // A model without customer records (popularity) has no shards: the edge never asks for one.
+  const sharded = customers.length > 0 || decoded.hasUserRecords;
+  const shards: CustomerShards | undefined = sharded
+    ? (earlier?.customerShards ?? { count: input.shards ?? shardCountFor(customers.length), format: CUSTOMER_SHARD_VERSION })
+    : undefined;
+  const plan = planShards(customers, shards?.count ?? 1);
 
   let version: string;
   let published: string;
   let verified = 0;
   if (earlier) {
     ({ version, published } = earlier);
-    verified = Math.min(earlier.verified, customers.length);
-    log(`resuming the publish of version ${version}: ${verified} of ${customers.length} customer records already written and verified`);
+    verified = Math.min(earlier.verified, plan.count);
+    log(`resuming the publish of version ${version}: ${verified} of ${plan.count} customer shards already written and verified`);
   } else {
     const now = input.now ?? new Date();
     published = now.toISOString();
     version = `${published.replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${digest.slice(0, 8)}`;
     if (versions.some((v) => v.version === version)) throw new Error(`version ${version} already exists; publish again in a second`);
   }
-  const entry: PendingEntry = { digest: resumeId, version, published, total: customers.length, verified, updated: new Date().toISOString() };
-  // Progress markers are written one at a time, in order (steps can finish out of order),
-  // one KV write each: the other pending publishes are those listed when this one started.
+  const entry: PendingEntry = {
+    digest: resumeId,
+    version,
+    published,
+    total: customers.length,
+    ...(shards ? { customerShards: shards } : {}),
+    verified,
+    updated: new Date().toISOString(),
+  };
+  // Progress markers are written one at a time, in order (shards can finish out of order);
+  // when the store is slower than the shards, markers coalesce into the latest. The other
+  // pending publishes are those listed when this one started.
   const others = pendingList.filter((p) => p.digest !== resumeId);
   let markers: Promise<void> = Promise.resolve();
+  let queued = false;
   const mark = () => {
-    const snapshot = { ...entry, updated: new Date().toISOString() };
-    markers = markers.then(() => store.putValue(keys.pending(seller), JSON.stringify([...others, snapshot])));
+    if (queued) return markers;
+    queued = true;
+    markers = markers.then(() => {
+      queued = false;
+      return store.putValue(keys.pending(seller), JSON.stringify([...others, { ...entry, updated: new Date().toISOString() }]));
+    });
     return markers;
   };
 
+  // Customers deleted since training (the DELETE route lists them) stay out of the shards.
+  const without = await readDeletions(store, seller);
   try {
     await mark();
     const existing = earlier ? await store.getObject(keys.artifact(seller, version)) : null;
@@ -208,13 +248,13 @@ export async function publish(store: ModelStore, input: PublishInput): Promise<{
       bytes: artifact.length,
       items: decoded.itemCount,
       customers: customers.length,
+      ...(shards ? { customer_shards: shards.count } : {}),
       published,
       ...input.card,
     };
     await store.putObject(keys.card(seller, version), new TextEncoder().encode(JSON.stringify(card, null, 2)));
-    await store.putObject(keys.customers(seller, version), new TextEncoder().encode(JSON.stringify(customers.map((c) => c.customer))));
-    if (customers.length > verified) {
-      await writeRecords(store, { seller, version, customers, from: verified, chunkSize, parallel, log, onProgress: input.onProgress }, (n) => {
+    if (shards && verified < plan.count) {
+      await writeShards(store, { seller, version, records: customers, plan, from: verified, parallel, without, log, onProgress: input.onProgress }, (n) => {
         entry.verified = n;
         return mark();
       });
@@ -226,22 +266,26 @@ export async function publish(store: ModelStore, input: PublishInput): Promise<{
     if (!back || sha256(back) !== digest)
       throw new Error(`verification failed: ${keys.artifact(seller, version)} reads back ${back ? 'different bytes' : 'missing'}`);
     decodeArtifact(back);
+    if (shards) await dropDeletedDuringPublish(store, { seller, version, records: customers, plan, without, verifiedBefore: earlier ? verified : 0, log });
+    await markers;
   } catch (err) {
-    // What was written stays: the same publish run again resumes after the verified records.
+    // What was written stays: the same publish run again resumes after the verified shards.
     await markers.catch(() => undefined);
     log(
-      `publish of ${seller} version ${version} stopped (${entry.verified} of ${customers.length} customer records verified); the active version did not change. Run the same publish again to resume.`,
+      `publish of ${seller} version ${version} stopped (${shards ? `${entry.verified} of ${shards.count} customer shards verified` : 'no customer records'}); the active version did not change. Run the same publish again to resume.`,
     );
     throw err;
   }
 
+  const stored = customers.length - customers.filter((c) => without.has(c.customer)).length;
   const versionEntry: VersionEntry = {
     version,
     model: decoded.modelType,
     sha256: digest,
     bytes: artifact.length,
-    customers: customers.length,
+    customers: stored,
     published,
+    ...(shards ? { customerShards: shards } : {}),
   };
   const pointer: ActivePointer = {
     version,
@@ -249,9 +293,10 @@ export async function publish(store: ModelStore, input: PublishInput): Promise<{
     artifact: keys.artifact(seller, version),
     sha256: digest,
     items: decoded.itemCount,
-    customers: customers.length,
+    customers: stored,
     published,
     previous: active?.version ?? null,
+    ...(shards ? { customerShards: shards } : {}),
   };
   // The version list, the pointers and the end of the pending entry in one write, after everything checked out.
   const activate = input.activate ?? true;
@@ -273,82 +318,50 @@ export async function publish(store: ModelStore, input: PublishInput): Promise<{
   return { pointer, pruned };
 }
 
-interface RecordsJob {
+interface DeletedDuringPublish {
   seller: string;
   version: string;
-  customers: readonly { customer: string; record: string }[];
-  /** Records before this index are already verified. */
-  from: number;
-  chunkSize: number;
-  parallel: number;
+  records: readonly CustomerRecordInput[];
+  plan: ShardPlan;
+  /** Customers already left out of the shards this run wrote. */
+  without: Set<string>;
+  /** Shards before this one were written by an earlier run (with what it knew of deletions). */
+  verifiedBefore: number;
   log: (m: string) => void;
-  onProgress?: ((p: PublishProgress) => void) | undefined;
 }
 
 /**
- * Writes the customer records from `job.from` on in steps: each step is written, read back
- * and compared; `verifiedUpTo(n)` is awaited whenever the records before `n` all are.
+ * Customers deleted while this publish ran (after it read the deletion list): their records
+ * may be in shards written before the DELETE route saw this publish, so they are taken out
+ * here, before the pointer moves. Read again after each pass, until no new deletion shows up
+ * (three passes at most: a deletion after that is handled by the DELETE route itself, which
+ * finds this version listed as pending or published).
  */
-async function writeRecords(store: ModelStore, job: RecordsJob, verifiedUpTo: (n: number) => Promise<void>): Promise<void> {
-  const { seller, version, customers, from, chunkSize } = job;
-  const total = customers.length;
-  const starts: number[] = [];
-  for (let s = from; s < total; s += chunkSize) starts.push(s);
-  job.log(`writing ${total - from} per-customer records${from > 0 ? ` (${from} already verified)` : ''} in ${starts.length} steps of up to ${chunkSize}`);
-  const started = performance.now();
-  const finished = new Set<number>();
-  let frontier = from;
-  let doneHere = 0;
-  let lastLog = started;
-  let next = 0;
-  let failed = false;
-  const step = async (s: number) => {
-    const slice = customers.slice(s, Math.min(s + chunkSize, total));
-    const entries = slice.map((c) => ({ key: keys.customer(seller, version, c.customer), value: c.record }));
-    await store.putValues(entries);
-    const got = await store.getValues(entries.map((e) => e.key));
-    for (let i = 0; i < entries.length; i++) {
-      if (got.get(entries[i].key) !== entries[i].value)
-        throw new Error(
-          `verification failed: the record of customer ${slice[i].customer} (${entries[i].key}) reads back ${got.get(entries[i].key) == null ? 'missing' : 'different'}`,
-        );
+async function dropDeletedDuringPublish(store: ModelStore, job: DeletedDuringPublish): Promise<void> {
+  const { seller, version, records, plan } = job;
+  const has = new Map(records.map((r, i) => [r.customer, i]));
+  const checkedEarlier = new Set<string>();
+  for (let pass = 0; pass < 3; pass++) {
+    const deleted = await readDeletions(store, seller);
+    const byShard = new Map<number, Set<string>>();
+    for (const c of deleted) {
+      if (!has.has(c)) continue;
+      const k = shardOf(customerHash(c), plan.count);
+      // Shards of an earlier run may hold customers this run left out: check those once.
+      const earlier = k < job.verifiedBefore && !checkedEarlier.has(c);
+      if (job.without.has(c) && !earlier) continue;
+      checkedEarlier.add(c);
+      job.without.add(c);
+      if (!byShard.has(k)) byShard.set(k, new Set());
+      byShard.get(k)!.add(c);
     }
-    finished.add(s);
-    doneHere += entries.length;
-    const before = frontier;
-    while (finished.has(frontier)) {
-      finished.delete(frontier);
-      frontier = Math.min(frontier + chunkSize, total);
-    }
-    const now = performance.now();
-    const elapsedMs = now - started;
-    const rate = doneHere / Math.max(elapsedMs / 1000, 1e-3);
-    const done = from + doneHere;
-    const progress = { done, total, skipped: from, elapsedMs, rate, etaMs: ((total - done) / Math.max(rate, 1e-9)) * 1000 };
-    job.onProgress?.(progress);
-    if (done === total || now - lastLog >= 5000) {
-      lastLog = now;
-      job.log(
-        `records ${done}/${total} (${Math.floor((done / total) * 100)}%), ${Math.round(rate)}/s, ${duration(elapsedMs)} elapsed${done < total ? `, about ${duration(progress.etaMs)} left` : ''}`,
-      );
-    }
-    if (frontier > before) await verifiedUpTo(frontier);
-  };
-  const lane = async () => {
-    while (!failed && next < starts.length) {
-      const s = starts[next++];
-      try {
-        await step(s);
-      } catch (err) {
-        failed = true;
-        throw err;
-      }
-    }
-  };
-  const lanes = Array.from({ length: Math.min(job.parallel, starts.length) }, lane);
-  const results = await Promise.allSettled(lanes);
-  const rejected = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (rejected) throw rejected.reason;
+    if (byShard.size === 0) return;
+    let removed = 0;
+    await inParallel([...byShard], 4, async ([k, ids]) => {
+      removed += await removeFromShard(store, keys.customerShard(seller, version, k), k, plan.count, ids);
+    });
+    if (removed > 0) job.log(`took ${removed} customer${removed === 1 ? '' : 's'} deleted during this publish out of their shards`);
+  }
 }
 
 /** Removes what abandoned publishes (pending entries idle for a day) wrote; they never served. */
@@ -358,18 +371,23 @@ async function dropAbandoned(store: ModelStore, seller: string, now: number, log
   if (stale.length === 0) return;
   const { versions } = await readVersions(store, seller);
   for (const p of stale) {
-    if (!versions.some((v) => v.version === p.version)) await deleteVersionData(store, seller, p.version);
-    log(`removed the abandoned publish of version ${p.version} (${p.verified} of ${p.total} records, last progress ${p.updated})`);
+    if (!versions.some((v) => v.version === p.version)) await deleteVersionData(store, seller, p.version, p.customerShards);
+    log(`removed the abandoned publish of version ${p.version} (${p.verified} verified, ${p.total} records, last progress ${p.updated})`);
   }
   const gone = new Set(stale.map((p) => p.digest));
   await store.putValue(keys.pending(seller), JSON.stringify((await readPending(store, seller)).filter((p) => !gone.has(p.digest))));
 }
 
-/** Deletes a version's customer records and objects. */
-async function deleteVersionData(store: ModelStore, seller: string, version: string): Promise<void> {
-  const listed = await store.getObject(keys.customers(seller, version));
-  const ids = listed ? (JSON.parse(new TextDecoder().decode(listed)) as string[]) : [];
-  if (ids.length > 0) await store.deleteValues(ids.map((c) => keys.customer(seller, version, c)));
+/** Deletes a version's customer records (its shards, or its KV records in the older layout) and objects. */
+async function deleteVersionData(store: ModelStore, seller: string, version: string, shards: CustomerShards | undefined): Promise<void> {
+  if (shards) {
+    const all = Array.from({ length: shards.count }, (_, k) => keys.customerShard(seller, version, k));
+    await inParallel(all, DELETE_PARALLEL, (key) => store.deleteObject(key));
+  } else {
+    const listed = await store.getObject(keys.customers(seller, version));
+    const ids = listed ? (JSON.parse(new TextDecoder().decode(listed)) as string[]) : [];
+    if (ids.length > 0) await store.deleteValues(ids.map((c) => keys.customer(seller, version, c)));
+  }
   for (const key of [keys.artifact(seller, version), keys.card(seller, version), keys.customers(seller, version)]) await store.deleteObject(key);
 }
 
@@ -383,7 +401,7 @@ async function prune(store: ModelStore, seller: string, keep: number, log: (m: s
   for (const text of typed.values()) if (text) pinned.add((JSON.parse(text) as ActivePointer).version);
   const doomed = versions.slice(0, versions.length - keep).filter((v) => !pinned.has(v.version));
   for (const v of doomed) {
-    await deleteVersionData(store, seller, v.version);
+    await deleteVersionData(store, seller, v.version, v.customerShards);
     log(`pruned version ${v.version}`);
   }
   const gone = new Set(doomed.map((v) => v.version));
@@ -420,10 +438,60 @@ export async function rollback(store: ModelStore, seller: string, to?: string): 
     customers: target.customers,
     published: new Date().toISOString(),
     previous: active.version,
+    // The version's own layout: shards, or (published before them) KV records.
+    ...(target.customerShards ? { customerShards: target.customerShards } : {}),
   };
   await store.putValues([
     { key: keys.active(seller), value: JSON.stringify(pointer) },
     { key: keys.activeOfType(seller, target.model), value: JSON.stringify(pointer) },
   ]);
   return pointer;
+}
+
+/**
+ * The published records of `customers` in one version (either layout), for comparing a
+ * published version with a candidate (scripts/retrain). Reads only the shards the customers
+ * fall in; customers without a record are absent from the map.
+ */
+export async function readPublishedRecords(
+  store: ModelStore,
+  seller: string,
+  pointer: ActivePointer,
+  customers: readonly string[],
+): Promise<Map<string, Uint8Array>> {
+  const out = new Map<string, Uint8Array>();
+  if (pointer.customers === 0 || customers.length === 0) return out;
+  const shards = pointer.customerShards;
+  if (shards) {
+    const byShard = new Map<number, string[]>();
+    for (const c of customers) {
+      const k = shardOf(customerHash(c), shards.count);
+      if (!byShard.has(k)) byShard.set(k, []);
+      byShard.get(k)!.push(c);
+    }
+    await inParallel([...byShard], 4, async ([k, ids]) => {
+      const bytes = await store.getObject(keys.customerShard(seller, pointer.version, k));
+      if (bytes === null) return;
+      const shard = decodeCustomerShard(bytes, { shard: k, shardCount: shards.count });
+      for (const id of ids) {
+        const record = recordInShard(shard, id);
+        if (record !== null) out.set(id, record.slice());
+      }
+    });
+    return out;
+  }
+  const recordKeys = new Map<string, string>();
+  for (const c of customers) {
+    try {
+      recordKeys.set(c, keys.customer(seller, pointer.version, c));
+    } catch {
+      // an id too long for a KV key has no record
+    }
+  }
+  const got = await store.getValues([...recordKeys.values()]);
+  for (const [c, key] of recordKeys) {
+    const text = got.get(key);
+    if (text) out.set(c, Uint8Array.from(Buffer.from(text, 'base64')));
+  }
+  return out;
 }

@@ -135,28 +135,32 @@ describe('WranglerStore bulk requests', () => {
     expect(calls).toHaveLength(2);
   });
 
-  it('publishes through wrangler commands and resumes after a failure without rewriting verified records', async () => {
+  it('publishes shards as R2 objects through wrangler commands and resumes after a failure without rewriting verified shards', async () => {
     const memory = new MemoryStore();
     let failAt = 4;
+    const isShardPut = (args: string[]) => args[0] === 'r2' && args[2] === 'put' && args[3].includes('/customers/');
     const { runner, calls } = fakeWrangler(memory, ({ args }) => {
-      if (args[0] === 'kv' && args[2] === 'put' && args[3] && --failAt === 0) throw new Error('wrangler kv bulk put failed: Authentication error');
+      if (isShardPut(args) && --failAt === 0) throw new Error('wrangler r2 object put failed: Authentication error');
     });
     const store = new WranglerStore({ mode: 'remote', bulkSize: 10, runner, retryDelayMs: 0 });
     const artifact = encodeArtifact(
       { modelType: 'popularity', itemIds: ['a', 'b'], popularity: { order: [1, 0], scores: [2, 1] }, meta: {} },
       { quantize: 'f32' },
     );
-    const customers = Array.from({ length: 45 }, (_, i) => ({ customer: `c${i}`, record: `r${i}` }));
-    const input = { seller: 's1', artifact, customers, chunkSize: 10, parallel: 1 };
+    const customers = Array.from({ length: 45 }, (_, i) => ({ customer: `c${i}`, record: Uint8Array.of(i, 1, 2) }));
+    const input = { seller: 's1', artifact, customers, shards: 8, parallel: 2 };
     await expect(publish(store, input)).rejects.toThrow(/Authentication/);
     expect((await readVersions(memory, 's1')).active).toBeNull();
-    const written = () => calls.filter((c) => c[0] === 'kv' && c[2] === 'put').length;
-    const before = written();
+    const verified = JSON.parse(memory.values.get(keys.pending('s1'))!)[0].verified as number;
+    expect(verified).toBe(3);
+    const shardPuts = () => calls.filter(isShardPut).map((c) => c[3]);
+    const before = shardPuts().length;
     const r = await publish(store, input);
     expect((await readVersions(memory, 's1')).active?.version).toBe(r.pointer.version);
-    for (const c of customers) expect(memory.values.get(keys.customer('s1', r.pointer.version, c.customer))).toBe(c.record);
-    // The first run verified 10 records (its second step failed): 4 steps of records remain, each
-    // with a marker write, plus the final pointer write and the start marker.
-    expect(written() - before).toBe(4 * 2 + 2);
+    expect(r.pointer.customerShards).toEqual({ count: 8, format: 1 });
+    // Only the shards after the verified ones, each once; no per-customer KV key.
+    const again = shardPuts().slice(before);
+    expect(again.sort()).toEqual(Array.from({ length: 8 - verified }, (_, j) => `plusone-models/${keys.customerShard('s1', r.pointer.version, verified + j)}`));
+    expect([...memory.values.keys()].some((k) => k.includes('/users/'))).toBe(false);
   });
 });

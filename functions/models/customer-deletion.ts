@@ -1,0 +1,114 @@
+import { customerHash, decodeCustomerShard, shardOf, shardWithout } from '../../core/format/customer-shard.js';
+import { userRecordKey } from '../../core/format/user-record.js';
+import { modelStorage, parseCustomerShards, type CustomerShards } from '../../core/storage/pointer.js';
+
+/**
+ * Removing one customer's records from every version the seller keeps, and from publishes
+ * under way (trainer/publish/publish.ts writes both lists):
+ *
+ * - versions with customer shards: the customer's shard is rebuilt without their entry (no
+ *   byte of their id or record is left) and written back, only if R2 still holds the shard
+ *   that was read (a conditional put: two deletions in one shard never undo each other);
+ * - versions published before the shards: their KV value is deleted;
+ * - publishes under way (`sellers/<S>/pending`): the shards written so far are rewritten the
+ *   same way, and the customer is added to `sellers/<S>/deletions`, which the publisher reads
+ *   before it writes a shard and again before it moves the pointer, so shards written after
+ *   this deletion leave the customer out too.
+ */
+
+/** KV keys written by `plusone publish` (trainer/publish/publish.ts). */
+const keys = {
+  versions: (s: string) => `sellers/${s}/versions`,
+  pending: (s: string) => `sellers/${s}/pending`,
+  deletions: (s: string) => `sellers/${s}/deletions`,
+};
+
+/** How long a deletion stays in `sellers/<S>/deletions`: longer than any publish (a pending one idle for a day is abandoned). */
+const DELETIONS_KEPT_MS = 7 * 24 * 3600 * 1000;
+/** Attempts at rewriting one shard when another deletion rewrote it in between. */
+const REWRITE_ATTEMPTS = 5;
+
+/** What the version list and the pending list say about where a version's records are. */
+interface VersionLayout {
+  version: string;
+  customers?: number;
+  customerShards?: CustomerShards;
+}
+
+function parseList(text: string | null, key: string): VersionLayout[] {
+  if (text === null) return [];
+  const list = JSON.parse(text) as unknown;
+  if (!Array.isArray(list)) throw new Error(`${key} is not a JSON list`);
+  return list.map((raw: Record<string, unknown>) => {
+    if (typeof raw?.version !== 'string') throw new Error(`${key} has an entry without a version`);
+    const v: VersionLayout = { version: raw.version };
+    if (typeof raw.customers === 'number') v.customers = raw.customers;
+    if (raw.customerShards !== undefined) v.customerShards = parseCustomerShards(raw.customerShards, `${key} (version ${raw.version})`);
+    return v;
+  });
+}
+
+/** Adds the customer to the recent deletions (entries older than a week are dropped). */
+async function noteDeletion(kv: KVNamespace, seller: string, customer: string, now: number): Promise<void> {
+  const key = keys.deletions(seller);
+  const text = await kv.get(key, 'text');
+  let list: { customer: string; at: string }[] = [];
+  try {
+    list = text === null ? [] : (JSON.parse(text) as typeof list);
+  } catch {
+    list = []; // a damaged list is replaced; it only serves publishes under way
+  }
+  const fresh = list.filter((d) => d.customer !== customer && now - Date.parse(d.at) < DELETIONS_KEPT_MS);
+  fresh.push({ customer, at: new Date(now).toISOString() });
+  await kv.put(key, JSON.stringify(fresh));
+}
+
+/**
+ * Rewrites one shard without the customer. Returns whether they were in it (false also when
+ * the shard is not there: a publish under way has not written it yet).
+ */
+async function removeFromShard(bucket: R2Bucket, key: string, shard: number, count: number, customer: string): Promise<boolean> {
+  for (let attempt = 0; attempt < REWRITE_ATTEMPTS; attempt++) {
+    const object = await bucket.get(key);
+    if (object === null) return false;
+    const decoded = decodeCustomerShard(new Uint8Array(await object.arrayBuffer()), { shard, shardCount: count });
+    const rebuilt = shardWithout(decoded, customer);
+    if (rebuilt === null) return false;
+    // Only over the shard just read: another deletion in between means read it again.
+    if ((await bucket.put(key, rebuilt, { onlyIf: { etagMatches: object.etag } })) !== null) return true;
+  }
+  throw new Error(`customer shard ${key} kept changing while a customer was removed from it; delete the customer again`);
+}
+
+/** Removes the customer from one version; true when a record of theirs was there. */
+async function removeFromVersion(kv: KVNamespace, bucket: R2Bucket, seller: string, v: VersionLayout, customer: string): Promise<boolean> {
+  if (v.customerShards) {
+    const k = shardOf(customerHash(customer), v.customerShards.count);
+    return removeFromShard(bucket, modelStorage.customerShard(seller, v.version, k), k, v.customerShards.count, customer);
+  }
+  if (v.customers === 0) return false;
+  let key: string;
+  try {
+    key = userRecordKey(seller, v.version, customer);
+  } catch {
+    return false; // an id too long for a KV key has no record
+  }
+  if ((await kv.get(key, 'text')) === null) return false;
+  await kv.delete(key);
+  return true;
+}
+
+/**
+ * Removes a customer's records from every kept version and every publish under way; returns
+ * in how many versions there was one. Throws when storage fails or a shard is damaged (the
+ * caller answers 500 and the seller deletes again: every step can be repeated).
+ */
+export async function deleteCustomerRecords(kv: KVNamespace, bucket: R2Bucket, seller: string, customer: string, now: number): Promise<number> {
+  // First the note, then the rewrites: a publish that misses the note has written its shards before the rewrites read them.
+  await noteDeletion(kv, seller, customer, now);
+  const versions = parseList(await kv.get(keys.versions(seller), 'text'), keys.versions(seller));
+  const pending = parseList(await kv.get(keys.pending(seller), 'text'), keys.pending(seller)).filter((p) => !versions.some((v) => v.version === p.version));
+  let records = 0;
+  for (const v of [...versions, ...pending]) if (await removeFromVersion(kv, bucket, seller, v, customer)) records++;
+  return records;
+}
