@@ -35,6 +35,7 @@ function sourceOf(sellers: string[], items: number): ModelSource & { reads: stri
       return artifacts.get(key)?.slice() ?? null;
     },
     userRecord: async () => null,
+    forgetCustomer: () => {},
   };
 }
 
