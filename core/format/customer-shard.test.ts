@@ -15,8 +15,8 @@ import {
   shardWithout,
   type ShardEntry,
 } from './customer-shard.js';
-import { FormatError } from './errors.js';
 import { encodeUserRecord } from './user-record.js';
+import { formatErrorMessage } from './format-error-message.js';
 
 const COUNT = 4;
 
@@ -29,16 +29,6 @@ function entriesOf(shard: number, n: number): ShardEntry[] {
     out.push({ id, record: encodeUserRecord({ kind: 'top-items', itemTableTag: 7, items: [u % 5, 9], scores: [2, 1] }) });
   }
   return out;
-}
-
-function formatMessage(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(FormatError);
-    return (err as Error).message;
-  }
-  throw new Error('expected a FormatError');
 }
 
 /** Two ids with the same xxh32, found once by a birthday search over `c<n>` (the test checks they collide). */
@@ -150,19 +140,19 @@ describe('customer shards', () => {
       ['a truncated body', () => good.slice(0, good.length - 1), /entries end at byte/],
       ['a longer file', () => Uint8Array.from([...good, 0]), /entries end at byte/],
     ])('names %s', (_, make, pattern) => {
-      expect(formatMessage(() => decodeCustomerShard(make()))).toMatch(pattern);
+      expect(formatErrorMessage(() => decodeCustomerShard(make()))).toMatch(pattern);
     });
 
     it('refuses a shard under the key of another', () => {
-      expect(formatMessage(() => decodeCustomerShard(good, { shard: 1, shardCount: COUNT }))).toMatch(
+      expect(formatErrorMessage(() => decodeCustomerShard(good, { shard: 1, shardCount: COUNT }))).toMatch(
         /expected customer shard 1 of 4, the object holds shard 2 of 4/,
       );
     });
 
     it('refuses entries that are not what the index says', () => {
-      expect(formatMessage(() => readShardEntry(Uint8Array.of(9, 0, 65)))).toMatch(/says its id has 9 bytes/);
-      expect(formatMessage(() => readShardEntry(Uint8Array.of(1, 0, 0xff)))).toMatch(/not UTF-8/);
-      expect(formatMessage(() => readShardEntry(Uint8Array.of(0, 0, 1)))).toMatch(/says its id has 0 bytes/);
+      expect(formatErrorMessage(() => readShardEntry(Uint8Array.of(9, 0, 65)))).toMatch(/says its id has 9 bytes/);
+      expect(formatErrorMessage(() => readShardEntry(Uint8Array.of(1, 0, 0xff)))).toMatch(/not UTF-8/);
+      expect(formatErrorMessage(() => readShardEntry(Uint8Array.of(0, 0, 1)))).toMatch(/says its id has 0 bytes/);
     });
   });
 });

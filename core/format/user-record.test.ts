@@ -1,20 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { FormatError } from './errors.js';
 import { decodeUserRecord, encodeUserRecord, userRecordKey } from './user-record.js';
+import { formatErrorMessage } from './format-error-message.js';
 
 const TAG = 0x1234abcd;
 const vector = Float32Array.from({ length: 64 }, (_, j) => Math.sin(j) * 0.7);
 const artifact = { itemTableTag: TAG, dim: 64, itemCount: 10 };
-
-function message(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(FormatError);
-    return (err as Error).message;
-  }
-  throw new Error('expected a FormatError');
-}
 
 describe('per-customer records', () => {
   it.each([
@@ -45,27 +35,29 @@ describe('per-customer records', () => {
 
   it('rejects what is not a record, another version, a short or corrupt one', () => {
     const bytes = encodeUserRecord({ kind: 'user-vector', itemTableTag: TAG, bias: 0, vector, quantize: 'int8' });
-    expect(message(() => decodeUserRecord(new TextEncoder().encode('{"v":[1,2]}')))).toBe(
+    expect(formatErrorMessage(() => decodeUserRecord(new TextEncoder().encode('{"v":[1,2]}')))).toBe(
       'not a PlusOne user record (magic 0x7b227622, expected 0x50315552 "P1UR")',
     );
     const v2 = bytes.slice();
     v2[4] = 2;
-    expect(message(() => decodeUserRecord(v2))).toBe('unsupported user record version 2; this reader supports 1');
-    expect(message(() => decodeUserRecord(bytes.subarray(0, 90)))).toBe('truncated: the user-vector user record ends at byte 96 but has 90 bytes');
-    expect(message(() => decodeUserRecord(bytes.subarray(0, 10)))).toBe('truncated: the user record header ends at byte 24 but the record has 10');
+    expect(formatErrorMessage(() => decodeUserRecord(v2))).toBe('unsupported user record version 2; this reader supports 1');
+    expect(formatErrorMessage(() => decodeUserRecord(bytes.subarray(0, 90)))).toBe('truncated: the user-vector user record ends at byte 96 but has 90 bytes');
+    expect(formatErrorMessage(() => decodeUserRecord(bytes.subarray(0, 10)))).toBe('truncated: the user record header ends at byte 24 but the record has 10');
     const flipped = bytes.slice();
     flipped[50] ^= 4;
-    expect(message(() => decodeUserRecord(flipped))).toBe('checksum mismatch in user record');
+    expect(formatErrorMessage(() => decodeUserRecord(flipped))).toBe('checksum mismatch in user record');
   });
 
   it('rejects a record made for another artifact, dimension or item count', () => {
     const bytes = encodeUserRecord({ kind: 'user-vector', itemTableTag: TAG, bias: 0, vector, quantize: 'int8' });
-    expect(message(() => decodeUserRecord(bytes, { ...artifact, itemTableTag: 7 }))).toBe(
+    expect(formatErrorMessage(() => decodeUserRecord(bytes, { ...artifact, itemTableTag: 7 }))).toBe(
       'user record was made for another artifact (item table 0x1234abcd, this artifact 0x00000007)',
     );
-    expect(message(() => decodeUserRecord(bytes, { ...artifact, dim: 32 }))).toBe("user vector has dimension 64 but the artifact's item vectors have 32");
+    expect(formatErrorMessage(() => decodeUserRecord(bytes, { ...artifact, dim: 32 }))).toBe(
+      "user vector has dimension 64 but the artifact's item vectors have 32",
+    );
     const list = encodeUserRecord({ kind: 'top-items', itemTableTag: TAG, items: [3, 12], scores: [1, 0] });
-    expect(message(() => decodeUserRecord(list, artifact))).toBe('user record: entry 1 is item 12, but the artifact has 10 items');
+    expect(formatErrorMessage(() => decodeUserRecord(list, artifact))).toBe('user record: entry 1 is item 12, but the artifact has 10 items');
   });
 
   it('refuses to encode values it cannot store', () => {

@@ -2,6 +2,7 @@ import { Hono } from 'hono';
 import { CHART_JS_SOURCE, CHART_JS_VERSION } from '../admin/assets.generated.js';
 import { CHART_JS_PATH, EXPERIMENT_PAGE, experimentPagePolicy } from '../admin/experiment-page.js';
 import type { AppEnv } from '../env.js';
+import { pageHeaders } from '../http/page-headers.js';
 
 /**
  * The experiment report page and its assets, at absolute paths (mounted at the root):
@@ -12,15 +13,7 @@ import type { AppEnv } from '../env.js';
  */
 export function adminPageRoutes(): Hono<AppEnv> {
   const routes = new Hono<AppEnv>();
-  routes.get('/admin/experiments/:id', async (c) =>
-    c.html(EXPERIMENT_PAGE, 200, {
-      'Content-Security-Policy': await experimentPagePolicy(),
-      'Cache-Control': 'no-cache',
-      'Referrer-Policy': 'no-referrer',
-      'X-Content-Type-Options': 'nosniff',
-      'X-Frame-Options': 'DENY',
-    }),
-  );
+  routes.get('/admin/experiments/:id', async (c) => c.html(EXPERIMENT_PAGE, 200, pageHeaders(await experimentPagePolicy())));
   routes.get(CHART_JS_PATH, (c) => {
     const etag = `"chart.js-${CHART_JS_VERSION}"`;
     // The page asks for ?v=<version>, so that URL never changes content: cache it for a year.

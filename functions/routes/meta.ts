@@ -10,6 +10,7 @@ import {
 } from '../openapi/docs-assets.generated.js';
 import { DOCS_ASSETS_DIR, DOCS_PAGE, docsPagePolicy } from '../openapi/docs-page.js';
 import { openApiDocument } from '../openapi/document.js';
+import { pageHeaders } from '../http/page-headers.js';
 
 const TEXT = 'text/plain; charset=utf-8';
 
@@ -30,15 +31,7 @@ export function metaRoutes(): Hono<AppEnv> {
   const routes = new Hono<AppEnv>();
   routes.get('/v1/health', (c) => c.json({ ok: true }));
   routes.get('/v1/openapi.json', (c) => c.json(openApiDocument()));
-  routes.get('/v1/docs', async (c) =>
-    c.html(DOCS_PAGE, 200, {
-      'Content-Security-Policy': await docsPagePolicy(),
-      'Cache-Control': 'no-cache',
-      'Referrer-Policy': 'no-referrer',
-      'X-Content-Type-Options': 'nosniff',
-      'X-Frame-Options': 'DENY',
-    }),
-  );
+  routes.get('/v1/docs', async (c) => c.html(DOCS_PAGE, 200, pageHeaders(await docsPagePolicy())));
   routes.get(`${DOCS_ASSETS_DIR}/:file`, (c) => {
     const asset = Object.hasOwn(DOCS_ASSETS, c.req.param('file')) ? DOCS_ASSETS[c.req.param('file')] : undefined;
     if (asset === undefined) return c.notFound();

@@ -145,50 +145,29 @@ describe('retrainSellers', () => {
     const gone = lines[0].customer;
     const goneLines = lines.filter((l) => l.customer === gone).length;
     const logged: string[] = [];
-    const run = await retrainSellers(
-      options({
-        sellers: two,
-        ordersDir: join(dir, 'orders'),
-        log: (line) => logged.push(line),
-        d1: {
-          sellers: async () => [],
-          events: async () => [],
-          deleted: async (list) => new Map(list.map((s) => [s, new Set(s === two[0] ? [gone, 'never-ordered'] : [])])),
-        },
-      }),
-    );
+    // Two sellers from their orders files, with D1's deleted customers read by `deleted`.
+    const retrainWith = (deleted: D1Reads['deleted']) =>
+      retrainSellers(
+        options({
+          sellers: two,
+          ordersDir: join(dir, 'orders'),
+          log: (line) => logged.push(line),
+          d1: { sellers: async () => [], events: async () => [], deleted },
+        }),
+      );
+    const run = await retrainWith(async (list) => new Map(list.map((s) => [s, new Set(s === two[0] ? [gone, 'never-ordered'] : [])])));
     expect(run.failed_sellers).toEqual([]);
     const plural = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`;
     expect(logged.join('\n')).toContain(`(${plural(goneLines, 'order line')} of 1 deleted customer left out, of 2 deleted;`);
 
     // D1 unreachable: with only an orders file, a deleted customer could be trained on again.
-    const down = await retrainSellers(
-      options({
-        sellers: two,
-        ordersDir: join(dir, 'orders'),
-        d1: {
-          sellers: async () => [],
-          events: async () => [],
-          deleted: async () => Promise.reject(new Error('wrangler d1 execute DB failed: Authentication error [code: 10000]')),
-        },
-      }),
-    );
+    const down = await retrainWith(async () => Promise.reject(new Error('wrangler d1 execute DB failed: Authentication error [code: 10000]')));
     expect(down.failed_sellers).toEqual(two);
     expect(down.results[0].error).toMatch(/could not read .*deleted customers from D1 \(wrangler d1 execute DB failed: Authentication error.*not retraining/);
     expect(down.published).toBe(0);
 
     // A D1 whose migrations never ran holds no deletion: the run goes on.
-    const fresh = await retrainSellers(
-      options({
-        sellers: two,
-        ordersDir: join(dir, 'orders'),
-        d1: {
-          sellers: async () => [],
-          events: async () => [],
-          deleted: async () => Promise.reject(new Error('no such table: deleted_customers: SQLITE_ERROR')),
-        },
-      }),
-    );
+    const fresh = await retrainWith(async () => Promise.reject(new Error('no such table: deleted_customers: SQLITE_ERROR')));
     expect(fresh.failed_sellers).toEqual([]);
   }, 60_000);
 
