@@ -1,4 +1,6 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
 import { InputError } from '../data/errors.js';
 import type { CustomerRecord } from './export.js';
 
@@ -9,33 +11,41 @@ import type { CustomerRecord } from './export.js';
  * back into record bytes and packs them into shards.
  */
 
-/** Writes the records file (empty when there are no records). */
+/** Writes the records file (empty when there are no records), a line at a time. */
 export async function writeCustomerRecords(path: string, records: readonly CustomerRecord[]): Promise<void> {
-  const lines = records.map((c) => JSON.stringify({ customer: c.customer, record: Buffer.from(c.record).toString('base64') }));
-  await writeFile(path, lines.length ? `${lines.join('\n')}\n` : '');
+  const out = createWriteStream(path);
+  const failed = once(out, 'error').then(([err]) => Promise.reject(err as Error));
+  failed.catch(() => {}); // raced below; an error before then is not unhandled
+  for (const c of records) {
+    const line = `${JSON.stringify({ customer: c.customer, record: Buffer.from(c.record).toString('base64') })}\n`;
+    if (!out.write(line)) await Promise.race([once(out, 'drain'), failed]);
+  }
+  out.end();
+  await Promise.race([once(out, 'finish'), failed]);
 }
 
-/** Reads a records file; throws an InputError naming the line that is not a record. A missing file has no records. */
+/** Reads a records file, a line at a time; throws an InputError naming the line that is not a record. A missing file has no records. */
 export async function readCustomerRecords(path: string): Promise<CustomerRecord[]> {
-  let text: string;
+  const input = createReadStream(path, { encoding: 'utf8' });
   try {
-    text = await readFile(path, 'utf8');
+    await once(input, 'open');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw err;
   }
   const out: CustomerRecord[] = [];
-  const lines = text.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    if (lines[i].trim() === '') continue;
+  let line = 0;
+  for await (const text of createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY })) {
+    line++;
+    if (text.trim() === '') continue;
     let parsed: { customer?: unknown; record?: unknown };
     try {
-      parsed = JSON.parse(lines[i]) as typeof parsed;
+      parsed = JSON.parse(text) as typeof parsed;
     } catch {
-      throw new InputError(`${path}:${i + 1}: not a JSON line; export the model again`);
+      throw new InputError(`${path}:${line}: not a JSON line; export the model again`);
     }
     if (typeof parsed.customer !== 'string' || typeof parsed.record !== 'string')
-      throw new InputError(`${path}:${i + 1}: expected {"customer": "...", "record": "<base64>"}; export the model again`);
+      throw new InputError(`${path}:${line}: expected {"customer": "...", "record": "<base64>"}; export the model again`);
     out.push({ customer: parsed.customer, record: new Uint8Array(Buffer.from(parsed.record, 'base64')) });
   }
   return out;
