@@ -59,6 +59,25 @@ export const ANSWERS_WITH: Readonly<Record<ModelType, 'vectors' | 'neighbours' |
   popularity: 'ranking',
 };
 
+/** The recommendation surfaces: basket (cart -> items to add), similar (item -> items), for-you (customer or session -> items). */
+export const SURFACES = ['basket', 'similar', 'for-you'] as const;
+export type Surface = (typeof SURFACES)[number];
+
+/**
+ * The surfaces a model of each type answers at the edge from its artifact, as it is
+ * evaluated. user-knn keeps precomputed per-customer lists only: it cannot answer a cart
+ * (least of all an anonymous one) or an item, so those surfaces are not served by it: the
+ * edge answers them from the fallback ranking (`"fallback": true`), the evaluation shows
+ * them as "not served", and the retrain pipeline never makes such a model the seller's
+ * active one. The trainer's registry repeats this per kind (ModelKind.surfaces).
+ */
+export const SERVED_SURFACES: Readonly<Record<ModelType, readonly Surface[]>> = {
+  lightfm: SURFACES,
+  'item-knn': SURFACES,
+  'user-knn': ['for-you'],
+  popularity: SURFACES,
+};
+
 /** Quantisation schemes (also the per-section encoding byte). */
 export const QUANTIZATIONS = { f32: 0, f16: 1, int8: 2 } as const;
 export type Quantization = keyof typeof QUANTIZATIONS;

@@ -1,5 +1,5 @@
 import type { Artifact, Ranking } from '../format/artifact.js';
-import { ANSWERS_WITH, MODEL_TYPE_NAMES } from '../format/spec.js';
+import { ANSWERS_WITH, MODEL_TYPE_NAMES, type ModelType, SERVED_SURFACES, SURFACES, type Surface } from '../format/spec.js';
 import { decodeUserRecord, type UserRecord } from '../format/user-record.js';
 import { ApiError } from '../errors/api-error.js';
 import type { LoadedModel } from './model.js';
@@ -7,9 +7,7 @@ import { scoreByNeighbours, scoreByVector, sumItemVectors } from '../scoring/sco
 import { selectTopN, type TopN } from '../scoring/select.js';
 import { compileFilter, type FilterSpec } from './filters.js';
 
-export const SURFACES = ['basket', 'similar', 'for-you'] as const;
-/** basket: cart -> items to add; similar: item -> items; for-you: customer (or session) -> items. */
-export type Surface = (typeof SURFACES)[number];
+export { SURFACES, type Surface };
 
 /** What `model=` may ask for: a model type, or one of the rankings every artifact carries. */
 export const MODEL_CHOICES = [...MODEL_TYPE_NAMES, 'trending'] as const;
@@ -112,8 +110,12 @@ export async function recommend(model: LoadedModel | null, q: RecommendQuery, fe
   }
   const known = indicesOf(a, q.items);
   const similar = q.surface === 'similar';
+  // A surface the model type does not serve (user-knn has no answer for a cart or an item)
+  // is answered from the fallback ranking alone, as the evaluation counts it.
+  const served = how.method === 'ranking' || (SERVED_SURFACES[choice as ModelType] ?? SURFACES).includes(q.surface);
   // What the surface starts from, by method (see spec/edge-api.md, "Scoring").
   const wantsRecord =
+    served &&
     !similar &&
     q.customer !== null &&
     a.hasUserRecords &&
@@ -129,7 +131,9 @@ export async function recommend(model: LoadedModel | null, q: RecommendQuery, fe
   let top: TopN | null = null;
   const ranking: Ranking | undefined = how.ranking;
   try {
-    if (how.method === 'vectors') {
+    if (!served) {
+      top = null;
+    } else if (how.method === 'vectors') {
       top = scoreVectors(model, similar ? known.slice(0, 1) : known, similar ? null : record, accept, q.n);
     } else if (how.method === 'neighbours') {
       if (record?.kind === 'top-items' && (q.surface === 'for-you' || known.length === 0)) top = fromList(model, record, accept, q.n);

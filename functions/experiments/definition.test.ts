@@ -10,9 +10,22 @@ const arms = [
 describe('experiment definition', () => {
   it('lets an arm serve every model type of the artifact, or none', () => {
     expect(ARM_MODELS).toEqual([...MODEL_TYPE_NAMES, 'none']);
-    for (const model of ARM_MODELS) expect(experimentRequest.safeParse({ surface: 'basket', arms: [arms[0], { name: 'b', model }] }).success, model).toBe(true);
+    for (const model of ARM_MODELS)
+      expect(experimentRequest.safeParse({ surface: 'for-you', arms: [arms[0], { name: 'b', model }] }).success, model).toBe(true);
     const bad = experimentRequest.safeParse({ surface: 'basket', arms: [arms[0], { name: 'b', model: 'magic' }] });
     expect(bad.error?.issues[0]).toMatchObject({ path: ['arms', 1, 'model'], message: `model must be one of ${ARM_MODELS.join(', ')}` });
+  });
+
+  it('refuses an arm whose model type the edge does not serve on the surface (user-knn and a cart or an item)', () => {
+    for (const surface of ['basket', 'similar'] as const) {
+      const r = experimentRequest.safeParse({ surface, arms: [arms[0], { name: 'uu', model: 'user-knn' }] });
+      expect(r.error?.issues[0], surface).toMatchObject({ path: ['arms', 1, 'model'] });
+      expect(r.error?.issues[0].message).toBe(
+        `user-knn does not answer the ${surface} surface at the edge (it serves for-you); choose lightfm, item-knn, popularity or none`,
+      );
+    }
+    for (const model of ARM_MODELS.filter((m) => m !== 'user-knn'))
+      expect(experimentRequest.safeParse({ surface: 'basket', arms: [arms[0], { name: 'b', model }] }).success, model).toBe(true);
   });
 
   it('fills in the defaults of a request, which then makes a valid definition', () => {

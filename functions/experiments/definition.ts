@@ -4,7 +4,7 @@
  * fields. The types the store, the routes and the report use are inferred from it.
  */
 import { z } from 'zod';
-import { MODEL_TYPE_NAMES } from '../../core/format/spec.js';
+import { MODEL_TYPE_NAMES, type ModelType, SERVED_SURFACES } from '../../core/format/spec.js';
 import { SURFACES } from '../../core/recommend/recommend.js';
 import { issueText } from '../http/validate.js';
 import { validateArms } from './assign.js';
@@ -76,6 +76,21 @@ function checkArms(v: { arms: { name: string; weight: number }[]; control?: stri
   }
 }
 
+/** No arm offers a model type for a surface the edge does not answer with it (user-knn and a cart). */
+function checkServed(v: { surface: (typeof SURFACES)[number]; arms: { model: string }[] }, ctx: z.RefinementCtx): void {
+  v.arms.forEach((a, i) => {
+    const served = SERVED_SURFACES[a.model as ModelType];
+    if (served === undefined || served.includes(v.surface)) return;
+    const able = MODEL_TYPE_NAMES.filter((t) => SERVED_SURFACES[t].includes(v.surface));
+    ctx.addIssue({
+      code: 'custom',
+      path: ['arms', i, 'model'],
+      message: `${a.model} does not answer the ${v.surface} surface at the edge (it serves ${served.join(', ')}); choose ${able.join(', ')} or none`,
+      input: a.model,
+    });
+  });
+}
+
 // The cross-field checks run once every field is valid.
 const fieldsValid = { when: (payload: { issues: readonly unknown[] }) => payload.issues.length === 0 };
 
@@ -104,7 +119,8 @@ export const experimentRequest = z
     orders_per_year: fields.shape.orders_per_year.default(null),
   })
   .strict()
-  .superRefine(checkArms, fieldsValid);
+  .superRefine(checkArms, fieldsValid)
+  .superRefine(checkServed, fieldsValid);
 
 /** Throws a RangeError naming the first problem of `def` (`definition.arms[1].model must be one of …`). */
 export function checkDefinition(def: ExperimentDefinition): void {

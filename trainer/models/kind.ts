@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { ModelType } from '../../core/format/spec.js';
+import type { ModelType, Surface } from '../../core/format/spec.js';
 import type { Dataset, DatasetInteractions } from '../data/dataset.js';
 import { InputError } from '../data/errors.js';
 import type { Csr } from '../data/sparse.js';
@@ -25,6 +25,12 @@ export interface ModelKind<P extends object = Record<string, unknown>> {
   readonly presets: { readonly default: Partial<P> } & Readonly<Record<string, Partial<P>>>;
   /** Whether it uses user and item features (only hybrid MF does). */
   readonly usesFeatures: boolean;
+  /**
+   * The surfaces the edge answers with this kind's artifact (core/format/spec.ts
+   * SERVED_SURFACES, which the edge reads; registry.test.ts checks they agree). Only these
+   * are evaluated and offered; the others show as "not served".
+   */
+  readonly surfaces: readonly Surface[];
   /** Whether the retrain pipeline trains it as a candidate when no `--models` is given. */
   readonly retrainCandidate: boolean;
   /** Trains on the data; reports progress of long work through `context.onProgress`. */

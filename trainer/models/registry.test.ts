@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MODEL_TYPE_NAMES } from '../../core/format/spec.js';
+import { MODEL_TYPE_NAMES, SERVED_SURFACES } from '../../core/format/spec.js';
 import { Dataset } from '../data/dataset.js';
 import { InputError } from '../data/errors.js';
 import type { Csr } from '../data/sparse.js';
@@ -76,5 +76,14 @@ describe('the model registry', () => {
     expect(() => resolveParams(lightfm, { bogus: 1 })).toThrow(/lightfm has no hyperparameter "bogus"/);
     expect(() => resolveParams(lightfm, {}, { preset: 'fast' })).toThrow(/lightfm has no preset "fast" \(known: default, logistic, bpr, warp-kos\)/);
     expect(resolveParams(lightfm, {}, { preset: 'bpr' })).toMatchObject({ loss: 'bpr', epochs: 30, dim: 32 });
+  });
+});
+
+describe('surfaces', () => {
+  it('each kind serves at the edge what the edge says it answers', () => {
+    for (const kind of MODEL_KINDS) expect([...kind.surfaces], kind.name).toEqual([...SERVED_SURFACES[kind.name]]);
+  });
+  it('user-knn answers no cart and no item (its artifact holds per-customer lists only)', () => {
+    expect(modelKind('user-knn').surfaces).toEqual(['for-you']);
   });
 });

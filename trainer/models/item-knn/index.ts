@@ -84,6 +84,7 @@ export const itemKnn = defineKind({
     },
   },
   presets: { default: {}, exact: { similarity: 'ease' }, approx: { similarity: 'ease-approx' }, cosine: { similarity: 'cosine' } },
+  surfaces: ['basket', 'similar', 'for-you'],
   usesFeatures: false,
   retrainCandidate: true,
   async fit(data, p, context) {

@@ -78,6 +78,7 @@ export const lightfm = defineKind({
     seed: { flag: 'seed', value: 'N', help: 'random seed' },
   },
   presets: { default: {}, logistic: { loss: 'logistic' }, bpr: { loss: 'bpr' }, 'warp-kos': { loss: 'warp-kos' } },
+  surfaces: ['basket', 'similar', 'for-you'],
   usesFeatures: true,
   retrainCandidate: true,
   async fit(data, p, context) {

@@ -30,6 +30,7 @@ export const popularity = defineKind({
   params,
   flags: {},
   presets: { default: {} },
+  surfaces: ['basket', 'similar', 'for-you'],
   usesFeatures: false,
   retrainCandidate: false,
   async fit(data) {

@@ -31,6 +31,7 @@ export const userKnn = defineKind({
     neighbours: { flag: 'neighbors', value: 'K', help: 'item-knn: weights kept per item; user-knn: neighbours per user' },
   },
   presets: { default: {} },
+  surfaces: ['for-you'],
   usesFeatures: false,
   retrainCandidate: true,
   async fit(data, p) {
