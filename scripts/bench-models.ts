@@ -2,11 +2,16 @@
  * Benchmark: every model type side by side on ../shared/bench (ml100k and retail): hybrid
  * MF per loss, item-item cosine and EASE at several lambdas and neighbour counts, user-user
  * kNN and popularity. Training time, p@10, r@10, AUC, MRR, basket_hr@10 (retail),
- * coverage@10 and novelty@10, with the anchors.json figures beside them. Writes
- * benchmarks/models.json and .md and the README table between the bench:models markers.
+ * coverage@10 and novelty@10, with the anchors.json figures beside them (the model's own
+ * scores: train items left out, as LightFM evaluates). Then each model is exported as the
+ * int8 artifact the edge serves and evaluated as served (trainer/eval/served.ts: the
+ * worker's decoder and recommend(), the figures npm start and the retrain gate show), on the
+ * same test and basket files. Writes benchmarks/models.json and .md and the README tables
+ * between the bench:models and bench:models-served markers.
  *
  *   npm run bench:models -- [--bench DIR] [--only ml100k,retail] [--threads 2] [--no-readme]
  */
+import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -14,6 +19,8 @@ import { parseArgs } from 'node:util';
 import { basketHitRate } from '../trainer/eval/basket.js';
 import { coverageAndNovelty, usersPerItem } from '../trainer/eval/beyond.js';
 import { evaluateRanking, summarize } from '../trainer/eval/metrics.js';
+import { evaluateServed, FIGURE_SURFACE, holdoutFromFiles, type ServedMetrics } from '../trainer/eval/served.js';
+import { exportTrained } from '../trainer/artifact/export.js';
 import { itemKnn } from '../trainer/models/item-knn/index.js';
 import { resolveParams, type ModelKind } from '../trainer/models/kind.js';
 import { lightfm } from '../trainer/models/lightfm/index.js';
@@ -83,6 +90,7 @@ const MODELS: ModelSpec[] = [
 ];
 
 const METRICS = ['p@10', 'r@10', 'auc', 'mrr', 'basket_hr@10'] as const;
+const SERVED_FIGURES = ['p@10', 'r@10', 'basket_hr@10', 'similar_hr@10'] as const;
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -102,11 +110,14 @@ async function main(): Promise<void> {
   for (const dataset of values.only.split(',')) {
     const split = await loadSplit(benchDir, dataset, 'cf');
     const popularity = usersPerItem(split.train.csr);
+    const baskets = join(benchDir, dataset, 'baskets.csv');
+    const holdout = await holdoutFromFiles({ test: join(benchDir, dataset, 'test.csv'), ...(existsSync(baskets) ? { baskets } : {}) });
     for (const spec of MODELS) {
       const t0 = performance.now();
       const params = resolveParams(spec.kind, spec.overrides(dataset));
       const data = { dataset: split.dataset, interactions: split.train, userFeatures: null, itemFeatures: null };
-      const { scorer } = await spec.kind.fit(data, params, { threads });
+      const trained = await spec.kind.fit(data, params, { threads });
+      const { scorer } = trained;
       const fitSeconds = (performance.now() - t0) / 1000;
       const m = evaluateRanking({ test: split.test.csr, train: split.train.csr, collectTop: true, score: (u, out) => scorer.scoreUser(u, out) });
       const metrics: Record<string, number> = summarize(m, 10);
@@ -120,6 +131,12 @@ async function main(): Promise<void> {
           scoreBasket: (u, items, out) => scorer.scoreItems(items, u, out),
         }).hitRate;
       }
+      // As served: the int8 artifact and its customer records, through the edge's code.
+      const t1 = performance.now();
+      const exported = exportTrained(trained, { quantize: 'int8', topN: 50 });
+      const records = new Map(exported.customers.map((r) => [r.customer, r.record]));
+      const served = await evaluateServed({ artifact: exported.artifact, record: async (c) => records.get(c) ?? null, holdout });
+      const servedSeconds = (performance.now() - t1) / 1000;
       const anchor = anchors.find((a) => spec.anchor(a, dataset)) ?? null;
       const anchorFit = anchor ? (anchor.fit_s ?? anchor.build_s ?? null) : null;
       rows.push({
@@ -131,6 +148,9 @@ async function main(): Promise<void> {
         fit_s: fitSeconds,
         metrics,
         anchor: anchor ? { ...pick(anchor), fit_s: anchorFit } : null,
+        served,
+        served_s: servedSeconds,
+        artifact_bytes: exported.artifact.byteLength,
       });
       console.log(
         `${dataset.padEnd(7)} ${spec.name.padEnd(26)} fit ${fitSeconds.toFixed(2)} s  p@10 ${fmt(metrics['p@10'])}  basket ${fmt(metrics['basket_hr@10'])}`,
@@ -139,12 +159,16 @@ async function main(): Promise<void> {
   }
 
   const md = render(rows);
+  const servedMd = renderServed(rows);
   const result = { date: new Date().toISOString(), machine: { node: process.version, cpus: cpus().length, model: cpus()[0]?.model ?? '' }, threads, rows };
   await mkdir(values.out, { recursive: true });
   await writeFile(join(values.out, 'models.json'), JSON.stringify(result, null, 2) + '\n');
-  await writeFile(join(values.out, 'models.md'), md);
-  console.log('\n' + md);
-  if (!values['no-readme']) await updateReadme('models', md);
+  await writeFile(join(values.out, 'models.md'), `${md}\n${servedMd}`);
+  console.log(`\n${md}\n${servedMd}`);
+  if (!values['no-readme']) {
+    await updateReadme('models', md);
+    await updateReadme('models-served', servedMd);
+  }
 }
 
 function pick(a: Anchor): Record<string, number> {
@@ -174,3 +198,23 @@ function render(rows: Record<string, unknown>[]): string {
 }
 
 await main();
+
+/** The served rows: the same models as the edge answers with their int8 artifacts. */
+function renderServed(rows: Record<string, unknown>[]): string {
+  const lines = [
+    "The same models exported as int8 artifacts (top 50 per customer list and neighbour row) and asked through the edge's own decoder and `recommend()` " +
+      '(trainer/eval/served.ts), on the same test and basket files: for-you with the customer (p@10, r@10 against the test items; nothing left out but what the artifact leaves out), ' +
+      'basket with the other items and the customer, similar per item pair of a basket. "not served": the edge does not answer that surface with this model type.',
+    '',
+    '| dataset | model | p@10 | r@10 | basket_hr@10 | similar_hr@10 | coverage@10 | fallback share | artifact bytes | eval s |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  ];
+  for (const r of rows) {
+    const m = r.served as ServedMetrics;
+    const cell = (k: (typeof SERVED_FIGURES)[number]) => (!m.surfaces.includes(FIGURE_SURFACE[k]) ? 'not served' : m[k] === null ? '–' : fmt(m[k]));
+    lines.push(
+      `| ${r.dataset} | ${r.model} | ${SERVED_FIGURES.map(cell).join(' | ')} | ${m['coverage@10'] === null ? '–' : fmt(m['coverage@10'], 3)} | ${m.fallback_share === null ? '–' : fmt(m.fallback_share, 3)} | ${r.artifact_bytes} | ${fmt(r.served_s as number, 1)} |`,
+    );
+  }
+  return lines.join('\n') + '\n';
+}

@@ -7,7 +7,7 @@
  *
  *   npm run retrain -- --seller S [--local | --remote] [--orders F [--columns SPEC]] [--with-events]
  *       [--catalog F] [--item-features F] [--models lightfm,item-knn,user-knn] [--holdout-days 14]
- *       [--metric basket_hr@10|p@10] [--tolerance 0.02] [--persist-to DIR] [--work DIR] [--dry-run] [--json]
+ *       [--metric basket_hr@10|similar_hr@10|p@10|r@10] [--tolerance 0.02] [--persist-to DIR] [--work DIR] [--dry-run] [--json]
  *   npm run retrain -- --sellers all|A,B,C [--orders-dir DIR [--with-events]] [--catalog-dir DIR]
  *       [--concurrency N] [the options above but --seller, --orders, --catalog, --item-features]
  *

@@ -84,18 +84,20 @@ function fmt(v: unknown, digits = 4): string {
   return typeof v === 'number' ? v.toFixed(digits) : '-';
 }
 
-/** The metrics table: one row per seller and model, on one screen. */
-function metricsTable(result: BuildResult): string {
-  const header = ['seller', 'model', 'items', 'customers', 'p@10', 'r@10', 'auc', 'basket_hr@10', 'coverage@10', 'fit s'];
+/** The metrics table: one row per seller and model, on one screen; the figures are the served ones. */
+function metricsTable(result: Pick<BuildResult, 'models' | 'marketplace'>): string {
+  const header = ['seller', 'model', 'items', 'customers', 'basket_hr@10', 'similar_hr@10', 'p@10', 'r@10', 'coverage@10', 'fit s'];
+  const served = (m: BuildResult['models'][number], key: 'basket_hr@10' | 'similar_hr@10' | 'p@10' | 'r@10', surface: string) =>
+    m.metrics.surfaces.includes(surface as never) ? fmt(m.metrics[key]) : 'not served';
   const rows = result.models.map((m) => [
     m.seller,
     m.label,
     String(m.training.items ?? '-'),
     String(m.training.users ?? '-'),
-    fmt(m.metrics['p@10']),
-    fmt(m.metrics['r@10']),
-    fmt(m.metrics.auc),
-    fmt(m.metrics['basket_hr@10']),
+    served(m, 'basket_hr@10', 'basket'),
+    served(m, 'similar_hr@10', 'similar'),
+    served(m, 'p@10', 'for-you'),
+    served(m, 'r@10', 'for-you'),
     fmt(m.metrics['coverage@10'], 3),
     fmt(m.training.fit_s, 2),
   ]);
@@ -106,8 +108,10 @@ function metricsTable(result: BuildResult): string {
     line(widths.map((w) => '-'.repeat(w))),
     ...rows.map(line),
     '',
-    `Holdout: the orders from ${result.marketplace.holdout_from.slice(0, 10)} (the last ${result.marketplace.holdout_days} days); p@10, r@10, auc rank the new items of returning customers;`,
-    'basket_hr@10 hides each item of a held-out multi-item order and asks for it given the others.',
+    `Holdout: the orders from ${result.marketplace.holdout_from.slice(0, 10)} (the last ${result.marketplace.holdout_days} days), asked of the published artifacts through the edge's own code`,
+    '(the figures `npm run retrain` prints for these versions). basket_hr@10: hide each item of a multi-item order, ask the basket route with the rest;',
+    'similar_hr@10: is another item of the order among the 10 similar to one; p@10, r@10: for-you for each customer against what they bought.',
+    '"not served": the edge does not answer that surface with this model (user-user keeps per-customer lists only).',
   ].join('\n');
 }
 

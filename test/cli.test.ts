@@ -154,7 +154,7 @@ describe('plusone train / evaluate', () => {
     expect(help).toMatch(/--max-sampled/);
     const bad = spawnSync(process.execPath, ['bin/plusone.js', 'evaluate'], { encoding: 'utf8' });
     expect(bad.status).toBe(2);
-    expect(bad.stderr).toMatch(/--model is required/);
+    expect(bad.stderr).toMatch(/give --artifact F .* or --model DIR/);
   });
 
   it('trains and evaluates item-knn (EASE and cosine), user-knn and popularity, with baskets', async () => {
@@ -195,6 +195,52 @@ describe('plusone train / evaluate', () => {
     const neither = await run(['evaluate', '--model', join(dir, 'm-popularity-plain')]);
     expect(neither.code).toBe(2);
     expect(neither.err.join('\n')).toMatch(/evaluate needs held-out data: a test file .* a baskets file/);
+  });
+
+  it('evaluates an exported artifact as served: the surfaces its kind serves, "not served" for the others', async () => {
+    const orders = join(dir, 'holdout-orders.csv');
+    // Two held-out orders of two items each, and the test file's purchases as one-item orders.
+    const lines = [
+      'order_id,customer_id,item_id,quantity,unit_price,timestamp',
+      'o1,u0,i0,1,5,2026-01-01',
+      'o1,u0,i4,1,5,2026-01-01',
+      'o2,u3,i1,1,5,2026-01-02',
+      'o2,u3,i5,2,5,2026-01-02',
+    ];
+    const test = (await readFile(testCsv, 'utf8')).trim().split('\n').slice(1, 40);
+    test.forEach((row, k) => lines.push(`t${k},${row},1,5,2026-01-03`));
+    await writeFile(orders, lines.join('\n') + '\n');
+    for (const model of ['item-knn', 'user-knn']) {
+      const out = join(dir, `served-${model}`);
+      expect((await run(['train', '--train', trainCsv, '--model', model, '--out', out])).code).toBe(0);
+      const artifact = join(dir, 'artifacts', `${model}.bin`);
+      const x = await run(['export', '--model', out, '--out', artifact]);
+      expect(x.code, x.err.join('\n')).toBe(0);
+      const e = await run(['evaluate', '--artifact', artifact, '--orders', orders, '--json']);
+      expect(e.code, e.err.join('\n')).toBe(0);
+      const m = JSON.parse(e.out[0]);
+      expect(m).toMatchObject({ model, holdout_orders: 2 + test.length, basket_pairs: model === 'item-knn' ? 4 : 0 });
+      expect(m['p@10']).toEqual(expect.any(Number));
+      if (model === 'item-knn') {
+        expect(m.surfaces).toEqual(['basket', 'similar', 'for-you']);
+        expect(m['basket_hr@10']).toEqual(expect.any(Number));
+        expect(m.similar_pairs).toBe(4);
+      } else {
+        expect(m.surfaces).toEqual(['for-you']);
+        expect(m['basket_hr@10']).toBeNull();
+        const text = await run(['evaluate', '--artifact', artifact, '--orders', orders]);
+        expect(text.out.join('\n')).toMatch(/basket_hr@10\s+not served/);
+      }
+    }
+    const both = await run(['evaluate', '--artifact', join(dir, 'artifacts', 'item-knn.bin'), '--model', join(dir, 'served-item-knn'), '--orders', orders]);
+    expect(both.code).toBe(2);
+    expect(both.err.join('\n')).toMatch(/give --artifact F .* or --model DIR/);
+    const noHoldout = await run(['evaluate', '--artifact', join(dir, 'artifacts', 'item-knn.bin')]);
+    expect(noHoldout.code).toBe(2);
+    expect(noHoldout.err.join('\n')).toMatch(/needs held-out data: an orders file/);
+    const missing = await run(['evaluate', '--artifact', join(dir, 'nothing.bin'), '--orders', orders]);
+    expect(missing.code).toBe(2);
+    expect(missing.err.join('\n')).toMatch(/no such artifact/);
   });
 
   it('takes a preset, says when a flag belongs to another kind, and lists the kinds in --help', async () => {

@@ -5,7 +5,8 @@
  * benchmarks) call it directly.
  */
 import { existsSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import type { Quantization } from '../core/format/spec.js';
 import type { ActivePointer } from '../core/storage/pointer.js';
 import { readCatalog } from './artifact/catalog.js';
@@ -21,6 +22,7 @@ import type { Csr } from './data/sparse.js';
 import { basketHitRate } from './eval/basket.js';
 import { coverageAndNovelty, usersPerItem } from './eval/beyond.js';
 import { evaluateRanking, summarize } from './eval/metrics.js';
+import { evaluateServed, holdoutFromFiles, holdoutFromOrders, type Holdout, type ServedMetrics } from './eval/served.js';
 import { resolveParams, type ModelKind } from './models/kind.js';
 import { recencyWeights } from './models/knn/recency.js';
 import { loadModel, saveModel } from './models/load.js';
@@ -188,6 +190,82 @@ export async function evaluate(options: EvaluateOptions): Promise<EvalReport> {
   return roundAll(result);
 }
 
+interface EvaluateArtifactOptions extends Reporting {
+  /** An artifact written by `exportModel`; its customer records are read from the sidecar beside it (FILE.customers.jsonl). */
+  artifact: string;
+  /** Held-out order lines (the trainer's orders format): the holdout's baskets and what each customer bought. */
+  orders?: string;
+  /** Header names of the orders file. */
+  columns?: Record<string, string>;
+  /** Or the benchmark splits' files: held-out positives `user_id,item_id` (for-you)... */
+  test?: string;
+  /** ...and held-out baskets `basket_id,user_id,item_id` (basket, similar). */
+  baskets?: string;
+}
+
+/** What `evaluateArtifact` reports: the served figures and the holdout they were measured on. */
+export interface ServedReport extends ServedMetrics {
+  holdout_orders: number;
+  holdout_customers: number;
+  eval_s: number;
+}
+
+/**
+ * Evaluates an exported artifact as the edge serves it (trainer/eval/served.ts): the same
+ * figures the retrain pipeline measures on a published version, for the surfaces its model
+ * type serves (null for the others).
+ */
+export async function evaluateArtifact(options: EvaluateArtifactOptions): Promise<ServedReport> {
+  const t0 = performance.now();
+  const warn = options.onWarning ?? (() => {});
+  if ((options.orders === undefined) === (options.test === undefined && options.baskets === undefined)) {
+    throw new InputError(
+      "evaluating an artifact needs held-out data: an orders file (--orders, the holdout's order lines), or a test file and/or a baskets file (--test, --baskets), not both kinds",
+    );
+  }
+  if (!existsSync(options.artifact)) throw new InputError(`${options.artifact}: no such artifact; write one with "plusone export"`);
+  const readOptions = { onWarning: warn, ...(options.columns ? { columns: options.columns } : {}) };
+  let holdout: Holdout;
+  if (options.orders !== undefined) {
+    const read = await holdoutFromOrders(options.orders, readOptions);
+    if (read.skipped > 0) warn(`${options.orders}: ${read.skipped} order lines skipped (cancelled, non-positive quantity or price, no customer, malformed)`);
+    holdout = read.holdout;
+  } else {
+    holdout = await holdoutFromFiles(
+      { ...(options.test ? { test: options.test } : {}), ...(options.baskets ? { baskets: options.baskets } : {}) },
+      readOptions,
+    );
+  }
+  const bytes = new Uint8Array(await readFile(options.artifact));
+  const side = sidecars(options.artifact).customers;
+  const records = new Map<string, Uint8Array>();
+  if (existsSync(side)) {
+    for (const r of await readCustomerRecords(side)) records.set(r.customer, r.record);
+  } else {
+    warn(`${side} is missing: customers are answered as the edge answers unknown ones`);
+  }
+  const metrics = await evaluateServed({
+    artifact: bytes,
+    record: async (c) => records.get(c) ?? null,
+    holdout,
+    onProgress: (done, total) => options.onProgress?.('evaluating as served', done, total),
+  });
+  const report: ServedReport = {
+    ...metrics,
+    holdout_orders: holdout.baskets.length,
+    holdout_customers: holdout.customers.size,
+    eval_s: Math.round((performance.now() - t0) / 10) / 100,
+  };
+  return roundServed(report);
+}
+
+/** Figures to 4 digits, as every table shows them (counts stay whole). */
+export function roundServed<T extends ServedMetrics>(m: T): T {
+  const out: Record<string, unknown> = { ...(m as object) };
+  for (const [key, v] of Object.entries(m)) if (typeof v === 'number' && !Number.isInteger(v)) out[key] = Math.round(v * 1e4) / 1e4;
+  return out as T;
+}
+
 /** p@k, r@k, auc, mrr, ndcg@k, coverage and novelty of a model on a test file. */
 async function rankingMetrics(
   options: EvaluateOptions & { test: string },
@@ -266,6 +344,7 @@ export async function exportModel(options: ExportOptions): Promise<ExportReport>
   if (catalog && options.catalog !== undefined)
     warnCatalogCoverage(options.catalog, result.summary.catalog_matched ?? 0, result.summary.items, options.onWarning);
   const side = sidecars(options.out);
+  await mkdir(dirname(resolve(options.out)), { recursive: true });
   await writeFile(options.out, result.artifact);
   await writeCustomerRecords(side.customers, result.customers);
   await writeFile(side.card, JSON.stringify({ ...result.summary, model_dir: options.model }, null, 2) + '\n');

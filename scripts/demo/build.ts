@@ -2,6 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { ServedReport } from '../../trainer/api.js';
 import { publish, readVersions, rollback } from '../../trainer/publish/publish.js';
 import { readCustomerRecords } from '../../trainer/artifact/customer-records.js';
 import { ProxyStore, ramFolder } from '../../trainer/publish/proxy-store.js';
@@ -23,8 +24,9 @@ import { wranglerCommand } from '../local-edge.js';
  *
  * Layout under `home` (.plusone):
  *   data/                      the generated marketplace (scripts/demo/generate.ts)
- *   models/<S>/<type>/         model directories; <type>.eval.json beside them
- *   artifacts/<S>/<type>.bin   exported artifacts (+ .customers.jsonl, .card.json)
+ *   models/<S>/<type>/         model directories
+ *   artifacts/<S>/<type>.bin   exported artifacts (+ .customers.jsonl, .card.json, and
+ *                              .served.json: the served figures on the holdout)
  *   state/                     wrangler's local state (KV, R2, D1): wrangler dev --persist-to
  *   local.json                 the local URL and each seller's keys
  *   manifest.json              the steps done
@@ -41,6 +43,9 @@ const DEMO_MODELS = [
   { kind: userKnn, label: 'user-user', features: false },
   { kind: itemKnn, label: 'item-item EASE', features: false },
 ] as const;
+
+/** Bumped when the served evaluation's figures change, so that `npm start` measures again. */
+const SERVED_EVAL_VERSION = 1;
 
 /** Trainer threads per model. */
 const THREADS_PER_MODEL = 1;
@@ -69,7 +74,8 @@ export interface ModelMetrics {
   seller: string;
   type: DemoModelType;
   label: string;
-  metrics: Record<string, number>;
+  /** Served figures on the holdout (trainer/eval/served.ts), null for a surface the model does not serve. */
+  metrics: ServedReport;
   training: Record<string, unknown>;
 }
 
@@ -227,23 +233,26 @@ export async function buildDemo(options: BuildOptions): Promise<BuildResult> {
           return artifact;
         })();
         const evaluated = built.then(async () => {
+          // Served figures: the exported artifact answered by the edge's own code on the
+          // holdout's orders, as the retrain pipeline measures a published version.
           const evalId = `evaluate ${seller.id} ${type}`;
-          const out = join(home, 'models', seller.id, `${type}.eval.json`);
-          const testFiles = [join(dir, 'test.csv'), join(dir, 'test-baskets.csv')];
-          if (manifest.fresh(evalId, 'k=10', [...modelFiles, ...testFiles], [out])) {
+          const out = join(home, 'artifacts', seller.id, `${type}.served.json`);
+          const holdoutOrders = join(dir, 'test-orders.csv');
+          const evalFp = `served v${SERVED_EVAL_VERSION}`;
+          if (manifest.fresh(evalId, evalFp, [artifact, `${artifact}.customers.jsonl`, holdoutOrders], [out])) {
             log(stepLine(evalId, null, 'up to date'));
           } else {
-            const r = await call(evalId, 'evaluate', { model: modelDir, test: testFiles[0], baskets: testFiles[1], k: 10 }, 1000 + priority);
+            const r = await call(evalId, 'evaluateArtifact', { artifact, orders: holdoutOrders }, 1000 + priority);
             const metrics = r.result;
             await writeFile(out, JSON.stringify(metrics) + '\n');
-            await manifest.record(evalId, 'k=10', r.seconds, metrics);
-            log(stepLine(evalId, r.seconds, `p@10 ${metrics['p@10']}, basket_hr@10 ${metrics['basket_hr@10']}`));
+            await manifest.record(evalId, evalFp, r.seconds, metrics);
+            log(stepLine(evalId, r.seconds, `served: p@10 ${metrics['p@10'] ?? 'not served'}, basket_hr@10 ${metrics['basket_hr@10'] ?? 'not served'}`));
           }
           models.push({
             seller: seller.id,
             type,
             label: m.label,
-            metrics: JSON.parse(await readFile(out, 'utf8')) as Record<string, number>,
+            metrics: JSON.parse(await readFile(out, 'utf8')) as ServedReport,
             training: (manifest.get(`train ${seller.id} ${type}`)?.result ?? {}) as Record<string, unknown>,
           });
         });

@@ -1,6 +1,5 @@
 import { writeFile } from 'node:fs/promises';
 import { readOrders } from '../../trainer/data/orders.js';
-import type { Holdout } from '../../trainer/eval/served.js';
 import { wranglerCommand } from '../local-edge.js';
 
 /**
@@ -113,7 +112,11 @@ export async function sellersWithEvents(where: D1Location): Promise<string[]> {
   return rows.map((r) => r.seller);
 }
 
-/** Lines of the last `days` days (from the latest line) are the holdout; the rest trains. */
+/**
+ * Lines of the last `days` calendar days (UTC) up to the day of the latest line are the
+ * holdout; the rest trains. The cut is at a UTC midnight, as the demo marketplace's own
+ * holdout is (`npm start` evaluates on the same orders the retrain pipeline holds out).
+ */
 export function splitByTime(lines: OrderLine[], days: number): { train: OrderLine[]; test: OrderLine[]; cutoff: number; from: number; to: number } {
   if (lines.length === 0) throw new Error('there are no orders to train on');
   let from = Infinity;
@@ -122,8 +125,9 @@ export function splitByTime(lines: OrderLine[], days: number): { train: OrderLin
     if (l.ts < from) from = l.ts;
     if (l.ts > to) to = l.ts;
   }
-  const cutoff = to - days * 86_400_000;
-  return { train: lines.filter((l) => l.ts <= cutoff), test: lines.filter((l) => l.ts > cutoff), cutoff, from, to };
+  const DAY = 86_400_000;
+  const cutoff = (Math.floor(to / DAY) + 1 - days) * DAY;
+  return { train: lines.filter((l) => l.ts < cutoff), test: lines.filter((l) => l.ts >= cutoff), cutoff, from, to };
 }
 
 const csvCell = (s: string) => (/[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
@@ -134,19 +138,4 @@ export async function writeOrdersCsv(path: string, lines: OrderLine[]): Promise<
   for (const l of lines)
     out.push([csvCell(l.order), csvCell(l.customer), csvCell(l.item), String(l.quantity), String(l.price), new Date(l.ts).toISOString()].join(','));
   await writeFile(path, `${out.join('\n')}\n`);
-}
-
-/** The holdout's baskets (distinct items per order) and the items each customer bought. */
-export function holdoutOf(lines: OrderLine[]): Holdout {
-  const orders = new Map<string, { customer: string; items: Set<string> }>();
-  const customers = new Map<string, Set<string>>();
-  for (const l of lines) {
-    let o = orders.get(l.order);
-    if (o === undefined) orders.set(l.order, (o = { customer: l.customer, items: new Set() }));
-    o.items.add(l.item);
-    let c = customers.get(l.customer);
-    if (c === undefined) customers.set(l.customer, (c = new Set()));
-    c.add(l.item);
-  }
-  return { baskets: [...orders.values()].map((o) => ({ customer: o.customer, items: [...o.items] })), customers };
 }

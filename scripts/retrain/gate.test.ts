@@ -48,3 +48,24 @@ describe('retrain gate', () => {
     expect(() => decide({ candidates: [], active: null, ofType: new Map(), tolerance: 1 })).toThrow(/tolerance/);
   });
 });
+
+describe('retrain gate and the surfaces a kind serves', () => {
+  it('publishes a candidate that does not answer every surface by its own figure, but never activates it', () => {
+    const d = decide({
+      candidates: [
+        { model: 'user-knn', score: 0.5, notServed: ['basket', 'similar'] },
+        { model: 'item-knn', score: 0.2 },
+      ],
+      active: null,
+      ofType: new Map(),
+      tolerance: 0.02,
+    });
+    expect(d.map((x) => [x.model, x.publish, x.activate])).toEqual([
+      ['user-knn', true, false],
+      ['item-knn', true, true],
+    ]);
+    expect(d[0].reason).toMatch(/does not answer basket or similar at the edge/);
+    const alone = decide({ candidates: [{ model: 'user-knn', score: 0.5, notServed: ['basket'] }], active: null, ofType: new Map(), tolerance: 0 });
+    expect(alone[0]).toMatchObject({ publish: true, activate: false });
+  });
+});

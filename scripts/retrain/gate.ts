@@ -7,6 +7,12 @@
 interface Candidate {
   model: string;
   score: number | null;
+  /**
+   * The surfaces the kind does not serve at the edge (user-knn: basket, similar). Such a
+   * candidate is judged by a figure of a surface it serves, published for those surfaces
+   * (and A/B arms), and never made the seller's active model, which answers every surface.
+   */
+  notServed?: readonly string[];
 }
 
 /** A currently published version and its figure on the same holdout. */
@@ -73,7 +79,13 @@ export function decide(input: GateInput): GateDecision[] {
           : `not worse than the published ${c.model} ${current.version} (${fmt(c.score)} vs ${fmt(current.score)})`,
     };
   });
-  const passing = decisions.filter((d) => d.publish);
+  const passing = decisions.filter((d) => {
+    if (!d.publish) return false;
+    const missing = input.candidates.find((c) => c.model === d.model)!.notServed ?? [];
+    if (missing.length === 0) return true;
+    d.reason += `; it does not answer ${missing.join(' or ')} at the edge, so it is never made the active model`;
+    return false;
+  });
   if (passing.length === 0) return decisions;
   const scoreOf = (model: string) => input.candidates.find((c) => c.model === model)!.score!;
   const best = passing.reduce((a, b) => (scoreOf(b.model) > scoreOf(a.model) ? b : a));

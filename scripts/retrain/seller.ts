@@ -5,10 +5,11 @@ import { modelStorage, type ActivePointer } from '../../core/storage/pointer.js'
 import { exportModel, train as trainModel, type ExportReport, type TrainReport } from '../../trainer/api.js';
 import { resolveParams, type ModelKind } from '../../trainer/models/kind.js';
 import { MODEL_KINDS } from '../../trainer/models/registry.js';
-import { evaluateServed, type Holdout, type ServedMetrics } from '../../trainer/eval/served.js';
+import { SURFACES } from '../../core/format/spec.js';
+import { evaluateServed, FIGURE_SURFACE, holdoutOf, type Holdout, type ServedFigure, type ServedMetrics } from '../../trainer/eval/served.js';
 import { checkSeller, publish, readPublishedRecords } from '../../trainer/publish/publish.js';
 import type { ModelStore } from '../../trainer/publish/store.js';
-import { holdoutOf, ordersFromFile, splitByTime, writeOrdersCsv, type OrderLine } from './data.js';
+import { ordersFromFile, splitByTime, writeOrdersCsv, type OrderLine } from './data.js';
 import { decide, type Current } from './gate.js';
 
 /**
@@ -22,8 +23,17 @@ import { decide, type Current } from './gate.js';
 
 /** Candidates when no models are given: the kinds the registry marks as retrain candidates. */
 export const DEFAULT_MODELS: readonly string[] = MODEL_KINDS.filter((k) => k.retrainCandidate).map((k) => k.name);
-export const METRICS = ['basket_hr@10', 'p@10'] as const;
+export const METRICS = ['basket_hr@10', 'similar_hr@10', 'p@10', 'r@10'] as const satisfies readonly ServedFigure[];
 export type Metric = (typeof METRICS)[number];
+
+/**
+ * The figure a kind is judged by: the gate's metric when the kind serves its surface, else
+ * the first figure of a surface it does serve (user-knn, which answers no cart: p@10).
+ */
+export function figureFor(kind: ModelKind, metric: Metric): Metric {
+  if (kind.surfaces.includes(FIGURE_SURFACE[metric])) return metric;
+  return METRICS.find((m) => kind.surfaces.includes(FIGURE_SURFACE[m])) ?? metric;
+}
 
 /** Every candidate trains its kind's default preset (the one the demo and the benchmarks train). */
 const PRESET = 'default';
@@ -82,6 +92,8 @@ export interface SellerSummary {
   /** Model type -> the version published by this run. */
   published: Record<string, string>;
   candidates: { model: string; metrics: ServedMetrics }[];
+  /** The versions published before this run, on the same holdout (the active one and the latest of each candidate type). */
+  published_before: { version: string; model: string; active: boolean; metrics: ServedMetrics }[];
 }
 
 export interface SellerResult {
@@ -192,11 +204,19 @@ export async function retrainSeller(options: SellerOptions): Promise<SellerResul
       log,
     ),
   );
-  const scoreOf = (m: ServedMetrics) => m[metric];
+  // Each kind is judged by a figure of a surface it serves (figureFor); the active model by the gate's metric.
+  const kindOf = (name: string) => options.models.find((k) => k.name === name)!;
+  const scoreOf = (m: ServedMetrics, model?: string) => m[model === undefined ? metric : figureFor(kindOf(model), metric)];
   const decisions = decide({
-    candidates: candidates.map((c) => ({ model: c.model, score: scoreOf(c.metrics) })),
+    candidates: candidates.map((c) => ({
+      model: c.model,
+      score: scoreOf(c.metrics, c.model),
+      notServed: SURFACES.filter((x) => !kindOf(c.model).surfaces.includes(x)),
+    })),
     active: current.active && { version: current.active.pointer.version, model: current.active.pointer.model, score: scoreOf(current.active.metrics) },
-    ofType: new Map([...current.ofType].map(([type, v]): [string, Current] => [type, { version: v.pointer.version, model: type, score: scoreOf(v.metrics) }])),
+    ofType: new Map(
+      [...current.ofType].map(([type, v]): [string, Current] => [type, { version: v.pointer.version, model: type, score: scoreOf(v.metrics, type) }]),
+    ),
     tolerance,
   });
 
@@ -240,16 +260,21 @@ export async function retrainSeller(options: SellerOptions): Promise<SellerResul
     published[c.model] = r.pointer.version;
   }
 
-  // 5. Report.
+  // 5. Report: the candidates, then the versions published before this run, on the same holdout and by the same code.
+  const f = (m: ServedMetrics, key: Metric) => (!m.surfaces.includes(FIGURE_SURFACE[key]) ? 'not served' : m[key] === null ? '-' : m[key].toFixed(4));
+  const figures = (m: ServedMetrics) => METRICS.map((key) => f(m, key)).join(' | ');
   const rows = decisions.map((d) => {
     const c = candidates.find((x) => x.model === d.model)!;
-    const same = current.ofType.get(d.model);
-    const f = (x: number | null | undefined) => (x === null || x === undefined ? '-' : x.toFixed(4));
-    return `| ${d.model} | ${f(c.metrics['basket_hr@10'])} | ${f(c.metrics['p@10'])} | ${f(same ? scoreOf(same.metrics) : null)} | ${d.publish ? (dryRun ? 'would publish' : `published ${published[d.model]}`) : 'not published'}${d.activate ? ', active' : ''} | ${d.reason} |`;
+    const judged = figureFor(kindOf(d.model), metric);
+    return `| ${d.model} | candidate | ${figures(c.metrics)} | ${d.publish ? (dryRun ? 'would publish' : `published ${published[d.model]}`) : 'not published'}${d.activate ? ', active' : ''} | ${judged === metric ? '' : `judged by ${judged}: `}${d.reason} |`;
   });
-  const table = [`| model | basket_hr@10 | p@10 | published same type (${metric}) | decision | why |`, '| --- | --- | --- | --- | --- | --- |', ...rows].join(
-    '\n',
-  );
+  const previous = publishedBefore(current);
+  for (const v of previous) rows.push(`| ${v.model} | ${v.version}${v.active ? ' (active)' : ''} | ${figures(v.metrics)} | published before | |`);
+  const table = [
+    `| model | version | ${METRICS.join(' | ')} | decision | why (gate: ${metric}) |`,
+    `| --- | --- |${' --- |'.repeat(METRICS.length)} --- | --- |`,
+    ...rows,
+  ].join('\n');
   const summary: SellerSummary = {
     seller,
     metric,
@@ -259,6 +284,7 @@ export async function retrainSeller(options: SellerOptions): Promise<SellerResul
     decisions,
     published,
     candidates: candidates.map((c) => ({ model: c.model, metrics: c.metrics })),
+    published_before: previous,
   };
   await writeFile(join(work, 'retrain.json'), JSON.stringify(summary, null, 2));
   return { summary, table };
@@ -266,6 +292,18 @@ export async function retrainSeller(options: SellerOptions): Promise<SellerResul
 
 async function readRecords(path: string): Promise<Map<string, Uint8Array>> {
   return new Map((await readCustomerRecords(path)).map((r) => [r.customer, r.record]));
+}
+
+/** The published versions evaluated, each once: the active one first. */
+function publishedBefore(current: { active: PublishedVersion | null; ofType: Map<string, PublishedVersion> }): SellerSummary['published_before'] {
+  const out: SellerSummary['published_before'] = [];
+  const seen = new Set<string>();
+  for (const v of [...(current.active ? [current.active] : []), ...current.ofType.values()]) {
+    if (seen.has(v.pointer.version)) continue;
+    seen.add(v.pointer.version);
+    out.push({ version: v.pointer.version, model: v.pointer.model, active: v === current.active, metrics: v.metrics });
+  }
+  return out;
 }
 
 interface PublishedVersion {
