@@ -36,6 +36,8 @@ function sourceOf(sellers: string[], items: number): ModelSource & { reads: stri
     },
     userRecord: async () => null,
     forgetCustomer: () => {},
+    serving: async () => null,
+    slots: async () => ({ pointers: new Map(), entries: [], legacyEntries: [], legacyTypePointers: new Map(), serving: null, problems: [] }),
   };
 }
 

@@ -145,7 +145,8 @@ export const versionsSpec: CommandSpec = {
 export const versionsCommand = command(versionsSpec, async (values, io): Promise<number> => {
   const seller = values.seller as string;
   checkSeller(seller);
-  const { slots, serving, legacyActive } = await withStore(values, (store) => readSlots(store, seller));
+  const { slots, serving, legacyActive, problems } = await withStore(values, (store) => readSlots(store, seller));
+  for (const problem of problems) io.err(`warning: ${problem}`);
   const shown = typeof values.slot === 'string' ? slots.filter((s) => s.slot === values.slot) : slots;
   if (values.json) {
     io.out(JSON.stringify({ seller, slots: shown, serving, active: legacyActive?.version ?? null }));

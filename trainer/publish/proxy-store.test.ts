@@ -185,7 +185,10 @@ describe('ProxyStore', () => {
     const store = await ProxyStore.open({ persistTo: join(dir, 'concurrent'), config: CONFIG });
     try {
       const popularity = (seed: number) =>
-        encodeArtifact({ modelType: 'popularity', itemIds: ['a', 'b'], popularity: { order: [1, 0], scores: [2 + seed, 1] }, meta: { seed } }, { quantize: 'f32' });
+        encodeArtifact(
+          { modelType: 'popularity', itemIds: ['a', 'b'], popularity: { order: [1, 0], scores: [2 + seed, 1] }, meta: { seed } },
+          { quantize: 'f32' },
+        );
       const customers = Array.from({ length: 30 }, (_, i) => ({ customer: `c${i}`, record: new TextEncoder().encode(`record ${i}`) }));
       const now = new Date(Date.UTC(2026, 0, 1));
       const same = await Promise.all([1, 2].map((i) => publish(store, { seller: 's1', slot: 'warp', artifact: popularity(i), customers, shards: 2, now })));

@@ -233,7 +233,9 @@ describe('publish, versions, rollback', () => {
     expect(failures).toBeGreaterThan(0);
     expect(r.pruned).toEqual([]);
     expect(r.warnings).toHaveLength(1);
-    expect(r.warnings[0]).toMatch(/is the current one of slot popularity, but pruning old versions failed \(R2: 500 internal error\); the next publish tries again/);
+    expect(r.warnings[0]).toMatch(
+      /is the current one of slot popularity, but pruning old versions failed \(R2: 500 internal error\); the next publish tries again/,
+    );
     expect(lines.some((l) => l.startsWith('warning: ') && l.includes('pruning old versions failed'))).toBe(true);
     const { active, versions } = await slotOf(base, 's1', 'popularity');
     expect(active?.version).toBe(r.pointer.version);
@@ -307,10 +309,20 @@ describe('publish, versions, rollback', () => {
   it('two publishes at the same time lose no entry: into one slot, and into two', async () => {
     const store = new MemoryStore();
     // Every read resolves after a turn of the event loop, so the two publishes interleave.
+    const turn = () => new Promise((r) => setTimeout(r, 1));
     const slow = Object.assign(Object.create(store) as MemoryStore, {
-      getValue: async (k: string) => (await new Promise((r) => setTimeout(r, 1)), store.getValue(k)),
-      getValues: async (k: string[]) => (await new Promise((r) => setTimeout(r, 1)), store.getValues(k)),
-      listKeys: async (p: string) => (await new Promise((r) => setTimeout(r, 1)), store.listKeys(p)),
+      getValue: async (k: string) => {
+        await turn();
+        return store.getValue(k);
+      },
+      getValues: async (k: string[]) => {
+        await turn();
+        return store.getValues(k);
+      },
+      listKeys: async (p: string) => {
+        await turn();
+        return store.listKeys(p);
+      },
     });
     const same = await Promise.all([1, 2].map((i) => publish(slow, { seller: 's1', slot: 'warp', artifact: artifact(i), customers, now: at(0) })));
     const other = await Promise.all([

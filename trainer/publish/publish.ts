@@ -356,7 +356,8 @@ export async function publish(store: ModelStore, input: PublishInput): Promise<P
     }
   };
   await attempt('removing its resume marker', () => store.deleteValues([markerKey]), undefined);
-  const served = input.serve === 'none' ? [] : await attempt('filling the serving configuration', () => fillServing(store, seller, slot, decoded.modelType, log), []);
+  const served =
+    input.serve === 'none' ? [] : await attempt('filling the serving configuration', () => fillServing(store, seller, slot, decoded.modelType, log), []);
   const pruned = await attempt('pruning old versions', () => prune(store, seller, slot, keep, version, log), []);
   await attempt('removing abandoned publishes', () => dropAbandoned(store, seller, Date.now(), log), undefined);
   return { pointer, slot, pruned, served, warnings };

@@ -1,8 +1,7 @@
 import { decodeArtifact } from '../../core/format/decode.js';
-import { MODEL_TYPE_NAMES } from '../../core/format/spec.js';
 import { modelStorage, parsePointer, type ActivePointer } from '../../core/storage/pointer.js';
+import { readSlotPointer, readStoredSlots } from '../../core/storage/slot-reads.js';
 import {
-  legacyTypePointerKeys,
   listSlots,
   parseLegacyVersions,
   parseServingConfig,
@@ -18,7 +17,6 @@ import {
   type ServingConfig,
   type ServingRule,
   type SlotListing,
-  type StoredSlots,
   type VersionEntry,
 } from '../../core/storage/slots.js';
 import { InputError } from '../data/errors.js';
@@ -32,18 +30,9 @@ import type { ModelStore } from './store.js';
  * configuration (`plusone serve`).
  */
 
-const isModelType = (slot: string) => (MODEL_TYPE_NAMES as readonly string[]).includes(slot);
-
-function pointerOrNull(text: string | null | undefined, seller: string, key: string): ActivePointer | null {
-  return text ? parsePointer(text, seller, key) : null;
-}
-
 /** A slot's pointer: its own, else (a slot named like a model type, of a seller published before the slots) the older type pointer. */
-export async function slotPointer(store: ModelStore, seller: string, slot: string): Promise<ActivePointer | null> {
-  const own = slotStorage.pointer(seller, slot);
-  const legacy = isModelType(slot) ? [modelStorage.activeOfType(seller, slot)] : [];
-  const got = await store.getValues([own, ...legacy]);
-  return pointerOrNull(got.get(own), seller, own) ?? (legacy.length > 0 ? pointerOrNull(got.get(legacy[0]), seller, legacy[0]) : null);
+export function slotPointer(store: ModelStore, seller: string, slot: string): Promise<ActivePointer | null> {
+  return readSlotPointer(store, seller, slot);
 }
 
 /** The slot's versions, oldest first: its entries, and those of the older list still there (slot = model type). */
@@ -60,52 +49,23 @@ export async function slotEntries(store: ModelStore, seller: string, slot: strin
   return [...byVersion.values()].sort((a, b) => (a.version < b.version ? -1 : a.version > b.version ? 1 : 0));
 }
 
-/** Everything stored about a seller's slots (one listing, then one bulk read). */
-export async function readStoredSlots(store: ModelStore, seller: string): Promise<StoredSlots & { legacyActive: ActivePointer | null }> {
-  const listed = await store.listKeys(slotStorage.slotsPrefix(seller));
-  const typeKeys = legacyTypePointerKeys(seller);
-  const extra = [slotStorage.legacyVersions(seller), modelStorage.active(seller), slotStorage.serving(seller), ...typeKeys.values()];
-  const got = await store.getValues([...listed, ...extra]);
-  const stored: StoredSlots & { legacyActive: ActivePointer | null } = {
-    pointers: new Map(),
-    entries: [],
-    legacyEntries: [],
-    legacyTypePointers: new Map(),
-    serving: null,
-    legacyActive: pointerOrNull(got.get(modelStorage.active(seller)), seller, modelStorage.active(seller)),
-  };
-  for (const key of listed) {
-    const at = parseSlotKey(seller, key);
-    const text = got.get(key);
-    if (at === null || !text) continue;
-    if (at.version === null) stored.pointers.set(at.slot, parsePointer(text, seller, key));
-    else stored.entries.push(parseVersionEntry(text, key, at.slot));
-  }
-  const legacy = got.get(slotStorage.legacyVersions(seller));
-  if (legacy) stored.legacyEntries = parseLegacyVersions(legacy, seller);
-  for (const [type, key] of typeKeys) {
-    const p = pointerOrNull(got.get(key), seller, key);
-    if (p !== null) stored.legacyTypePointers.set(type, p);
-  }
-  const serving = got.get(slotStorage.serving(seller));
-  if (serving) stored.serving = parseServingConfig(serving, seller).config;
-  return stored;
-}
-
 /** The seller's slots (`plusone versions`), the serving configuration and the older active pointer. */
 export async function readSlots(
   store: ModelStore,
   seller: string,
-): Promise<{ slots: SlotListing[]; serving: ServingConfig | null; legacyActive: ActivePointer | null }> {
+): Promise<{ slots: SlotListing[]; serving: ServingConfig | null; legacyActive: ActivePointer | null; problems: string[] }> {
   const stored = await readStoredSlots(store, seller);
-  return { slots: listSlots(stored), serving: stored.serving, legacyActive: stored.legacyActive };
+  return { slots: listSlots(stored), serving: stored.serving, legacyActive: stored.legacyActive, problems: stored.problems };
 }
 
 /** Versions no prune may delete: those every pointer names (every slot's, the older active and type pointers). */
 export async function pinnedVersions(store: ModelStore, seller: string): Promise<Set<string>> {
   const stored = await readStoredSlots(store, seller);
+  // A pointer that does not parse might name any version: delete none.
+  if (stored.problems.length > 0) throw new Error(`some of the seller's stored values do not parse (${stored.problems.join('; ')}); deleting nothing`);
   const pinned = new Set<string>();
-  for (const p of [...stored.pointers.values(), ...stored.legacyTypePointers.values(), ...(stored.legacyActive ? [stored.legacyActive] : [])]) pinned.add(p.version);
+  for (const p of [...stored.pointers.values(), ...stored.legacyTypePointers.values(), ...(stored.legacyActive ? [stored.legacyActive] : [])])
+    pinned.add(p.version);
   return pinned;
 }
 
@@ -246,6 +206,8 @@ async function checkedArtifact(store: ModelStore, seller: string, target: Versio
     throw new Error(`version ${target.version}: its artifact is ${bytes ? 'damaged' : 'missing'}; not rolling back to it`);
   return decodeArtifact(bytes);
 }
+
+const pointerOrNull = (text: string | null | undefined, seller: string, key: string): ActivePointer | null => (text ? parsePointer(text, seller, key) : null);
 
 /** The older rollback (a seller published before the slots): the active pointer and its type's pointer. */
 async function legacyRollback(store: ModelStore, seller: string, to: string | undefined): Promise<ActivePointer> {

@@ -28,7 +28,11 @@ function fakeWrangler(memory: MemoryStore, fail: (call: { n: number; args: strin
     }
     if (group === 'kv' && what === 'key' && op === 'list') {
       const prefix = args[args.indexOf('--prefix') + 1];
-      return JSON.stringify((await memory.listKeys(prefix)).map((name) => ({ name })), null, 2);
+      return JSON.stringify(
+        (await memory.listKeys(prefix)).map((name) => ({ name })),
+        null,
+        2,
+      );
     }
     if (group === 'r2' && what === 'object') {
       const key = args[3].slice(args[3].indexOf('/') + 1);
