@@ -244,6 +244,15 @@ export function ruleProblem(surface: RuleName, rule: ServingRule, kindOf: (slot:
   return null;
 }
 
+/**
+ * Oldest first: by the publish time (milliseconds, ISO 8601), then by name (versions of the
+ * same second are not ordered by their names, whose end is a hash).
+ */
+export function byPublished(a: Pick<VersionEntry, 'published' | 'version'>, b: Pick<VersionEntry, 'published' | 'version'>): number {
+  if (a.published !== b.published) return a.published < b.published ? -1 : 1;
+  return a.version < b.version ? -1 : a.version > b.version ? 1 : 0;
+}
+
 /** One slot as listed (`GET …/models`, `plusone versions`). */
 export interface SlotListing {
   slot: string;
@@ -289,7 +298,7 @@ export function listSlots(stored: StoredSlots): SlotListing[] {
       if (r?.slot === slot) serves.push(rule);
       else if (r?.fallback === slot) serves.push(`${rule} (fallback)`);
     }
-    const list = [...(versions.get(slot)?.values() ?? [])].sort((a, b) => (a.version < b.version ? -1 : a.version > b.version ? 1 : 0));
+    const list = [...(versions.get(slot)?.values() ?? [])].sort(byPublished);
     return {
       slot,
       kind: p?.model ?? null,

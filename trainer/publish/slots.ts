@@ -2,6 +2,7 @@ import { decodeArtifact } from '../../core/format/decode.js';
 import { modelStorage, parsePointer, type ActivePointer } from '../../core/storage/pointer.js';
 import { readSlotPointer, readStoredSlots } from '../../core/storage/slot-reads.js';
 import {
+  byPublished,
   listSlots,
   parseLegacyVersions,
   parseServingConfig,
@@ -46,7 +47,7 @@ export async function slotEntries(store: ModelStore, seller: string, slot: strin
     const text = got.get(key);
     if (text) byVersion.set(parseSlotKey(seller, key)?.version ?? key, parseVersionEntry(text, key, slot));
   }
-  return [...byVersion.values()].sort((a, b) => (a.version < b.version ? -1 : a.version > b.version ? 1 : 0));
+  return [...byVersion.values()].sort(byPublished);
 }
 
 /** The seller's slots (`plusone versions`), the serving configuration and the older active pointer. */
