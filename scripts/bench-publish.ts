@@ -23,13 +23,14 @@ import { decodeArtifact } from '../core/format/decode.js';
 import { encodeUserRecord } from '../core/format/user-record.js';
 import { encodeArtifact } from '../trainer/artifact/encode.js';
 import { ProxyStore, ramFolder } from '../trainer/publish/proxy-store.js';
-import { publish, readVersions, type CustomerRecordInput } from '../trainer/publish/publish.js';
+import { publish, type CustomerRecordInput } from '../trainer/publish/publish.js';
+import { slotPointer } from '../trainer/publish/slots.js';
 import type { ModelStore } from '../trainer/publish/store.js';
 import { PROJECT, updateReadme } from './bench-common.js';
 
 /** Storage operations of one publish, as Cloudflare bills them. */
 interface Operations {
-  /** KV writes and deletes (each billed as a write). */
+  /** KV writes, deletes and list requests (each billed as a write). */
   kv_writes: number;
   kv_reads: number;
   /** R2 Class A: writes (deletes are free). */
@@ -90,6 +91,11 @@ class CountingStore implements ModelStore {
   deleteValues(keys: string[]): Promise<void> {
     this.ops.kv_writes += keys.length;
     return this.inner.deleteValues(keys);
+  }
+  listKeys(prefix: string): Promise<string[]> {
+    // KV bills a list request at the price of a write.
+    this.ops.kv_writes++;
+    return this.inner.listKeys(prefix);
   }
 }
 
@@ -228,9 +234,11 @@ async function main(): Promise<void> {
   let publishS: number;
   let move: number;
   let shards: number;
+  let slot: string;
   try {
     t = performance.now();
     const r = await publish(counting, { seller: 'bench', artifact, customers, log: (m) => console.error(m) });
+    slot = r.slot;
     publishS = seconds(t);
     shards = r.pointer.customerShards?.count ?? 0;
     console.error(`published version ${r.pointer.version} in ${publishS}s (${shards} customer shards)`);
@@ -243,7 +251,7 @@ async function main(): Promise<void> {
   // A check that the state in place is the one published (a fresh runtime over it).
   const check = await ProxyStore.open({ persistTo: work, config: join(PROJECT, 'wrangler.toml') });
   try {
-    const { active } = await readVersions(check, 'bench');
+    const active = await slotPointer(check, 'bench', slot);
     if (active?.customers !== n) throw new Error(`the state in ${work} does not hold the published version (${JSON.stringify(active)})`);
   } finally {
     await check.dispose();

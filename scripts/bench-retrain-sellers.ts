@@ -105,7 +105,8 @@ async function main(): Promise<number> {
     throw new Error(`the retrain run (exit ${code}) printed no summary; see ${join(root, 'retrain.log')}`);
   }
   const secs = run.results.filter((r) => r.ok).map((r) => r.seconds);
-  const withActive = run.results.filter((r) => r.decisions.some((d) => d.activate && d.version !== null)).length;
+  // Sellers whose run published a version that now serves a surface.
+  const withActive = run.results.filter((r) => r.decisions.some((d) => d.serves.length > 0 && d.version !== null)).length;
   const good = code === 1 && run.failed === 1 && run.failed_sellers[0] === broken && withActive === n - 1;
   const report = {
     sellers: run.sellers,

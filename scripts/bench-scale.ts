@@ -367,7 +367,7 @@ async function main(): Promise<void> {
       skipped(steps, m, ['publish', 'serve'], 'export failed');
       return;
     }
-    const published = await step(steps, m, 'publish', 'publishLocal', { state, seller: SELLER, artifact, createKey: true }, (r) => ({
+    const published = await step(steps, m, 'publish', 'publishLocal', { state, seller: SELLER, artifact, createKey: true, serveOnly: true }, (r) => ({
       bytes: r.bytes,
       customers: r.customers,
     }));

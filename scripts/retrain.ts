@@ -6,7 +6,7 @@
  * the gate (scripts/retrain/gate.ts), with a model card next to each artifact.
  *
  *   npm run retrain -- --seller S [--local | --remote] [--orders F [--columns SPEC]] [--with-events]
- *       [--catalog F] [--item-features F] [--models lightfm,item-knn,user-knn] [--holdout-days 14]
+ *       [--catalog F] [--item-features F] [--models lightfm,item-knn,user-knn] [--slots KIND=SLOT,…] [--holdout-days 14]
  *       [--metric basket_hr@10|similar_hr@10|p@10|r@10] [--tolerance 0.02] [--persist-to DIR] [--work DIR] [--dry-run] [--json]
  *   npm run retrain -- --sellers all|A,B,C [--orders-dir DIR [--with-events]] [--catalog-dir DIR]
  *       [--concurrency N] [the options above but --seller, --orders, --catalog, --item-features]
@@ -27,7 +27,7 @@ import { ProxyStore } from '../trainer/publish/proxy-store.js';
 import { WranglerStore, type ModelStore } from '../trainer/publish/store.js';
 import { projectRoot } from './bench-common.js';
 import { deletedCustomers, ordersFromEvents, type D1Location } from './retrain/data.js';
-import { DEFAULT_MODELS, METRICS, retrainSeller, type Metric } from './retrain/seller.js';
+import { DEFAULT_MODELS, METRICS, retrainSeller, slotsOf, type Metric } from './retrain/seller.js';
 import { retrainSellers, SellersError, summaryTable } from './retrain/sellers.js';
 
 class UsageError extends Error {}
@@ -43,6 +43,7 @@ const OPTIONS = {
   'catalog-dir': { type: 'string' },
   'item-features': { type: 'string' },
   models: { type: 'string', default: DEFAULT_MODELS.join(',') },
+  slots: { type: 'string' },
   'holdout-days': { type: 'string', default: '14' },
   metric: { type: 'string', default: 'basket_hr@10' },
   tolerance: { type: 'string', default: '0.02' },
@@ -91,6 +92,17 @@ async function main(argv: string[]): Promise<number> {
     if (!kind) throw new UsageError(`--models: unknown model "${name}" (known: ${MODEL_KIND_NAMES.join(', ')})`);
     models.push(kind);
   }
+  const slots: Record<string, string> = {};
+  for (const pair of (values.slots ?? '').split(',').filter((p) => p.trim() !== '')) {
+    const [kind, slot, extra] = pair.split('=').map((x) => x.trim());
+    if (!kind || !slot || extra !== undefined) throw new UsageError(`--slots must look like lightfm=warp,item-knn=ease, got "${values.slots}"`);
+    slots[kind] = slot;
+  }
+  try {
+    slotsOf(models, slots);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
   const metric = values.metric as Metric;
   if (!METRICS.includes(metric)) throw new UsageError(`--metric must be one of ${METRICS.join(', ')}`);
   const holdoutDays = Number(values['holdout-days']);
@@ -114,6 +126,7 @@ async function main(argv: string[]): Promise<number> {
         catalog: values.catalog,
         itemFeatures: values['item-features'],
         models,
+        slots,
         holdoutDays,
         metric,
         tolerance,
@@ -148,6 +161,7 @@ async function main(argv: string[]): Promise<number> {
     catalogDir: values['catalog-dir'] === undefined ? undefined : resolve(values['catalog-dir']),
     withEvents: values['with-events'],
     models,
+    slots,
     holdoutDays,
     metric,
     tolerance,
@@ -168,17 +182,21 @@ async function main(argv: string[]): Promise<number> {
 
 function helpText(): string {
   return `npm run retrain -- --seller S [--local | --remote] [--orders F [--columns SPEC]] [--with-events]
-    [--catalog F] [--item-features F] [--models ${DEFAULT_MODELS.join(',')}] [--holdout-days 14]
+    [--catalog F] [--item-features F] [--models ${DEFAULT_MODELS.join(',')}] [--slots KIND=SLOT,…] [--holdout-days 14]
     [--metric ${METRICS.join('|')}] [--tolerance 0.02] [--persist-to DIR] [--config F] [--work DIR] [--dry-run] [--json]
 npm run retrain -- --sellers all|A,B,C [--orders-dir DIR [--with-events]] [--catalog-dir DIR] [--concurrency N]
-    [--local | --remote] [--models …] [--holdout-days 14] [--metric …] [--tolerance 0.02] [--persist-to DIR]
+    [--local | --remote] [--models …] [--slots …] [--holdout-days 14] [--metric …] [--tolerance 0.02] [--persist-to DIR]
     [--config F] [--work DIR] [--dry-run] [--json]
 
 Trains the candidate models on all but the most recent --holdout-days of orders, evaluates
 each (and the published versions) on those days through the edge's own scoring, and
-publishes a candidate only when it is not worse than the published version of its type by
-more than --tolerance (relative); the best one becomes active when it is not worse than the
-active model either. Without --orders, the orders are the purchase events stored in D1.
+publishes a candidate into its slot (--slots lightfm=warp,item-knn=ease; default the slot
+named like its kind) only when it is not worse than the slot's current version by more than
+--tolerance (relative) on --metric. For each surface, the best published candidate by that
+surface's own figure (basket_hr@10, similar_hr@10, p@10) then becomes the slot of the
+surface's serving rule when it is not worse than the version answering the surface now; a
+kind never serves a surface it does not answer (user-knn: basket, similar). Without
+--orders, the orders are the purchase events stored in D1.
 
 --sellers retrains many sellers in one run, --concurrency at a time (default: the cores),
 on one store. With --orders-dir DIR, seller S's orders are DIR/S/orders.csv and "all" is

@@ -23,6 +23,7 @@ describe('npm run simulate:traffic: its command line', () => {
       '--pk',
       '--sk',
       '--visitors N',
+      '--surface',
       '--arms',
       '--better',
       '--lift',
@@ -37,7 +38,15 @@ describe('npm run simulate:traffic: its command line', () => {
     ]) {
       expect(r.stdout).toContain(`  ${option}`);
     }
-    for (const value of ['default 1000', 'default control:popularity,treatment:item-knn', 'default treatment', 'default 0.3', 'default 0.1', 'default 40']) {
+    for (const value of [
+      'default 1000',
+      'default for-you',
+      'default warp:warp,bpr:bpr,logistic:logistic,warp-kos:warp-kos,ease:ease,lookalike:lookalike',
+      'default ease',
+      'default 0.3',
+      'default 0.1',
+      'default 40',
+    ]) {
       expect(r.stdout.replace(/\s+/g, ' ')).toContain(value);
     }
   });
@@ -48,8 +57,12 @@ describe('npm run simulate:traffic: its command line', () => {
       [['--visitors'], 'simulate-traffic: --visitors needs a value; see --help'],
       [['--visitors', 'many'], 'simulate-traffic: --visitors must be an integer from 10 to 1,000,000, got "many"; see --help'],
       [['--lift=-1'], 'simulate-traffic: --lift must be a number from 0 to 10, got "-1"; see --help'],
-      [['--arms', 'a:popularity,b:magic'], 'simulate-traffic: --arms: "magic" is not a model (lightfm, item-knn, user-knn, popularity, none); see --help'],
-      [['--better', 'nobody'], 'simulate-traffic: --better nobody is not one of the arms (control, treatment); see --help'],
+      [
+        ['--arms', 'a:popularity,b:Magic!'],
+        'simulate-traffic: --arms: "Magic!" is not popularity or none, and slot "Magic!" is not a valid name: use 1-32 lowercase letters, digits or "-", starting with a letter or digit (e.g. warp, ease, lookalike); see --help',
+      ],
+      [['--surface', 'home'], 'simulate-traffic: --surface must be basket, similar, for-you, got "home"; see --help'],
+      [['--better', 'nobody'], 'simulate-traffic: --better nobody is not one of the arms (warp, bpr, logistic, warp-kos, ease, lookalike); see --help'],
       [['extra'], 'simulate-traffic: unexpected argument extra (every option has a name); see --help'],
     ] as const) {
       const r = run(...args);

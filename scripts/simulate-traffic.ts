@@ -1,21 +1,26 @@
 /**
  * Traffic simulator: simulated shoppers hit a running PlusOne edge (the real local API that
- * `npm start` serves, or any URL), see basket recommendations inside an A/B experiment,
- * and click, add to cart and buy according to a known ground truth in which one arm is
- * truly better by a set margin. Then it reads the experiment's report from the same API,
- * prints what it found next to the truth, and ends with a one-line verdict
- * (scripts/traffic-verdict.ts). Options: `npm run simulate:traffic -- --help` (OPTIONS below).
+ * `npm start` serves, or any URL), see recommendations of one surface inside an A/B
+ * experiment whose arms are the seller's slots (by default the six that `npm start`
+ * publishes: warp, bpr, logistic, warp-kos, ease, lookalike), and click, add to cart and buy
+ * according to a known ground truth in which one arm is truly better by a set margin. Then
+ * it reads the experiment's report from the same API, prints what it found next to the
+ * truth, and ends with a one-line verdict (scripts/traffic-verdict.ts). Options:
+ * `npm run simulate:traffic -- --help` (OPTIONS below).
  *
- * The ground truth, per visitor: a cart of one item drawn from the seller's popular items;
- * the visitor sees up to --n recommendations; clicks the first with probability
- * --click (times 1 + lift in the better arm), adds a clicked item to the cart with
- * probability 0.5, and buys with probability --base-conversion (times 1 + lift in the
- * better arm); the order holds the cart item and any added one.
+ * The ground truth, per visitor: an item drawn from the seller's popular items (the cart on
+ * basket, the product page on similar, the session on for-you, where the visitor is also
+ * one of the seller's customers when .plusone/data has them); the visitor sees up to --n
+ * recommendations; clicks the first with probability --click (times 1 + lift in the better
+ * arm), adds a clicked item to the cart with probability 0.5, and buys with probability
+ * --base-conversion (times 1 + lift in the better arm); the order holds the item and any
+ * added one.
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
-import { MODEL_TYPE_NAMES } from '../core/format/spec.js';
+import { SURFACES } from '../core/format/spec.js';
+import { slotNameProblem } from '../core/storage/slots.js';
 import { Random } from '../trainer/util/random.js';
 import { projectRoot } from './bench-common.js';
 import { trafficVerdict } from './traffic-verdict.js';
@@ -29,7 +34,10 @@ interface OptionSpec {
 }
 
 const DEFAULT_OUT = join(projectRoot(), 'bench-results');
-const ARM_MODELS = [...MODEL_TYPE_NAMES, 'none'];
+/** Arm targets that are not slots: the ranking of the version serving the surface, and a holdout shown nothing. */
+const ARM_MODELS = ['popularity', 'none'];
+/** The six slots `npm start` publishes, one arm each. */
+const DEFAULT_ARMS = ['warp', 'bpr', 'logistic', 'warp-kos', 'ease', 'lookalike'].map((slot) => `${slot}:${slot}`).join(',');
 
 /** Every option, with its default: the parser and the usage text are made from this. */
 const OPTIONS = {
@@ -38,20 +46,21 @@ const OPTIONS = {
   pk: { type: 'string', value: 'KEY', help: "the seller's publishable key, pk_… (default: from .plusone/local.json)" },
   sk: { type: 'string', value: 'KEY', help: "the seller's secret key, sk_… (default: from .plusone/local.json)" },
   visitors: { type: 'string', value: 'N', default: '1000', help: 'simulated visitors, 10 to 1,000,000, split over the arms' },
+  surface: { type: 'string', value: 'NAME', default: 'for-you', help: `the surface of the experiment: ${SURFACES.join(', ')}` },
   arms: {
     type: 'string',
-    value: 'NAME:MODEL,…',
-    default: 'control:popularity,treatment:item-knn',
-    help: `the experiment's arms, equal weights, the first one the control; models: ${ARM_MODELS.join(', ')}`,
+    value: 'NAME:SLOT,…',
+    default: DEFAULT_ARMS,
+    help: `the experiment's arms (2 to 10), equal weights, the first one the control; each serves a slot of the seller, or ${ARM_MODELS.join(' or ')}`,
   },
-  better: { type: 'string', value: 'ARM', default: 'treatment', help: 'the arm that is truly better (the ground truth)' },
+  better: { type: 'string', value: 'ARM', default: 'ease', help: 'the arm that is truly better (the ground truth)' },
   lift: { type: 'string', value: 'X', default: '0.3', help: "how much better, 0 to 10: the better arm's click and buy probabilities are times 1 + X" },
   'base-conversion': { type: 'string', value: 'P', default: '0.1', help: "a visitor's probability of buying, 0 to 1 (times 1 + lift in the better arm)" },
   click: { type: 'string', value: 'P', default: '0.2', help: 'probability of clicking the first recommendation, 0 to 1 (times 1 + lift in the better arm)' },
   n: { type: 'string', value: 'N', default: '4', help: 'recommendations asked for per visitor, 1 to 100' },
   rps: { type: 'string', value: 'N', default: '40', help: "requests per second at most, 1 to 10,000 (stay under the keys' limit, 50/s by default)" },
   seed: { type: 'string', value: 'N', default: '1', help: 'random seed, an integer from 0 to 2^31' },
-  replace: { type: 'boolean', help: 'stop an experiment already running on the basket surface instead of refusing to start' },
+  replace: { type: 'boolean', help: 'stop an experiment already running on the surface instead of refusing to start' },
   out: { type: 'string', value: 'DIR', default: relative(projectRoot(), DEFAULT_OUT), help: 'where simulate-traffic.json goes' },
   help: { type: 'boolean', help: 'print this and exit' },
 } satisfies Record<string, OptionSpec>;
@@ -75,9 +84,9 @@ function usage(): string {
   return [
     'Usage: npm run simulate:traffic -- [options]   (or node dist/scripts/simulate-traffic.js [options])',
     '',
-    'Sends simulated shoppers through a running edge (npm start) inside a new A/B experiment on the',
-    'basket surface, in which --better truly converts --lift better; then prints the report next to',
-    'the truth and a one-line verdict. Writes DIR/simulate-traffic.json.',
+    'Sends simulated shoppers through a running edge (npm start) inside a new A/B experiment on one',
+    'surface whose arms are slots of the seller, in which --better truly converts --lift better; then',
+    'prints the report next to the truth and a one-line verdict. Writes DIR/simulate-traffic.json.',
     '',
     'Options:',
     ...lines,
@@ -143,18 +152,24 @@ const settings = {
   n: number('n', 1, 100, true),
   rps: number('rps', 1, 10_000),
   seed: number('seed', 0, 2 ** 31, true),
+  surface: String(values.surface) as (typeof SURFACES)[number],
   arms: String(values.arms)
     .split(',')
     .map((spec) => {
-      const [name, model, extra] = spec.split(':');
-      if (!name || !model || extra !== undefined) usageError(`--arms must look like control:popularity,treatment:item-knn, got ${JSON.stringify(values.arms)}`);
-      if (!ARM_MODELS.includes(model)) usageError(`--arms: ${JSON.stringify(model)} is not a model (${ARM_MODELS.join(', ')})`);
-      return { name, model, weight: 1 };
+      const [name, target, extra] = spec.split(':');
+      if (!name || !target || extra !== undefined) usageError(`--arms must look like warp:warp,ease:ease,holdout:none, got ${JSON.stringify(values.arms)}`);
+      if (!/^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$/.test(name)) usageError(`--arms: the arm name ${JSON.stringify(name)} must be 1-32 letters, digits, "_" or "-"`);
+      if (ARM_MODELS.includes(target)) return { name, model: target, weight: 1 };
+      const problem = slotNameProblem(target);
+      if (problem !== null) usageError(`--arms: ${JSON.stringify(target)} is not ${ARM_MODELS.join(' or ')}, and ${problem}`);
+      return { name, slot: target, weight: 1 };
     }),
   better: String(values.better),
   out: values.out === OPTIONS.out.default ? DEFAULT_OUT : String(values.out),
 };
+if (!(SURFACES as readonly string[]).includes(settings.surface)) usageError(`--surface must be ${SURFACES.join(', ')}, got ${JSON.stringify(values.surface)}`);
 if (settings.arms.length < 2) usageError(`--arms needs at least two arms, got ${JSON.stringify(values.arms)}`);
+if (settings.arms.length > 10) usageError(`--arms: at most 10 arms, got ${settings.arms.length}`);
 if (new Set(settings.arms.map((a) => a.name)).size !== settings.arms.length) usageError(`--arms names an arm twice: ${JSON.stringify(values.arms)}`);
 if (!settings.arms.some((a) => a.name === settings.better))
   usageError(`--better ${settings.better} is not one of the arms (${settings.arms.map((a) => a.name).join(', ')})`);
@@ -198,9 +213,26 @@ interface RecItem {
   price: number | null;
 }
 
+/**
+ * The seller's customers of the demo's holdout (.plusone/data/<seller>/test-orders.csv), for
+ * for-you visitors who are known customers; empty when the files are not there.
+ */
+async function demoCustomers(seller: string): Promise<string[]> {
+  try {
+    const data = join(projectRoot(), '.plusone', 'data');
+    const market = JSON.parse(await readFile(join(data, 'marketplace.json'), 'utf8')) as { sellers: { id: string; dir: string }[] };
+    const dir = market.sellers.find((x) => x.id === seller)?.dir;
+    if (dir === undefined) return [];
+    const lines = (await readFile(join(data, dir, 'test-orders.csv'), 'utf8')).split('\n').slice(1);
+    return [...new Set(lines.map((l) => l.split(',')[1]).filter((c): c is string => Boolean(c)))];
+  } catch {
+    return [];
+  }
+}
+
 async function main(): Promise<void> {
   const { url, seller, pk, sk } = await config();
-  const { visitors, lift, base, pClick, n, arms, better } = settings;
+  const { visitors, lift, base, pClick, n, arms, better, surface } = settings;
   const rng = new Random(settings.seed);
   const pacer = new Pacer(1000 / settings.rps);
 
@@ -224,26 +256,34 @@ async function main(): Promise<void> {
     }
   };
 
-  // The experiment: basket surface, equal weights.
-  const running = (await api(`/v1/sellers/${seller}/experiments`, { key: sk })).experiments.filter(
-    (e: any) => e.status === 'running' && e.surface === 'basket',
-  );
+  // Every arm's slot must hold a model (the edge refuses to start otherwise): say which are missing first.
+  const slots: { slot: string; kind: string | null }[] = (await api(`/v1/sellers/${seller}/models`, { key: sk })).slots;
+  const missing = arms.filter((a) => 'slot' in a && !slots.some((x) => x.slot === a.slot && x.kind !== null));
+  if (missing.length > 0)
+    fail(
+      `seller ${seller} has nothing published in slot${missing.length > 1 ? 's' : ''} ${missing.map((a) => (a as { slot: string }).slot).join(', ')} (its slots: ${slots.map((x) => x.slot).join(', ') || 'none'}); run npm start, or name other slots with --arms`,
+    );
+  // The experiment: one surface, equal weights.
+  const running = (await api(`/v1/sellers/${seller}/experiments`, { key: sk })).experiments.filter((e: any) => e.status === 'running' && e.surface === surface);
   for (const e of running) {
-    if (!values.replace) fail(`experiment ${e.id} already runs on the basket surface; stop it or pass --replace`);
+    if (!values.replace) fail(`experiment ${e.id} already runs on the ${surface} surface; stop it or pass --replace`);
     await api(`/v1/sellers/${seller}/experiments/${e.id}/stop`, { key: sk, method: 'POST' });
   }
   const created = await api(`/v1/sellers/${seller}/experiments`, {
     key: sk,
     method: 'POST',
-    body: JSON.stringify({ name: `simulated: ${better} truly ${Math.round(lift * 100)}% better`, surface: 'basket', arms, control: arms[0].name }),
+    body: JSON.stringify({ name: `simulated: ${better} truly ${Math.round(lift * 100)}% better`, surface, arms, control: arms[0].name }),
   });
   const id: string = created.experiment.id;
   await api(`/v1/sellers/${seller}/experiments/${id}/start`, { key: sk, method: 'POST' });
-  console.error(`experiment ${id} started on ${seller}: ${arms.map((a) => `${a.name} (${a.model})`).join(' vs ')}`);
+  const target = (a: (typeof arms)[number]) => ('slot' in a ? `slot ${a.slot}` : a.model);
+  console.error(`experiment ${id} started on ${seller}, surface ${surface}: ${arms.map((a) => `${a.name} (${target(a)})`).join(' vs ')}`);
 
-  // Cart items: the seller's popular items (no model= needed: a for-you without a customer).
+  // The items visitors look at: the seller's popular items (a for-you without a customer), and
+  // on for-you the seller's customers of the demo's holdout, when they are there.
   const catalog: RecItem[] = (await api(`/v1/sellers/${seller}/recommendations/for-you?n=100`, { key: pk })).items;
   if (catalog.length === 0) fail(`seller ${seller} has no items to show; publish a model first`);
+  const customers = surface === 'for-you' ? await demoCustomers(seller) : [];
 
   const started = Date.now();
   const queue: Record<string, unknown>[] = [];
@@ -255,13 +295,29 @@ async function main(): Promise<void> {
   for (let v = 0; v < visitors; v++) {
     const visitor = `sim-${settings.seed}-${v}`;
     const cart = catalog[rng.int(catalog.length)];
-    const rec = await api(`/v1/sellers/${seller}/recommendations/basket?items=${encodeURIComponent(cart.id)}&n=${n}&visitor=${visitor}`, { key: pk });
+    const item = encodeURIComponent(cart.id);
+    const customer = customers.length > 0 ? customers[rng.int(customers.length)] : null;
+    const query =
+      surface === 'similar'
+        ? `item=${item}`
+        : surface === 'basket'
+          ? `items=${item}`
+          : `items=${item}${customer === null ? '' : `&customer=${encodeURIComponent(customer)}`}`;
+    const rec = await api(`/v1/sellers/${seller}/recommendations/${surface}?${query}&n=${n}&visitor=${visitor}`, { key: pk });
     const arm: string = rec.variant;
     const boost = arm === better ? 1 + lift : 1;
     const t = truth.get(arm)!;
     t.visitors++;
     const event = (type: string, extra: Record<string, unknown>) =>
-      queue.push({ event_id: crypto.randomUUID(), type, visitor_id: visitor, surface: 'basket', ts: Date.now(), ...extra });
+      queue.push({
+        event_id: crypto.randomUUID(),
+        type,
+        visitor_id: visitor,
+        ...(customer === null ? {} : { customer_id: customer }),
+        surface,
+        ts: Date.now(),
+        ...extra,
+      });
     const tag = { rec_id: rec.rec_id, experiment_id: rec.experiment, variant: arm };
     const order = [cart];
     if (rec.items.length > 0) {
@@ -288,14 +344,16 @@ async function main(): Promise<void> {
   await new Promise((r) => setTimeout(r, 5000));
   const report = await api(`/v1/sellers/${seller}/experiments/${id}/report`, { key: sk });
 
-  console.log(`\nExperiment ${id} (${seller}), ${visitors} simulated visitors; truth: ${better} converts ${Math.round(lift * 100)}% better\n`);
-  console.log('| arm | visitors (sent / reported) | conversion (truth sample / reported) | items per order | revenue per visitor |');
-  console.log('| --- | --- | --- | --- | --- |');
+  console.log(
+    `\nExperiment ${id} (${seller}, ${surface}), ${visitors} simulated visitors over ${arms.length} arms; truth: ${better} converts ${Math.round(lift * 100)}% better\n`,
+  );
+  console.log('| arm | serves | visitors (sent / reported) | conversion (truth sample / reported) | items per order | revenue per visitor |');
+  console.log('| --- | --- | --- | --- | --- | --- |');
   for (const a of report.arms) {
     const t = truth.get(a.arm)!;
     const fmt = (x: number | null, d = 3) => (x === null ? '-' : x.toFixed(d));
     console.log(
-      `| ${a.arm} | ${t.visitors} / ${a.visitors} | ${fmt(t.buyers / Math.max(1, t.visitors))} / ${fmt(a.conversion_rate.value)} | ${fmt(a.items_per_order.value, 2)} | ${fmt(a.revenue_per_visitor.value, 2)} |`,
+      `| ${a.arm}${a.arm === better ? ' (truly better)' : ''} | ${a.slot === null ? a.model : `slot ${a.slot}`} | ${t.visitors} / ${a.visitors} | ${fmt(t.buyers / Math.max(1, t.visitors))} / ${fmt(a.conversion_rate.value)} | ${fmt(a.items_per_order.value, 2)} | ${fmt(a.revenue_per_visitor.value, 2)} |`,
     );
   }
   for (const c of report.comparisons) {
@@ -308,17 +366,24 @@ async function main(): Promise<void> {
   await mkdir(settings.out, { recursive: true });
   await writeFile(
     join(settings.out, 'simulate-traffic.json'),
-    JSON.stringify({ experiment: id, seller, visitors, lift, base, truth: Object.fromEntries(truth), report }, null, 2),
+    JSON.stringify({ experiment: id, seller, surface, visitors, lift, base, better, truth: Object.fromEntries(truth), report }, null, 2),
   );
   await api(`/v1/sellers/${seller}/experiments/${id}/stop`, { key: sk, method: 'POST' });
-  // Last: the one line to read. From the report's counts (what the edge measured), not the truth.
+  // The truth, then last the one line to read: the verdict from the report's counts (what the edge measured).
+  const others = [...truth].filter(([arm]) => arm !== better);
+  const rest = others.reduce((a, [, t]) => ({ visitors: a.visitors + t.visitors, buyers: a.buyers + t.buyers }), { visitors: 0, buyers: 0 });
+  const pct = (b: number, v: number) => `${((100 * b) / Math.max(1, v)).toFixed(2)}%`;
+  const mine = truth.get(better)!;
   console.log(
-    '\n' +
-      trafficVerdict(
-        report.arms.map((a: any) => ({ arm: a.arm, visitors: a.visitors, buyers: a.buyers })),
-        report.arms.find((a: any) => a.is_control)?.arm ?? arms[0].name,
-        { alpha: report.alpha, srmMismatch: report.srm.mismatch === true },
-      ),
+    `\ntruth:   ${better} was made to convert ${Math.round(lift * 100)}% better than the other ${others.length} arms; ` +
+      `its simulated visitors bought at ${pct(mine.buyers, mine.visitors)}, the others at ${pct(rest.buyers, rest.visitors)}`,
+  );
+  console.log(
+    trafficVerdict(
+      report.arms.map((a: any) => ({ arm: a.arm, visitors: a.visitors, buyers: a.buyers })),
+      report.arms.find((a: any) => a.is_control)?.arm ?? arms[0].name,
+      { alpha: report.alpha, srmMismatch: report.srm.mismatch === true },
+    ),
   );
 }
 

@@ -1,7 +1,9 @@
 /**
  * `npm start`: the demo marketplace on the local edge. Generates five demo sellers
- * (.plusone/data), trains, evaluates and exports three models per seller, publishes them to
- * the local KV/R2 state (.plusone/state), creates API keys, applies the D1 schema, then runs
+ * (.plusone/data), trains, exports and evaluates six models per seller (the four LightFM
+ * losses with item features, EASE, user-user), publishes each into its own slot of the local
+ * KV/R2 state (.plusone/state), sets each seller's serving configuration to the best slot of
+ * each surface by the holdout figures, creates API keys, applies the D1 schema, then runs
  * `wrangler dev` in the foreground and prints where to look. A second run reuses everything
  * that is up to date (.plusone/manifest.json).
  *
@@ -84,13 +86,25 @@ function fmt(v: unknown, digits = 4): string {
   return typeof v === 'number' ? v.toFixed(digits) : '-';
 }
 
-/** The metrics table: one row per seller and model, on one screen; the figures are the served ones. */
-function metricsTable(result: Pick<BuildResult, 'models' | 'marketplace'>): string {
-  const header = ['seller', 'model', 'items', 'customers', 'basket_hr@10', 'similar_hr@10', 'p@10', 'r@10', 'coverage@10', 'fit s'];
+/** The rules of a seller's serving configuration that name a slot ("basket", "for-you (fallback)", …). */
+function servesOf(result: Pick<BuildResult, 'serving'>, seller: string, slot: string): string {
+  const config = result.serving[seller] ?? {};
+  const out: string[] = [];
+  for (const [rule, r] of Object.entries(config)) {
+    if (r?.slot === slot) out.push(rule);
+    else if (r?.fallback === slot) out.push(`${rule} (fallback)`);
+  }
+  return out.join(', ');
+}
+
+/** The holdout table: one row per seller and slot, the figures the served ones, and which rules the slot serves. */
+function metricsTable(result: Pick<BuildResult, 'models' | 'marketplace' | 'serving'>): string {
+  const header = ['seller', 'slot', 'model', 'items', 'customers', 'basket_hr@10', 'similar_hr@10', 'p@10', 'r@10', 'coverage@10', 'fit s', 'serves'];
   const served = (m: BuildResult['models'][number], key: 'basket_hr@10' | 'similar_hr@10' | 'p@10' | 'r@10', surface: string) =>
     m.metrics.surfaces.includes(surface as never) ? fmt(m.metrics[key]) : 'not served';
   const rows = result.models.map((m) => [
     m.seller,
+    m.slot,
     m.label,
     String(m.training.items ?? '-'),
     String(m.training.users ?? '-'),
@@ -100,18 +114,28 @@ function metricsTable(result: Pick<BuildResult, 'models' | 'marketplace'>): stri
     served(m, 'r@10', 'for-you'),
     fmt(m.metrics['coverage@10'], 3),
     fmt(m.training.fit_s, 2),
+    servesOf(result, m.seller, m.slot),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  const left = (i: number) => i < 3 || i === header.length - 1;
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (left(i) ? c.padEnd(widths[i]) : c.padStart(widths[i])))
+      .join('  ')
+      .trimEnd();
+  // A blank line between sellers.
+  const body = rows.flatMap((r, i) => (i > 0 && r[0] !== rows[i - 1][0] ? ['', line(r)] : [line(r)]));
   return [
     line(header),
     line(widths.map((w) => '-'.repeat(w))),
-    ...rows.map(line),
+    ...body,
     '',
     `Holdout: the orders from ${result.marketplace.holdout_from.slice(0, 10)} (the last ${result.marketplace.holdout_days} days), asked of the published artifacts through the edge's own code`,
     '(the figures `npm run retrain` prints for these versions). basket_hr@10: hide each item of a multi-item order, ask the basket route with the rest;',
     'similar_hr@10: is another item of the order among the 10 similar to one; p@10, r@10: for-you for each customer against what they bought.',
     '"not served": the edge does not answer that surface with this model (user-user keeps per-customer lists only).',
+    'serves: the serving configuration npm start sets, the best slot of each surface by these figures (the second best its fallback;',
+    "new-items: the hybrid slot with the best similar_hr@10, for products the surface's model has never seen). Change it with plusone serve.",
   ].join('\n');
 }
 
@@ -136,7 +160,9 @@ function banner(result: BuildResult, url: string, total: number): string {
     '',
     metricsTable(result),
     '',
-    `Every seller serves item-item EASE by default; the hybrid MF and user-user models are published too (sellers/<S>/active/<type>).`,
+    `Each seller has six slots (warp, bpr, logistic, warp-kos, ease, lookalike); the list, with versions and figures:`,
+    `  curl -H "Authorization: Bearer ${first.secret_key}" ${url}/v1/sellers/${first.id}/models`,
+    'npm run simulate:traffic runs a six-arm experiment over them.',
     'Keys and URL: .plusone/local.json. Ctrl-C stops the server; npm start again reuses what is built.',
     '',
   ];

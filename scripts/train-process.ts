@@ -11,6 +11,8 @@ import { fileURLToPath } from 'node:url';
 import { evaluate, exportModel, publish, train, type TrainOptions, type TrainReport } from '../trainer/api.js';
 import { createApiKey } from '../trainer/publish/api-keys.js';
 import { ProxyStore } from '../trainer/publish/proxy-store.js';
+import { setServing } from '../trainer/publish/slots.js';
+import { RULE_NAMES, typeServesRule } from '../core/storage/slots.js';
 import { generateScaleSeller } from './scale/generate.js';
 
 type EvaluateOptions = Parameters<typeof evaluate>[0];
@@ -24,12 +26,26 @@ interface PublishLocalOptions {
   artifact: string;
   /** Create a publishable key for the seller (no origin list, no rate limit to speak of). */
   createKey?: boolean;
+  /**
+   * Make the new slot the only one that serves: every surface its kind serves gets it, the
+   * others lose their rule (and borrow its version's fallback ranking, as a seller whose only
+   * model is of that kind would be answered), so the routes timed next are this model's.
+   */
+  serveOnly?: boolean;
 }
 
 async function publishLocal(options: PublishLocalOptions): Promise<Awaited<ReturnType<typeof publish>> & { key: string | null }> {
   const store = await ProxyStore.open({ persistTo: options.state });
   try {
-    const report = await publish({ store, seller: options.seller, artifact: options.artifact });
+    const report = await publish({ store, seller: options.seller, artifact: options.artifact, serve: 'none' });
+    if (options.serveOnly) {
+      const kind = report.pointer.model;
+      await setServing(
+        store,
+        options.seller,
+        Object.fromEntries(RULE_NAMES.map((r) => [r, typeServesRule(kind, r) && r !== 'new-items' ? { slot: report.slot, fallback: null } : null])),
+      );
+    }
     const key = options.createKey ? (await createApiKey(store, { seller: options.seller, type: 'publishable', rps: 1_000_000, burst: 1_000_000 })).key : null;
     return { ...report, key };
   } finally {

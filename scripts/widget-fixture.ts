@@ -30,8 +30,12 @@ export interface WidgetState {
 
 const CATEGORIES = ['Mugs', 'T-shirts', 'Posters', 'Stickers'];
 
-/** Prepares the state under `dir` (`dir/state`); `seller` defaults to "demo-shop". */
-export async function prepareWidgetState(dir: string, seller = 'demo-shop'): Promise<WidgetState> {
+/**
+ * Prepares the state under `dir` (`dir/state`); `seller` defaults to "demo-shop". The model
+ * goes into the slot `item-knn` (which serves every surface), and its artifact also into each
+ * of `extraSlots` (experiments over several slots).
+ */
+export async function prepareWidgetState(dir: string, seller = 'demo-shop', extraSlots: readonly string[] = []): Promise<WidgetState> {
   const state = join(dir, 'state');
   let keys: { publishableKey: string; secretKey: string };
   const clusters = 4;
@@ -62,6 +66,7 @@ export async function prepareWidgetState(dir: string, seller = 'demo-shop'): Pro
   const store = await ProxyStore.open({ persistTo: state });
   try {
     await publish({ store, seller, artifact });
+    for (const slot of extraSlots) await publish({ store, seller, artifact, slot });
     const publishableKey = (await createApiKey(store, { seller, type: 'publishable', origins: ['*'], rps: 1000, burst: 1000 })).key;
     const secretKey = (await createApiKey(store, { seller, type: 'secret' })).key;
     await store.putValue('demo/sellers', JSON.stringify([{ id: seller, name: 'Demo Shop', publishable_key: publishableKey }]));

@@ -57,6 +57,12 @@ describe('the pipeline on a small generated marketplace', () => {
     });
     expect(built.sellers.length).toBe(5);
     const seller = built.sellers[0];
+    // Six slots per seller, and a serving rule for every surface and for new items.
+    expect(built.models.filter((m) => m.seller === seller.id).map((m) => m.slot)).toEqual(['warp', 'bpr', 'logistic', 'warp-kos', 'ease', 'lookalike']);
+    const rules = built.serving[seller.id];
+    expect(Object.keys(rules).sort()).toEqual(['basket', 'for-you', 'new-items', 'similar']);
+    expect(['warp', 'bpr', 'logistic', 'warp-kos']).toContain(rules['new-items']!.slot);
+    expect(rules.basket!.slot).not.toBe('lookalike');
     const data = join(home, 'data', seller.id);
 
     // Serve what was published, and ask it.
@@ -69,7 +75,7 @@ describe('the pipeline on a small generated marketplace', () => {
     const first = holdout[0][2];
     const rec = await api(`/v1/sellers/${seller.id}/recommendations/basket?items=${encodeURIComponent(first)}&n=5`, seller.publishable_key);
     expect(rec.status).toBe(200);
-    expect(rec.body.model.type).toBe('item-knn');
+    expect(rec.body.model.slot).toBe(rules.basket!.slot);
     expect(rec.body.items.length).toBe(5);
     const activeBefore: string = rec.body.model.version;
 
@@ -129,28 +135,32 @@ describe('the pipeline on a small generated marketplace', () => {
       join(data, 'catalog.csv'),
       '--json',
     ];
-    const run1 = await retrain([...common, '--models', 'item-knn,user-knn', '--work', join(home, 'retrain-1')]);
+    const run1 = await retrain([...common, '--models', 'item-knn,user-knn', '--slots', 'item-knn=ease,user-knn=lookalike', '--work', join(home, 'retrain-1')]);
     expect(run1.code, run1.stderr).toBe(0);
     const r1 = JSON.parse(run1.stdout.trim().split('\n').pop()!);
     const knn = r1.decisions.find((d: { model: string }) => d.model === 'item-knn');
-    // The same recipe on more data: not worse than the published item-knn, and the best: active.
-    expect(knn).toMatchObject({ publish: true, activate: true });
-    expect(r1.published['item-knn']).toMatch(/^\d{8}T\d{6}Z-[0-9a-f]{8}$/);
+    // The same recipe on more data: not worse than the ease slot's version, and the best for the cart: it serves it.
+    expect(knn).toMatchObject({ slot: 'ease', publish: true });
+    expect(knn.serves).toContain('basket');
+    expect(r1.published.ease).toMatch(/^\d{8}T\d{6}Z-ease-[0-9a-f]{8}$/);
+    // user-user never serves a cart or an item page.
+    expect(r1.decisions.find((d: { model: string }) => d.model === 'user-knn').serves).not.toContain('basket');
     const card = JSON.parse(await readFile(join(home, 'retrain-1', 'item-knn.bin.card.json'), 'utf8'));
     expect(card.data.holdout_orders).toBe(events.length);
     expect(card.metrics.candidate['basket_hr@10']).toBeGreaterThan(0);
 
-    // Popularity cannot beat EASE at basket completion: published for its type, never made active.
+    // Popularity cannot beat EASE at basket completion: published into its slot, the cart stays with ease.
     const run2 = await retrain([...common, '--models', 'popularity', '--work', join(home, 'retrain-2')]);
     expect(run2.code, run2.stderr).toBe(0);
     const pop = JSON.parse(run2.stdout.trim().split('\n').pop()!).decisions[0];
-    expect(pop.activate).toBe(false);
-    expect(pop.reason).toMatch(/the active model stays/);
+    expect(pop).toMatchObject({ slot: 'popularity', publish: true });
+    expect(pop.serves).not.toContain('basket');
+    expect(pop.reason).toMatch(/basket stays/);
 
     // The worker now serves the retrained version.
     edge = await startLocalEdge({ state: join(home, 'state') });
     const after = await api(`/v1/sellers/${seller.id}/recommendations/basket?items=${encodeURIComponent(first)}&n=5`, seller.publishable_key);
-    expect(after.body.model.version).toBe(r1.published['item-knn']);
+    expect(after.body.model).toMatchObject({ slot: 'ease', version: r1.published.ease });
     expect(after.body.model.version).not.toBe(activeBefore);
   }, 600_000);
 });

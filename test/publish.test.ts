@@ -89,27 +89,34 @@ describe('plusone export: catalog coverage', () => {
 });
 
 describe('plusone publish to local wrangler state', () => {
-  it('publishes, is read back through the worker bindings, and rolls back', async () => {
+  it('publishes into slots, serves them by rule, is read back through the worker bindings, and rolls a slot back', async () => {
     const state = join(dir, 'state');
     const modelDir = join(dir, 'model-item-knn');
     const v1File = join(dir, 'item-knn.bin');
-    const p1 = await run(['publish', '--seller', 'shop1', '--artifact', v1File, '--local', '--persist-to', state, '--json']);
+    const local = ['--local', '--persist-to', state];
+    const p1 = await run(['publish', '--seller', 'shop1', '--artifact', v1File, '--slot', 'ease', ...local, '--json']);
     expect(p1.code, p1.err.join('\n')).toBe(0);
     const v1 = JSON.parse(p1.out[0]).version as string;
+    expect(v1).toMatch(/^\d{8}T\d{6}Z-ease-[0-9a-f]{8}$/);
+    // The first publish serves every surface its kind serves.
+    expect(JSON.parse(p1.out[0]).served).toEqual(['basket', 'similar', 'for-you']);
 
-    // A second version from another export of the same model.
+    // A second version from another export of the same model, and the first into another slot.
     const v2File = join(dir, 'item-knn-f16.bin');
     expect((await run(['export', '--model', modelDir, '--out', v2File, '--quantize', 'f16'])).code).toBe(0);
-    const p2 = await run(['publish', '--seller', 'shop1', '--artifact', v2File, '--local', '--persist-to', state, '--json']);
+    const p2 = await run(['publish', '--seller', 'shop1', '--artifact', v2File, '--slot', 'ease', ...local, '--json']);
     expect(p2.code, p2.err.join('\n')).toBe(0);
     const v2 = JSON.parse(p2.out[0]).version as string;
     expect(v2).not.toBe(v1);
+    const other = await run(['publish', '--seller', 'shop1', '--artifact', v1File, '--slot', 'ease-int8', '--no-serve', ...local, '--json']);
+    expect(JSON.parse(other.out[0])).toMatchObject({ slot: 'ease-int8', served: [] });
 
     // What the worker will see: its own KV and R2 bindings over the same local state.
     const readBack = async () => {
       const proxy = await getPlatformProxy<Bindings>({ persist: { path: join(state, 'v3') } });
       try {
-        const pointer = JSON.parse((await proxy.env.KV.get('sellers/shop1/active'))!);
+        const serving = JSON.parse((await proxy.env.KV.get('sellers/shop1/serving'))!);
+        const pointer = JSON.parse((await proxy.env.KV.get(`sellers/shop1/slots/${serving.surfaces.basket.slot}/active`))!);
         const object = await proxy.env.MODELS.get(pointer.artifact);
         const artifact = decodeArtifact(new Uint8Array(await object!.arrayBuffer()));
         // The customer's shard, where the edge finds their record.
@@ -119,25 +126,50 @@ describe('plusone publish to local wrangler state', () => {
         const shard = decodeCustomerShard(new Uint8Array(await shardObject!.arrayBuffer()), { shard: k, shardCount: count });
         const record = recordInShard(shard, 'c0');
         const legacyKey = await proxy.env.KV.get(`sellers/shop1/models/${pointer.version}/users/c0`);
-        return { pointer, artifact, record, legacyKey };
+        return { serving, pointer, artifact, record, legacyKey };
       } finally {
         await proxy.dispose();
       }
     };
     const after2 = await readBack();
-    expect(after2.pointer).toMatchObject({ version: v2, previous: v1, model: 'item-knn' });
+    expect(after2.pointer).toMatchObject({ version: v2, previous: v1, model: 'item-knn', slot: 'ease' });
     expect(after2.artifact.quantization).toBe('f16');
     expect(after2.pointer.customerShards).toEqual({ count: 1, format: 1 });
     expect(decodeUserRecord(after2.record!).kind).toBe('top-items');
     expect(after2.legacyKey).toBeNull();
 
-    const r = await run(['rollback', '--seller', 'shop1', '--local', '--persist-to', state, '--json']);
+    // Another slot serves the cart; a user-knn slot could not.
+    const served = await run(['serve', '--seller', 'shop1', '--surface', 'basket', '--slot', 'ease-int8', '--fallback', 'ease', ...local, '--json']);
+    expect(served.code, served.err.join('\n')).toBe(0);
+    expect(JSON.parse(served.out[0]).surfaces.basket).toEqual({ slot: 'ease-int8', fallback: 'ease' });
+    const refused = await run(['serve', '--seller', 'shop1', '--surface', 'basket', '--slot', 'ghost', ...local]);
+    expect(refused.code).toBe(2);
+    expect(refused.err.join('\n')).toMatch(/basket: slot "ghost" is empty/);
+    expect((await readBack()).pointer).toMatchObject({ slot: 'ease-int8', version: JSON.parse(other.out[0]).version });
+    await run(['serve', '--seller', 'shop1', '--surface', 'basket', '--slot', 'ease', ...local]);
+
+    const noSlot = await run(['rollback', '--seller', 'shop1', ...local]);
+    expect(noSlot.code).toBe(2);
+    expect(noSlot.err.join('\n')).toMatch(/name the one to roll back with --slot/);
+    const r = await run(['rollback', '--seller', 'shop1', '--slot', 'ease', ...local, '--json']);
     expect(r.code, r.err.join('\n')).toBe(0);
     const after = await readBack();
     expect(after.pointer).toMatchObject({ version: v1, previous: v2 });
     expect(after.artifact.quantization).toBe('int8');
 
-    const list = await run(['versions', '--seller', 'shop1', '--local', '--persist-to', state, '--json']);
-    expect(JSON.parse(list.out[0])).toMatchObject({ active: v1, versions: [{ version: v1 }, { version: v2 }] });
+    const list = await run(['versions', '--seller', 'shop1', ...local, '--json']);
+    const listed = JSON.parse(list.out[0]);
+    expect(listed.slots.map((s: { slot: string }) => s.slot)).toEqual(['ease', 'ease-int8']);
+    expect(listed.slots[0]).toMatchObject({
+      kind: 'item-knn',
+      current: v1,
+      versions: [
+        { version: v1, current: true },
+        { version: v2, current: false },
+      ],
+    });
+    const text = await run(['versions', '--seller', 'shop1', ...local]);
+    expect(text.out[0]).toBe('slot ease (item-knn), serves basket, similar, for-you');
+    expect(text.out.some((l) => l.startsWith(`  * ${v1}  item-knn`))).toBe(true);
   }, 240_000);
 });

@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { modelStorage } from '../core/storage/pointer.js';
+import { slotStorage } from '../core/storage/slots.js';
 import { ProxyStore } from '../trainer/publish/proxy-store.js';
 import { projectRoot } from '../scripts/bench-common.js';
 import { generateMarketplace } from '../scripts/demo/generate.js';
@@ -52,15 +52,17 @@ describe('npm run retrain -- --sellers', () => {
     expect(run.stderr).toContain(`| ${bad} | FAILED |`);
     expect(run.stderr).toContain('3 of 4 sellers retrained, 1 failed');
 
-    // Each seller's active pointer, in the one state, is the version the run reports.
+    // Each seller's serving rule for the cart, in the one state, names the slot of the version the run reports.
     const store = await ProxyStore.open({ persistTo: state });
     try {
       for (const r of summary.results.filter((x: { ok: boolean }) => x.ok)) {
-        const active = r.decisions.find((d: { activate: boolean }) => d.activate);
-        expect(active?.version, r.seller).toMatch(/^\d{8}T\d{6}Z-[0-9a-f]{8}$/);
-        expect(JSON.parse((await store.getValue(modelStorage.active(r.seller)))!).version).toBe(active.version);
+        const basket = r.decisions.find((d: { serves: string[] }) => d.serves.includes('basket'));
+        expect(basket?.version, r.seller).toMatch(/^\d{8}T\d{6}Z-[a-z-]+-[0-9a-f]{8}$/);
+        const serving = JSON.parse((await store.getValue(slotStorage.serving(r.seller)))!);
+        expect(serving.surfaces.basket.slot).toBe(basket.slot);
+        expect(JSON.parse((await store.getValue(slotStorage.pointer(r.seller, basket.slot)))!).version).toBe(basket.version);
       }
-      expect(await store.getValue(modelStorage.active(bad))).toBeNull();
+      expect(await store.getValue(slotStorage.serving(bad))).toBeNull();
     } finally {
       await store.dispose();
     }

@@ -15,6 +15,15 @@ export interface WorkerFixtures {
   items: string[];
   /** Customers with a record in every model that has records. */
   customers: string[];
+  /**
+   * A seller with several slots (spec/model-format.md, "Slots"): `warp` (hybrid MF with item
+   * features, two versions), `bpr` (hybrid MF), `ease` (item-knn), `lookalike` (user-knn),
+   * each version's card with served figures; its serving configuration as the publishes
+   * filled it (every surface -> warp).
+   */
+  slotsSeller: string;
+  /** An item only the hybrid models of the slots seller know (it has features, no sales). */
+  newItem: string;
 }
 
 /** The seller of each model type. */
@@ -24,6 +33,9 @@ export const FIXTURE_SELLERS: WorkerFixtures['sellers'] = {
   'user-knn': 'shop-userknn',
   popularity: 'shop-popularity',
 };
+
+/** The seller with several slots. */
+export const SLOTS_SELLER = 'shop-slots';
 
 declare module 'vitest' {
   export interface ProvidedContext {

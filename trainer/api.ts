@@ -367,12 +367,14 @@ function warnCatalogCoverage(path: string, matched: number, items: number, warn:
 interface PublishOptions {
   store: ModelStore;
   seller: string;
+  /** The slot to publish into (default: the artifact's model type). */
+  slot?: string;
   /** An artifact written by `exportModel`; its sidecars (customer records, card) are published with it. */
   artifact: string;
-  /** Versions to keep (default 5). */
+  /** Versions of the slot to keep (default 5). */
   keep?: number;
-  /** Move the active pointer to the new version (default true); the pointer of its type always moves. */
-  activate?: boolean;
+  /** `unmapped` (default): the surfaces the kind serves that no slot serves yet get this slot; `none`: leave the serving configuration. */
+  serve?: 'unmapped' | 'none';
   /** Replaces the card read from the sidecar. */
   card?: Record<string, unknown>;
   log?: (line: string) => void;
@@ -382,14 +384,19 @@ interface PublishOptions {
 
 interface PublishReport {
   seller: string;
+  slot: string;
   pointer: ActivePointer;
   pruned: string[];
+  /** Surfaces that the serving configuration now answers from this slot (they had no rule). */
+  served: string[];
+  /** Problems after the pointer moved (pruning, the serving fill): reported, not undone. */
+  warnings: string[];
   store: string;
   bytes: number;
   customers: number;
 }
 
-/** Uploads an artifact as a seller's new version, verifies it, then makes it active. */
+/** Uploads an artifact as a new version of a seller's slot, verifies it, then makes it the slot's current version. */
 export async function publish(options: PublishOptions): Promise<PublishReport> {
   const path = options.artifact;
   if (!existsSync(path)) throw new InputError(`${path}: no such artifact; write one with "plusone export"`);
@@ -397,17 +404,28 @@ export async function publish(options: PublishOptions): Promise<PublishReport> {
   const side = sidecars(path);
   const customers = await readCustomerRecords(side.customers);
   const card = options.card ?? (existsSync(side.card) ? (JSON.parse(await readFile(side.card, 'utf8')) as Record<string, unknown>) : {});
-  const { pointer, pruned } = await publishToStore(options.store, {
+  const r = await publishToStore(options.store, {
     seller: options.seller,
     artifact,
     customers,
     card,
+    ...(options.slot !== undefined ? { slot: options.slot } : {}),
     ...(options.keep !== undefined ? { keep: options.keep } : {}),
-    ...(options.activate !== undefined ? { activate: options.activate } : {}),
+    ...(options.serve !== undefined ? { serve: options.serve } : {}),
     ...(options.log ? { log: options.log } : {}),
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
   });
-  return { seller: options.seller, pointer, pruned, store: options.store.description, bytes: artifact.length, customers: customers.length };
+  return {
+    seller: options.seller,
+    slot: r.slot,
+    pointer: r.pointer,
+    pruned: r.pruned,
+    served: r.served,
+    warnings: r.warnings,
+    store: options.store.description,
+    bytes: artifact.length,
+    customers: customers.length,
+  };
 }
 
 function round(x: number): number {

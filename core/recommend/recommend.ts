@@ -22,7 +22,7 @@ export interface RecommendQuery {
   n: number;
   exclude: string[];
   filters: FilterSpec;
-  /** Which model answers (secret keys only); null for the seller's active model. */
+  /** Which part of the answering version answers (secret keys only); null for its own model. */
   model: ModelChoice | null;
 }
 
@@ -106,7 +106,10 @@ export async function recommend(model: LoadedModel | null, q: RecommendQuery, fe
   const choice: ModelChoice = q.model ?? (a.modelType as ModelChoice);
   const how = methodFor(a, choice, q.model !== null);
   if (typeof how === 'string') {
-    throw new ApiError('model_not_available', `model=${choice} is not available: the active version ${model.version} is a ${a.modelType} model and ${how}`);
+    throw new ApiError(
+      'model_not_available',
+      `model=${choice} is not available: the version that answers, ${model.version}, is a ${a.modelType} model and ${how}`,
+    );
   }
   const known = indicesOf(a, q.items);
   const similar = q.surface === 'similar';

@@ -30,14 +30,20 @@ export interface ActivePointer {
    * per customer (`users/<C>`), which the edge still reads for versions published before.
    */
   customerShards?: CustomerShards;
+  /** The slot the version is in (core/storage/slots.ts); absent in pointers written before the slots. */
+  slot?: string;
 }
 
-/** KV and R2 keys of the published-model layout (see trainer/publish/publish.ts). */
+/**
+ * KV and R2 keys of the published-model layout (spec/model-format.md; the slots' keys are in
+ * core/storage/slots.ts).
+ */
 export const modelStorage = {
+  /** The older active pointer (before the slots): every surface without a serving rule. */
   active: (seller: string) => `sellers/${seller}/active`,
   /**
-   * The latest published version of one model type (`lightfm`, `item-knn`, …), written by
-   * every publish beside `active`: A/B arms serve a model type while `active` serves the rest.
+   * The older pointer to the latest version of one model type (`lightfm`, `item-knn`, …),
+   * written beside `active` by publishes before the slots; read as the slot of that name.
    */
   activeOfType: (seller: string, type: string) => `sellers/${seller}/active/${type}`,
   artifact: (seller: string, version: string) => `sellers/${seller}/models/${version}/artifact.bin`,
@@ -59,19 +65,24 @@ export function parseCustomerShards(raw: unknown, where: string): CustomerShards
 }
 
 const VERSION = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+/** A slot name (core/storage/slots.ts repeats it with the rules around it). */
+const SLOT_NAME = /^[a-z0-9][a-z0-9-]{0,31}$/;
 const SHA256 = /^[0-9a-f]{64}$/;
 
-/** Reads a pointer, checking the fields the edge uses; throws an Error naming the bad field. */
-export function parsePointer(text: string, seller: string): ActivePointer {
+/**
+ * Reads a pointer (`key`, default the older `sellers/<S>/active`, names it in errors),
+ * checking the fields the edge uses; throws an Error naming the bad field.
+ */
+export function parsePointer(text: string, seller: string, key = modelStorage.active(seller)): ActivePointer {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch {
-    throw new Error(`the pointer sellers/${seller}/active is not JSON`);
+    throw new Error(`the pointer ${key} is not JSON`);
   }
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new Error(`the pointer sellers/${seller}/active is not a JSON object`);
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new Error(`the pointer ${key} is not a JSON object`);
   const p = raw as Record<string, unknown>;
-  const bad = (field: string) => new Error(`the pointer sellers/${seller}/active has a missing or invalid ${field}`);
+  const bad = (field: string) => new Error(`the pointer ${key} has a missing or invalid ${field}`);
   if (typeof p.version !== 'string' || !VERSION.test(p.version)) throw bad('version');
   if (typeof p.artifact !== 'string' || !p.artifact.startsWith(`sellers/${seller}/`)) throw bad('artifact (it must be under sellers/<seller>/)');
   if (typeof p.sha256 !== 'string' || !SHA256.test(p.sha256)) throw bad('sha256');
@@ -86,6 +97,10 @@ export function parsePointer(text: string, seller: string): ActivePointer {
     published: typeof p.published === 'string' ? p.published : '',
     previous: typeof p.previous === 'string' ? p.previous : null,
   };
-  if (p.customerShards !== undefined) pointer.customerShards = parseCustomerShards(p.customerShards, `the pointer sellers/${seller}/active`);
+  if (p.customerShards !== undefined) pointer.customerShards = parseCustomerShards(p.customerShards, `the pointer ${key}`);
+  if (p.slot !== undefined) {
+    if (typeof p.slot !== 'string' || !SLOT_NAME.test(p.slot)) throw bad('slot');
+    pointer.slot = p.slot;
+  }
   return pointer;
 }

@@ -34,7 +34,7 @@ const PAGE = `<!doctype html>
 <h2>Arms</h2>
 <table id="arms"></table>
 <p id="charts-note" class="warn"></p>
-<div class="charts">
+<div id="charts" class="charts">
 <div class="chart"><canvas id="chart-conversion" role="img" aria-label="Conversion rate per arm with its interval"></canvas></div>
 <div class="chart"><canvas id="chart-items" role="img" aria-label="Items per order per arm with its interval"></canvas></div>
 <div class="chart"><canvas id="chart-revenue" role="img" aria-label="Revenue per visitor per arm with its interval"></canvas></div>
@@ -42,7 +42,8 @@ const PAGE = `<!doctype html>
 <h2>Against the control</h2>
 <table id="comparisons"></table>
 <h2>Sequential p-values</h2>
-<div class="chart wide"><canvas id="chart-sequential" role="img" aria-label="Always-valid p-value per day, log scale"></canvas></div>
+<div class="chart wide"><canvas id="chart-sequential" role="img" aria-label="Always-valid p-value of conversion per day, log scale"></canvas></div>
+<div class="chart wide"><canvas id="chart-sequential-revenue" role="img" aria-label="Always-valid p-value of revenue per visitor per day, log scale"></canvas></div>
 <h2>Projected yearly revenue change (from items per order)</h2>
 <p id="projection-note"></p>
 <table id="projection"></table>

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MODEL_TYPE_NAMES } from '../../core/format/spec.js';
-import { ARM_MODELS, checkDefinition, experimentRequest, type ExperimentDefinition } from './definition.js';
+import { ARM_MODELS, armSlot, checkDefinition, experimentRequest, type ExperimentDefinition } from './definition.js';
 
 const arms = [
   { name: 'control', model: 'popularity' },
@@ -52,5 +52,53 @@ describe('experiment definition', () => {
     expect(message({ surface: 'basket', arms, control: 'nope' })).toEqual(['control "nope" is not one of the arms (control, knn)']);
     // A field problem comes alone: the cross-field checks wait for valid fields.
     expect(message({ surface: 'home', arms, control: 'nope' })).toEqual(['surface must be basket, similar or for-you']);
+  });
+});
+
+describe('arms over slots', () => {
+  it('lets an arm name a slot, a model (popularity, none), not both and not neither', () => {
+    const ok = experimentRequest.safeParse({
+      surface: 'basket',
+      arms: [
+        { name: 'warp', slot: 'warp' },
+        { name: 'ease', slot: 'ease', weight: 2 },
+        { name: 'off', model: 'none' },
+      ],
+    });
+    expect(ok.success).toBe(true);
+    expect(ok.data?.arms).toEqual([
+      { name: 'warp', slot: 'warp', weight: 1 },
+      { name: 'ease', slot: 'ease', weight: 2 },
+      { name: 'off', model: 'none', weight: 1 },
+    ]);
+    const message = (arms: unknown[]) => experimentRequest.safeParse({ surface: 'basket', arms }).error?.issues.map((i) => [i.path.join('.'), i.message]);
+    expect(
+      message([
+        { name: 'a', slot: 'warp', model: 'none' },
+        { name: 'b', slot: 'ease' },
+      ]),
+    ).toEqual([['arms.0', 'give the arm a slot ("slot":"warp") or a model ("model":"popularity" or "none"), not both']]);
+    expect(message([{ name: 'a' }, { name: 'b', slot: 'ease' }])).toEqual([
+      ['arms.0', 'give the arm a slot ("slot":"warp") or a model ("model":"popularity" or "none"), not neither'],
+    ]);
+    expect(
+      message([
+        { name: 'a', slot: 'Warp' },
+        { name: 'b', slot: 'ease' },
+      ])?.[0][0],
+    ).toBe('arms.0.slot');
+    expect(
+      message([
+        { name: 'a', slot: 'none' },
+        { name: 'b', slot: 'ease' },
+      ])?.[0][1],
+    ).toMatch(/reserved/);
+  });
+
+  it('reads an arm of before the slots (a model type) as the slot of that name', () => {
+    expect(armSlot({ model: 'item-knn' })).toBe('item-knn');
+    expect(armSlot({ slot: 'warp' })).toBe('warp');
+    expect(armSlot({ model: 'popularity' })).toBeUndefined();
+    expect(armSlot({ model: 'none' })).toBeUndefined();
   });
 });

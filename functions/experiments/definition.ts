@@ -6,10 +6,15 @@
 import { z } from 'zod';
 import { MODEL_TYPE_NAMES, type ModelType, SERVED_SURFACES } from '../../core/format/spec.js';
 import { SURFACES } from '../../core/recommend/recommend.js';
+import { slotNameProblem } from '../../core/storage/slots.js';
 import { issueText } from '../http/validate.js';
 import { validateArms } from './assign.js';
 
-/** What an arm may serve: a model type of the artifact, or `none`, a holdout shown nothing. */
+/**
+ * What an arm's `model` may be: `popularity` (the ranking of the version serving the surface),
+ * `none` (a holdout shown nothing), or a model type, the arms of experiments made before the
+ * slots (read as the slot of that name). New arms name a `slot`.
+ */
 export const ARM_MODELS = [...MODEL_TYPE_NAMES, 'none'] as const;
 
 const LIMITS = { arms: 10, armWeight: 1_000_000, nameChars: 100, windowHours: 24 * 30 } as const;
@@ -19,9 +24,16 @@ const time = (name: string) =>
     .string({ error: `${name} must be an ISO 8601 time` })
     .refine((v) => !Number.isNaN(Date.parse(v)), { error: (iss) => `${name} must be an ISO 8601 time, got ${JSON.stringify(iss.input)}` });
 
+const slotName = z.string({ error: 'slot must be text' }).superRefine((v, ctx) => {
+  const problem = slotNameProblem(v);
+  if (problem !== null) ctx.addIssue({ code: 'custom', message: problem });
+});
+
 const arm = z.object({
   name: z.string({ error: 'name must be text' }).regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$/, 'name must be 1-32 letters, digits, "_" or "-"'),
-  model: z.enum(ARM_MODELS, { error: `model must be one of ${ARM_MODELS.join(', ')}` }),
+  /** The slot whose current version the arm serves. */
+  slot: slotName.optional(),
+  model: z.enum(ARM_MODELS, { error: `model must be one of ${ARM_MODELS.join(', ')}` }).optional(),
   weight: z
     .number({ error: `weight must be a number from 0 to ${LIMITS.armWeight}` })
     .min(0, `weight must be a number from 0 to ${LIMITS.armWeight}`)
@@ -58,6 +70,20 @@ const fields = z.object({
   orders_per_year: z.number({ error: 'orders_per_year must be null or a number >= 0' }).min(0, 'orders_per_year must be null or a number >= 0').nullable(),
 });
 
+/** Each arm names a slot or a model (popularity, none), not both. */
+function checkTargets(v: { arms: { slot?: string | undefined; model?: string | undefined }[] }, ctx: z.RefinementCtx): void {
+  v.arms.forEach((a, i) => {
+    if ((a.slot === undefined) === (a.model === undefined)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['arms', i],
+        message: `give the arm a slot ("slot":"warp") or a model ("model":"popularity" or "none"), ${a.slot === undefined ? 'not neither' : 'not both'}`,
+        input: a,
+      });
+    }
+  });
+}
+
 /** Unique arm names, a positive total weight, and a control that is one of the arms. */
 function checkArms(v: { arms: { name: string; weight: number }[]; control?: string | undefined }, ctx: z.RefinementCtx): void {
   try {
@@ -77,8 +103,9 @@ function checkArms(v: { arms: { name: string; weight: number }[]; control?: stri
 }
 
 /** No arm offers a model type for a surface the edge does not answer with it (user-knn and a cart). */
-function checkServed(v: { surface: (typeof SURFACES)[number]; arms: { model: string }[] }, ctx: z.RefinementCtx): void {
+function checkServed(v: { surface: (typeof SURFACES)[number]; arms: { model?: string | undefined }[] }, ctx: z.RefinementCtx): void {
   v.arms.forEach((a, i) => {
+    if (a.model === undefined) return;
     const served = SERVED_SURFACES[a.model as ModelType];
     if (served === undefined || served.includes(v.surface)) return;
     const able = MODEL_TYPE_NAMES.filter((t) => SERVED_SURFACES[t].includes(v.surface));
@@ -95,10 +122,21 @@ function checkServed(v: { surface: (typeof SURFACES)[number]; arms: { model: str
 const fieldsValid = { when: (payload: { issues: readonly unknown[] }) => payload.issues.length === 0 };
 
 /** An experiment as stored (D1), listed and reported. */
-const experimentDefinition = fields.superRefine(checkArms, fieldsValid);
+const experimentDefinition = fields.superRefine(checkTargets, fieldsValid).superRefine(checkArms, fieldsValid);
 export type ExperimentDefinition = z.infer<typeof experimentDefinition>;
-/** The model an arm serves. */
-export type ArmModel = ExperimentDefinition['arms'][number]['model'];
+/** One arm: a slot, or a model (popularity, none, or a model type of before the slots). */
+export type ExperimentArm = ExperimentDefinition['arms'][number];
+/** The model an arm serves, when it names no slot. */
+export type ArmModel = (typeof ARM_MODELS)[number];
+
+/**
+ * The slot an arm answers from: its `slot`, or for an arm made before the slots the slot named
+ * by its model type; undefined for `popularity` and `none`.
+ */
+export function armSlot(arm: Pick<ExperimentArm, 'slot' | 'model'>): string | undefined {
+  if (arm.slot !== undefined) return arm.slot;
+  return arm.model === undefined || arm.model === 'none' || arm.model === 'popularity' ? undefined : arm.model;
+}
 
 /**
  * The body of POST /v1/sellers/:seller/experiments: the seller's fields of a definition. The
@@ -119,6 +157,7 @@ export const experimentRequest = z
     orders_per_year: fields.shape.orders_per_year.default(null),
   })
   .strict()
+  .superRefine(checkTargets, fieldsValid)
   .superRefine(checkArms, fieldsValid)
   .superRefine(checkServed, fieldsValid);
 

@@ -78,7 +78,10 @@ export interface Estimate {
 /** One arm's numbers. */
 export interface ArmReport {
   arm: string;
-  model: ArmModel;
+  /** The slot the arm serves (null: an arm of a model). */
+  slot: string | null;
+  /** `popularity`, `none`, or (an experiment made before the slots) a model type; null for an arm of a slot. */
+  model: ArmModel | null;
   is_control: boolean;
   visitors: number;
   impressions: number;

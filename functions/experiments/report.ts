@@ -4,7 +4,7 @@
  * sequential verdict and the yearly revenue projection. Pure: aggregates in, JSON-safe
  * object out. The formulas of every field are in spec/experiment-report.md.
  */
-import { checkDefinition, type ExperimentDefinition } from './definition.js';
+import { checkDefinition, type ExperimentArm, type ExperimentDefinition } from './definition.js';
 import type {
   ArmComparison,
   ArmProjection,
@@ -83,7 +83,7 @@ export function buildReport(def: ExperimentDefinition, totals: ArmTotals[], dail
       surface: def.surface,
       status: def.status,
       control: def.control,
-      arms: def.arms.map((a) => ({ name: a.name, model: a.model, weight: a.weight, share: a.weight / weightSum })),
+      arms: def.arms.map((a) => ({ ...a, share: a.weight / weightSum })),
       created: def.created,
       started: def.started,
       stopped: def.stopped,
@@ -98,7 +98,7 @@ export function buildReport(def: ExperimentDefinition, totals: ArmTotals[], dail
     interval_level: level,
     comparison_interval_level: comparisonLevel,
     currency,
-    arms: def.arms.map((a) => armReport(a.model, a.name === def.control, byArm.get(a.name)!, level)),
+    arms: def.arms.map((a) => armReport(a, a.name === def.control, byArm.get(a.name)!, level)),
     comparisons,
     srm,
     sequential: treatments.map((arm) => sequentialReport(def.control, arm, daily, tau, alphaPer, srm.mismatch, currency)),
@@ -110,10 +110,11 @@ export function buildReport(def: ExperimentDefinition, totals: ArmTotals[], dail
 // Per arm
 // ---------------------------------------------------------------------------------------
 
-function armReport(model: ArmReport['model'], isControl: boolean, t: ArmTotals, level: number): ArmReport {
+function armReport(a: ExperimentArm, isControl: boolean, t: ArmTotals, level: number): ArmReport {
   return {
     arm: t.arm,
-    model,
+    slot: a.slot ?? null,
+    model: a.model ?? null,
     is_control: isControl,
     visitors: t.visitors,
     impressions: t.impressions,

@@ -1,5 +1,8 @@
 import { userRecordKey } from '../../core/format/user-record.js';
 import { modelStorage, parsePointer, type ActivePointer } from '../../core/storage/pointer.js';
+import { readSlotPointer, readStoredSlots, type KeyValueReads } from '../../core/storage/slot-reads.js';
+import { parseServingConfig, slotStorage, type ServingConfig, type StoredSlots } from '../../core/storage/slots.js';
+import { kvReads } from './kv-reads.js';
 import { CustomerCache, CustomerShardReader, DEFAULT_CUSTOMER_CACHE_BYTES, r2ShardObjects } from './customer-shards.js';
 import { fromBase64, type ModelSource } from './model-source.js';
 
@@ -17,6 +20,7 @@ export class KvR2Source implements ModelSource {
   readonly name = 'kv+r2';
   private readonly cache: CustomerCache;
   private readonly shards: CustomerShardReader;
+  private readonly reads: KeyValueReads;
 
   constructor(
     private readonly kv: KVNamespace,
@@ -24,13 +28,23 @@ export class KvR2Source implements ModelSource {
     private readonly options: KvR2SourceOptions,
   ) {
     this.cache = options.customers ?? new CustomerCache();
+    this.reads = kvReads(kv, options.cacheTtl);
     this.shards = new CustomerShardReader(r2ShardObjects(bucket), this.cache, options.customerCacheBytes ?? DEFAULT_CUSTOMER_CACHE_BYTES);
   }
 
-  async pointer(seller: string, type?: string): Promise<ActivePointer | null> {
-    const key = type === undefined ? modelStorage.active(seller) : modelStorage.activeOfType(seller, type);
-    const text = await this.kv.get(key, { type: 'text', cacheTtl: this.options.cacheTtl });
+  async pointer(seller: string, slot?: string): Promise<ActivePointer | null> {
+    if (slot !== undefined) return readSlotPointer(this.reads, seller, slot);
+    const text = await this.kv.get(modelStorage.active(seller), { type: 'text', cacheTtl: this.options.cacheTtl });
     return text === null ? null : parsePointer(text, seller);
+  }
+
+  async serving(seller: string): Promise<{ config: ServingConfig; problems: string[] } | null> {
+    const text = await this.kv.get(slotStorage.serving(seller), { type: 'text', cacheTtl: this.options.cacheTtl });
+    return text === null ? null : parseServingConfig(text, seller);
+  }
+
+  slots(seller: string): Promise<StoredSlots & { problems: string[] }> {
+    return readStoredSlots(this.reads, seller);
   }
 
   async artifact(key: string): Promise<Uint8Array | null> {

@@ -1,5 +1,8 @@
 import { userRecordKey } from '../../core/format/user-record.js';
 import { modelStorage, parsePointer, type ActivePointer } from '../../core/storage/pointer.js';
+import { readSlotPointer, readStoredSlots } from '../../core/storage/slot-reads.js';
+import { parseServingConfig, slotStorage, type ServingConfig, type StoredSlots } from '../../core/storage/slots.js';
+import { mapReads } from './kv-reads.js';
 import { CustomerCache, CustomerShardReader, DEFAULT_CUSTOMER_CACHE_BYTES, memoryShardObjects } from './customer-shards.js';
 import { fromBase64, type ModelSource } from './model-source.js';
 
@@ -21,9 +24,19 @@ export class MemorySource implements ModelSource {
     this.shards = new CustomerShardReader(memoryShardObjects(objects), this.cache, DEFAULT_CUSTOMER_CACHE_BYTES);
   }
 
-  async pointer(seller: string, type?: string): Promise<ActivePointer | null> {
-    const text = this.values.get(type === undefined ? modelStorage.active(seller) : modelStorage.activeOfType(seller, type));
+  async pointer(seller: string, slot?: string): Promise<ActivePointer | null> {
+    if (slot !== undefined) return readSlotPointer(mapReads(this.values), seller, slot);
+    const text = this.values.get(modelStorage.active(seller));
     return text === undefined ? null : parsePointer(text, seller);
+  }
+
+  async serving(seller: string): Promise<{ config: ServingConfig; problems: string[] } | null> {
+    const text = this.values.get(slotStorage.serving(seller));
+    return text === undefined ? null : parseServingConfig(text, seller);
+  }
+
+  slots(seller: string): Promise<StoredSlots & { problems: string[] }> {
+    return readStoredSlots(mapReads(this.values), seller);
   }
 
   async artifact(key: string): Promise<Uint8Array | null> {

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { encodeArtifact } from '../../trainer/artifact/encode.js';
 import { sampleInput } from '../../trainer/artifact/test-data.js';
 import type { ActivePointer } from '../../core/storage/pointer.js';
+import { parseServingConfig } from '../../core/storage/slots.js';
 import { footprint, ModelCache } from './model-cache.js';
 import type { ModelSource } from './model-source.js';
 
@@ -36,6 +37,8 @@ function sourceOf(sellers: string[], items: number): ModelSource & { reads: stri
     },
     userRecord: async () => null,
     forgetCustomer: () => {},
+    serving: async () => null,
+    slots: async () => ({ pointers: new Map(), entries: [], legacyEntries: [], legacyTypePointers: new Map(), serving: null, problems: [] }),
   };
 }
 
@@ -72,5 +75,40 @@ describe('ModelCache memory bound', () => {
     const model = await cache.get('a', source, { memoMs: 60_000, maxBytes: 1, now: 1 });
     expect(model?.version).toBe('v1');
     expect(cache.status('a').serving).not.toBeNull();
+  });
+});
+
+describe('ModelCache serving configurations', () => {
+  it('reuses a read for memoMs, reads again after it, keeps the last good one when a read fails, and logs rules it cannot parse', async () => {
+    let stored: string | null = JSON.stringify({ surfaces: { basket: { slot: 'ease', fallback: null } }, updated: 't0' });
+    let fail = false;
+    let reads = 0;
+    const source = {
+      ...sourceOf([], 1),
+      serving: async (seller: string) => {
+        reads++;
+        if (fail) throw new Error('KV: 503');
+        return stored === null ? null : parseServingConfig(stored, seller);
+      },
+    };
+    const events: Record<string, unknown>[] = [];
+    const cache = new ModelCache({ log: (e) => events.push(e) });
+    const at = (now: number) => cache.serving('s1', source, { memoMs: 5_000, now });
+    expect((await at(0))?.surfaces.basket?.slot).toBe('ease');
+    stored = JSON.stringify({ surfaces: { basket: { slot: 'warp', fallback: null }, similar: { slot: 'Bad!' } }, updated: 't1' });
+    expect((await at(4_999))?.surfaces.basket?.slot).toBe('ease');
+    expect(reads).toBe(1);
+    const next = await at(5_000);
+    expect(next?.surfaces).toEqual({ basket: { slot: 'warp', fallback: null } });
+    expect(events).toMatchObject([{ event: 'serving_unreadable', seller: 's1' }]);
+    expect(String(events[0].error)).toMatch(/similar.slot/);
+    fail = true;
+    expect((await at(10_000))?.surfaces.basket?.slot).toBe('warp');
+    expect(events.at(-1)).toMatchObject({ event: 'serving_unreadable', error: 'KV: 503' });
+    // This isolate changed it: forgotten at once.
+    fail = false;
+    stored = null;
+    cache.forgetServing('s1');
+    expect(await at(10_001)).toBeNull();
   });
 });

@@ -2,6 +2,7 @@ import { toHex } from '../../core/storage/keys.js';
 import type { LoadedModel } from '../../core/recommend/model.js';
 import { decodeForScoring, prepareScoring } from '../../core/scoring/wasm-kernel.js';
 import type { ActivePointer } from '../../core/storage/pointer.js';
+import type { ServingConfig } from '../../core/storage/slots.js';
 import type { ModelSource } from './model-source.js';
 
 /** Something that went wrong while loading a seller's model. */
@@ -53,6 +54,9 @@ export function footprint(model: LoadedModel): number {
   return model.scoring.inPlace ? model.scoring.wasmBytes : model.artifact.byteLength + model.scoring.wasmBytes;
 }
 
+/** Serving configurations memoised per isolate at most (the oldest read dropped first). */
+const MAX_CONFIGS = 10_000;
+
 const defaultLog = (event: Record<string, unknown>) => console.error(JSON.stringify(event));
 
 /**
@@ -63,6 +67,8 @@ const defaultLog = (event: Record<string, unknown>) => console.error(JSON.string
  */
 export class ModelCache {
   private readonly sellers = new Map<string, SellerState>();
+  /** Serving configurations by seller, and when they were read. */
+  private readonly configs = new Map<string, { config: ServingConfig | null; at: number }>();
   private readonly retryMs: number;
   private readonly log: (event: Record<string, unknown>) => void;
 
@@ -87,18 +93,18 @@ export class ModelCache {
   }
 
   /**
-   * The model to serve for `seller` (its active pointer), or with `type` the latest version
-   * of that model type (an A/B arm); null when there is none. Never throws for storage or
-   * data problems. Both kinds share a decoded version.
+   * The current version of one of the seller's slots, or without `slot` the seller's older
+   * active pointer; null when there is none (or no good version loaded yet). Never throws
+   * for storage or data problems. Slots and pointers naming one version share it decoded.
    */
-  async get(seller: string, source: ModelSource, options: GetOptions, type?: string): Promise<LoadedModel | null> {
-    const slot = type === undefined ? seller : `${seller}\u0000${type}`;
-    const s = this.state(slot);
+  async get(seller: string, source: ModelSource, options: GetOptions, slot?: string): Promise<LoadedModel | null> {
+    const key = slot === undefined ? seller : `${seller}\u0000${slot}`;
+    const s = this.state(key);
     const { now } = options;
     s.usedAt = now;
     if (now - s.pointerAt >= options.memoMs) {
       try {
-        s.pointer = await source.pointer(seller, type);
+        s.pointer = await source.pointer(seller, slot);
         s.pointerAt = now;
         // Nothing published (or unpublished): free the memory.
         if (s.pointer === null) s.good = null;
@@ -132,11 +138,11 @@ export class ModelCache {
     s.failed.delete(p.version);
     // A slower load of an older pointer must not replace a newer good version.
     if (s.pointer?.version === loaded.version || s.good === null) s.good = loaded;
-    this.evict(slot, options.maxBytes);
+    this.evict(key, options.maxBytes);
     return s.good;
   }
 
-  /** A version of this seller already decoded for another slot (the active pointer and a type pointer often agree). */
+  /** A version of this seller already decoded for another pointer (a slot and the older pointers may name the same one). */
   private decoded(seller: string, p: ActivePointer): LoadedModel | null {
     for (const other of this.sellers.values()) {
       const g = other.good;
@@ -196,9 +202,37 @@ export class ModelCache {
     }
   }
 
-  /** What the cache knows about a seller. */
-  status(seller: string): SellerModelStatus {
-    const s = this.sellers.get(seller);
+  /**
+   * The seller's serving configuration, read from the source and reused for `memoMs` (like
+   * a pointer); null when there is none. A configuration that cannot be read or parsed is
+   * logged (`serving_unreadable`) and the last good one kept; rules that do not parse are
+   * logged and left out.
+   */
+  async serving(seller: string, source: ModelSource, options: Pick<GetOptions, 'memoMs' | 'now'>): Promise<ServingConfig | null> {
+    const hit = this.configs.get(seller);
+    const { now } = options;
+    if (hit !== undefined && now - hit.at < options.memoMs) return hit.config;
+    try {
+      const read = await source.serving(seller);
+      if (read !== null && read.problems.length > 0) this.log({ event: 'serving_unreadable', seller, error: read.problems.join('; ') });
+      const config = read?.config ?? null;
+      if (this.configs.size >= MAX_CONFIGS && !this.configs.has(seller)) this.configs.delete(this.configs.keys().next().value as string);
+      this.configs.set(seller, { config, at: now });
+      return config;
+    } catch (err) {
+      this.log({ event: 'serving_unreadable', seller, error: (err as Error).message, serving: hit === undefined ? null : 'the last one read' });
+      return hit?.config ?? null;
+    }
+  }
+
+  /** Forgets the memo of a seller's serving configuration (this isolate just changed it). */
+  forgetServing(seller: string): void {
+    this.configs.delete(seller);
+  }
+
+  /** What the cache knows about a seller's older active pointer, or one of its slots. */
+  status(seller: string, slot?: string): SellerModelStatus {
+    const s = this.sellers.get(slot === undefined ? seller : `${seller}\u0000${slot}`);
     const g = s?.good ?? null;
     return {
       pointer: s?.pointer ?? null,
@@ -218,5 +252,6 @@ export class ModelCache {
   /** Forgets everything (tests). */
   clear(): void {
     this.sellers.clear();
+    this.configs.clear();
   }
 }

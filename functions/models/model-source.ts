@@ -1,4 +1,5 @@
 import type { ActivePointer } from '../../core/storage/pointer.js';
+import type { ServingConfig, StoredSlots } from '../../core/storage/slots.js';
 
 /**
  * Where a seller's published models come from. The model cache and the scoring code speak
@@ -8,10 +9,19 @@ export interface ModelSource {
   /** A short name for logs. */
   readonly name: string;
   /**
-   * The seller's active pointer, or with `type` the pointer to the latest version of that
-   * model type; null when there is none. Throws when storage fails or the pointer is malformed.
+   * A slot's pointer (`sellers/<S>/slots/<slot>/active`; for a slot named like a model type
+   * without one, the older `sellers/<S>/active/<type>`), or without a slot the older active
+   * pointer `sellers/<S>/active`; null when there is none. Throws when storage fails or the
+   * pointer is malformed.
    */
-  pointer(seller: string, type?: string): Promise<ActivePointer | null>;
+  pointer(seller: string, slot?: string): Promise<ActivePointer | null>;
+  /**
+   * The seller's serving configuration (null: none), with the rules that did not parse
+   * (left out). Throws when storage fails or the value is not a configuration at all.
+   */
+  serving(seller: string): Promise<{ config: ServingConfig; problems: string[] } | null>;
+  /** Everything stored about the seller's slots, for listings (`GET …/models`); values that do not parse are named in `problems`. */
+  slots(seller: string): Promise<StoredSlots & { problems: string[] }>;
   /** An artifact's bytes by its storage key; null when there is no such object. */
   artifact(key: string): Promise<Uint8Array | null>;
   /**

@@ -3,6 +3,7 @@ import { ERROR_CODES, type ErrorCode } from '../../core/errors/api-error.js';
 import { ARM_MODELS } from '../experiments/definition.js';
 import { MAX_BODY_BYTES, MAX_URL_BYTES } from '../http/limits.js';
 import { LIMITS, PARAM_DOCS, PARAM_SCHEMAS } from '../routes/query.js';
+import { modelsAnswer, servingAnswer, servingRequest } from '../routes/slots-schema.js';
 
 type Json = Record<string, unknown>;
 
@@ -13,6 +14,13 @@ function paramSchema(name: keyof typeof PARAM_SCHEMAS): Json {
   return schema;
 }
 
+/** The JSON Schema of a body or answer schema (its input side for bodies, output for answers). */
+function bodySchema(schema: z.ZodType, io: 'input' | 'output'): Json {
+  const json = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as Json;
+  delete json.$schema;
+  return json;
+}
+
 function queryParam(name: keyof typeof PARAM_SCHEMAS, required = false): Json {
   const doc = PARAM_DOCS[name];
   const schema = paramSchema(name);
@@ -20,7 +28,7 @@ function queryParam(name: keyof typeof PARAM_SCHEMAS, required = false): Json {
   return { name, in: 'query', required, description: doc.description, schema, ...(doc.example ? { example: doc.example } : {}) };
 }
 
-const COMMON = ['n', 'exclude', 'category', 'in_stock', 'min_price', 'max_price', 'model', 'key'] as const;
+const COMMON = ['n', 'exclude', 'category', 'in_stock', 'min_price', 'max_price', 'model', 'slot', 'key'] as const;
 
 const sellerParam: Json = {
   name: 'seller',
@@ -94,7 +102,7 @@ export function openApiDocument(): Json {
         '**Example**',
         '```\ncurl -H "Authorization: Bearer pk_…" "https://<worker>/v1/sellers/shop1/recommendations/basket?items=sku1,sku7&n=4"\n\n' +
           '{"items":[{"id":"sku3","score":0.42,"title":"Mug","url":"https://…","image":"https://…","price":12.5}],\n' +
-          ' "model":{"type":"item-knn","version":"20260101T120000Z-1a2b3c4d"},"variant":null,"experiment":null,"rec_id":"…","fallback":false}\n```',
+          ' "model":{"type":"item-knn","version":"20260101T120000Z-ease-1a2b3c4d","slot":"ease"},"variant":null,"experiment":null,"rec_id":"…","fallback":false}\n```',
       ].join('\n\n'),
     },
     paths: {
@@ -129,11 +137,54 @@ export function openApiDocument(): Json {
       ),
       '/v1/sellers/{seller}/model': {
         get: {
-          summary: 'The active model and what this isolate serves (secret keys only)',
+          summary: "The older active pointer (or ?slot=: a slot's) and what this isolate serves from it (secret keys only)",
+          tags: ['admin'],
+          security: [{ bearer: [] }],
+          parameters: [sellerParam, { name: 'slot', in: 'query', required: false, schema: { type: 'string', pattern: '^[a-z0-9][a-z0-9-]{0,31}$' } }],
+          responses: { '200': { description: 'The pointer, the served version and the last loading problem.' }, ...sellerErrors },
+        },
+      },
+      '/v1/sellers/{seller}/models': {
+        get: {
+          summary: "The seller's slots, their versions and the serving configuration (secret keys only)",
+          description:
+            'Each slot with its kind, current version, the serving rules that name it and its kept versions (kind, bytes, items, customers, published, the numeric figures of the model card). Sellers published before the slots show their type pointers and version list as slots named by kind. KV lists eventually: a version published in the last minute may be missing at other locations.',
           tags: ['admin'],
           security: [{ bearer: [] }],
           parameters: [sellerParam],
-          responses: { '200': { description: 'The pointer, the served version and the last loading problem.' }, ...sellerErrors },
+          responses: {
+            '200': { description: 'The slots, by name.', content: { 'application/json': { schema: bodySchema(modelsAnswer, 'output') } } },
+            ...sellerErrors,
+          },
+        },
+      },
+      '/v1/sellers/{seller}/serving': {
+        get: {
+          summary: 'The serving configuration: which slot (and fallback slot) answers each surface (secret keys only)',
+          tags: ['admin'],
+          security: [{ bearer: [] }],
+          parameters: [sellerParam],
+          responses: {
+            '200': {
+              description: 'Every rule; null where a surface has none.',
+              content: { 'application/json': { schema: bodySchema(servingAnswer, 'output') } },
+            },
+            ...sellerErrors,
+          },
+        },
+        put: {
+          summary: 'Change the rules of some surfaces (secret keys only)',
+          description:
+            'The surfaces named in the body get the rule (null removes it); the others keep theirs; the whole configuration is written as one KV value. Each slot must be non-empty and of a kind that serves the surface (user-knn serves for-you only; new-items needs lightfm, item-knn or popularity): otherwise 409 serving_conflict. Answers take it within MEMO_SECONDS in an isolate that reads it from KV (spec/edge-api.md, "Slots and serving").',
+          tags: ['admin'],
+          security: [{ bearer: [] }],
+          parameters: [sellerParam],
+          requestBody: { required: true, content: { 'application/json': { schema: bodySchema(servingRequest, 'input') } } },
+          responses: {
+            '200': { description: 'The configuration as written.', content: { 'application/json': { schema: bodySchema(servingAnswer, 'output') } } },
+            '409': errorResponse('A rule names an empty slot, or a slot whose kind does not serve the surface.', ['serving_conflict']),
+            ...sellerErrors,
+          },
         },
       },
       '/v1/sellers/{seller}/events': {
@@ -173,7 +224,7 @@ export function openApiDocument(): Json {
       '/v1/sellers/{seller}/experiments': {
         post: {
           summary: 'Create an A/B experiment (secret keys only)',
-          description: `{"surface":"basket","arms":[{"name","model":"${ARM_MODELS.join('|')}","weight"}],"control","attribution_window_hours","orders_per_year"}`,
+          description: `{"surface":"basket","arms":[{"name","slot":"<slot>","weight"} or {"name","model":"popularity|none","weight"}],"control","attribution_window_hours","orders_per_year"}. An arm names a slot (its current version answers) or a model: popularity, none, or (experiments made before the slots) ${ARM_MODELS.filter((m) => m !== 'none' && m !== 'popularity').join(', ')}, read as the slot of that name. Start refuses an arm whose slot is empty or of a kind that does not serve the surface (409).`,
           tags: ['experiments'],
           security: [{ bearer: [] }],
           parameters: [sellerParam],
@@ -251,8 +302,9 @@ export function openApiDocument(): Json {
             },
             model: {
               type: ['object', 'null'],
-              description: 'The model that answered; null when the seller has no model.',
-              properties: { type: { type: 'string' }, version: { type: 'string' } },
+              description:
+                'The model that answered: its type, version and slot (slot null: the older active pointer of a seller published before the slots); null when the seller has no model.',
+              properties: { type: { type: 'string' }, version: { type: 'string' }, slot: { type: ['string', 'null'] } },
             },
             variant: { type: ['string', 'null'], description: 'The A/B arm of this answer inside a running experiment, else null.' },
             experiment: { type: ['string', 'null'], description: 'The running experiment this answer belongs to, else null.' },

@@ -1,6 +1,6 @@
 import { Hono, type Context } from 'hono';
 import type { AppEnv } from '../env.js';
-import { sellerModel } from '../http/context.js';
+import { surfaceModel } from '../http/context.js';
 import { demoCatalog, type DemoCatalog } from '../demo/demo-catalog.js';
 import { DEMO_SELLERS_KEY, parseDemoSellers, type DemoSeller } from '../demo/demo-sellers.js';
 import { cartPage, demoPaths, homePage, messagePage, PAGE_SIZE, productPage, shopPage } from '../demo/pages.js';
@@ -47,7 +47,8 @@ export function demoRoutes(): Hono<AppEnv> {
     c.html(messagePage(null, 'No such shop', `There is no demo shop "${c.req.param('seller') ?? ''}".`), 404, PAGE_HEADERS);
 
   const catalogOf = async (c: Context<AppEnv>, seller: DemoSeller): Promise<DemoCatalog | null> => {
-    const model = await sellerModel(c, seller.id);
+    // The catalog of the version that answers "customers also bought" on the product pages.
+    const { model } = await surfaceModel(c, seller.id, 'similar');
     return model === null ? null : demoCatalog(model.artifact);
   };
 

@@ -1,10 +1,10 @@
 import { Hono, type Context } from 'hono';
 import { ApiError } from '../../core/errors/api-error.js';
-import { ANSWERS_WITH } from '../../core/format/spec.js';
-import { modelStorage } from '../../core/storage/pointer.js';
+import { SERVED_SURFACES, type ModelType } from '../../core/format/spec.js';
+import { typeServesRule } from '../../core/storage/slots.js';
 import { requireSecret } from '../auth/authenticate.js';
 import type { AppEnv } from '../env.js';
-import { experimentRequest, type ExperimentDefinition } from '../experiments/definition.js';
+import { armSlot, experimentRequest, type ExperimentArm, type ExperimentDefinition } from '../experiments/definition.js';
 import { buildReport } from '../experiments/report.js';
 import { changeStatus, experimentAggregates, getExperiment, insertExperiment, listExperiments, syncRunning } from '../experiments/store.js';
 import { jsonBody } from '../http/body.js';
@@ -12,6 +12,37 @@ import { jsonBody } from '../http/body.js';
 /** A random experiment id: `exp_` and 12 hex digits. */
 function newId(): string {
   return `exp_${Array.from(crypto.getRandomValues(new Uint8Array(6)), (b) => b.toString(16).padStart(2, '0')).join('')}`;
+}
+
+/** Throws a 409 naming the arm unless it has a version to answer the experiment's surface with. */
+async function checkArmServes(c: Context<AppEnv>, e: ExperimentDefinition, arm: ExperimentArm): Promise<void> {
+  if (arm.model === 'none') return;
+  const source = c.var.source;
+  const slot = armSlot(arm);
+  if (slot !== undefined) {
+    const p = await source.pointer(e.seller, slot);
+    if (p === null)
+      throw new ApiError(
+        'experiment_conflict',
+        `arm "${arm.name}" serves slot ${slot}, but seller ${e.seller} has nothing published in it; publish into it first (plusone publish --slot ${slot}), see GET /v1/sellers/${e.seller}/models`,
+      );
+    if (!typeServesRule(p.model, e.surface)) {
+      const served = SERVED_SURFACES[p.model as ModelType] ?? [];
+      throw new ApiError(
+        'experiment_conflict',
+        `arm "${arm.name}" serves slot ${slot}, a ${p.model} model, which does not answer the ${e.surface} surface (it serves ${served.join(', ') || 'nothing'}); choose a slot of another kind`,
+      );
+    }
+    return;
+  }
+  // A popularity arm: some version must serve the surface (its rule's slots, else the older active pointer).
+  const rule = (await source.serving(e.seller))?.config.surfaces[e.surface];
+  for (const s of rule ? [rule.slot, rule.fallback] : []) if (s !== null && (await source.pointer(e.seller, s)) !== null) return;
+  if ((await source.pointer(e.seller)) !== null) return;
+  throw new ApiError(
+    'experiment_conflict',
+    `arm "${arm.name}" serves the popularity ranking of the version that answers ${e.surface}, but seller ${e.seller} has none; publish a model first`,
+  );
 }
 
 /**
@@ -38,7 +69,7 @@ export function experimentRoutes(): Hono<AppEnv> {
       seller: c.req.param('seller')!,
       name: body.name ?? `${body.surface}: ${body.arms.map((a) => a.name).join(' vs ')}`,
       surface: body.surface,
-      arms: body.arms.map((a) => ({ name: a.name, model: a.model, weight: a.weight })),
+      arms: body.arms.map((a) => ({ name: a.name, ...(a.slot !== undefined ? { slot: a.slot } : { model: a.model }), weight: a.weight })),
       control: body.control ?? body.arms[0].name,
       status: 'draft',
       created: new Date(c.var.now()).toISOString(),
@@ -62,18 +93,10 @@ export function experimentRoutes(): Hono<AppEnv> {
     const running = await listExperiments(c.env.DB, e.seller, 'running');
     const clash = running.find((r) => r.surface === e.surface);
     if (clash !== undefined) throw new ApiError('experiment_conflict', `experiment ${clash.id} already runs on the ${e.surface} surface; stop it first`);
-    // Every arm's model must be published, or its visitors would silently see another one
-    // (a ranking comes with every artifact: the active version's serves it).
-    for (const arm of e.arms) {
-      if (arm.model === 'none') continue;
-      const key = ANSWERS_WITH[arm.model] === 'ranking' ? modelStorage.active(e.seller) : modelStorage.activeOfType(e.seller, arm.model);
-      if ((await c.env.KV.get(key, 'text')) === null) {
-        throw new ApiError(
-          'experiment_conflict',
-          `arm "${arm.name}" serves ${arm.model}, but seller ${e.seller} has no published ${arm.model} model; publish one first`,
-        );
-      }
-    }
+    // Every arm's slot must hold a version that serves the surface, or its visitors would
+    // silently see another one (a ranking comes with every artifact: the version serving the
+    // surface answers a popularity arm).
+    for (const arm of e.arms) await checkArmServes(c, e, arm);
     if (!(await changeStatus(c.env.DB, e.seller, e.id, 'draft', 'running', c.var.now())))
       throw new ApiError('experiment_conflict', `experiment ${e.id} changed meanwhile; read it again`);
     await syncRunning(c.env.DB, c.env.KV, e.seller);

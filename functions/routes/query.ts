@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { MODEL_CHOICES } from '../../core/recommend/recommend.js';
+import { slotNameProblem } from '../../core/storage/slots.js';
 
 /** Limits on what a request may carry. */
 export const LIMITS = {
@@ -67,6 +68,12 @@ const common = {
   min_price: price('min_price'),
   max_price: price('max_price'),
   model: z.enum(MODEL_CHOICES, { error: `model must be one of ${MODEL_CHOICES.join(', ')}, given once` }).optional(),
+  slot: once('slot')
+    .superRefine((v, ctx) => {
+      const problem = slotNameProblem(v);
+      if (problem !== null) ctx.addIssue({ code: 'custom', message: problem });
+    })
+    .optional(),
   /** The key, for the widget; read by the auth middleware. */
   key: once('key').optional(),
   /** The storefront's visitor id: the unit of A/B assignment. */
@@ -101,7 +108,14 @@ export const PARAM_DOCS: Record<string, { description: string; example?: string;
   in_stock: { description: '1: only items the catalog says are in stock (unknown stock is left out).', example: '1' },
   min_price: { description: 'Only items priced at least this (items without a price are left out).', example: '10' },
   max_price: { description: 'Only items priced at most this (items without a price are left out).', example: '50' },
-  model: { description: 'Secret keys only: answer with this model of the active version, or with its popularity or trending ranking.', example: 'popularity' },
+  model: {
+    description: 'Secret keys only: answer with this model of the version that answers, or with its popularity or trending ranking.',
+    example: 'popularity',
+  },
+  slot: {
+    description: "Secret keys only: answer with this slot's current version, outside the serving configuration and experiments (404 when the slot is empty).",
+    example: 'ease',
+  },
   key: { description: 'The API key, for the storefront widget (otherwise use the Authorization header).', example: 'pk_…' },
   visitor: {
     description:

@@ -1,13 +1,14 @@
 import { zValidator } from '@hono/zod-validator';
 import { Hono, type Context } from 'hono';
 import { ApiError } from '../../core/errors/api-error.js';
-import { ANSWERS_WITH } from '../../core/format/spec.js';
 import { recommend, type RecommendQuery, type Surface } from '../../core/recommend/recommend.js';
 import type { AppEnv } from '../env.js';
 import type { EventsMessage } from '../events/event.js';
 import { assignArm } from '../experiments/assign.js';
+import { armSlot } from '../experiments/definition.js';
 import type { RunningExperiment } from '../experiments/store.js';
-import { sellerModel } from '../http/context.js';
+import { sellerModel, surfaceModel } from '../http/context.js';
+import type { Served, SlotLoader } from '../models/serving.js';
 import { validationHook } from '../http/validate.js';
 import { basketQuery, forYouQuery, similarQuery } from './query.js';
 
@@ -19,6 +20,7 @@ interface CommonQuery {
   min_price?: number | undefined;
   max_price?: number | undefined;
   model?: RecommendQuery['model'] | undefined;
+  slot?: string | undefined;
   visitor?: string | undefined;
 }
 
@@ -51,19 +53,33 @@ export function recommendationRoutes(): Hono<AppEnv> {
   };
 
   const answer = async (c: Context<AppEnv>, surface: Surface, q: CommonQuery, items: string[], customer: string | null) => {
-    if (q.model !== undefined && c.get('key').type !== 'secret') throw new ApiError('secret_key_required', 'model= needs a secret key (sk_…)');
+    const secret = c.get('key').type === 'secret';
+    if (q.model !== undefined && !secret) throw new ApiError('secret_key_required', 'model= needs a secret key (sk_…)');
+    if (q.slot !== undefined && !secret) throw new ApiError('secret_key_required', 'slot= needs a secret key (sk_…)');
     const seller = c.req.param('seller')!;
-    // An explicit model= (an operator's check) stays outside experiments.
-    const assigned = q.model === undefined ? await assign(c, seller, surface, q.visitor ?? customer) : null;
+    // An explicit model= or slot= (an operator's check) stays outside experiments.
+    const assigned = q.model === undefined && q.slot === undefined ? await assign(c, seller, surface, q.visitor ?? customer) : null;
     const armModel = assigned?.arm.model;
-    // An arm of a model type answers with that type's latest model; a ranking (popularity)
-    // comes with every artifact, so the active model answers it.
-    const ownModel = armModel !== undefined && armModel !== 'none' && ANSWERS_WITH[armModel] !== 'ranking';
-    let model = ownModel ? await sellerModel(c, seller, armModel) : null;
-    if (model === null) {
-      if (ownModel) c.var.log({ event: 'arm_model_missing', seller, experiment: assigned!.experiment.id, arm: assigned!.arm.name, model: armModel });
-      model = await sellerModel(c, seller);
+    const load: SlotLoader = (slot) => sellerModel(c, seller, slot);
+    let served: Served | null = null;
+    if (q.slot !== undefined) {
+      const model = await load(q.slot);
+      if (model === null)
+        throw new ApiError(
+          'model_not_available',
+          `slot=${q.slot}: seller ${seller} has no version in that slot to answer with (empty, or it could not be loaded); see GET /v1/sellers/${seller}/models`,
+        );
+      served = { model, slot: q.slot };
     }
+    // An arm of a slot answers with that slot's current version, exactly.
+    const armSlotName = assigned === null ? undefined : armSlot(assigned.arm);
+    if (served === null && armSlotName !== undefined) {
+      const model = await load(armSlotName);
+      if (model !== null) served = { model, slot: armSlotName };
+      else c.var.log({ event: 'arm_model_missing', seller, experiment: assigned!.experiment.id, arm: assigned!.arm.name, slot: armSlotName });
+    }
+    served ??= await surfaceModel(c, seller, surface, items);
+    const model = served.model;
     const query: RecommendQuery = {
       surface,
       items,
@@ -78,6 +94,7 @@ export function recommendationRoutes(): Hono<AppEnv> {
       armModel === 'none'
         ? { items: [], model: null, fallback: false }
         : await recommend(model, query, (id) => c.var.source.userRecord(seller, model!.pointer, id), c.var.log);
+    const answered = result.model === null ? null : { ...result.model, slot: served.slot };
     const recId = crypto.randomUUID();
     if (assigned !== null)
       exposure(
@@ -92,7 +109,7 @@ export function recommendationRoutes(): Hono<AppEnv> {
     return c.json(
       {
         items: result.items,
-        model: result.model,
+        model: answered,
         variant: assigned?.arm.name ?? null,
         experiment: assigned?.experiment.id ?? null,
         rec_id: recId,

@@ -3,7 +3,10 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ServedReport } from '../../trainer/api.js';
-import { publish, readVersions, rollback } from '../../trainer/publish/publish.js';
+import { publish } from '../../trainer/publish/publish.js';
+import { setServing } from '../../trainer/publish/slots.js';
+import { FIGURE_SURFACE, type ServedFigure } from '../../trainer/eval/served.js';
+import { RULE_NAMES, type RuleName, type ServingRule } from '../../core/storage/slots.js';
 import { readCustomerRecords } from '../../trainer/artifact/customer-records.js';
 import { ProxyStore, ramFolder } from '../../trainer/publish/proxy-store.js';
 import { itemKnn } from '../../trainer/models/item-knn/index.js';
@@ -17,15 +20,17 @@ import { Manifest } from './manifest.js';
 import { wranglerCommand } from '../local-edge.js';
 
 /**
- * What `npm start` builds before it serves: the demo marketplace's data, three models per
- * seller (trained, evaluated on the holdout, exported with the catalog), all of them
- * published to the local edge state, API keys, the demo seller list and the D1 schema.
- * Every step is skipped when the manifest says its outputs are up to date.
+ * What `npm start` builds before it serves: the demo marketplace's data, six models per
+ * seller (trained, exported with the catalog, evaluated on the holdout as the edge serves
+ * them), each published into its own slot of the local edge state, each seller's serving
+ * configuration (the best slot of each surface by those figures), API keys, the demo seller
+ * list and the D1 schema. Every step is skipped when the manifest says its outputs are up to
+ * date.
  *
  * Layout under `home` (.plusone):
  *   data/                      the generated marketplace (scripts/demo/generate.ts)
- *   models/<S>/<type>/         model directories
- *   artifacts/<S>/<type>.bin   exported artifacts (+ .customers.jsonl, .card.json, and
+ *   models/<S>/<slot>/         model directories
+ *   artifacts/<S>/<slot>.bin   exported artifacts (+ .customers.jsonl, .card.json, and
  *                              .served.json: the served figures on the holdout)
  *   state/                     wrangler's local state (KV, R2, D1): wrangler dev --persist-to
  *   local.json                 the local URL and each seller's keys
@@ -33,16 +38,28 @@ import { wranglerCommand } from '../local-edge.js';
  */
 
 /**
- * The model kinds of the demo, in publishing order: the last one is each seller's default.
- * Each trains its kind's default preset (as the retrain pipeline and the benchmarks do);
- * hybrid MF also reads the item features. One thread per model: the pool trains two models
- * at once, and one thread makes the model the same for the same seed.
+ * The models of the demo, each in its own slot: the study's four LightFM losses with item
+ * features (their kind's presets: WARP is the default), item-item EASE and user-user (their
+ * default presets, as the retrain pipeline and the benchmarks train them). One thread per
+ * model: the pool trains two models at once, and one thread makes the model the same for
+ * the same seed.
  */
 const DEMO_MODELS = [
-  { kind: lightfm, label: 'hybrid MF (WARP)', features: true },
-  { kind: userKnn, label: 'user-user', features: false },
-  { kind: itemKnn, label: 'item-item EASE', features: false },
+  { slot: 'warp', kind: lightfm, preset: 'default', label: 'hybrid MF WARP', features: true },
+  { slot: 'bpr', kind: lightfm, preset: 'bpr', label: 'hybrid MF BPR', features: true },
+  { slot: 'logistic', kind: lightfm, preset: 'logistic', label: 'hybrid MF logistic', features: true },
+  { slot: 'warp-kos', kind: lightfm, preset: 'warp-kos', label: 'hybrid MF k-OS WARP', features: true },
+  { slot: 'ease', kind: itemKnn, preset: 'default', label: 'item-item EASE', features: false },
+  { slot: 'lookalike', kind: userKnn, preset: 'default', label: 'user-user', features: false },
 ] as const;
+
+/** The figure each rule is decided by: the served figure of its surface (new-items: similar items, among the hybrid slots). */
+const RULE_FIGURE: Readonly<Record<RuleName, ServedFigure>> = {
+  basket: 'basket_hr@10',
+  similar: 'similar_hr@10',
+  'for-you': 'p@10',
+  'new-items': 'similar_hr@10',
+};
 
 /** Bumped when the served evaluation's figures change, so that `npm start` measures again. */
 const SERVED_EVAL_VERSION = 1;
@@ -51,6 +68,7 @@ const SERVED_EVAL_VERSION = 1;
 const THREADS_PER_MODEL = 1;
 
 type DemoModelType = (typeof DEMO_MODELS)[number]['kind']['name'];
+type DemoSlot = (typeof DEMO_MODELS)[number]['slot'];
 
 interface BuildOptions {
   /** The project root (wrangler.toml, migrations/). */
@@ -72,6 +90,7 @@ interface BuildOptions {
 /** One row of the metrics table. */
 export interface ModelMetrics {
   seller: string;
+  slot: DemoSlot;
   type: DemoModelType;
   label: string;
   /** Served figures on the holdout (trainer/eval/served.ts), null for a surface the model does not serve. */
@@ -90,6 +109,8 @@ export interface BuildResult {
   marketplace: MarketplaceSummary;
   sellers: DemoSellerKeys[];
   models: ModelMetrics[];
+  /** Each seller's serving configuration, as set from the holdout figures. */
+  serving: Record<string, Partial<Record<RuleName, ServingRule>>>;
   /** A held-out basket per seller, for examples. */
   examples: Record<string, { items: string[]; customer: string }>;
   seconds: number;
@@ -148,6 +169,7 @@ export async function buildDemo(options: BuildOptions): Promise<BuildResult> {
 
   const pool = new ApiPool(Math.max(1, options.threads));
   const models: ModelMetrics[] = [];
+  const serving: BuildResult['serving'] = {};
   let sellers: DemoSellerKeys[] = [];
   let marketplace: MarketplaceSummary;
   const stateFile = join(stateDir, 'plusone-state.json');
@@ -176,20 +198,26 @@ export async function buildDemo(options: BuildOptions): Promise<BuildResult> {
       }
     };
 
-    // 2. Per seller and model type: train and export (publishing waits for these), then evaluate.
+    // 2. Per seller and slot: train, export, then evaluate as served (publishing waits for these).
     const jobs = marketplace.sellers.flatMap((seller, si) =>
       DEMO_MODELS.map((m, mi) => {
         const dir = join(dataDir, seller.dir);
         const type = m.kind.name;
-        const modelDir = join(home, 'models', seller.id, type);
-        const artifact = join(home, 'artifacts', seller.id, `${type}.bin`);
+        const slot = m.slot;
+        const modelDir = join(home, 'models', seller.id, slot);
+        const artifact = join(home, 'artifacts', seller.id, `${slot}.bin`);
         const modelFiles = ['model.json', 'dataset.json', 'arrays.bin'].map((f) => join(modelDir, f));
         const priority = si * DEMO_MODELS.length + mi;
         const built = (async () => {
           const features = join(dir, 'item-features.csv');
-          const trainId = `train ${seller.id} ${type}`;
-          // What decides the model: its kind's resolved settings and whether it reads the features.
-          const trainFp = JSON.stringify({ kind: type, params: resolveParams(m.kind as ModelKind<object>), features: m.features, threads: THREADS_PER_MODEL });
+          const trainId = `train ${seller.id} ${slot}`;
+          // What decides the model: its kind, its resolved settings and whether it reads the features.
+          const trainFp = JSON.stringify({
+            kind: type,
+            params: resolveParams(m.kind as ModelKind<object>, {}, { preset: m.preset }),
+            features: m.features,
+            threads: THREADS_PER_MODEL,
+          });
           const inputs = [join(dir, 'train-orders.csv'), ...(m.features ? [features] : [])];
           if (manifest.fresh(trainId, trainFp, inputs, modelFiles)) {
             log(stepLine(trainId, null, 'up to date'));
@@ -201,6 +229,7 @@ export async function buildDemo(options: BuildOptions): Promise<BuildResult> {
               {
                 input: { orders: join(dir, 'train-orders.csv') },
                 model: type,
+                preset: m.preset,
                 threads: THREADS_PER_MODEL,
                 out: modelDir,
                 ...(m.features ? { itemFeatures: features } : {}),
@@ -213,7 +242,7 @@ export async function buildDemo(options: BuildOptions): Promise<BuildResult> {
               stepLine(trainId, r.seconds, `${figures.users} customers, ${figures.items} items, ${figures.interactions} interactions, fit ${figures.fit_s} s`),
             );
           }
-          const exportId = `export ${seller.id} ${type}`;
+          const exportId = `export ${seller.id} ${slot}`;
           const exportFp = 'int8 top-50';
           const sidecars = [`${artifact}.customers.jsonl`, `${artifact}.card.json`];
           if (manifest.fresh(exportId, exportFp, [...modelFiles, join(dir, 'catalog.csv')], [artifact, ...sidecars])) {
@@ -232,31 +261,34 @@ export async function buildDemo(options: BuildOptions): Promise<BuildResult> {
           }
           return artifact;
         })();
-        const evaluated = built.then(async () => {
+        const evaluated = built.then(async (): Promise<ModelMetrics> => {
           // Served figures: the exported artifact answered by the edge's own code on the
           // holdout's orders, as the retrain pipeline measures a published version.
-          const evalId = `evaluate ${seller.id} ${type}`;
-          const out = join(home, 'artifacts', seller.id, `${type}.served.json`);
+          const evalId = `evaluate ${seller.id} ${slot}`;
+          const out = join(home, 'artifacts', seller.id, `${slot}.served.json`);
           const holdoutOrders = join(dir, 'test-orders.csv');
           const evalFp = `served v${SERVED_EVAL_VERSION}`;
           if (manifest.fresh(evalId, evalFp, [artifact, `${artifact}.customers.jsonl`, holdoutOrders], [out])) {
             log(stepLine(evalId, null, 'up to date'));
           } else {
-            const r = await call(evalId, 'evaluateArtifact', { artifact, orders: holdoutOrders }, 1000 + priority);
+            const r = await call(evalId, 'evaluateArtifact', { artifact, orders: holdoutOrders }, priority + 0.5);
             const metrics = r.result;
             await writeFile(out, JSON.stringify(metrics) + '\n');
             await manifest.record(evalId, evalFp, r.seconds, metrics);
             log(stepLine(evalId, r.seconds, `served: p@10 ${metrics['p@10'] ?? 'not served'}, basket_hr@10 ${metrics['basket_hr@10'] ?? 'not served'}`));
           }
-          models.push({
+          const row: ModelMetrics = {
             seller: seller.id,
+            slot,
             type,
             label: m.label,
             metrics: JSON.parse(await readFile(out, 'utf8')) as ServedReport,
-            training: (manifest.get(`train ${seller.id} ${type}`)?.result ?? {}) as Record<string, unknown>,
-          });
+            training: (manifest.get(`train ${seller.id} ${slot}`)?.result ?? {}) as Record<string, unknown>,
+          };
+          models.push(row);
+          return row;
         });
-        return { seller: seller.id, type, built, evaluated };
+        return { seller: seller.id, slot, type, preset: m.preset, artifact, built, evaluated };
       }),
     );
     // Failures surface where they are awaited; keep Node from reporting them as unhandled first.
@@ -269,46 +301,51 @@ export async function buildDemo(options: BuildOptions): Promise<BuildResult> {
       () => undefined,
     );
 
-    // 3. Publishing, seller by seller as their artifacts come, the default model last.
+    // 3. Publishing, seller by seller as their models are evaluated, each into its slot (the
+    // card carries the served figures); then the seller's serving configuration.
     for (const seller of marketplace.sellers) {
       const mine = jobs.filter((j) => j.seller === seller.id);
-      let published = false;
-      let defaultFresh = false;
+      const rows: ModelMetrics[] = [];
       for (const j of mine) {
-        const artifactPath = await j.built;
-        const id = `publish ${seller.id} ${j.type}`;
-        const bytes = new Uint8Array(await readFile(artifactPath));
-        const fp = `${stateId}:${sha256(bytes)}`;
-        const isDefault = j.type === DEMO_MODELS.at(-1)!.kind.name;
+        const row = await j.evaluated;
+        rows.push(row);
+        const id = `publish ${seller.id} ${j.slot}`;
+        const bytes = new Uint8Array(await readFile(j.artifact));
+        const fp = `${stateId}:${sha256(bytes)}:served v${SERVED_EVAL_VERSION}`;
         if (manifest.fresh(id, fp)) {
           log(stepLine(id, null, 'up to date'));
-          if (isDefault) defaultFresh = true;
           continue;
         }
         const s = await openStore();
         const t = performance.now();
-        const customers = await readCustomerRecords(`${artifactPath}.customers.jsonl`);
-        const card = JSON.parse(await readFile(`${artifactPath}.card.json`, 'utf8')) as Record<string, unknown>;
-        const { pointer } = await publish(s, { seller: seller.id, artifact: bytes, customers, card });
+        const customers = await readCustomerRecords(`${j.artifact}.customers.jsonl`);
+        const card = {
+          ...(JSON.parse(await readFile(`${j.artifact}.card.json`, 'utf8')) as Record<string, unknown>),
+          preset: j.preset,
+          holdout_from: marketplace.holdout_from,
+          metrics: row.metrics,
+        };
+        // The serving configuration is set below, from the figures of all six.
+        const { pointer, warnings } = await publish(s, { seller: seller.id, slot: j.slot, artifact: bytes, customers, card, serve: 'none' });
+        for (const w of warnings) log(`  ${id}: warning: ${w}`);
         const took = seconds(t);
         afterClose.push(() => manifest.record(id, fp, took, { version: pointer.version }));
         log(stepLine(id, seconds(t), `version ${pointer.version}, ${customers.length} customer records`));
-        published = true;
       }
-      // Another type was republished over a default that did not change: point back at it.
-      if (published && defaultFresh) {
-        const type = DEMO_MODELS.at(-1)!.kind.name;
-        const version = (manifest.get(`publish ${seller.id} ${type}`)?.result as { version?: string } | undefined)?.version;
-        const s = await openStore();
-        const { versions } = await readVersions(s, seller.id);
-        if (version && versions.some((v) => v.version === version)) {
-          await rollback(s, seller.id, version);
-          log(stepLine(`activate ${seller.id} ${type}`, 0, `version ${version}`));
-        } else {
-          await manifest.forget(`publish ${seller.id} ${type}`);
-          throw new StepFailed(`the ${type} version of ${seller.id} recorded in the manifest is gone from the state; run npm start again to republish it`);
-        }
+      const config = bestServing(rows);
+      serving[seller.id] = config;
+      const serveId = `serve ${seller.id}`;
+      const fp = `${stateId}:${JSON.stringify(config)}`;
+      if (manifest.fresh(serveId, fp)) {
+        log(stepLine(serveId, null, 'up to date'));
+        continue;
       }
+      const s = await openStore();
+      const t = performance.now();
+      await setServing(s, seller.id, config);
+      const took = seconds(t);
+      afterClose.push(() => manifest.record(serveId, fp, took));
+      log(stepLine(serveId, took, RULE_NAMES.map((r) => `${r} ${config[r]?.slot ?? '-'}`).join(', ')));
     }
 
     log(stepLine('publishing done', null, `after ${seconds(t0).toFixed(1)} s`));
@@ -347,9 +384,29 @@ export async function buildDemo(options: BuildOptions): Promise<BuildResult> {
   }
 
   const order = new Map(marketplace.sellers.map((s, i) => [s.id, i]));
-  const typeOrder = new Map(DEMO_MODELS.map((m, i) => [m.kind.name as string, i]));
-  models.sort((a, b) => order.get(a.seller)! - order.get(b.seller)! || typeOrder.get(a.type)! - typeOrder.get(b.type)!);
-  return { marketplace, sellers, models, examples: await examples(dataDir, marketplace), seconds: seconds(t0) };
+  const slotOrder = new Map(DEMO_MODELS.map((m, i) => [m.slot as string, i]));
+  models.sort((a, b) => order.get(a.seller)! - order.get(b.seller)! || slotOrder.get(a.slot)! - slotOrder.get(b.slot)!);
+  return { marketplace, sellers, models, serving, examples: await examples(dataDir, marketplace), seconds: seconds(t0) };
+}
+
+/**
+ * A seller's serving configuration from the holdout figures of its slots: each surface's
+ * rule is the slot with the best served figure of that surface among the slots whose kind
+ * serves it, its fallback the second best; `new-items` the hybrid slot (the one that ranks
+ * items through their features) with the best similar-items figure.
+ */
+export function bestServing(rows: readonly { slot: string; type: string; metrics: ServedReport }[]): Partial<Record<RuleName, ServingRule>> {
+  const config: Partial<Record<RuleName, ServingRule>> = {};
+  for (const rule of RULE_NAMES) {
+    const figure = RULE_FIGURE[rule];
+    const able = rows.filter(
+      (r) => (rule === 'new-items' ? r.type === 'lightfm' : r.metrics.surfaces.includes(FIGURE_SURFACE[figure])) && r.metrics[figure] !== null,
+    );
+    // Best first; a tie keeps the order of the rows.
+    const ranked = [...able].sort((a, b) => (b.metrics[figure] as number) - (a.metrics[figure] as number));
+    if (ranked.length > 0) config[rule] = { slot: ranked[0].slot, fallback: ranked[1]?.slot ?? null };
+  }
+  return config;
 }
 
 /** Generates the data unless the same options already made it. */

@@ -1,71 +1,69 @@
 import { describe, expect, it } from 'vitest';
 import { decide } from './gate.js';
 
-const cur = (model: string, score: number | null) => ({ version: `v-${model}`, model, score });
+const cur = (slot: string | null, model: string, score: number | null) => ({ version: `v-${slot ?? model}`, slot, model, score });
+/** A candidate whose surface figures all equal its gate figure, unless given. */
+const cand = (slot: string, model: string, score: number | null, figures?: Record<string, number | null>, notServed?: string[]) => ({
+  slot,
+  model,
+  score,
+  figures: figures ?? { basket: score, similar: score, 'for-you': score },
+  ...(notServed ? { notServed } : {}),
+});
 
 describe('retrain gate', () => {
-  it('publishes candidates not worse than their type beyond the tolerance, and activates the best when it holds up against the active one', () => {
+  it('publishes candidates not worse than their slot beyond the tolerance, and lets the best of each surface serve it when it holds up', () => {
     const d = decide({
-      candidates: [
-        { model: 'item-knn', score: 0.25 },
-        { model: 'lightfm', score: 0.19 },
-        { model: 'user-knn', score: 0.1 },
-      ],
-      active: cur('item-knn', 0.24),
-      ofType: new Map([
-        ['item-knn', cur('item-knn', 0.24)],
-        ['lightfm', cur('lightfm', 0.2)],
-        ['user-knn', cur('user-knn', 0.2)],
+      candidates: [cand('ease', 'item-knn', 0.25), cand('warp', 'lightfm', 0.19, { basket: 0.19, similar: 0.19, 'for-you': 0.3 }), cand('bpr', 'lightfm', 0.1)],
+      ofSlot: new Map([
+        ['ease', cur('ease', 'item-knn', 0.24)],
+        ['warp', cur('warp', 'lightfm', 0.2)],
+        ['bpr', cur('bpr', 'lightfm', 0.2)],
       ]),
+      serving: { basket: cur('ease', 'item-knn', 0.24), similar: cur('ease', 'item-knn', 0.24), 'for-you': cur('ease', 'item-knn', 0.28) },
       tolerance: 0.1,
     });
-    expect(d.map((x) => [x.model, x.publish, x.activate])).toEqual([
-      ['item-knn', true, true],
-      ['lightfm', true, false], // 0.19 >= 0.2 × 0.9
-      ['user-knn', false, false], // 0.1 < 0.18
+    expect(d.map((x) => [x.slot, x.publish, x.serves])).toEqual([
+      ['ease', true, ['basket', 'similar']],
+      ['warp', true, ['for-you']], // 0.19 >= 0.2 × 0.9; the best for-you (0.3 vs 0.28)
+      ['bpr', false, []], // 0.1 < 0.18
     ]);
-    expect(d[2].reason).toMatch(/worse than the published user-knn/);
+    expect(d[2].reason).toMatch(/worse than slot bpr's current lightfm v-bpr/);
+    expect(d[1].reason).toMatch(/serves for-you: 0.3000 vs 0.2800 for slot ease \(item-knn v-ease\)/);
   });
 
-  it('keeps the active model when the best candidate is worse than it, and publishes everything on a first run', () => {
-    const worse = decide({ candidates: [{ model: 'lightfm', score: 0.1 }], active: cur('item-knn', 0.3), ofType: new Map(), tolerance: 0.02 });
-    expect(worse[0]).toMatchObject({ publish: true, activate: false });
-    expect(worse[0].reason).toMatch(/the active model stays/);
-    const first = decide({
-      candidates: [
-        { model: 'lightfm', score: 0.1 },
-        { model: 'item-knn', score: 0.2 },
-      ],
-      active: null,
-      ofType: new Map(),
-      tolerance: 0,
-    });
-    expect(first.map((x) => x.activate)).toEqual([false, true]);
+  it('keeps a surface with what serves it when the best candidate is worse, and serves everything on a first run', () => {
+    const worse = decide({ candidates: [cand('warp', 'lightfm', 0.1)], ofSlot: new Map(), serving: { basket: cur(null, 'item-knn', 0.3) }, tolerance: 0.02 });
+    expect(worse[0]).toMatchObject({ publish: true, serves: ['similar', 'for-you'] });
+    expect(worse[0].reason).toMatch(/the best for basket \(0.1000\), but worse than the active item-knn v-item-knn \(0.3000\): basket stays/);
+    const first = decide({ candidates: [cand('warp', 'lightfm', 0.1), cand('ease', 'item-knn', 0.2)], ofSlot: new Map(), serving: {}, tolerance: 0 });
+    expect(first.map((x) => x.serves)).toEqual([[], ['basket', 'similar', 'for-you']]);
+    expect(first[1].reason).toMatch(/serves basket \(nothing served it\)/);
   });
 
   it('never publishes a candidate it could not measure, and checks the tolerance', () => {
-    expect(decide({ candidates: [{ model: 'lightfm', score: null }], active: null, ofType: new Map(), tolerance: 0 })[0].publish).toBe(false);
-    expect(() => decide({ candidates: [], active: null, ofType: new Map(), tolerance: 1 })).toThrow(/tolerance/);
+    expect(decide({ candidates: [cand('warp', 'lightfm', null)], ofSlot: new Map(), serving: {}, tolerance: 0 })[0]).toMatchObject({
+      publish: false,
+      serves: [],
+    });
+    expect(() => decide({ candidates: [], ofSlot: new Map(), serving: {}, tolerance: 1 })).toThrow(/tolerance/);
   });
 });
 
 describe('retrain gate and the surfaces a kind serves', () => {
-  it('publishes a candidate that does not answer every surface by its own figure, but never activates it', () => {
+  it('publishes a candidate that does not answer every surface, and lets it serve only the surfaces it answers', () => {
     const d = decide({
-      candidates: [
-        { model: 'user-knn', score: 0.5, notServed: ['basket', 'similar'] },
-        { model: 'item-knn', score: 0.2 },
-      ],
-      active: null,
-      ofType: new Map(),
+      candidates: [cand('lookalike', 'user-knn', 0.5, { 'for-you': 0.5 }, ['basket', 'similar']), cand('ease', 'item-knn', 0.2)],
+      ofSlot: new Map(),
+      serving: {},
       tolerance: 0.02,
     });
-    expect(d.map((x) => [x.model, x.publish, x.activate])).toEqual([
-      ['user-knn', true, false],
-      ['item-knn', true, true],
+    expect(d.map((x) => [x.slot, x.publish, x.serves])).toEqual([
+      ['lookalike', true, ['for-you']],
+      ['ease', true, ['basket', 'similar']],
     ]);
-    expect(d[0].reason).toMatch(/does not answer basket or similar at the edge/);
-    const alone = decide({ candidates: [{ model: 'user-knn', score: 0.5, notServed: ['basket'] }], active: null, ofType: new Map(), tolerance: 0 });
-    expect(alone[0]).toMatchObject({ publish: true, activate: false });
+    // Even with figures for the cart, a user-knn slot never serves it.
+    const alone = decide({ candidates: [cand('lookalike', 'user-knn', 0.5, undefined, ['basket', 'similar'])], ofSlot: new Map(), serving: {}, tolerance: 0 });
+    expect(alone[0]).toMatchObject({ publish: true, serves: ['for-you'] });
   });
 });

@@ -1,46 +1,56 @@
 /**
- * The retrain gate: which candidates to publish, and which one becomes the seller's active
- * model. Pure, so that the rule is tested on its own (gate.test.ts).
+ * The retrain gate: which candidates to publish into their slots, and which slot the
+ * serving configuration should name for each surface. Pure, so that the rule is tested on
+ * its own (gate.test.ts).
  */
+import { SURFACES, type Surface } from '../../core/format/spec.js';
 
-/** One trained candidate and the figure it is judged by (higher is better; null: not measurable). */
+/** One trained candidate: the slot it goes to, the figure its slot's gate judges it by, and its served figure per surface. */
 interface Candidate {
+  slot: string;
+  /** Its model type. */
   model: string;
+  /** The gate's figure (higher is better; null: not measurable). */
   score: number | null;
+  /** The served figure of each surface it answers (basket_hr@10, similar_hr@10, p@10); null or absent where it does not. */
+  figures?: Partial<Record<Surface, number | null>>;
   /**
    * The surfaces the kind does not serve at the edge (user-knn: basket, similar). Such a
-   * candidate is judged by a figure of a surface it serves, published for those surfaces
-   * (and A/B arms), and never made the seller's active model, which answers every surface.
+   * candidate is judged by a figure of a surface it serves, and never serves the others.
    */
   notServed?: readonly string[];
 }
 
-/** A currently published version and its figure on the same holdout. */
+/** A published version and its figure on the same holdout. */
 export interface Current {
   version: string;
+  /** Its slot (null: the older active pointer of a seller published before the slots). */
+  slot: string | null;
   model: string;
   score: number | null;
 }
 
 interface GateInput {
   candidates: Candidate[];
-  /** The active version (what the seller serves), if any. */
-  active: Current | null;
-  /** The latest published version of each model type (A/B arms serve these). */
-  ofType: Map<string, Current>;
-  /** Relative tolerance: a candidate may be this much worse (0.02 = 2%) and still publish. */
+  /** The current version of each candidate's slot, with the gate's figure. */
+  ofSlot: Map<string, Current>;
+  /** The version answering each surface now, with that surface's figure (absent: none). */
+  serving: Partial<Record<Surface, Current>>;
+  /** Relative tolerance: a candidate may be this much worse (0.02 = 2%) and still pass. */
   tolerance: number;
 }
 
 interface GateDecision {
+  slot: string;
   model: string;
   publish: boolean;
-  /** Becomes the active model (at most one candidate). */
-  activate: boolean;
+  /** The surfaces whose serving rule should name this candidate's slot. */
+  serves: Surface[];
   reason: string;
 }
 
 const fmt = (x: number | null) => (x === null ? 'n/a' : x.toFixed(4));
+const named = (c: Current) => (c.slot === null ? `the active ${c.model} ${c.version}` : `slot ${c.slot} (${c.model} ${c.version})`);
 
 /** Not worse than `baseline` beyond the tolerance (a missing baseline or score never blocks, a missing candidate score always does). */
 function notWorse(score: number | null, baseline: number | null, tolerance: number): boolean {
@@ -50,53 +60,52 @@ function notWorse(score: number | null, baseline: number | null, tolerance: numb
 }
 
 /**
- * Each candidate is compared with the published version of its own type: it is published
- * (refreshing that type's pointer) when it is not worse beyond the tolerance. Of those, the
- * best is also compared with the active version and becomes active only when it is not
- * worse than it beyond the tolerance either.
+ * Each candidate is compared with the current version of its own slot: it is published
+ * (moving that slot's pointer) when it is not worse beyond the tolerance. Then for each
+ * surface, the best published candidate of a kind that serves it (by the surface's own
+ * figure) is compared with the version answering that surface now, and its slot serves the
+ * surface when it is not worse beyond the tolerance either. A kind never serves a surface it
+ * does not answer (user-knn: basket, similar).
  */
 export function decide(input: GateInput): GateDecision[] {
   if (!(input.tolerance >= 0 && input.tolerance < 1)) throw new RangeError(`tolerance must be in [0, 1), got ${input.tolerance}`);
   const decisions = input.candidates.map((c): GateDecision => {
-    const current = input.ofType.get(c.model) ?? null;
-    if (c.score === null)
-      return { model: c.model, publish: false, activate: false, reason: 'its figure could not be measured on the holdout (no baskets or customers to ask)' };
+    const current = input.ofSlot.get(c.slot) ?? null;
+    const base = { slot: c.slot, model: c.model, serves: [] as Surface[] };
+    if (c.score === null) return { ...base, publish: false, reason: 'its figure could not be measured on the holdout (no baskets or customers to ask)' };
     if (!notWorse(c.score, current?.score ?? null, input.tolerance)) {
       return {
-        model: c.model,
+        ...base,
         publish: false,
-        activate: false,
-        reason: `worse than the published ${c.model} ${current!.version}: ${fmt(c.score)} < ${fmt(current!.score)} - ${(input.tolerance * 100).toFixed(1)}%`,
+        reason: `worse than slot ${c.slot}'s current ${current!.model} ${current!.version}: ${fmt(c.score)} < ${fmt(current!.score)} - ${(input.tolerance * 100).toFixed(1)}%`,
       };
     }
     return {
-      model: c.model,
+      ...base,
       publish: true,
-      activate: false,
       reason:
         current === null
-          ? `no ${c.model} published yet`
-          : `not worse than the published ${c.model} ${current.version} (${fmt(c.score)} vs ${fmt(current.score)})`,
+          ? `nothing in slot ${c.slot} yet`
+          : `not worse than slot ${c.slot}'s current ${current.model} ${current.version} (${fmt(c.score)} vs ${fmt(current.score)})`,
     };
   });
-  const passing = decisions.filter((d) => {
-    if (!d.publish) return false;
-    const missing = input.candidates.find((c) => c.model === d.model)!.notServed ?? [];
-    if (missing.length === 0) return true;
-    d.reason += `; it does not answer ${missing.join(' or ')} at the edge, so it is never made the active model`;
-    return false;
-  });
-  if (passing.length === 0) return decisions;
-  const scoreOf = (model: string) => input.candidates.find((c) => c.model === model)!.score!;
-  const best = passing.reduce((a, b) => (scoreOf(b.model) > scoreOf(a.model) ? b : a));
-  if (notWorse(scoreOf(best.model), input.active?.score ?? null, input.tolerance)) {
-    best.activate = true;
-    best.reason +=
-      input.active === null
-        ? '; the best candidate, and nothing is active yet: it becomes active'
-        : `; the best candidate, not worse than the active ${input.active.model} ${input.active.version} (${fmt(scoreOf(best.model))} vs ${fmt(input.active.score)}): it becomes active`;
-  } else {
-    best.reason += `; the best candidate, but worse than the active ${input.active!.model} ${input.active!.version} (${fmt(scoreOf(best.model))} vs ${fmt(input.active!.score)}): the active model stays`;
+  for (const surface of SURFACES) {
+    const able = input.candidates.filter((c, i) => {
+      const figure = c.figures?.[surface];
+      return decisions[i].publish && !(c.notServed ?? []).includes(surface) && figure !== undefined && figure !== null;
+    });
+    if (able.length === 0) continue;
+    // The best by the surface's figure; a tie goes to the earlier candidate.
+    const best = able.reduce((a, b) => ((b.figures![surface] as number) > (a.figures![surface] as number) ? b : a));
+    const d = decisions[input.candidates.indexOf(best)];
+    const figure = best.figures![surface] as number;
+    const now = input.serving[surface];
+    if (notWorse(figure, now?.score ?? null, input.tolerance)) {
+      d.serves.push(surface);
+      d.reason += now === undefined ? `; serves ${surface} (nothing served it)` : `; serves ${surface}: ${fmt(figure)} vs ${fmt(now.score)} for ${named(now)}`;
+    } else {
+      d.reason += `; the best for ${surface} (${fmt(figure)}), but worse than ${named(now!)} (${fmt(now!.score)}): ${surface} stays`;
+    }
   }
   return decisions;
 }

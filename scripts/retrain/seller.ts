@@ -1,13 +1,16 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readCustomerRecords } from '../../trainer/artifact/customer-records.js';
-import { modelStorage, type ActivePointer } from '../../core/storage/pointer.js';
+import type { ActivePointer } from '../../core/storage/pointer.js';
+import { modelStorage } from '../../core/storage/pointer.js';
 import { exportModel, train as trainModel, type ExportReport, type TrainReport } from '../../trainer/api.js';
 import { resolveParams, type ModelKind } from '../../trainer/models/kind.js';
 import { MODEL_KINDS } from '../../trainer/models/registry.js';
-import { SURFACES } from '../../core/format/spec.js';
+import { SURFACES, type Surface } from '../../core/format/spec.js';
+import { InputError } from '../../trainer/data/errors.js';
 import { evaluateServed, FIGURE_SURFACE, holdoutOf, type Holdout, type ServedFigure, type ServedMetrics } from '../../trainer/eval/served.js';
-import { checkSeller, publish, readPublishedRecords } from '../../trainer/publish/publish.js';
+import { checkSeller, checkSlot, publish, readPublishedRecords } from '../../trainer/publish/publish.js';
+import { readServing, setServing, slotPointer } from '../../trainer/publish/slots.js';
 import type { ModelStore } from '../../trainer/publish/store.js';
 import { ordersFromFile, splitByTime, writeOrdersCsv, type OrderLine } from './data.js';
 import { decide, type Current } from './gate.js';
@@ -58,6 +61,8 @@ export interface SellerOptions {
   /** Item features, for the kinds that use them. */
   itemFeatures?: string | undefined;
   models: readonly ModelKind[];
+  /** The slot of each kind (`--slots lightfm=warp,item-knn=ease`); a kind not listed goes to the slot named like it. */
+  slots?: Readonly<Record<string, string>> | undefined;
   holdoutDays: number;
   metric: Metric;
   /** Relative tolerance of the gate, in [0, 1). */
@@ -86,14 +91,35 @@ export interface SellerSummary {
   metric: Metric;
   tolerance: number;
   work: string;
-  /** The active version before this run, if any. */
-  active_before: string | null;
+  /** The version answering each surface before this run (its slot: null for the older active pointer), if any. */
+  serving_before: Partial<Record<Surface, { slot: string | null; version: string }>>;
   decisions: Decision[];
-  /** Model type -> the version published by this run. */
+  /** Slot -> the version published into it by this run. */
   published: Record<string, string>;
-  candidates: { model: string; metrics: ServedMetrics }[];
-  /** The versions published before this run, on the same holdout (the active one and the latest of each candidate type). */
-  published_before: { version: string; model: string; active: boolean; metrics: ServedMetrics }[];
+  /** The serving rules this run set (surface -> slot). */
+  served: Partial<Record<Surface, string>>;
+  candidates: { slot: string; model: string; metrics: ServedMetrics }[];
+  /** The versions published before this run, on the same holdout: each candidate slot's current one and those answering a surface. */
+  published_before: { version: string; slot: string | null; model: string; serves: Surface[]; metrics: ServedMetrics }[];
+}
+
+/** The served figure each surface is judged by when the gate decides what serves it. */
+const SURFACE_FIGURE: Readonly<Record<Surface, Metric>> = { basket: 'basket_hr@10', similar: 'similar_hr@10', 'for-you': 'p@10' };
+
+/** The slot of each candidate kind: the mapping's, else the kind's name; checked and unique. */
+export function slotsOf(models: readonly ModelKind[], mapping: Readonly<Record<string, string>> = {}): Map<string, string> {
+  for (const kind of Object.keys(mapping))
+    if (!models.some((m) => m.name === kind))
+      throw new InputError(`--slots names ${kind}, which is not among the candidates (${models.map((m) => m.name).join(', ')})`);
+  const out = new Map<string, string>();
+  for (const m of models) {
+    const slot = mapping[m.name] ?? m.name;
+    checkSlot(slot);
+    const other = [...out].find(([, s]) => s === slot);
+    if (other) throw new InputError(`--slots: ${other[0]} and ${m.name} would both publish into slot ${slot}; give each its own`);
+    out.set(m.name, slot);
+  }
+  return out;
 }
 
 export interface SellerResult {
@@ -154,8 +180,10 @@ export async function retrainSeller(options: SellerOptions): Promise<SellerResul
     `  ${lines.length} order lines (${plural(before - lines.length, 'order line')} of ${plural(droppedCustomers.size, 'deleted customer')} left out, of ${deleted.size} deleted; ${skipped} skipped in the file): ${split.train.length} train up to ${new Date(split.cutoff).toISOString().slice(0, 10)}, ${split.test.length} holdout; ${holdout.baskets.length} holdout orders, ${holdout.customers.size} customers`,
   );
 
-  // 2. Candidates.
+  // 2. Candidates, each for its slot.
+  const slotOf = slotsOf(options.models, options.slots);
   const candidates: {
+    slot: string;
     model: string;
     params: Record<string, unknown>;
     dir: string;
@@ -190,43 +218,64 @@ export async function retrainSeller(options: SellerOptions): Promise<SellerResul
     const metrics = await step(log, `evaluating ${model} as served`, async () =>
       evaluateServed({ artifact: new Uint8Array(await readFile(artifact)), record: async (c) => records.get(c) ?? null, holdout }),
     );
-    candidates.push({ model, params: resolveParams(kind, {}, { preset: PRESET }) as Record<string, unknown>, dir, artifact, train, exported, metrics });
+    candidates.push({
+      slot: slotOf.get(model)!,
+      model,
+      params: resolveParams(kind, {}, { preset: PRESET }) as Record<string, unknown>,
+      dir,
+      artifact,
+      train,
+      exported,
+      metrics,
+    });
   }
 
-  // 3. What is published now, on the same holdout.
+  // 3. What is published now, on the same holdout: each candidate slot's current version, and the version answering each surface.
   const store = await options.store();
   const current = await step(log, 'evaluating the published versions', () =>
     publishedMetrics(
       store,
       seller,
-      options.models.map((k) => k.name),
+      candidates.map((c) => c.slot),
       holdout,
       log,
     ),
   );
-  // Each kind is judged by a figure of a surface it serves (figureFor); the active model by the gate's metric.
+  // Each kind is judged by a figure of a surface it serves (figureFor); what serves a surface, by that surface's figure.
   const kindOf = (name: string) => options.models.find((k) => k.name === name)!;
-  const scoreOf = (m: ServedMetrics, model?: string) => m[model === undefined ? metric : figureFor(kindOf(model), metric)];
+  const scoreOf = (m: ServedMetrics, model: string) => m[figureFor(kindOf(model), metric)];
+  const currentOf = (v: PublishedVersion, figure: Metric): Current => ({
+    version: v.pointer.version,
+    slot: v.slot,
+    model: v.pointer.model,
+    score: v.metrics[figure],
+  });
   const decisions = decide({
     candidates: candidates.map((c) => ({
+      slot: c.slot,
       model: c.model,
       score: scoreOf(c.metrics, c.model),
+      figures: Object.fromEntries(SURFACES.map((x) => [x, c.metrics.surfaces.includes(x) ? c.metrics[SURFACE_FIGURE[x]] : null])),
       notServed: SURFACES.filter((x) => !kindOf(c.model).surfaces.includes(x)),
     })),
-    active: current.active && { version: current.active.pointer.version, model: current.active.pointer.model, score: scoreOf(current.active.metrics) },
-    ofType: new Map(
-      [...current.ofType].map(([type, v]): [string, Current] => [type, { version: v.pointer.version, model: type, score: scoreOf(v.metrics, type) }]),
+    // A slot's current version is judged by the figure its candidate is judged by.
+    ofSlot: new Map(
+      candidates.flatMap((c): [string, Current][] => {
+        const v = current.ofSlot.get(c.slot);
+        return v === undefined ? [] : [[c.slot, currentOf(v, figureFor(kindOf(c.model), metric))]];
+      }),
     ),
+    serving: Object.fromEntries([...current.serving].map(([x, v]) => [x, currentOf(v, SURFACE_FIGURE[x])])),
     tolerance,
   });
 
-  // 4. Publish what passed, the one to activate last.
-  const order = [...decisions].sort((a, b) => Number(a.activate) - Number(b.activate));
+  // 4. Publish what passed (each into its slot, leaving the serving configuration to the decisions), then the serving rules.
   const published: Record<string, string> = {};
-  for (const d of order) {
-    const c = candidates.find((x) => x.model === d.model)!;
+  for (const d of decisions) {
+    const c = candidates.find((x) => x.slot === d.slot)!;
     const card = {
       seller,
+      slot: c.slot,
       model: c.model,
       data: {
         sources,
@@ -245,34 +294,58 @@ export async function retrainSeller(options: SellerOptions): Promise<SellerResul
       metrics: {
         gate_metric: metric,
         candidate: c.metrics,
-        published_same_type: current.ofType.get(c.model)?.metrics ?? null,
-        active: current.active?.metrics ?? null,
+        published_same_slot: current.ofSlot.get(c.slot)?.metrics ?? null,
+        serving: Object.fromEntries([...current.serving].map(([x, v]) => [x, { slot: v.slot, version: v.pointer.version, metrics: v.metrics }])),
       },
-      gate: { tolerance, publish: d.publish, activate: d.activate, reason: d.reason },
+      gate: { tolerance, publish: d.publish, serves: d.serves, reason: d.reason },
     };
     await writeFile(`${c.artifact}.card.json`, JSON.stringify(card, null, 2));
     if (!d.publish || dryRun) continue;
     const bytes = new Uint8Array(await readFile(c.artifact));
     const customers = await readCustomerRecords(`${c.artifact}.customers.jsonl`);
-    const r = await step(log, `publishing ${c.model}${d.activate ? ' (active)' : ''}`, () =>
-      publish(store, { seller, artifact: bytes, customers, card, activate: d.activate }),
+    const r = await step(log, `publishing ${c.model} into slot ${c.slot}`, () =>
+      publish(store, { seller, slot: c.slot, artifact: bytes, customers, card, serve: 'none' }),
     );
-    published[c.model] = r.pointer.version;
+    for (const w of r.warnings) log(`  warning: ${w}`);
+    published[c.slot] = r.pointer.version;
+  }
+  const served: Partial<Record<Surface, string>> = {};
+  for (const d of decisions) for (const x of d.serves) served[x] = d.slot;
+  if (!dryRun && Object.keys(served).length > 0) {
+    // Each surface's rule names the slot the gate chose; the rule's fallback stays unless it is that slot.
+    const before = (await readServing(store, seller))?.surfaces ?? {};
+    const changes = Object.fromEntries(
+      Object.entries(served).map(([x, slot]) => {
+        const fallback = before[x as Surface]?.fallback ?? null;
+        return [x, { slot, fallback: fallback === slot ? null : fallback }];
+      }),
+    );
+    await step(
+      log,
+      `serving ${Object.entries(served)
+        .map(([x, slot]) => `${x} from slot ${slot}`)
+        .join(', ')}`,
+      () => setServing(store, seller, changes),
+    );
   }
 
   // 5. Report: the candidates, then the versions published before this run, on the same holdout and by the same code.
   const f = (m: ServedMetrics, key: Metric) => (!m.surfaces.includes(FIGURE_SURFACE[key]) ? 'not served' : m[key] === null ? '-' : m[key].toFixed(4));
   const figures = (m: ServedMetrics) => METRICS.map((key) => f(m, key)).join(' | ');
   const rows = decisions.map((d) => {
-    const c = candidates.find((x) => x.model === d.model)!;
+    const c = candidates.find((x) => x.slot === d.slot)!;
     const judged = figureFor(kindOf(d.model), metric);
-    return `| ${d.model} | candidate | ${figures(c.metrics)} | ${d.publish ? (dryRun ? 'would publish' : `published ${published[d.model]}`) : 'not published'}${d.activate ? ', active' : ''} | ${judged === metric ? '' : `judged by ${judged}: `}${d.reason} |`;
+    const outcome = d.publish ? (dryRun ? 'would publish' : `published ${published[d.slot]}`) : 'not published';
+    return `| ${d.slot} | ${d.model} | candidate | ${figures(c.metrics)} | ${outcome}${d.serves.length > 0 ? `, serves ${d.serves.join(', ')}` : ''} | ${judged === metric ? '' : `judged by ${judged}: `}${d.reason} |`;
   });
   const previous = publishedBefore(current);
-  for (const v of previous) rows.push(`| ${v.model} | ${v.version}${v.active ? ' (active)' : ''} | ${figures(v.metrics)} | published before | |`);
+  for (const v of previous)
+    rows.push(
+      `| ${v.slot ?? '(active pointer)'} | ${v.model} | ${v.version} | ${figures(v.metrics)} | published before${v.serves.length > 0 ? `, served ${v.serves.join(', ')}` : ''} | |`,
+    );
   const table = [
-    `| model | version | ${METRICS.join(' | ')} | decision | why (gate: ${metric}) |`,
-    `| --- | --- |${' --- |'.repeat(METRICS.length)} --- | --- |`,
+    `| slot | model | version | ${METRICS.join(' | ')} | decision | why (gate: ${metric}) |`,
+    `| --- | --- | --- |${' --- |'.repeat(METRICS.length)} --- | --- |`,
     ...rows,
   ].join('\n');
   const summary: SellerSummary = {
@@ -280,10 +353,11 @@ export async function retrainSeller(options: SellerOptions): Promise<SellerResul
     metric,
     tolerance,
     work,
-    active_before: current.active?.pointer.version ?? null,
+    serving_before: Object.fromEntries([...current.serving].map(([x, v]) => [x, { slot: v.slot, version: v.pointer.version }])),
     decisions,
     published,
-    candidates: candidates.map((c) => ({ model: c.model, metrics: c.metrics })),
+    served,
+    candidates: candidates.map((c) => ({ slot: c.slot, model: c.model, metrics: c.metrics })),
     published_before: previous,
   };
   await writeFile(join(work, 'retrain.json'), JSON.stringify(summary, null, 2));
@@ -294,58 +368,82 @@ async function readRecords(path: string): Promise<Map<string, Uint8Array>> {
   return new Map((await readCustomerRecords(path)).map((r) => [r.customer, r.record]));
 }
 
-/** The published versions evaluated, each once: the active one first. */
-function publishedBefore(current: { active: PublishedVersion | null; ofType: Map<string, PublishedVersion> }): SellerSummary['published_before'] {
+/** The published versions evaluated, each once: those answering a surface first. */
+function publishedBefore(current: PublishedNow): SellerSummary['published_before'] {
   const out: SellerSummary['published_before'] = [];
-  const seen = new Set<string>();
-  for (const v of [...(current.active ? [current.active] : []), ...current.ofType.values()]) {
-    if (seen.has(v.pointer.version)) continue;
-    seen.add(v.pointer.version);
-    out.push({ version: v.pointer.version, model: v.pointer.model, active: v === current.active, metrics: v.metrics });
-  }
+  const seen = new Map<string, SellerSummary['published_before'][number]>();
+  const add = (v: PublishedVersion, surface?: Surface) => {
+    let row = seen.get(v.pointer.version);
+    if (row === undefined) {
+      row = { version: v.pointer.version, slot: v.slot, model: v.pointer.model, serves: [], metrics: v.metrics };
+      seen.set(v.pointer.version, row);
+      out.push(row);
+    }
+    if (surface !== undefined) row.serves.push(surface);
+  };
+  for (const [surface, v] of current.serving) add(v, surface);
+  for (const v of current.ofSlot.values()) add(v);
   return out;
 }
 
 interface PublishedVersion {
+  /** Its slot; null for the older active pointer. */
+  slot: string | null;
   pointer: ActivePointer;
   metrics: ServedMetrics;
 }
 
-/** The active version and the latest of each candidate type, evaluated on the holdout (each version once). */
+interface PublishedNow {
+  /** The current version of each candidate slot. */
+  ofSlot: Map<string, PublishedVersion>;
+  /** The version answering each surface (its rule's slot, else the rule's fallback, else the older active pointer). */
+  serving: Map<Surface, PublishedVersion>;
+}
+
+/** Each candidate slot's current version and the version answering each surface, evaluated on the holdout (each version once). */
 async function publishedMetrics(
   store: ModelStore,
   seller: string,
-  types: readonly string[],
+  slots: readonly string[],
   holdout: Holdout,
   log: (line: string) => void,
-): Promise<{ active: PublishedVersion | null; ofType: Map<string, PublishedVersion> }> {
-  const keys = [modelStorage.active(seller), ...types.map((t) => modelStorage.activeOfType(seller, t))];
-  const texts = await store.getValues(keys);
-  const byVersion = new Map<string, PublishedVersion>();
-  const evaluate = async (text: string | null | undefined): Promise<PublishedVersion | null> => {
-    if (!text) return null;
-    const pointer = JSON.parse(text) as ActivePointer;
-    const hit = byVersion.get(pointer.version);
-    if (hit) return hit;
-    const bytes = await store.getObject(pointer.artifact);
-    if (bytes === null) {
-      log(`  (the published ${pointer.model} ${pointer.version} has no artifact at ${pointer.artifact}; not comparing with it)`);
-      return null;
+): Promise<PublishedNow> {
+  const byVersion = new Map<string, ServedMetrics | null>();
+  const evaluate = async (slot: string | null, pointer: ActivePointer | null): Promise<PublishedVersion | null> => {
+    if (pointer === null) return null;
+    if (!byVersion.has(pointer.version)) {
+      const bytes = await store.getObject(pointer.artifact);
+      if (bytes === null) {
+        log(`  (the published ${pointer.model} ${pointer.version} has no artifact at ${pointer.artifact}; not comparing with it)`);
+        byVersion.set(pointer.version, null);
+      } else {
+        // The records of the holdout's customers (the shards they fall in, or one KV bulk read for older versions).
+        const records = await readPublishedRecords(store, seller, pointer, [...holdout.customers.keys()]);
+        byVersion.set(pointer.version, await evaluateServed({ artifact: bytes, record: async (c) => records.get(c) ?? null, holdout }));
+      }
     }
-    // The records of the holdout's customers (the shards they fall in, or one KV bulk read for older versions).
-    const records = await readPublishedRecords(store, seller, pointer, [...holdout.customers.keys()]);
-    const metrics = await evaluateServed({ artifact: bytes, record: async (c) => records.get(c) ?? null, holdout });
-    const v = { pointer, metrics };
-    byVersion.set(pointer.version, v);
-    return v;
+    const metrics = byVersion.get(pointer.version) ?? null;
+    return metrics === null ? null : { slot, pointer, metrics };
   };
-  const active = await evaluate(texts.get(keys[0]));
-  const ofType = new Map<string, PublishedVersion>();
-  for (let i = 0; i < types.length; i++) {
-    const v = await evaluate(texts.get(keys[i + 1]));
-    if (v) ofType.set(types[i], v);
+  const ofSlot = new Map<string, PublishedVersion>();
+  for (const slot of slots) {
+    const v = await evaluate(slot, await slotPointer(store, seller, slot));
+    if (v !== null) ofSlot.set(slot, v);
   }
-  return { active, ofType };
+  const rules = (await readServing(store, seller))?.surfaces ?? {};
+  const legacyText = await store.getValue(modelStorage.active(seller));
+  const serving = new Map<Surface, PublishedVersion>();
+  for (const surface of SURFACES) {
+    const rule = rules[surface];
+    let v: PublishedVersion | null = null;
+    for (const slot of rule ? [rule.slot, rule.fallback] : []) {
+      if (slot === null || v !== null) continue;
+      v = await evaluate(slot, await slotPointer(store, seller, slot));
+    }
+    v ??= legacyText ? await evaluate(null, JSON.parse(legacyText) as ActivePointer) : null;
+    if (v !== null) serving.set(surface, v);
+  }
+  return { ofSlot, serving };
 }
 
 /** "1 order line", "48 order lines". */

@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { modelStorage } from '../../core/storage/pointer.js';
+import { slotStorage } from '../../core/storage/slots.js';
 import { MODEL_KINDS } from '../../trainer/models/registry.js';
 import { MemoryStore } from '../../trainer/publish/store.js';
 import { generateMarketplace } from '../demo/generate.js';
@@ -71,13 +71,21 @@ describe('retrainSellers', () => {
     expect(failed.ok).toBe(false);
     expect(failed.error).toContain(join(dir, 'orders', bad, 'orders.csv'));
     for (const r of run.results.filter((x) => x.ok)) {
-      expect(r.decisions.map((d) => d.model)).toEqual(['item-knn', 'user-knn']);
-      const active = r.decisions.find((d) => d.activate)!;
-      expect(active.version).toMatch(/^\d{8}T\d{6}Z-[0-9a-f]{8}$/);
+      expect(r.decisions.map((d) => [d.slot, d.model])).toEqual([
+        ['item-knn', 'item-knn'],
+        ['user-knn', 'user-knn'],
+      ]);
+      // EASE serves the cart and the item pages; user-user may win for-you, never the others.
+      const knn = r.decisions.find((d) => d.model === 'item-knn')!;
+      expect(knn.serves).toEqual(expect.arrayContaining(['basket', 'similar']));
+      expect(knn.version).toMatch(/^\d{8}T\d{6}Z-item-knn-[0-9a-f]{8}$/);
+      expect(r.decisions.find((d) => d.model === 'user-knn')!.serves).not.toContain('basket');
       // What the store serves is what the run says it published.
-      expect(JSON.parse(store.values.get(modelStorage.active(r.seller))!).version).toBe(active.version);
+      const serving = JSON.parse(store.values.get(slotStorage.serving(r.seller))!);
+      expect(serving.surfaces.basket).toEqual({ slot: 'item-knn', fallback: null });
+      expect(JSON.parse(store.values.get(slotStorage.pointer(r.seller, 'item-knn'))!).version).toBe(knn.version);
     }
-    expect(store.values.has(modelStorage.active(bad))).toBe(false);
+    expect(store.values.has(slotStorage.serving(bad))).toBe(false);
     expect(run.published).toBe(2 * (sellers.length - 1));
     const table = summaryTable(run);
     expect(table).toContain(`| ${bad} | FAILED |`);

@@ -39,6 +39,8 @@ export interface SellersOptions {
   /** With `ordersDir`, add each seller's purchase events from D1. */
   withEvents: boolean;
   models: readonly ModelKind[];
+  /** The slot of each kind (default: the slot named like the kind). */
+  slots?: Readonly<Record<string, string>> | undefined;
   holdoutDays: number;
   metric: Metric;
   tolerance: number;
@@ -84,9 +86,10 @@ export interface SellerOutcome {
   work: string;
   /** The candidates trained. */
   models: string[];
-  /** Per candidate: its gate figure, the decision, and the version published (null: none). */
-  decisions: { model: string; score: number | null; publish: boolean; activate: boolean; reason: string; version: string | null }[];
-  active_before: string | null;
+  /** Per candidate: its slot, its gate figure, the decision (published, the surfaces it now serves), and the version published (null: none). */
+  decisions: { slot: string; model: string; score: number | null; publish: boolean; serves: string[]; reason: string; version: string | null }[];
+  /** The version answering each surface before the run. */
+  serving_before: SellerSummary['serving_before'];
 }
 
 /** What `--sellers … --json` prints and `work/summary.json` holds. */
@@ -252,6 +255,7 @@ export async function retrainSellers(options: SellersOptions): Promise<RunSummar
         catalog: inCatalogDir('catalog.csv'),
         itemFeatures: inCatalogDir('item-features.csv'),
         models: options.models,
+        slots: options.slots,
         holdoutDays: options.holdoutDays,
         metric: options.metric,
         tolerance: options.tolerance,
@@ -267,7 +271,7 @@ export async function retrainSellers(options: SellersOptions): Promise<RunSummar
       log(`${prefix}done in ${results[i].seconds.toFixed(1)} s: ${n} published${options.dryRun ? ' (dry run: none)' : ''} (${++done}/${sellers.length})`);
     } catch (err) {
       const seconds = round((Date.now() - started) / 1000);
-      results[i] = { seller, ok: false, error: message(err), seconds, work, models, decisions: [], active_before: null };
+      results[i] = { seller, ok: false, error: message(err), seconds, work, models, decisions: [], serving_before: {} };
       log(`${prefix}FAILED after ${seconds.toFixed(1)} s: ${message(err)} (${++done}/${sellers.length})`);
     }
   });
@@ -305,14 +309,15 @@ function outcome(s: SellerSummary, models: string[], seconds: number): SellerOut
     work: s.work,
     models,
     decisions: s.decisions.map((d) => ({
+      slot: d.slot,
       model: d.model,
-      score: s.candidates.find((c) => c.model === d.model)?.metrics[s.metric] ?? null,
+      score: s.candidates.find((c) => c.slot === d.slot)?.metrics[s.metric] ?? null,
       publish: d.publish,
-      activate: d.activate,
+      serves: d.serves,
       reason: d.reason,
-      version: s.published[d.model] ?? null,
+      version: s.published[d.slot] ?? null,
     })),
-    active_before: s.active_before,
+    serving_before: s.serving_before,
   };
 }
 
@@ -323,17 +328,20 @@ export function summaryTable(run: RunSummary): string {
   const rows = run.results.map((r) => {
     const decisions = r.ok
       ? r.decisions
-          .map((d) => `${d.model} ${f(d.score)} ${d.version ? `published${d.activate ? ' (active)' : ''}` : d.publish ? 'would publish' : 'not published'}`)
+          .map(
+            (d) =>
+              `${d.slot} (${d.model}) ${f(d.score)} ${d.version ? 'published' : d.publish ? 'would publish' : 'not published'}${d.serves.length > 0 ? `, serves ${d.serves.join(', ')}` : ''}`,
+          )
           .join('; ')
       : '-';
     const versions = r.decisions
       .filter((d) => d.version)
-      .map((d) => `${d.model} ${d.version}`)
+      .map((d) => `${d.slot} ${d.version}`)
       .join(', ');
     return `| ${r.seller} | ${r.ok ? 'ok' : 'FAILED'} | ${r.ok ? r.models.join(', ') : '-'} | ${decisions} | ${versions || '-'} | ${r.seconds.toFixed(1)} | ${r.error ? cell(r.error.slice(0, 300)) : ''} |`;
   });
   return [
-    `| seller | result | models trained | gate (${run.metric}) and decision per model | published versions | s | error |`,
+    `| seller | result | models trained | gate (${run.metric}) and decision per slot | published versions | s | error |`,
     '| --- | --- | --- | --- | --- | --- | --- |',
     ...rows,
     '',

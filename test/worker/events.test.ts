@@ -202,7 +202,7 @@ describe('deleting a customer', () => {
     expect(listed.body.customers.map((c: { customer: string }) => c.customer)).toEqual(['c-gone']);
   });
 
-  it("removes the customer's records from every kept version, old layout included, and from a publish under way", async () => {
+  it("removes the customer's records from every version of every slot, the layout of before the slots, a publish under way, and versions only R2 still holds", async () => {
     const U = SELLERS['user-knn'];
     const skU = (await createKey({ seller: U, type: 'secret', rps: 1e6, burst: 1e6 })).key;
     const pkU = (await createKey({ seller: U, rps: 1e6, burst: 1e6 })).key;
@@ -211,32 +211,35 @@ describe('deleting a customer', () => {
     const pointer = pointerOf(U);
     const { key, shard } = fixtureShard(U, 'c3');
     const c3 = recordOf(U, 'c3')!;
-    // Beside the fixture's version: a second one with the same shards, an older one with a KV
-    // record per customer, and a publish under way that has written c3's shard (and no other).
-    const second = '20260301T000000Z-5ec0nd00';
+    // Beside the fixture's version (slot user-knn): a version of another slot with the same
+    // shards, an older one (the list of before the slots) with a KV record per customer, a
+    // publish under way that has written c3's shard (and no other), and two versions no list
+    // names any more: one with its card, one with only its shards.
+    const second = '20260301T000000Z-lookalike-5ec0nd00';
     const legacy = '20251201T000000Z-1e9ac700';
-    const underWay = '20260401T000000Z-0a1f0000';
+    const underWay = '20260401T000000Z-user-knn-0a1f0000';
+    const orphanCard = '20260115T000000Z-warp-0c0c0c0c';
+    const orphanBare = '20260116T000000Z-bpr-0d0d0d0d';
     const copy = (version: string) => key.replace(`/models/${pointer.version}/`, `/models/${version}/`);
-    await env.MODELS.put(copy(second), shard.bytes);
-    await env.MODELS.put(copy(underWay), shard.bytes);
+    for (const v of [second, underWay, orphanCard, orphanBare]) await env.MODELS.put(copy(v), shard.bytes);
+    await env.MODELS.put(`sellers/${U}/models/${orphanCard}/card.json`, JSON.stringify({ customer_shards: pointer.customerShards!.count }));
     await env.KV.put(`sellers/${U}/models/${legacy}/users/c3`, btoa(String.fromCharCode(...c3)));
-    const versions = JSON.parse((await env.KV.get(`sellers/${U}/versions`))!) as Record<string, unknown>[];
+    const entry = JSON.parse((await env.KV.get(`sellers/${U}/slots/user-knn/versions/${pointer.version}`))!) as Record<string, unknown>;
+    await env.KV.put(`sellers/${U}/slots/lookalike/versions/${second}`, JSON.stringify({ ...entry, slot: 'lookalike', version: second }));
+    await env.KV.put(`sellers/${U}/slots/lookalike/active`, JSON.stringify({ ...pointer, slot: 'lookalike', version: second }));
+    await env.KV.put(`sellers/${U}/versions`, JSON.stringify([{ ...entry, slot: undefined, version: legacy, customerShards: undefined }]));
     await env.KV.put(
-      `sellers/${U}/versions`,
-      JSON.stringify([{ ...versions[0], version: legacy, customerShards: undefined }, ...versions, { ...versions[0], version: second }]),
-    );
-    await env.KV.put(
-      `sellers/${U}/pending`,
-      JSON.stringify([{ digest: 'x', version: underWay, total: 40, verified: 1, customerShards: pointer.customerShards }]),
+      `sellers/${U}/pending/0123456789abcdef0123456789abcdef`,
+      JSON.stringify({ digest: 'x', slot: 'user-knn', version: underWay, total: 40, verified: 1, customerShards: pointer.customerShards }),
     );
     expect((await forYou('c3')).fallback).toBe(false);
 
     const del = await callJson(`/v1/sellers/${U}/customers/c3`, { key: skU, method: 'DELETE' });
     expect(del.status).toBe(200);
-    expect(del.body.records_deleted).toBe(4);
+    expect(del.body.records_deleted).toBe(6);
     // No trace in any shard: no entry with the id (its u16 length then "c3"), no copy of the record.
     const hasRun = (bytes: Uint8Array, run: Uint8Array) => bytes.some((_, i) => run.every((b, j) => bytes[i + j] === b));
-    for (const version of [pointer.version, second, underWay]) {
+    for (const version of [pointer.version, second, underWay, orphanCard, orphanBare]) {
       const stored = new Uint8Array(await (await env.MODELS.get(copy(version)))!.arrayBuffer());
       expect(hasRun(stored, Uint8Array.of(2, 0, 0x63, 0x33)), version).toBe(false);
       expect(hasRun(stored, c3), version).toBe(false);

@@ -82,7 +82,7 @@ describe('experiments', () => {
     const unpublished = (await send(base, { surface: 'for-you', arms: [basketArms[0], { name: 'uu', model: 'user-knn', weight: 1 }] })).body.experiment;
     const missing = await send(`${base}/${unpublished.id}/start`, undefined, 'POST');
     expect(missing.status).toBe(409);
-    expect(missing.body.error.message).toMatch(/no published user-knn model/);
+    expect(missing.body.error.message).toMatch(/arm "uu" serves slot user-knn, but seller shop-itemknn has nothing published in it/);
 
     // While it runs, answers carry the variant: stable per visitor, the arm's model answering.
     const seen = new Map<string, number>();

@@ -31,9 +31,9 @@ export async function seedModels(): Promise<void> {
   for (const [k, v] of fixtures.objects) await env.MODELS.put(k, fromBase64(v));
 }
 
-/** The pointer of a fixture seller. */
+/** The pointer of a fixture seller (each published one model, into the slot named by its type). */
 export function pointerOf(seller: string): ActivePointer {
-  const entry = fixtures.values.find(([k]) => k === `sellers/${seller}/active`);
+  const entry = fixtures.values.find(([k]) => k.startsWith(`sellers/${seller}/slots/`) && k.endsWith('/active'));
   if (!entry) throw new Error(`no fixture pointer for ${seller}`);
   return JSON.parse(entry[1]);
 }
@@ -106,9 +106,10 @@ export async function seedLegacySeller(from: string, to: string): Promise<Active
   const version = source.version;
   const artifact = modelStorage.artifact(to, version);
   await env.MODELS.put(artifact, fromBase64(fixtures.objects.find(([k]) => k === source.artifact)![1]));
-  const { customerShards: _, ...rest } = source;
+  const { customerShards: _, slot: __, ...rest } = source;
   const pointer: ActivePointer = { ...rest, artifact };
   await env.KV.put(`sellers/${to}/active`, JSON.stringify(pointer));
+  await env.KV.put(`sellers/${to}/active/${pointer.model}`, JSON.stringify(pointer));
   await env.KV.put(
     `sellers/${to}/versions`,
     JSON.stringify([{ version, model: pointer.model, sha256: pointer.sha256, bytes: 0, customers: pointer.customers, published: pointer.published }]),
@@ -116,6 +117,38 @@ export async function seedLegacySeller(from: string, to: string): Promise<Active
   for (const [customer, record] of recordsOf(from)) {
     await env.KV.put(`sellers/${to}/models/${version}/users/${encodeURIComponent(customer)}`, btoa(String.fromCharCode(...record)));
   }
+  return pointer;
+}
+
+/**
+ * Publishes a copy of a fixture seller's version in the layout `plusone publish` wrote before
+ * the slots (customer shards, but no slot): the version named `<time>-<sha 8>`, its artifact,
+ * card and shards, the version list `sellers/<S>/versions`, the active pointer and the type
+ * pointer `sellers/<S>/active/<type>`, an empty pending list. Returns the pointer.
+ */
+export async function seedTodaysSeller(from: string, to: string): Promise<ActivePointer> {
+  const source = pointerOf(from);
+  const version = `20260101T120000Z-${source.sha256.slice(0, 8)}`;
+  const folder = (seller: string, v: string) => `sellers/${seller}/models/${v}/`;
+  for (const [key, b64] of fixtures.objects) {
+    if (!key.startsWith(folder(from, source.version))) continue;
+    await env.MODELS.put(folder(to, version) + key.slice(folder(from, source.version).length), fromBase64(b64));
+  }
+  const { slot: _, ...rest } = source;
+  const pointer: ActivePointer = { ...rest, version, artifact: modelStorage.artifact(to, version), previous: null };
+  const entry = {
+    version,
+    model: pointer.model,
+    sha256: pointer.sha256,
+    bytes: fromBase64(fixtures.objects.find(([k]) => k === source.artifact)![1]).length,
+    customers: pointer.customers,
+    published: pointer.published,
+    customerShards: pointer.customerShards,
+  };
+  await env.KV.put(`sellers/${to}/versions`, JSON.stringify([entry]));
+  await env.KV.put(`sellers/${to}/active`, JSON.stringify(pointer));
+  await env.KV.put(`sellers/${to}/active/${pointer.model}`, JSON.stringify(pointer));
+  await env.KV.put(`sellers/${to}/pending`, '[]');
   return pointer;
 }
 
@@ -206,7 +239,7 @@ export async function callJson<T = any>(path: string, options: GetOptions = {}):
 /** The shape of a 200 answer. */
 export interface RecBody {
   items: { id: string; score: number; title: string | null; url: string | null; image: string | null; price: number | null }[];
-  model: { type: string; version: string } | null;
+  model: { type: string; version: string; slot: string | null } | null;
   variant: string | null;
   experiment: string | null;
   rec_id: string;

@@ -104,7 +104,7 @@ describe('model loading', () => {
     expect(logged.length).toBeLessThan(errors.mock.calls.length);
 
     await point(SWAP, 'v7', objectOf(SELLERS.lightfm), { model: 'lightfm' });
-    expect((await basket(SWAP)).model).toEqual({ type: 'lightfm', version: 'v7' });
+    expect((await basket(SWAP)).model).toEqual({ type: 'lightfm', version: 'v7', slot: null });
     // The worker scores int8 vectors with the WebAssembly kernel it hands to core/scoring.
     expect((await modelStatus()).serving).toMatchObject({ version: 'v7', type: 'lightfm', kernel: 'wasm' });
 

@@ -49,10 +49,36 @@ function describeSource(name: string, make: Maker): void {
   describe(`ModelSource: ${name}`, () => {
     const seller = SELLERS.lightfm;
 
-    it('reads the active pointer, null for a seller without one', async () => {
+    it("reads a slot's pointer, the older active pointer, and a slot named by type from the older type pointer; null where there is none", async () => {
       const source = make.source();
-      expect(await source.pointer(seller)).toMatchObject(pointerOf(seller));
-      expect(await source.pointer('nobody')).toBeNull();
+      expect(await source.pointer(seller, 'lightfm')).toMatchObject(pointerOf(seller));
+      expect(await source.pointer(seller)).toBeNull();
+      expect(await source.pointer(seller, 'warp')).toBeNull();
+      expect(await source.pointer('nobody', 'lightfm')).toBeNull();
+      const legacy = await source.pointer('shop-legacy');
+      expect(legacy?.version).toBe(pointerOf(seller).version);
+      // Before the slots, the type pointer named the latest version of a type: the slot of that name.
+      expect(await source.pointer('shop-legacy', 'lightfm')).toEqual(legacy);
+      expect(await source.pointer('shop-legacy', 'item-knn')).toBeNull();
+    });
+
+    it('reads the serving configuration and the slots listing', async () => {
+      const source = make.source();
+      expect((await source.serving(seller))?.config.surfaces).toEqual({
+        basket: { slot: 'lightfm', fallback: null },
+        similar: { slot: 'lightfm', fallback: null },
+        'for-you': { slot: 'lightfm', fallback: null },
+      });
+      expect(await source.serving('shop-legacy')).toBeNull();
+      const mine = await source.slots(seller);
+      expect([...mine.pointers.keys()]).toEqual(['lightfm']);
+      expect(mine.entries.map((e) => e.version)).toEqual([pointerOf(seller).version]);
+      // The seller of before the slots: its version list and type pointer.
+      const old = await source.slots('shop-legacy');
+      expect(old.pointers.size).toBe(0);
+      expect(old.legacyEntries.map((e) => [e.slot, e.version])).toEqual([['lightfm', pointerOf(seller).version]]);
+      expect([...old.legacyTypePointers.keys()]).toEqual(['lightfm']);
+      expect(old.problems).toEqual([]);
     });
 
     it('throws for a malformed pointer, naming the field', async () => {

@@ -93,7 +93,7 @@ describe('basket', () => {
   it('item-knn: sums the neighbour rows of the cart, leaves the cart out, fills up with popular items', async () => {
     const a = artifactOf(KNN);
     const body = await rec(KNN, 'basket', 'items=sku0,sku4&n=10');
-    expect(body.model).toEqual({ type: 'item-knn', version: pointerOf(KNN).version });
+    expect(body.model).toEqual({ type: 'item-knn', version: pointerOf(KNN).version, slot: 'item-knn' });
     expect(body.fallback).toBe(false);
     expect(body.variant).toBeNull();
     const sums = neighbourSums(a, [idx(a, 'sku0'), idx(a, 'sku4')]);

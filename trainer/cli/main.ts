@@ -4,7 +4,18 @@ import { VERSION } from '../version.js';
 import { evaluateCommand, evaluateSpec } from './evaluate.js';
 import { processIo, type Io } from './io.js';
 import { keysCommand, keysSpec } from './keys.js';
-import { exportCommand, exportSpec, publishCommand, publishSpec, rollbackCommand, rollbackSpec, versionsCommand, versionsSpec } from './publish.js';
+import {
+  exportCommand,
+  exportSpec,
+  publishCommand,
+  publishSpec,
+  rollbackCommand,
+  rollbackSpec,
+  serveCommand,
+  serveSpec,
+  versionsCommand,
+  versionsSpec,
+} from './publish.js';
 import { trainCommand, trainSpec } from './train.js';
 
 type Command = (argv: string[], io: Io) => Promise<number>;
@@ -16,6 +27,7 @@ const COMMANDS: Record<string, { run: Command; summary: string }> = {
   publish: { run: publishCommand, summary: publishSpec.summary },
   rollback: { run: rollbackCommand, summary: rollbackSpec.summary },
   versions: { run: versionsCommand, summary: versionsSpec.summary },
+  serve: { run: serveCommand, summary: serveSpec.summary },
   keys: { run: keysCommand, summary: keysSpec.summary },
 };
 

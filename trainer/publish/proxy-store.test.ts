@@ -6,7 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeArtifact } from '../artifact/encode.js';
 import { ProxyStore } from './proxy-store.js';
-import { keys, publish, readPublishedRecords, readVersions } from './publish.js';
+import { keys, publish, readPublishedRecords } from './publish.js';
+import { readSlots, slotPointer } from './slots.js';
 import { MemoryStore, WranglerStore, type ModelStore } from './store.js';
 
 const CONFIG = fileURLToPath(new URL('../../wrangler.toml', import.meta.url));
@@ -49,6 +50,14 @@ function storeContract(name: string, open: () => Promise<{ store: ModelStore; cl
         const all = await store.getValues(entries.map((e) => e.key));
         expect(entries.every((e) => all.get(e.key) === e.value)).toBe(true);
 
+        // Listed by prefix, sorted; more keys than one page of KV's listing (1,000).
+        const many = Array.from({ length: 1200 }, (_, i) => ({ key: `sellers/s1/slots/warp/versions/v${String(i).padStart(4, '0')}`, value: '{}' }));
+        await store.putValues([...many, { key: 'sellers/s1/slots/warp/active', value: '{}' }, { key: 'sellers/s10/slots/x/active', value: '{}' }]);
+        const listed = await store.listKeys('sellers/s1/slots/warp/versions/');
+        expect(listed).toEqual(many.map((e) => e.key));
+        expect(await store.listKeys('sellers/s1/slots/')).toHaveLength(1201);
+        expect(await store.listKeys('sellers/none/')).toEqual([]);
+
         await store.deleteValues(entries.slice(0, 200).map((e) => e.key));
         const after = await store.getValues([entries[0].key, entries[249].key]);
         expect(after.get(entries[0].key)).toBeNull();
@@ -87,6 +96,7 @@ describe('ProxyStore', () => {
 
     const wrangler = new WranglerStore({ mode: 'local', persistTo, config: CONFIG });
     expect(await wrangler.getValue('sellers/s1/active')).toBe('{"version":"v1"}');
+    expect(await wrangler.listKeys('sellers/s1/')).toEqual(['sellers/s1/active']);
     expect(await wrangler.getObject('sellers/s1/models/v1/artifact.bin')).toEqual(new Uint8Array([1, 2, 3, 250]));
 
     // And the other way round, on the same state.
@@ -147,7 +157,7 @@ describe('ProxyStore', () => {
     }
     const second = await ProxyStore.open({ persistTo, config: CONFIG });
     try {
-      expect((await readVersions(second, 's1')).active).toBeNull();
+      expect(await slotPointer(second, 's1', 'popularity')).toBeNull();
       const written: string[] = [];
       const counting = Object.assign(Object.create(second) as ProxyStore, {
         putObject: async (key: string, bytes: Uint8Array) => {
@@ -165,9 +175,36 @@ describe('ProxyStore', () => {
         customers.map((c) => c.customer),
       );
       expect(customers.every((c) => Buffer.from(got.get(c.customer)!).equals(Buffer.from(c.record)))).toBe(true);
-      expect((await readVersions(second, 's1')).active?.version).toBe(r.pointer.version);
+      expect((await slotPointer(second, 's1', 'popularity'))?.version).toBe(r.pointer.version);
     } finally {
       await second.dispose();
+    }
+  }, 60_000);
+
+  it('two publishes at the same time on the local state lose no entry (one slot, and two slots)', async () => {
+    const store = await ProxyStore.open({ persistTo: join(dir, 'concurrent'), config: CONFIG });
+    try {
+      const popularity = (seed: number) =>
+        encodeArtifact(
+          { modelType: 'popularity', itemIds: ['a', 'b'], popularity: { order: [1, 0], scores: [2 + seed, 1] }, meta: { seed } },
+          { quantize: 'f32' },
+        );
+      const customers = Array.from({ length: 30 }, (_, i) => ({ customer: `c${i}`, record: new TextEncoder().encode(`record ${i}`) }));
+      const now = new Date(Date.UTC(2026, 0, 1));
+      const same = await Promise.all([1, 2].map((i) => publish(store, { seller: 's1', slot: 'warp', artifact: popularity(i), customers, shards: 2, now })));
+      const two = await Promise.all(
+        ['ease', 'bpr'].map((slot, i) => publish(store, { seller: 's1', slot, artifact: popularity(3 + i), customers, shards: 2, now })),
+      );
+      const { slots } = await readSlots(store, 's1');
+      expect(slots.map((s) => s.slot)).toEqual(['bpr', 'ease', 'warp']);
+      expect(slots[2].versions.map((v) => v.version).sort()).toEqual(same.map((r) => r.pointer.version).sort());
+      expect(slots.slice(0, 2).map((s) => s.current)).toEqual([two[1].pointer.version, two[0].pointer.version]);
+      for (const r of [...same, ...two]) {
+        const got = await readPublishedRecords(store, 's1', r.pointer, ['c7']);
+        expect(new TextDecoder().decode(got.get('c7'))).toBe('record 7');
+      }
+    } finally {
+      await store.dispose();
     }
   }, 60_000);
 

@@ -80,6 +80,17 @@ export default {
       });
       return Response.json(out);
     }
+    if (path === '/kv/list') {
+      const { prefix } = await request.json();
+      const names = [];
+      let cursor;
+      do {
+        const page = await env.KV.list({ prefix, cursor });
+        for (const k of page.keys) names.push(k.name);
+        cursor = page.list_complete ? undefined : page.cursor;
+      } while (cursor);
+      return Response.json(names);
+    }
     if (path === '/kv/delete') {
       await inLanes(await request.json(), (k) => env.KV.delete(k));
       return new Response(null, { status: 204 });
@@ -273,6 +284,11 @@ export class ProxyStore implements ModelStore {
       for (const k of batch) found.set(k, got[k] ?? null);
     });
     return new Map(keys.map((k) => [k, found.get(k) ?? null]));
+  }
+
+  async listKeys(prefix: string): Promise<string[]> {
+    const names = (await (await this.call('POST', '/kv/list', JSON.stringify({ prefix }))).json()) as string[];
+    return names.sort();
   }
 
   async deleteValues(keys: string[]): Promise<void> {

@@ -11,6 +11,7 @@ import {
 import { decodeArtifact } from '../../core/format/decode.js';
 import { userRecordKey } from '../../core/format/user-record.js';
 import { modelStorage, type ActivePointer, type CustomerShards } from '../../core/storage/pointer.js';
+import { cardMetrics, slotNameProblem, slotStorage, type RuleName, type VersionEntry } from '../../core/storage/slots.js';
 import { InputError } from '../data/errors.js';
 import {
   inParallel,
@@ -23,57 +24,48 @@ import {
   type PublishProgress,
   type ShardPlan,
 } from './shards.js';
+import { adoptLegacyVersions, fillServing, pinnedVersions, slotEntries, slotPointer } from './slots.js';
 import type { ModelStore } from './store.js';
 
 export type { CustomerRecordInput, PublishProgress } from './shards.js';
 
 /**
- * Publishing a seller's model. Storage layout (shared with the edge, see
- * spec/model-format.md):
+ * Publishing a model into a slot of its seller. Storage layout (shared with the edge, see
+ * spec/model-format.md, "Slots, pointers and the serving configuration"):
  *
  *   R2  sellers/<S>/models/<V>/artifact.bin            the artifact, immutable
  *   R2  sellers/<S>/models/<V>/card.json               model card
  *   R2  sellers/<S>/models/<V>/customers/<NNNN>.bin    the customer records, in shards
- *   KV  sellers/<S>/versions                           published versions, oldest first
- *   KV  sellers/<S>/active                             the pointer the edge follows
- *   KV  sellers/<S>/pending                            publishes under way (resume markers)
+ *   KV  sellers/<S>/slots/<slot>/versions/<V>          one entry per kept version of the slot
+ *   KV  sellers/<S>/slots/<slot>/active                the slot's pointer
+ *   KV  sellers/<S>/serving                            which slot answers which surface
+ *   KV  sellers/<S>/pending/<id>                       one resume marker per publish under way
  *   KV  sellers/<S>/deletions                          customers deleted lately (the DELETE route)
  *
- * Versions published before the shards keep their records in KV, one value per customer
- * (`sellers/<S>/models/<V>/users/<C>`, base64, with their ids in `customers.json`): the edge
- * reads them, prune and rollback handle them, but a new publish writes no per-customer key.
+ * The order: everything uploaded, read back and verified; the version's entry; the slot's
+ * pointer, last. Nothing after the pointer deletes anything it names: the serving
+ * configuration's fill and the pruning of old versions are separate best-effort steps whose
+ * failures are reported in `warnings`, never undone. No value is read, changed and written
+ * back by two publishes: each version has its own entry, each publish its own marker, so
+ * publishes at the same time (in one slot or many) never lose each other's entry.
  *
- * The pointer moves last, after everything was read back and verified, so a failure at
- * any step leaves the previous version serving.
- *
- * Resuming: each shard is written, read back and compared, and only then counted in the
- * seller's `pending` entry for this publish (identified by the SHA-256 of the artifact and
- * of the records; the entry keeps the shard count). A publish that stopped (killed, a store
- * error) and is run again with the same artifact and records finds that entry, reuses its
- * version and shard count, and writes only the shards after the verified ones.
+ * Resuming: each shard is written, read back and compared, and only then counted in this
+ * publish's marker (its key is the digest of the slot, the artifact and the records). A
+ * publish that stopped (killed, a store error) and is run again with the same inputs finds
+ * its marker, reuses its version and shard count, and writes only the shards after the
+ * verified ones.
  */
 
-/** One entry of `sellers/<S>/versions`. */
-interface VersionEntry {
-  version: string;
-  model: string;
-  sha256: string;
-  bytes: number;
-  customers: number;
-  published: string;
-  /** Absent for versions published before the shards (records in KV). */
-  customerShards?: CustomerShards;
-}
-
-/** One entry of `sellers/<S>/pending`: a publish that has not moved the pointer yet. */
+/** A publish under way: `sellers/<S>/pending/<id>`, written only by that publish. */
 interface PendingEntry {
-  /** SHA-256 of the artifact and the customer records: the same inputs resume this publish. */
+  /** SHA-256 of the slot, the artifact and the customer records: the same inputs resume this publish. */
   digest: string;
+  slot: string;
   version: string;
   published: string;
   /** Customer records. */
   total: number;
-  /** Where the records go; a resume keeps it (absent in entries of the older, per-key layout). */
+  /** Where the records go; a resume keeps it. */
   customerShards?: CustomerShards;
   /** Shards 0 to verified - 1 are written and read back intact. */
   verified: number;
@@ -83,17 +75,20 @@ interface PendingEntry {
 
 interface PublishInput {
   seller: string;
+  /** The slot to publish into (spec/model-format.md); default the artifact's model type. */
+  slot?: string;
   artifact: Uint8Array;
   /** Per-customer records: the bytes of encodeUserRecord (spec/model-format.md, "Per-customer records"). */
   customers?: readonly CustomerRecordInput[];
   card?: Record<string, unknown>;
-  /** Versions kept (the active one always is); default 5. */
+  /** Versions of the slot kept (the current one always is); default 5. */
   keep?: number;
   /**
-   * Move the seller's active pointer to the new version (default true). False only
-   * refreshes the pointer of its model type (`sellers/<S>/active/<type>`), for A/B arms.
+   * What the serving configuration gets: `unmapped` (default) a rule naming this slot for
+   * every surface its kind serves that has no rule yet; `none` nothing (a caller that sets
+   * the configuration itself, such as the retrain pipeline).
    */
-  activate?: boolean;
+  serve?: 'unmapped' | 'none';
   now?: Date;
   log?: (message: string) => void;
   /** Called after every verified shard. */
@@ -104,6 +99,19 @@ interface PublishInput {
   parallel?: number;
   /** Test hook: runs after the upload, before verification and the pointer move. */
   afterUpload?: () => Promise<void> | void;
+}
+
+/** What a publish did. */
+export interface PublishResult {
+  /** The slot's new pointer. */
+  pointer: ActivePointer;
+  slot: string;
+  /** Versions of the slot removed by the prune after it. */
+  pruned: string[];
+  /** Rules the serving configuration gained (first publish of a surface). */
+  served: RuleName[];
+  /** What went wrong after the pointer moved (the serving fill, the prune): reported, not undone. */
+  warnings: string[];
 }
 
 const SELLER = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
@@ -118,11 +126,22 @@ export function checkSeller(seller: string): void {
   }
 }
 
+/** Throws an InputError unless `slot` is a slot name. */
+export function checkSlot(slot: string): void {
+  const problem = slotNameProblem(slot);
+  if (problem !== null) throw new InputError(problem);
+}
+
 export const keys = {
+  /** Older layout (before the slots): the active pointer and the type pointers. */
   active: modelStorage.active,
   activeOfType: modelStorage.activeOfType,
-  versions: (s: string) => `sellers/${s}/versions`,
-  pending: (s: string) => `sellers/${s}/pending`,
+  slot: slotStorage.pointer,
+  version: slotStorage.version,
+  serving: slotStorage.serving,
+  pending: slotStorage.pending,
+  pendingPrefix: slotStorage.pendingPrefix,
+  legacyVersions: slotStorage.legacyVersions,
   prefix: (s: string, v: string) => `sellers/${s}/models/${v}`,
   artifact: modelStorage.artifact,
   card: (s: string, v: string) => `sellers/${s}/models/${v}/card.json`,
@@ -133,9 +152,9 @@ export const keys = {
   customer: (s: string, v: string, c: string) => userRecordKey(s, v, c),
 };
 
-/** What identifies a publish for resuming: the artifact and every customer record, in order. */
-function publishDigest(artifactSha: string, customers: readonly CustomerRecordInput[]): string {
-  const h = createHash('sha256').update(`customer-shards-v${CUSTOMER_SHARD_VERSION}\n${artifactSha}`);
+/** What identifies a publish for resuming: the slot, the artifact and every customer record, in order. */
+function publishDigest(slot: string, artifactSha: string, customers: readonly CustomerRecordInput[]): string {
+  const h = createHash('sha256').update(`customer-shards-v${CUSTOMER_SHARD_VERSION}\n${slot}\n${artifactSha}`);
   const length = new Uint8Array(4);
   const view = new DataView(length.buffer);
   for (const c of customers) {
@@ -147,28 +166,37 @@ function publishDigest(artifactSha: string, customers: readonly CustomerRecordIn
   return h.digest('hex');
 }
 
-/** The pointer and the version list of a seller. */
-export async function readVersions(store: ModelStore, seller: string): Promise<{ active: ActivePointer | null; versions: VersionEntry[] }> {
-  checkSeller(seller);
-  const got = await store.getValues([keys.active(seller), keys.versions(seller)]);
-  const activeText = got.get(keys.active(seller));
-  const versionsText = got.get(keys.versions(seller));
-  return {
-    active: activeText ? (JSON.parse(activeText) as ActivePointer) : null,
-    versions: versionsText ? (JSON.parse(versionsText) as VersionEntry[]) : [],
-  };
+/** The marker key of a publish: the first 32 hex digits of its digest. */
+const markerId = (digest: string) => digest.slice(0, 32);
+
+function parsePending(text: string | null | undefined): PendingEntry | null {
+  if (!text) return null;
+  try {
+    const p = JSON.parse(text) as PendingEntry;
+    return typeof p?.version === 'string' && typeof p.digest === 'string' ? p : null;
+  } catch {
+    return null;
+  }
 }
 
-async function readPending(store: ModelStore, seller: string): Promise<PendingEntry[]> {
-  const text = await store.getValue(keys.pending(seller));
-  return text ? (JSON.parse(text) as PendingEntry[]) : [];
+/** Every pending marker of a seller. */
+async function readPending(store: ModelStore, seller: string): Promise<{ key: string; entry: PendingEntry }[]> {
+  const markerKeys = await store.listKeys(slotStorage.pendingPrefix(seller));
+  const got = await store.getValues(markerKeys);
+  const out: { key: string; entry: PendingEntry }[] = [];
+  for (const key of markerKeys) {
+    const entry = parsePending(got.get(key));
+    if (entry !== null) out.push({ key, entry });
+  }
+  return out;
 }
 
 /**
- * Uploads, verifies, then activates a new version; prunes versions beyond `keep`. Run again
- * after an interruption with the same inputs, it resumes (see the top of this file).
+ * Uploads and verifies a new version, lists it in its slot, then moves the slot's pointer;
+ * then (best effort) fills the serving configuration and prunes the slot. Run again after an
+ * interruption with the same inputs, it resumes (see the top of this file).
  */
-export async function publish(store: ModelStore, input: PublishInput): Promise<{ pointer: ActivePointer; pruned: string[] }> {
+export async function publish(store: ModelStore, input: PublishInput): Promise<PublishResult> {
   const { seller, artifact } = input;
   checkSeller(seller);
   const log = input.log ?? (() => {});
@@ -177,20 +205,25 @@ export async function publish(store: ModelStore, input: PublishInput): Promise<{
   const parallel = input.parallel ?? 4;
   if (!Number.isInteger(parallel) || parallel < 1) throw new RangeError(`parallel must be an integer >= 1, got ${parallel}`);
   if (input.shards !== undefined && !isShardCount(input.shards)) throw new RangeError(`shards must be a power of two from 1 to 4096, got ${input.shards}`);
-  // Refuse a broken artifact or bad customer ids before touching storage.
+  // Refuse a broken artifact, a bad slot or bad customer ids before touching storage.
   const decoded = decodeArtifact(artifact);
+  const slot = input.slot ?? decoded.modelType;
+  checkSlot(slot);
   const digest = sha256(artifact);
   const customers = input.customers ?? [];
-  const resumeId = publishDigest(digest, customers);
-  const { active, versions } = await readVersions(store, seller);
-  const pendingList = await readPending(store, seller);
-  const earlier = pendingList.find((p) => p.digest === resumeId && p.customerShards && !versions.some((v) => v.version === p.version));
+  const resumeId = publishDigest(slot, digest, customers);
+  const markerKey = slotStorage.pending(seller, markerId(resumeId));
+  // A publish that stopped with these inputs: its marker, unless its version is listed already (it finished).
+  const found = parsePending(await store.getValue(markerKey));
+  const earlier = found !== null && found.digest === resumeId && found.customerShards !== undefined ? found : null;
   // A model without customer records (popularity) has no shards: the edge never asks for one.
   const sharded = customers.length > 0 || decoded.hasUserRecords;
   const shards: CustomerShards | undefined = sharded
     ? (earlier?.customerShards ?? { count: input.shards ?? shardCountFor(customers.length), format: CUSTOMER_SHARD_VERSION })
     : undefined;
   const plan = planShards(customers, shards?.count ?? 1);
+  // The list of before the slots becomes one entry per version (once; repeating it changes nothing).
+  await adoptLegacyVersions(store, seller, log);
 
   let version: string;
   let published: string;
@@ -198,15 +231,17 @@ export async function publish(store: ModelStore, input: PublishInput): Promise<{
   if (earlier) {
     ({ version, published } = earlier);
     verified = Math.min(earlier.verified, plan.count);
-    log(`resuming the publish of version ${version}: ${verified} of ${plan.count} customer shards already written and verified`);
+    log(`resuming the publish of version ${version} into slot ${slot}: ${verified} of ${plan.count} customer shards already written and verified`);
   } else {
     const now = input.now ?? new Date();
     published = now.toISOString();
-    version = `${published.replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${digest.slice(0, 8)}`;
-    if (versions.some((v) => v.version === version)) throw new Error(`version ${version} already exists; publish again in a second`);
+    version = `${published.replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${slot}-${digest.slice(0, 8)}`;
+    if ((await store.getValue(slotStorage.version(seller, slot, version))) !== null)
+      throw new Error(`version ${version} already exists in slot ${slot}; publish again in a second`);
   }
   const entry: PendingEntry = {
     digest: resumeId,
+    slot,
     version,
     published,
     total: customers.length,
@@ -215,9 +250,7 @@ export async function publish(store: ModelStore, input: PublishInput): Promise<{
     updated: new Date().toISOString(),
   };
   // Progress markers are written one at a time, in order (shards can finish out of order);
-  // when the store is slower than the shards, markers coalesce into the latest. The other
-  // pending publishes are those listed when this one started.
-  const others = pendingList.filter((p) => p.digest !== resumeId);
+  // when the store is slower than the shards, markers coalesce into the latest.
   let markers: Promise<void> = Promise.resolve();
   let queued = false;
   const mark = () => {
@@ -225,7 +258,7 @@ export async function publish(store: ModelStore, input: PublishInput): Promise<{
     queued = true;
     markers = markers.then(() => {
       queued = false;
-      return store.putValue(keys.pending(seller), JSON.stringify([...others, { ...entry, updated: new Date().toISOString() }]));
+      return store.putValue(markerKey, JSON.stringify({ ...entry, updated: new Date().toISOString() }));
     });
     return markers;
   };
@@ -242,6 +275,7 @@ export async function publish(store: ModelStore, input: PublishInput): Promise<{
     }
     const card = {
       seller,
+      slot,
       version,
       model: decoded.modelType,
       sha256: digest,
@@ -272,21 +306,28 @@ export async function publish(store: ModelStore, input: PublishInput): Promise<{
     // What was written stays: the same publish run again resumes after the verified shards.
     await markers.catch(() => undefined);
     log(
-      `publish of ${seller} version ${version} stopped (${shards ? `${entry.verified} of ${shards.count} customer shards verified` : 'no customer records'}); the active version did not change. Run the same publish again to resume.`,
+      `publish of ${seller} version ${version} into slot ${slot} stopped (${shards ? `${entry.verified} of ${shards.count} customer shards verified` : 'no customer records'}); the slot's version did not change. Run the same publish again to resume.`,
     );
     throw err;
   }
 
   const stored = customers.length - customers.filter((c) => without.has(c.customer)).length;
+  const metrics = cardMetrics(input.card);
   const versionEntry: VersionEntry = {
+    slot,
     version,
     model: decoded.modelType,
     sha256: digest,
     bytes: artifact.length,
+    items: decoded.itemCount,
     customers: stored,
     published,
     ...(shards ? { customerShards: shards } : {}),
+    ...(metrics ? { metrics } : {}),
   };
+  // The entry first (its own key: no other publish writes it), then the pointer, last.
+  await store.putValue(slotStorage.version(seller, slot, version), JSON.stringify(versionEntry));
+  const before = await slotPointer(store, seller, slot);
   const pointer: ActivePointer = {
     version,
     model: decoded.modelType,
@@ -295,27 +336,31 @@ export async function publish(store: ModelStore, input: PublishInput): Promise<{
     items: decoded.itemCount,
     customers: stored,
     published,
-    previous: active?.version ?? null,
+    previous: before?.version === version ? before.previous : (before?.version ?? null),
     ...(shards ? { customerShards: shards } : {}),
+    slot,
   };
-  // The version list, the pointers and the end of the pending entry in one write, after everything checked out.
-  const activate = input.activate ?? true;
-  await store.putValues([
-    { key: keys.versions(seller), value: JSON.stringify([...versions, versionEntry]) },
-    ...(activate ? [{ key: keys.active(seller), value: JSON.stringify(pointer) }] : []),
-    { key: keys.activeOfType(seller, decoded.modelType), value: JSON.stringify(pointer) },
-    { key: keys.pending(seller), value: JSON.stringify((await readPending(store, seller)).filter((p) => p.digest !== resumeId)) },
-  ]);
-  log(`${activate ? `sellers/${seller}/active and ` : ''}sellers/${seller}/active/${decoded.modelType} -> ${version}`);
-  // The new version serves now: cleaning up older ones may fail without undoing it.
-  let pruned: string[] = [];
-  try {
-    pruned = await prune(store, seller, keep, log);
-    await dropAbandoned(store, seller, Date.now(), log);
-  } catch (err) {
-    log(`warning: version ${version} is active, but removing old versions failed (${(err as Error).message}); the next publish tries again`);
-  }
-  return { pointer, pruned };
+  await store.putValue(slotStorage.pointer(seller, slot), JSON.stringify(pointer));
+  log(`sellers/${seller}/slots/${slot}/active -> ${version}`);
+
+  // From here on the new version serves: every step may fail without undoing it.
+  const warnings: string[] = [];
+  const attempt = async <T>(what: string, run: () => Promise<T>, fallback: T): Promise<T> => {
+    try {
+      return await run();
+    } catch (err) {
+      const message = `version ${version} is the current one of slot ${slot}, but ${what} failed (${(err as Error).message}); ${what === 'pruning old versions' ? 'the next publish tries again' : 'it was not undone'}`;
+      warnings.push(message);
+      log(`warning: ${message}`);
+      return fallback;
+    }
+  };
+  await attempt('removing its resume marker', () => store.deleteValues([markerKey]), undefined);
+  const served =
+    input.serve === 'none' ? [] : await attempt('filling the serving configuration', () => fillServing(store, seller, slot, decoded.modelType, log), []);
+  const pruned = await attempt('pruning old versions', () => prune(store, seller, slot, keep, version, log), []);
+  await attempt('removing abandoned publishes', () => dropAbandoned(store, seller, Date.now(), log), undefined);
+  return { pointer, slot, pruned, served, warnings };
 }
 
 interface DeletedDuringPublish {
@@ -335,7 +380,7 @@ interface DeletedDuringPublish {
  * may be in shards written before the DELETE route saw this publish, so they are taken out
  * here, before the pointer moves. Read again after each pass, until no new deletion shows up
  * (three passes at most: a deletion after that is handled by the DELETE route itself, which
- * finds this version listed as pending or published).
+ * finds this version's shards in R2).
  */
 async function dropDeletedDuringPublish(store: ModelStore, job: DeletedDuringPublish): Promise<void> {
   const { seller, version, records, plan } = job;
@@ -364,22 +409,26 @@ async function dropDeletedDuringPublish(store: ModelStore, job: DeletedDuringPub
   }
 }
 
-/** Removes what abandoned publishes (pending entries idle for a day) wrote; they never served. */
+/**
+ * Removes what abandoned publishes (markers idle for a day) wrote, unless a version entry or
+ * a pointer names their version (then only the marker goes: the publish finished).
+ */
 async function dropAbandoned(store: ModelStore, seller: string, now: number, log: (m: string) => void): Promise<void> {
-  const pending = await readPending(store, seller);
-  const stale = pending.filter((p) => now - Date.parse(p.updated) > ABANDONED_MS);
+  const stale = (await readPending(store, seller)).filter((p) => now - Date.parse(p.entry.updated) > ABANDONED_MS);
   if (stale.length === 0) return;
-  const { versions } = await readVersions(store, seller);
-  for (const p of stale) {
-    if (!versions.some((v) => v.version === p.version)) await deleteVersionData(store, seller, p.version, p.customerShards);
-    log(`removed the abandoned publish of version ${p.version} (${p.verified} verified, ${p.total} records, last progress ${p.updated})`);
+  const pinned = await pinnedVersions(store, seller);
+  for (const { key, entry: p } of stale) {
+    const listed = typeof p.slot === 'string' && (await store.getValue(slotStorage.version(seller, p.slot, p.version))) !== null;
+    if (!listed && !pinned.has(p.version)) {
+      await deleteVersionData(store, seller, p.version, p.customerShards);
+      log(`removed the abandoned publish of version ${p.version} (${p.verified} verified, ${p.total} records, last progress ${p.updated})`);
+    }
+    await store.deleteValues([key]);
   }
-  const gone = new Set(stale.map((p) => p.digest));
-  await store.putValue(keys.pending(seller), JSON.stringify((await readPending(store, seller)).filter((p) => !gone.has(p.digest))));
 }
 
 /** Deletes a version's customer records (its shards, or its KV records in the older layout) and objects. */
-async function deleteVersionData(store: ModelStore, seller: string, version: string, shards: CustomerShards | undefined): Promise<void> {
+export async function deleteVersionData(store: ModelStore, seller: string, version: string, shards: CustomerShards | undefined): Promise<void> {
   if (shards) {
     const all = Array.from({ length: shards.count }, (_, k) => keys.customerShard(seller, version, k));
     await inParallel(all, DELETE_PARALLEL, (key) => store.deleteObject(key));
@@ -391,61 +440,29 @@ async function deleteVersionData(store: ModelStore, seller: string, version: str
   for (const key of [keys.artifact(seller, version), keys.card(seller, version), keys.customers(seller, version)]) await store.deleteObject(key);
 }
 
-/** Deletes the oldest versions beyond `keep`, never the active one nor the latest of a model type (A/B arms serve those). */
-async function prune(store: ModelStore, seller: string, keep: number, log: (m: string) => void): Promise<string[]> {
-  const { active, versions } = await readVersions(store, seller);
-  if (versions.length <= keep) return [];
-  const types = [...new Set(versions.map((v) => v.model))];
-  const typed = await store.getValues(types.map((t) => keys.activeOfType(seller, t)));
-  const pinned = new Set([active?.version]);
-  for (const text of typed.values()) if (text) pinned.add((JSON.parse(text) as ActivePointer).version);
-  const doomed = versions.slice(0, versions.length - keep).filter((v) => !pinned.has(v.version));
+/**
+ * Deletes the slot's oldest versions beyond `keep`: never one a pointer names (any slot's,
+ * or the older active and type pointers), nor `justPublished`. Each version's data goes
+ * first, its entry last, so a prune that fails part way is repeated by the next one. The
+ * slot's pointer is read again right before each deletion (a rollback meanwhile).
+ */
+async function prune(store: ModelStore, seller: string, slot: string, keep: number, justPublished: string, log: (m: string) => void): Promise<string[]> {
+  const entries = await slotEntries(store, seller, slot);
+  if (entries.length <= keep) return [];
+  const pinned = await pinnedVersions(store, seller);
+  pinned.add(justPublished);
+  const doomed = entries.slice(0, entries.length - keep).filter((v) => !pinned.has(v.version));
+  const gone: string[] = [];
+  const markers = doomed.length > 0 ? await readPending(store, seller) : [];
   for (const v of doomed) {
+    if ((await slotPointer(store, seller, slot))?.version === v.version) continue;
     await deleteVersionData(store, seller, v.version, v.customerShards);
-    log(`pruned version ${v.version}`);
+    const stale = markers.filter((m) => m.entry.version === v.version).map((m) => m.key);
+    await store.deleteValues([slotStorage.version(seller, slot, v.version), ...stale]);
+    log(`pruned version ${v.version} of slot ${slot}`);
+    gone.push(v.version);
   }
-  const gone = new Set(doomed.map((v) => v.version));
-  await store.putValue(keys.versions(seller), JSON.stringify(versions.filter((v) => !gone.has(v.version))));
-  return [...gone];
-}
-
-/** Points the seller back at an earlier version (default: the one before the active one). */
-export async function rollback(store: ModelStore, seller: string, to?: string): Promise<ActivePointer> {
-  const { active, versions } = await readVersions(store, seller);
-  if (!active) throw new InputError(`seller ${seller} has no published model to roll back`);
-  let target: VersionEntry | undefined;
-  if (to) {
-    target = versions.find((v) => v.version === to);
-    if (!target)
-      throw new InputError(
-        `version ${to} is not among ${seller}'s versions (${versions.map((v) => v.version).join(', ') || 'none'}); see "plusone versions --seller ${seller}"`,
-      );
-  } else {
-    const i = versions.findIndex((v) => v.version === active.version);
-    target = i > 0 ? versions[i - 1] : undefined;
-    if (!target) throw new InputError(`seller ${seller} has no version older than the active ${active.version}`);
-  }
-  const bytes = await store.getObject(keys.artifact(seller, target.version));
-  if (!bytes || sha256(bytes) !== target.sha256)
-    throw new Error(`version ${target.version}: its artifact is ${bytes ? 'damaged' : 'missing'}; not rolling back to it`);
-  const decoded = decodeArtifact(bytes);
-  const pointer: ActivePointer = {
-    version: target.version,
-    model: target.model,
-    artifact: keys.artifact(seller, target.version),
-    sha256: target.sha256,
-    items: decoded.itemCount,
-    customers: target.customers,
-    published: new Date().toISOString(),
-    previous: active.version,
-    // The version's own layout: shards, or (published before them) KV records.
-    ...(target.customerShards ? { customerShards: target.customerShards } : {}),
-  };
-  await store.putValues([
-    { key: keys.active(seller), value: JSON.stringify(pointer) },
-    { key: keys.activeOfType(seller, target.model), value: JSON.stringify(pointer) },
-  ]);
-  return pointer;
+  return gone;
 }
 
 /**

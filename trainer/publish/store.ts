@@ -21,6 +21,8 @@ export interface ModelStore {
   /** Many values at once; null for a missing key. */
   getValues(keys: string[]): Promise<Map<string, string | null>>;
   deleteValues(keys: string[]): Promise<void>;
+  /** The KV keys that start with `prefix`, sorted (KV's listing; eventually consistent on Cloudflare). */
+  listKeys(prefix: string): Promise<string[]>;
 }
 
 /** A store in memory, for tests and dry runs. */
@@ -52,6 +54,9 @@ export class MemoryStore implements ModelStore {
   }
   async deleteValues(keys: string[]): Promise<void> {
     for (const k of keys) this.values.delete(k);
+  }
+  async listKeys(prefix: string): Promise<string[]> {
+    return [...this.values.keys()].filter((k) => k.startsWith(prefix)).sort();
   }
 }
 
@@ -260,6 +265,23 @@ export class WranglerStore implements ModelStore {
       for (const k of chunk) found.set(k, parsed[k]?.value ?? null);
     });
     return new Map(keys.map((k) => [k, found.get(k) ?? null]));
+  }
+
+  async listKeys(prefix: string): Promise<string[]> {
+    const text = await this.run(['kv', 'key', 'list', '--prefix', prefix, '--binding', this.opts.kvBinding]);
+    // wrangler prints a JSON list of {"name", …}, every page of the listing.
+    const json = text.slice(text.indexOf('['), text.lastIndexOf(']') + 1);
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(json);
+    } catch {
+      throw new Error(`wrangler kv key list printed no JSON list (got ${JSON.stringify(text.slice(0, 200))}); is the wrangler version supported?`);
+    }
+    if (!Array.isArray(parsed)) throw new Error('wrangler kv key list printed no JSON list');
+    return parsed
+      .map((e) => (e as { name?: unknown }).name)
+      .filter((n): n is string => typeof n === 'string' && n.startsWith(prefix))
+      .sort();
   }
 
   async deleteValues(keys: string[]): Promise<void> {

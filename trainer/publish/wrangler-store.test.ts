@@ -1,7 +1,8 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { encodeArtifact } from '../artifact/encode.js';
-import { keys, publish, readVersions } from './publish.js';
+import { keys, publish } from './publish.js';
+import { slotPointer } from './slots.js';
 import { isTransient, MemoryStore, WranglerStore, type WranglerRunner } from './store.js';
 
 /**
@@ -24,6 +25,14 @@ function fakeWrangler(memory: MemoryStore, fail: (call: { n: number; args: strin
         return `${JSON.stringify(Object.fromEntries([...got].map(([k, v]) => [k, { value: v }])))}\nSuccess!\n`;
       }
       return 'Success!\n';
+    }
+    if (group === 'kv' && what === 'key' && op === 'list') {
+      const prefix = args[args.indexOf('--prefix') + 1];
+      return JSON.stringify(
+        (await memory.listKeys(prefix)).map((name) => ({ name })),
+        null,
+        2,
+      );
     }
     if (group === 'r2' && what === 'object') {
       const key = args[3].slice(args[3].indexOf('/') + 1);
@@ -150,13 +159,14 @@ describe('WranglerStore bulk requests', () => {
     const customers = Array.from({ length: 45 }, (_, i) => ({ customer: `c${i}`, record: Uint8Array.of(i, 1, 2) }));
     const input = { seller: 's1', artifact, customers, shards: 8, parallel: 2 };
     await expect(publish(store, input)).rejects.toThrow(/Authentication/);
-    expect((await readVersions(memory, 's1')).active).toBeNull();
-    const verified = JSON.parse(memory.values.get(keys.pending('s1'))!)[0].verified as number;
+    expect(await slotPointer(memory, 's1', 'popularity')).toBeNull();
+    const [marker] = await memory.listKeys(keys.pendingPrefix('s1'));
+    const verified = JSON.parse(memory.values.get(marker)!).verified as number;
     expect(verified).toBe(3);
     const shardPuts = () => calls.filter(isShardPut).map((c) => c[3]);
     const before = shardPuts().length;
     const r = await publish(store, input);
-    expect((await readVersions(memory, 's1')).active?.version).toBe(r.pointer.version);
+    expect((await slotPointer(memory, 's1', 'popularity'))?.version).toBe(r.pointer.version);
     expect(r.pointer.customerShards).toEqual({ count: 8, format: 1 });
     // Only the shards after the verified ones, each once; no per-customer KV key.
     const again = shardPuts().slice(before);

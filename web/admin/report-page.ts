@@ -32,7 +32,12 @@ try {
 const storageName = 'plusone.secretKey.' + seller;
 let memoryKey: string | null = null;
 let charts: { destroy(): void }[] = [];
-const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#17becf', '#8c564b', '#e377c2'];
+/** One colour per arm, in arm order (an experiment has at most 10 arms): the same arm has the same colour in every chart. */
+const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#17becf', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22'];
+/** Above this many arms the interval charts lie on their side, one full-width row per chart, so every arm's name reads whole. */
+const UPRIGHT_ARMS = 4;
+/** Height of one arm's row in a horizontal interval chart, px. */
+const ROW_PX = 34;
 
 function storedKey(): string | null {
   try {
@@ -189,7 +194,7 @@ function render(r: ExperimentReport): void {
     'arms',
     [
       'Arm',
-      'Model',
+      'Serves',
       'Visitors',
       'Impressions',
       'CTR',
@@ -204,7 +209,7 @@ function render(r: ExperimentReport): void {
     ],
     r.arms.map((a) => [
       a.arm + (a.is_control ? ' (control)' : ''),
-      a.model,
+      a.slot !== null ? 'slot ' + a.slot : (a.model ?? '–'),
       count(a.visitors),
       count(a.impressions),
       interval(a.ctr, pct),
@@ -276,44 +281,36 @@ function drawCharts(r: ExperimentReport): void {
   }
   $('charts-note').textContent = '';
   const names = r.arms.map((a) => a.arm);
-  charts.push(
-    intervalChart(
-      chart,
-      'chart-conversion',
-      'Conversion rate (' + level(r.interval_level) + ' interval)',
-      names,
-      r.arms.map((a) => a.conversion_rate),
-      100,
-      '%',
-    ),
-  );
-  charts.push(
-    intervalChart(
-      chart,
-      'chart-items',
-      'Items per order',
-      names,
-      r.arms.map((a) => a.items_per_order),
-      1,
-      '',
-    ),
-  );
-  charts.push(
-    intervalChart(
-      chart,
-      'chart-revenue',
-      'Revenue per visitor' + (r.currency ? ' (' + r.currency + ')' : ''),
-      names,
-      r.arms.map((a) => a.revenue_per_visitor),
-      1,
-      '',
-    ),
-  );
-  charts.push(sequentialChart(chart, r));
+  const colors = names.map((_, i) => COLORS[i % COLORS.length]);
+  // Many arms: horizontal bars, a full row each, as tall as the arms need.
+  const sideways = names.length > UPRIGHT_ARMS;
+  $('charts').className = sideways ? 'charts sideways' : 'charts';
+  for (const id of ['chart-conversion', 'chart-items', 'chart-revenue']) {
+    $(id).parentElement!.style.height = sideways ? Math.max(288, 80 + ROW_PX * names.length) + 'px' : '';
+  }
+  const interval = (id: string, title: string, pick: (a: ExperimentReport['arms'][number]) => Estimate, scale: number, unit: string) =>
+    intervalChart(chart, id, title, names, r.arms.map(pick), scale, unit, colors, sideways);
+  charts.push(interval('chart-conversion', 'Conversion rate (' + level(r.interval_level) + ' interval)', (a) => a.conversion_rate, 100, '%'));
+  charts.push(interval('chart-items', 'Items per order', (a) => a.items_per_order, 1, ''));
+  charts.push(interval('chart-revenue', 'Revenue per visitor' + (r.currency ? ' (' + r.currency + ')' : ''), (a) => a.revenue_per_visitor, 1, ''));
+  // One chart per metric: one line per treatment, in its arm's colour.
+  const color = (arm: string) => colors[names.indexOf(arm)] ?? COLORS[0];
+  charts.push(sequentialChart(chart, r, 'chart-sequential', 'conversion', color));
+  charts.push(sequentialChart(chart, r, 'chart-sequential-revenue', 'revenue per visitor', color));
 }
 
-/** A floating bar per arm (the interval) with a point on it (the estimate). */
-function intervalChart(chart: ChartClass, id: string, title: string, names: string[], estimates: Estimate[], scale: number, unit: string) {
+/** A floating bar per arm (the interval) with a point on it (the estimate), each arm in its colour; lying on its side for many arms. */
+function intervalChart(
+  chart: ChartClass,
+  id: string,
+  title: string,
+  names: string[],
+  estimates: Estimate[],
+  scale: number,
+  unit: string,
+  colors: string[],
+  sideways: boolean,
+) {
   const v = (x: number | null): number | null => (isNum(x) ? x * scale : null);
   // A floating bar needs both ends; the report's intervals always have them (it holds no NaN or Infinity).
   const span = (ci: ReportInterval): [number, number] | null => {
@@ -321,6 +318,7 @@ function intervalChart(chart: ChartClass, id: string, title: string, names: stri
     const upper = v(ci.upper);
     return lower !== null && upper !== null ? [lower, upper] : null;
   };
+  const valueAxis = { beginAtZero: true, ticks: { callback: (t: number | string) => Number(Number(t).toPrecision(4)) + unit } };
   const config: ChartConfiguration<'bar' | 'line', (number | [number, number] | null)[], string> = {
     type: 'bar',
     data: {
@@ -330,10 +328,10 @@ function intervalChart(chart: ChartClass, id: string, title: string, names: stri
           type: 'bar',
           label: 'interval',
           data: estimates.map((e) => (e.ci ? span(e.ci) : null)),
-          backgroundColor: 'rgba(31,119,180,0.25)',
-          borderColor: '#1f77b4',
+          backgroundColor: colors.map((c) => c + '40'),
+          borderColor: colors,
           borderWidth: 1,
-          barPercentage: 0.35,
+          barPercentage: sideways ? 0.6 : 0.35,
         },
         {
           type: 'line',
@@ -342,50 +340,42 @@ function intervalChart(chart: ChartClass, id: string, title: string, names: stri
           showLine: false,
           pointRadius: 6,
           pointStyle: 'rectRot',
-          backgroundColor: '#0b3c5d',
-          borderColor: '#0b3c5d',
+          backgroundColor: colors,
+          borderColor: colors,
         },
       ],
     },
     options: {
       animation: false,
       maintainAspectRatio: false,
-      plugins: { title: { display: true, text: title } },
-      scales: { y: { beginAtZero: true, ticks: { callback: (t) => Number(Number(t).toPrecision(4)) + unit } } },
+      indexAxis: sideways ? 'y' : 'x',
+      plugins: { title: { display: true, text: title }, legend: { display: false } },
+      scales: sideways ? { x: valueAxis, y: { ticks: { autoSkip: false } } } : { y: valueAxis, x: { ticks: { autoSkip: false } } },
     },
   };
   return new chart($<HTMLCanvasElement>(id), config);
 }
 
-/** The always-valid p-values per day of every treatment arm, log scale, with the α line. */
-function sequentialChart(chart: ChartClass, r: ExperimentReport) {
+/** The always-valid p-values per day of one metric, one line per treatment arm, log scale, with the α line. */
+function sequentialChart(chart: ChartClass, r: ExperimentReport, id: string, metric: 'conversion' | 'revenue per visitor', color: (arm: string) => string) {
   const days = r.sequential.length ? r.sequential[0].conversion_rate.series.map((p) => p.day) : [];
   const datasets: ChartDataset<'line', number[]>[] = [];
   const floor = 1e-12;
+  const series = (s: ExperimentReport['sequential'][number]) => (metric === 'conversion' ? s.conversion_rate.series : s.revenue_per_visitor.series);
   // The axis reaches one decade below the smallest of α and every p-value, so the α line always shows.
   let lowest = r.alpha_per_comparison;
   r.sequential.forEach((s) => {
-    s.conversion_rate.series.concat(s.revenue_per_visitor.series).forEach((p) => {
+    series(s).forEach((p) => {
       lowest = Math.min(lowest, Math.max(floor, p.p_value));
     });
   });
   const axisMin = 10 ** (Math.floor(Math.log10(lowest)) - 1);
-  r.sequential.forEach((s, i) => {
-    const color = COLORS[(i + 1) % COLORS.length];
+  r.sequential.forEach((s) => {
     datasets.push({
-      label: s.arm + ': conversion',
-      data: s.conversion_rate.series.map((p) => Math.max(floor, p.p_value)),
-      borderColor: color,
-      backgroundColor: color,
-      tension: 0,
-      pointRadius: 2,
-    });
-    datasets.push({
-      label: s.arm + ': revenue per visitor',
-      data: s.revenue_per_visitor.series.map((p) => Math.max(floor, p.p_value)),
-      borderColor: color,
-      backgroundColor: color,
-      borderDash: [6, 4],
+      label: s.arm + ': ' + metric,
+      data: series(s).map((p) => Math.max(floor, p.p_value)),
+      borderColor: color(s.arm),
+      backgroundColor: color(s.arm),
       tension: 0,
       pointRadius: 2,
     });
@@ -394,6 +384,7 @@ function sequentialChart(chart: ChartClass, r: ExperimentReport) {
     label: 'α = ' + r.alpha_per_comparison,
     data: days.map(() => r.alpha_per_comparison),
     borderColor: '#a00',
+    backgroundColor: '#a00',
     borderDash: [2, 2],
     pointRadius: 0,
     borderWidth: 1,
@@ -410,7 +401,8 @@ function sequentialChart(chart: ChartClass, r: ExperimentReport) {
       animation: false,
       maintainAspectRatio: false,
       plugins: {
-        title: { display: true, text: 'Always-valid p-value (mSPRT) by day, log scale: safe to stop once a line is under α' },
+        title: { display: true, text: 'Always-valid p-value (mSPRT) of ' + metric + ' by day, log scale: safe to stop once a line is under α' },
+        legend: { position: 'bottom' },
         tooltip: {
           callbacks: {
             label: (ctx: TooltipItem<'line'>) =>
@@ -421,7 +413,7 @@ function sequentialChart(chart: ChartClass, r: ExperimentReport) {
       scales: { y: { type: 'logarithmic', min: axisMin, max: 1, title: { display: true, text: 'p-value' }, ticks: { callback: logTick } } },
     },
   };
-  return new chart($<HTMLCanvasElement>('chart-sequential'), config);
+  return new chart($<HTMLCanvasElement>(id), config);
 }
 
 // ---- loading ----
