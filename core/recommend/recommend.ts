@@ -284,7 +284,9 @@ function selectAmong(scores: Float32Array, candidates: ArrayLike<number>, n: num
  * Item-item: the sum of the neighbour rows of the query's items, plus the customer's history
  * (each history item's row times its weight, times the history weight when the query has
  * items, else 1), plus the repeat boost on the history items where repeats are allowed:
- * what the trainer's `ItemKnnModel.scoreItems` computes. Only items with a positive sum.
+ * what the trainer's `ItemKnnModel.scoreItems` computes. Only items with a positive sum;
+ * equal sums in the candidates' order (a query touching a quarter of the items or more: in
+ * item order).
  */
 function scoreNeighbours(
   model: LoadedModel,
@@ -310,6 +312,16 @@ function scoreNeighbours(
   const boost = history !== null && repeats ? settings.repeatBoost : 0;
   let total = boost > 0 ? history!.items.length : 0;
   for (const r of rows) total += indptr[r + 1] - indptr[r];
+  const addBoost = () => {
+    if (boost > 0) for (let k = 0; k < history!.items.length; k++) scores[history!.items[k]] += boost * Math.log1p(history!.weights[k]);
+  };
+  if (4 * total >= a.itemCount) {
+    // A large query (a long history, many neighbours): every item's sum at once, ties to the lower index.
+    scores.fill(0, 0, a.itemCount);
+    scoreByNeighbours(a, rows, scores, rowWeights);
+    addBoost();
+    return selectTopN(scores.subarray(0, a.itemCount), n, (i) => !(scores[i] > 0 && accept(i)));
+  }
   const candidates = new Int32Array(total);
   let c = 0;
   for (const r of rows) for (let p = indptr[r]; p < indptr[r + 1]; p++) candidates[c++] = indices[p];
@@ -317,7 +329,7 @@ function scoreNeighbours(
   // The scratch array holds another request's scores: clear what this one adds to.
   for (let k = 0; k < total; k++) scores[candidates[k]] = 0;
   scoreByNeighbours(a, rows, scores, rowWeights);
-  if (boost > 0) for (let k = 0; k < history!.items.length; k++) scores[history!.items[k]] += boost * Math.log1p(history!.weights[k]);
+  addBoost();
   return selectAmong(scores, candidates, n, (i, score) => score > 0 && accept(i));
 }
 

@@ -44,8 +44,6 @@ export const GRID = {
   neighbours: [20, 50, 100, 200, 500, 1000, 2000],
   /** Neighbours per item while the rows, similarity and lambda are chosen. */
   firstNeighbours: 100,
-  /** Factor on the customer's history rows in a cart query (basket, repeats off). */
-  historyWeights: [0.01, 0.03, 0.1],
   /** Boost of what the customer bought before, where repeats are allowed (0: allowed, no boost). */
   repeatBoosts: [0, 0.01, 0.03, 0.1, 0.3, 1],
   /** user-knn neighbours (for-you). */
@@ -361,15 +359,13 @@ function itemKnnParams(p: ItemKnnParams): Record<string, unknown> {
  * Item-item, in three stages. 1: rows (orders, customers) x similarity (EASE at each lambda,
  * cosine), each fitted once with the most neighbours the budget allows and scored pruned to
  * {@link GRID.firstNeighbours}. 2: the best of those pruned to each neighbour count under
- * the budget. 3: the customer's history: its weight in a cart (basket), then repeats allowed
- * with each boost.
+ * the budget. 3: the customer's history: repeats allowed, with each boost.
  */
 async function searchItemKnn(
   search: Search,
   data: TrainingData,
   o: { grid: { grid: number[]; over: number[] }; budgetMb: number; threads: number; skipped: string[] },
 ): Promise<void> {
-  const surface = search.surface;
   const active = activeItems(data.interactions.csr);
   const { grid, over } = o.grid;
   if (over.length > 0) o.skipped.push(`item-knn neighbours ${over.join(', ')}: over the ${o.budgetMb} MB budget`);
@@ -420,24 +416,11 @@ async function searchItemKnn(
   }
   const weights = pruneRows(bestFit.weights, best.p.neighbours, best.p.similarity !== 'cosine');
 
-  // 3. The customer's history: in a cart, with repeats off; then repeats allowed, with each boost.
-  let bestHistory = { p: best.p, repeatsOn: false, figure: best.figure };
-  if (surface === 'basket') {
-    for (const h of GRID.historyWeights) {
-      const ph = { ...best.p, historyWeight: h };
-      const c = await search.evaluate(itemKnnFromWeights(weights, data, ph, {}), {
-        model: itemKnn.name,
-        label: itemKnnLabel(ph),
-        params: itemKnnParams(ph),
-        fit_s: bestFit.fit_s,
-        stage: 'history weight',
-        repeatsOn: false,
-      });
-      if ((c.figure ?? -1) > bestHistory.figure) bestHistory = { p: ph, repeatsOn: false, figure: c.figure ?? -1 };
-    }
-  }
+  // 3. The customer's history: whether what they bought may be offered again, with each boost.
+  // (A history weight in a cart, --history-weight, is not searched: the neighbour rows of a
+  // whole history cost a cart query as much as the rest together, for no gain measured.)
   for (const b of GRID.repeatBoosts) {
-    const pb = { ...bestHistory.p, repeatBoost: b };
+    const pb = { ...best.p, repeatBoost: b };
     await search.evaluate(itemKnnFromWeights(weights, data, pb, {}), {
       model: itemKnn.name,
       label: itemKnnLabel(pb),
