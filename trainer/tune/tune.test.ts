@@ -7,7 +7,8 @@ import { exportModel, tune, type TuneReport } from '../api.js';
 import { InputError } from '../data/errors.js';
 import { readModelDir } from '../models/model-dir.js';
 import { syntheticSeller } from './test-data.js';
-import { GRID, neighbourGrid, neighbourSectionBytes } from './tune.js';
+import { settingsOf } from '../../functions/env.js';
+import { DEFAULT_BUDGET_MB, GRID, neighbourGrid, neighbourSectionBytes } from './tune.js';
 
 let dir = '';
 let orders = '';
@@ -90,6 +91,12 @@ describe('tune', () => {
     await writeFile(tiny, 'order_id,customer_id,item_id,quantity\no1,c1,a,1\no2,c1,b,1\n');
     await expect(tune({ input: { orders: tiny }, surface: 'basket', out: join(dir, 'x') })).rejects.toThrow(InputError);
     await expect(tune({ input: { orders }, surface: 'similar' as never, out: join(dir, 'x') })).rejects.toThrow(/--surface must be one of basket, for-you/);
+    await expect(tune({ input: { orders }, surface: 'basket', out: join(dir, 'x'), kinds: ['popularity'] })).rejects.toThrow(
+      'tune: none of the kinds given (popularity) has settings to choose for the basket surface; tune searches item-knn, lightfm, user-knn',
+    );
+    await expect(tune({ input: { orders }, surface: 'basket', out: join(dir, 'x'), kinds: ['user-knn'] })).rejects.toThrow(
+      /none of the kinds given \(user-knn\)/,
+    );
   });
 });
 
@@ -105,5 +112,9 @@ describe('neighbourGrid', () => {
     // A small catalogue: every other item, once.
     expect(neighbourGrid(30, 30, 2 ** 30).grid).toEqual([20, 29]);
     expect(GRID.neighbours[0]).toBe(20);
+  });
+
+  it("the default budget is a fifth of the edge's model cache (MODEL_CACHE_MB), room for a seller's other slots", () => {
+    expect(DEFAULT_BUDGET_MB * 5 * 2 ** 20).toBe(settingsOf({} as never).modelCacheBytes);
   });
 });

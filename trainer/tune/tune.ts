@@ -290,15 +290,21 @@ export async function tune(options: TuneOptions): Promise<TuneReport> {
   return report;
 }
 
-/** The kinds searched for a surface: those asked for (or every retrain candidate) that serve it. */
+/** The kinds tune has settings to search for (popularity has none). */
+const SEARCHED = ['item-knn', 'lightfm', 'user-knn'];
+
+/** The kinds searched for a surface: those asked for (or every retrain candidate) that serve it and have settings to choose. */
 function candidateKinds(surface: TuneSurface, names: readonly string[] | undefined): ModelKind[] {
   const pool = names === undefined ? MODEL_KINDS.filter((k) => k.retrainCandidate) : names.map((n) => MODEL_KINDS.find((k) => k.name === n));
   const out: ModelKind[] = [];
   for (const [i, kind] of pool.entries()) {
     if (kind === undefined) throw new InputError(`tune: unknown model kind "${names![i]}"`);
-    if (kind.surfaces.includes(surface as Surface)) out.push(kind);
+    if (kind.surfaces.includes(surface as Surface) && SEARCHED.includes(kind.name)) out.push(kind);
   }
-  if (out.length === 0) throw new InputError(`tune: none of the kinds given serves the ${surface} surface`);
+  if (out.length === 0)
+    throw new InputError(
+      `tune: none of the kinds given (${(names ?? []).join(', ')}) has settings to choose for the ${surface} surface; tune searches ${SEARCHED.join(', ')}`,
+    );
   return out;
 }
 
