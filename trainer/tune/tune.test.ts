@@ -7,8 +7,7 @@ import { exportModel, tune, type TuneReport } from '../api.js';
 import { InputError } from '../data/errors.js';
 import { readModelDir } from '../models/model-dir.js';
 import { syntheticSeller } from './test-data.js';
-import { settingsOf } from '../../functions/env.js';
-import { DEFAULT_BUDGET_MB, GRID, neighbourGrid, neighbourSectionBytes } from './tune.js';
+import { GRID, neighbourGrid, neighbourSectionBytes } from './tune.js';
 
 let dir = '';
 let orders = '';
@@ -112,9 +111,5 @@ describe('neighbourGrid', () => {
     // A small catalogue: every other item, once.
     expect(neighbourGrid(30, 30, 2 ** 30).grid).toEqual([20, 29]);
     expect(GRID.neighbours[0]).toBe(20);
-  });
-
-  it("the default budget is a fifth of the edge's model cache (MODEL_CACHE_MB), room for a seller's other slots", () => {
-    expect(DEFAULT_BUDGET_MB * 5 * 2 ** 20).toBe(settingsOf({} as never).modelCacheBytes);
   });
 });

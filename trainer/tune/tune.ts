@@ -22,6 +22,7 @@ import { NO_REPEATS, resolveParams, type ModelKind, type RepeatSettings, type Tr
 import { pruneRows } from '../models/knn/top-k.js';
 import { saveModel } from '../models/load.js';
 import { MODEL_KINDS } from '../models/registry.js';
+import { DEFAULT_BUDGET_MB } from './budget.js';
 import { carveValidation, validationHoldout, type ValidationSplit } from './split.js';
 
 /** The surfaces tune chooses a model for (similar is answered by the basket's item-item model). */
@@ -31,12 +32,7 @@ export type TuneSurface = (typeof TUNE_SURFACES)[number];
 /** The figure each surface is chosen by (served, at 10). */
 export const TUNE_FIGURE = { basket: 'basket_hr@10', 'for-you': 'p@10' } as const satisfies Record<TuneSurface, string>;
 
-/**
- * The default size budget of the neighbour section, in MB (MiB): a fifth of the edge's
- * model cache (MODEL_CACHE_MB, 80 by default in functions/env.ts), so that a seller's
- * basket, similar and for-you slots and an experiment arm fit in it with room for others.
- */
-export const DEFAULT_BUDGET_MB = 16;
+export { DEFAULT_BUDGET_MB };
 
 /** The grids. EASE's L2 penalty; neighbours per item (those the budget allows, and the most it allows); history settings. */
 export const GRID = {
