@@ -8,6 +8,8 @@ import { Dataset, type DatasetInteractions } from '../trainer/data/dataset.js';
 import { readFeatures } from '../trainer/data/features.js';
 import { readInteractions } from '../trainer/data/interactions.js';
 import type { Csr } from '../trainer/data/sparse.js';
+import { tune, type TuneReport } from '../trainer/api.js';
+import type { TuneSurface } from '../trainer/tune/tune.js';
 
 /** The project root: the nearest folder above this file with a package.json (works from dist/ too). */
 export function projectRoot(): string {
@@ -126,4 +128,40 @@ export async function updateReadme(name: string, md: string): Promise<void> {
   }
   await writeFile(path, readme.slice(0, a + start.length) + '\n' + md + readme.slice(b));
   console.log(`README.md: ${name} table updated`);
+}
+
+/** A `plusone tune` run of the benchmarks: the acceptance cases of the tune issue, with tune's defaults. */
+export interface TunedCase {
+  dataset: string;
+  name: string;
+  surface: TuneSurface;
+  /** The training file, in the dataset's folder; `--orders` for an orders file. */
+  file: string;
+  orders: boolean;
+}
+
+export const TUNED_CASES: readonly TunedCase[] = [
+  { dataset: 'ml100k', name: 'tune for-you (--train train.csv)', surface: 'for-you', file: 'train.csv', orders: false },
+  { dataset: 'retail', name: 'tune basket (--orders train-orders.csv)', surface: 'basket', file: 'train-orders.csv', orders: true },
+  { dataset: 'retail', name: 'tune for-you (--train train.csv)', surface: 'for-you', file: 'train.csv', orders: false },
+  { dataset: 'retail', name: 'tune for-you (--orders train-orders.csv)', surface: 'for-you', file: 'train-orders.csv', orders: true },
+];
+
+/** The model directory of a tuned case under `tunedDir`. */
+export function tunedDir(tunedDir: string, c: TunedCase): string {
+  return join(tunedDir, `${c.dataset}-${c.surface}-${c.orders ? 'orders' : 'train'}`);
+}
+
+/** Runs `tune` with its defaults for a case (progress on stderr) into its model directory. */
+export async function runTuned(benchDir: string, base: string, c: TunedCase, threads: number): Promise<{ report: TuneReport; dir: string }> {
+  const input = join(benchDir, c.dataset, c.file);
+  const dir = tunedDir(base, c);
+  const report = await tune({
+    input: c.orders ? { orders: input } : { interactions: input },
+    surface: c.surface,
+    out: dir,
+    threads,
+    log: (line) => process.stderr.write(`  tune ${c.dataset} ${c.surface}: ${line}\n`),
+  });
+  return { report, dir };
 }

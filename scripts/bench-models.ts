@@ -6,10 +6,14 @@
  * scores: train items left out, as LightFM evaluates). Then each model is exported as the
  * int8 artifact the edge serves and evaluated as served (trainer/eval/served.ts: the
  * worker's decoder and recommend(), the figures npm start and the retrain gate show), on the
- * same test and basket files. Writes benchmarks/models.json and .md and the README tables
- * between the bench:models and bench:models-served markers.
+ * same test and basket files. Then the models trained from files through the trainer API:
+ * order-level EASE (retail's train-orders.csv, rows = orders), the same with the customer's
+ * history (repeats allowed on basket, with a boost), and what `plusone tune` chooses per
+ * surface with its defaults (its model directories are kept in --tuned, default
+ * .plusone/bench-tune, for bench:artifact). Writes benchmarks/models.json and .md and the
+ * README tables between the bench:models and bench:models-served markers.
  *
- *   npm run bench:models -- [--bench DIR] [--only ml100k,retail] [--threads 2] [--no-readme]
+ *   npm run bench:models -- [--bench DIR] [--only ml100k,retail] [--threads 2] [--tuned DIR] [--no-readme]
  */
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -27,7 +31,8 @@ import { lightfm } from '../trainer/models/lightfm/index.js';
 import type { Loss } from '../trainer/models/lightfm/kernels.js';
 import { popularity } from '../trainer/models/popularity/index.js';
 import { userKnn } from '../trainer/models/user-knn/index.js';
-import { DEFAULT_BENCH, PROJECT, fmt, loadSplit, readAnchors, updateReadme, type Anchor } from './bench-common.js';
+import { evaluate, evaluateArtifact, exportModel, train } from '../trainer/api.js';
+import { DEFAULT_BENCH, PROJECT, fmt, loadSplit, readAnchors, runTuned, TUNED_CASES, updateReadme, type Anchor } from './bench-common.js';
 
 interface ModelSpec {
   name: string;
@@ -99,6 +104,7 @@ async function main(): Promise<void> {
       only: { type: 'string', default: 'ml100k,retail' },
       threads: { type: 'string', default: '2' },
       out: { type: 'string', default: join(PROJECT, 'benchmarks') },
+      tuned: { type: 'string', default: join(PROJECT, '.plusone', 'bench-tune') },
       'no-readme': { type: 'boolean', default: false },
     },
   });
@@ -156,6 +162,7 @@ async function main(): Promise<void> {
         `${dataset.padEnd(7)} ${spec.name.padEnd(26)} fit ${fitSeconds.toFixed(2)} s  p@10 ${fmt(metrics['p@10'])}  basket ${fmt(metrics['basket_hr@10'])}`,
       );
     }
+    for (const row of await fromFiles(benchDir, dataset, resolve(values.tuned), threads)) rows.push(row);
   }
 
   const md = render(rows);
@@ -171,6 +178,60 @@ async function main(): Promise<void> {
   }
 }
 
+/**
+ * The rows of models trained from files through the trainer API: order-level EASE and the
+ * history blend (fixed settings: lambda 25, 50 neighbours, the study's order-level setting;
+ * boost 0.1), and tune's choices with its defaults. Own figures by `evaluate` (the model's
+ * ids: items no one bought before the cut are not ranked, which changes AUC, not p@10),
+ * served ones by `evaluateArtifact` on the exported int8 artifact.
+ */
+async function fromFiles(benchDir: string, dataset: string, tunedDir: string, threads: number): Promise<Record<string, unknown>[]> {
+  const dir = join(benchDir, dataset);
+  const test = join(dir, 'test.csv');
+  const baskets = existsSync(join(dir, 'baskets.csv')) ? join(dir, 'baskets.csv') : undefined;
+  const rows: Record<string, unknown>[] = [];
+  const measure = async (name: string, modelDir: string, fitSeconds: number, extra: Record<string, unknown>) => {
+    const own = await evaluate({ model: modelDir, test, ...(baskets ? { baskets } : {}) });
+    const artifact = `${modelDir}.bin`;
+    const exported = await exportModel({ model: modelDir, out: artifact, quantize: 'int8', topN: 50 });
+    const t1 = performance.now();
+    const served = await evaluateArtifact({ artifact, test, ...(baskets ? { baskets } : {}) });
+    rows.push({
+      dataset,
+      model: name,
+      fit_s: fitSeconds,
+      metrics: own,
+      anchor: null,
+      served,
+      served_s: (performance.now() - t1) / 1000,
+      artifact_bytes: exported.artifact_bytes,
+      ...extra,
+    });
+    console.log(`${dataset.padEnd(7)} ${name.padEnd(26)} fit ${fitSeconds.toFixed(2)} s  p@10 ${fmt(own['p@10'])}  basket ${fmt(own['basket_hr@10'])}`);
+  };
+  const orders = join(dir, 'train-orders.csv');
+  if (existsSync(orders)) {
+    const fixed: [string, Record<string, unknown>, { basket: boolean; 'for-you': boolean }][] = [
+      ['item-knn ease rows=orders λ=25 k=50', { similarity: 'ease', rows: 'orders', lambda: 25, neighbours: 50 }, { basket: false, 'for-you': false }],
+      [
+        'item-knn ease rows=orders λ=25 k=50 + history (repeats on basket, boost 0.1)',
+        { similarity: 'ease', rows: 'orders', lambda: 25, neighbours: 50, repeatBoost: 0.1 },
+        { basket: true, 'for-you': false },
+      ],
+    ];
+    for (const [name, params, repeats] of fixed) {
+      const modelDir = join(tunedDir, `${dataset}-${name.replace(/[^a-z0-9]+/gi, '-')}`);
+      const report = await train({ input: { orders }, model: itemKnn, params, repeats, threads, out: modelDir });
+      await measure(name, modelDir, report.fit_s, { kind: itemKnn.name, overrides: params, repeats, source: 'train-orders.csv' });
+    }
+  }
+  for (const c of TUNED_CASES.filter((t) => t.dataset === dataset)) {
+    const { report, dir: modelDir } = await runTuned(benchDir, tunedDir, c, threads);
+    await measure(c.name, modelDir, report.fit_s, { kind: report.model, tune: report, source: c.file });
+  }
+  return rows;
+}
+
 function pick(a: Anchor): Record<string, number> {
   const out: Record<string, number> = {};
   for (const k of METRICS) if (typeof a[k] === 'number') out[k] = a[k] as number;
@@ -180,7 +241,10 @@ function pick(a: Anchor): Record<string, number> {
 function render(rows: Record<string, unknown>[]): string {
   const lines = [
     'One run each (hybrid MF: seed 1, 2 threads, dim 32, lr 0.05, 30 epochs on ml100k and 20 on retail; kNN models are deterministic). ' +
-      'In brackets: the anchors.json figure of the same model (LightFM; numpy EASE and kNN baselines, unpruned). Basket queries use the other items of the basket; hybrid MF adds the user when known.',
+      'In brackets: the anchors.json figure of the same model (LightFM; numpy EASE and kNN baselines, unpruned). Basket queries use the other items of the basket; hybrid MF and item-knn add the user when known. ' +
+      "The model's own scores: train items left out of p@10, r@10, AUC and MRR (as the anchors); basket_hr@10 leaves out the other items of the basket only. " +
+      'Rows `rows=orders` and `tune`: trained from files through the trainer API (retail: train-orders.csv, the same customer-item pairs as train.csv, as order lines), ' +
+      'evaluated on their own ids (items nobody bought before the cut are not ranked: AUC is not comparable, p@10 is); `tune`: what `plusone tune` chooses with its defaults, its fit s the refit on all the data.',
     '',
     '| dataset | model | fit s | p@10 | r@10 | AUC | MRR | basket_hr@10 | coverage@10 | novelty@10 |',
     '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',

@@ -7,7 +7,7 @@
  *
  *   npm run retrain -- --seller S [--local | --remote] [--orders F [--columns SPEC]] [--with-events]
  *       [--catalog F] [--item-features F] [--models lightfm,item-knn,user-knn] [--slots KIND=SLOT,…] [--holdout-days 14]
- *       [--metric basket_hr@10|similar_hr@10|p@10|r@10] [--tolerance 0.02] [--persist-to DIR] [--work DIR] [--dry-run] [--json]
+ *       [--metric basket_hr@10|similar_hr@10|p@10|r@10] [--tolerance 0.02] [--no-tune] [--budget-mb N] [--persist-to DIR] [--work DIR] [--dry-run] [--json]
  *   npm run retrain -- --sellers all|A,B,C [--orders-dir DIR [--with-events]] [--catalog-dir DIR]
  *       [--concurrency N] [the options above but --seller, --orders, --catalog, --item-features]
  *
@@ -54,6 +54,8 @@ const OPTIONS = {
   config: { type: 'string' },
   work: { type: 'string' },
   'dry-run': { type: 'boolean', default: false },
+  'no-tune': { type: 'boolean', default: false },
+  'budget-mb': { type: 'string' },
   json: { type: 'boolean', default: false },
   help: { type: 'boolean', default: false },
 } as const;
@@ -110,6 +112,9 @@ async function main(argv: string[]): Promise<number> {
   const tolerance = Number(values.tolerance);
   if (!(tolerance >= 0 && tolerance < 1)) throw new UsageError('--tolerance must be in [0, 1), e.g. 0.02 for 2%');
   const where: D1Location = { mode: values.remote ? 'remote' : 'local', persistTo: values['persist-to'], config: values.config };
+  const budgetMb = values['budget-mb'] === undefined ? undefined : Number(values['budget-mb']);
+  if (budgetMb !== undefined && !(budgetMb > 0)) throw new UsageError(`--budget-mb must be a number > 0, got "${values['budget-mb']}"`);
+  const tuning = { tune: !values['no-tune'], ...(budgetMb !== undefined ? { budgetMb } : {}) };
   const columns = values.columns ? parseColumnsArg(values.columns) : undefined;
 
   if (values.seller !== undefined) {
@@ -132,6 +137,7 @@ async function main(argv: string[]): Promise<number> {
         tolerance,
         work: resolve(values.work ?? join(projectRoot(), '.plusone', 'retrain', `${seller}-${stamp()}`)),
         dryRun: values['dry-run'],
+        ...tuning,
         events: { mode: where.mode, events: (s) => ordersFromEvents(s, where), deleted: (s) => deletedCustomers(s, where) },
         store: () => (store ??= openStore(where)),
         log: say,
@@ -168,6 +174,7 @@ async function main(argv: string[]): Promise<number> {
     where,
     work: resolve(values.work ?? join(projectRoot(), '.plusone', 'retrain', `run-${stamp()}`)),
     dryRun: values['dry-run'],
+    ...tuning,
     concurrency,
     cores,
     openStore: () => openStore(where),
@@ -183,12 +190,15 @@ async function main(argv: string[]): Promise<number> {
 function helpText(): string {
   return `npm run retrain -- --seller S [--local | --remote] [--orders F [--columns SPEC]] [--with-events]
     [--catalog F] [--item-features F] [--models ${DEFAULT_MODELS.join(',')}] [--slots KIND=SLOT,…] [--holdout-days 14]
-    [--metric ${METRICS.join('|')}] [--tolerance 0.02] [--persist-to DIR] [--config F] [--work DIR] [--dry-run] [--json]
+    [--metric ${METRICS.join('|')}] [--tolerance 0.02] [--no-tune] [--budget-mb N] [--persist-to DIR] [--config F] [--work DIR] [--dry-run] [--json]
 npm run retrain -- --sellers all|A,B,C [--orders-dir DIR [--with-events]] [--catalog-dir DIR] [--concurrency N]
-    [--local | --remote] [--models …] [--slots …] [--holdout-days 14] [--metric …] [--tolerance 0.02] [--persist-to DIR]
+    [--local | --remote] [--models …] [--slots …] [--holdout-days 14] [--metric …] [--tolerance 0.02] [--no-tune] [--budget-mb N] [--persist-to DIR]
     [--config F] [--work DIR] [--dry-run] [--json]
 
-Trains the candidate models on all but the most recent --holdout-days of orders, evaluates
+Trains the candidate models on all but the most recent --holdout-days of orders (each with
+its settings chosen by validation on those training orders, per surface: plusone tune,
+bounded; --no-tune: each kind's default preset; --budget-mb: tune's size budget of an
+item-item model's neighbours, default 16), evaluates
 each (and the published versions) on those days through the edge's own scoring, and
 publishes a candidate into its slot (--slots lightfm=warp,item-knn=ease; default the slot
 named like its kind) only when it is not worse than the slot's current version by more than

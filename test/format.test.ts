@@ -58,6 +58,26 @@ describe('format fixtures (test/fixtures/format)', () => {
     const other = decodeArtifact(await fixture('valid-f32.bin'));
     expect(other.itemTableTag).toBe(a.itemTableTag); // same ids, same item order
   });
+
+  it('reads record version 2 (a history alone, a vector with its history block) and the history section', async () => {
+    const a = decodeArtifact(await fixture('valid-int8.bin'));
+    // Without the section: what every artifact before it meant.
+    expect(a.history).toBeUndefined();
+    expect(a.historySettings).toEqual({ repeatBasket: true, repeatForYou: true, historyWeight: 0, repeatBoost: 0 });
+    expect(decodeUserRecord(await fixture('user-history.bin'), a)).toEqual({
+      kind: 'history',
+      itemTableTag: a.itemTableTag,
+      history: { items: Uint32Array.of(0, 3, 4), weights: Float32Array.of(2, 1, 0.5) },
+    });
+    const v = decodeUserRecord(await fixture('user-vector-history.bin'), a);
+    expect(v).toMatchObject({ kind: 'user-vector', bias: 0.25, history: { items: Uint32Array.of(1, 2), weights: Float32Array.of(1, 3) } });
+    // The vector is the same as in the version 1 record.
+    expect((v as { vector: Float32Array }).vector).toEqual((decodeUserRecord(await fixture('user-vector-int8.bin'), a) as { vector: Float32Array }).vector);
+    const h = decodeArtifact(await fixture('valid-int8-history.bin'));
+    expect(h.history).toEqual({ repeatBasket: true, repeatForYou: false, historyWeight: 0.25, repeatBoost: 0.5 });
+    expect(h.itemTableTag).toBe(a.itemTableTag);
+    expect(h.sections.map((x) => x.name).at(-1)).toBe('history');
+  });
 });
 
 describe('core/ (code shared by the trainer and the worker)', () => {

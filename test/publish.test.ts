@@ -59,14 +59,13 @@ describe('plusone export', () => {
       if (model === 'lightfm') expect(a.vectors?.dim).toBe(8);
       if (model === 'item-knn') expect(a.neighbours).toBeDefined();
       const lines = (await readFile(`${out}.customers.jsonl`, 'utf8')).trim().split('\n').filter(Boolean);
-      if (model === 'popularity') {
-        expect(lines).toHaveLength(0);
-      } else {
-        expect(lines.length).toBeGreaterThan(30);
-        const { record } = JSON.parse(lines[0]);
-        const decoded = decodeUserRecord(new Uint8Array(Buffer.from(record, 'base64')), { itemTableTag: a.itemTableTag, dim: a.dim, itemCount: a.itemCount });
-        expect(decoded.kind).toBe(model === 'lightfm' ? 'user-vector' : 'top-items');
-      }
+      // Every kind has records: popularity's are the customers' histories (what the default,
+      // no repeats, leaves out of their answers).
+      expect(lines.length).toBeGreaterThan(30);
+      const { record } = JSON.parse(lines[0]);
+      const decoded = decodeUserRecord(new Uint8Array(Buffer.from(record, 'base64')), { itemTableTag: a.itemTableTag, dim: a.dim, itemCount: a.itemCount });
+      expect(decoded.kind).toBe(model === 'lightfm' ? 'user-vector' : model === 'item-knn' || model === 'popularity' ? 'history' : 'top-items');
+      expect(decoded.history?.items.length).toBeGreaterThan(0);
     }
   });
 });
@@ -135,7 +134,7 @@ describe('plusone publish to local wrangler state', () => {
     expect(after2.pointer).toMatchObject({ version: v2, previous: v1, model: 'item-knn', slot: 'ease' });
     expect(after2.artifact.quantization).toBe('f16');
     expect(after2.pointer.customerShards).toEqual({ count: 1, format: 1 });
-    expect(decodeUserRecord(after2.record!).kind).toBe('top-items');
+    expect(decodeUserRecord(after2.record!).kind).toBe('history');
     expect(after2.legacyKey).toBeNull();
 
     // Another slot serves the cart; a user-knn slot could not.

@@ -13,20 +13,21 @@ import { readCatalog } from './artifact/catalog.js';
 import { exportTrained, type ExportResult } from './artifact/export.js';
 import { readCustomerRecords, writeCustomerRecords } from './artifact/customer-records.js';
 import { readBaskets } from './data/baskets.js';
-import { Dataset } from './data/dataset.js';
+import type { Dataset } from './data/dataset.js';
 import { InputError } from './data/errors.js';
 import { readFeatures } from './data/features.js';
-import { readInteractions, type InteractionRows } from './data/interactions.js';
-import { ordersToInteractions, readOrders } from './data/orders.js';
+import { readInteractions } from './data/interactions.js';
+import { readTrainingInput, trainingData, type TrainingInput } from './data/training-input.js';
 import type { Csr } from './data/sparse.js';
 import { basketHitRate } from './eval/basket.js';
 import { coverageAndNovelty, usersPerItem } from './eval/beyond.js';
 import { evaluateRanking, summarize } from './eval/metrics.js';
 import { evaluateServed, holdoutFromFiles, holdoutFromOrders, type Holdout, type ServedMetrics } from './eval/served.js';
-import { resolveParams, type ModelKind } from './models/kind.js';
+import { NO_REPEATS, resolveParams, type ModelKind, type RepeatSettings } from './models/kind.js';
 import { recencyWeights } from './models/knn/recency.js';
 import { loadModel, saveModel } from './models/load.js';
 import { MODEL_KINDS, modelKind } from './models/registry.js';
+import { tune as tuneSearch, type TuneOptions, type TuneReport } from './tune/tune.js';
 import { type PublishProgress, publish as publishToStore } from './publish/publish.js';
 import type { ModelStore } from './publish/store.js';
 
@@ -39,8 +40,7 @@ interface Reporting {
   log?: (line: string) => void;
 }
 
-/** Where training data comes from: an interactions file, or an orders file (with its header names). */
-export type TrainingInput = { interactions: string } | { orders: string; columns?: Record<string, string> };
+export type { TrainingInput, TuneOptions, TuneReport };
 
 export interface TrainOptions<P extends object = Record<string, unknown>> extends Reporting {
   input: TrainingInput;
@@ -63,6 +63,8 @@ export interface TrainOptions<P extends object = Record<string, unknown>> extend
   threads?: number;
   /** A malformed input row is fatal instead of skipped. */
   strict?: boolean;
+  /** Whether customers may be offered again what they bought, per surface (saved with the model; export writes it into the artifact). Default: on neither. */
+  repeats?: RepeatSettings;
   /** The model directory to write. */
   out: string;
 }
@@ -95,7 +97,7 @@ export async function train<P extends object>(options: TrainOptions<P>): Promise
   }
 
   const t0 = performance.now();
-  const { rows, source } = await readTrainingInput(options.input, readOpts);
+  const { rows, source, orderIds } = await readTrainingInput(options.input, readOpts);
   if (options.halfLifeDays !== undefined) {
     if (!(options.halfLifeDays > 0)) throw new InputError(`--half-life-days must be > 0, got "${options.halfLifeDays}"`);
     if (!rows.timestamps) throw new InputError(`--half-life-days needs timestamps, and ${source} has no timestamp column`);
@@ -104,18 +106,22 @@ export async function train<P extends object>(options: TrainOptions<P>): Promise
   }
   const userFeatureRows = options.userFeatures ? await readFeatures(options.userFeatures, readOpts) : undefined;
   const itemFeatureRows = options.itemFeatures ? await readFeatures(options.itemFeatures, readOpts) : undefined;
-  const dataset = new Dataset({ userIdentity, itemIdentity });
-  dataset.fit({ interactions: [rows], userFeatures: userFeatureRows, itemFeatures: itemFeatureRows });
-  const interactions = dataset.buildInteractions(rows, { unknown: 'error' });
+  const data = trainingData(rows, orderIds, {
+    usesFeatures: kind.usesFeatures,
+    userFeatures: userFeatureRows,
+    itemFeatures: itemFeatureRows,
+    itemIdentity,
+    userIdentity,
+    recencyWeighted: options.halfLifeDays !== undefined,
+  });
+  const { dataset, interactions } = data;
   const loadSeconds = (performance.now() - t0) / 1000;
   options.log?.(
     `read ${source}: ${rows.users.length} rows (${rows.skipped} skipped) -> ${interactions.users.length} interactions, ${dataset.users.size} users, ${dataset.items.size} items`,
   );
 
-  const userFeatures = kind.usesFeatures ? dataset.buildUserFeatures(userFeatureRows) : null;
-  const itemFeatures = kind.usesFeatures ? dataset.buildItemFeatures(itemFeatureRows) : null;
   const task = `training ${kind.name}`;
-  const trained = await kind.fit({ dataset, interactions, userFeatures, itemFeatures }, params, {
+  const trained = await kind.fit(data, params, {
     threads: options.threads ?? 2,
     onProgress: (done, total, note) => options.onProgress?.(task, done, total, note),
   });
@@ -128,23 +134,19 @@ export async function train<P extends object>(options: TrainOptions<P>): Promise
     ...(kind.usesFeatures ? { item_features: options.itemFeatures ?? null, user_features: options.userFeatures ?? null } : {}),
     ...trained.details,
   };
-  await saveModel(options.out, trained, { training });
+  await saveModel(options.out, trained, { training, repeats: options.repeats ?? { ...NO_REPEATS } });
   return { ...figures, max_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024) };
 }
 
-/** Reads interactions, or order lines turned into interactions (one per line). */
-async function readTrainingInput(
-  input: TrainingInput,
-  readOpts: { strict: boolean; onWarning: (m: string) => void },
-): Promise<{ rows: InteractionRows; source: string }> {
-  if ('interactions' in input) return { rows: await readInteractions(input.interactions, readOpts), source: input.interactions };
-  const lines = await readOrders(input.orders, { ...readOpts, columns: input.columns });
-  const skipped = Object.entries(lines.skipped)
-    .filter(([, n]) => n > 0)
-    .map(([why, n]) => `${n} ${why}`)
-    .join(', ');
-  if (skipped) readOpts.onWarning(`${input.orders}: order lines left out: ${skipped}`);
-  return { rows: ordersToInteractions(lines, { weight: 'lines' }), source: input.orders };
+/**
+ * Chooses a model for one surface by validation (trainer/tune/tune.ts): carves a validation
+ * split out of the training data, scores a small grid of candidates of every kind that
+ * serves the surface as the edge serves them, refits the best on all the data and writes it
+ * to `out` with `tune.json`, the card of the search (every candidate's validation figure).
+ * What `plusone tune --json` prints is the report's surface, model, params, validation and fit_s.
+ */
+export async function tune(options: TuneOptions): Promise<TuneReport> {
+  return tuneSearch(options);
 }
 
 interface EvaluateOptions extends Reporting {

@@ -31,6 +31,24 @@ export interface Ranking {
   scores: Float32Array;
 }
 
+/**
+ * The `history` section: how a known customer's history enters the answers. An artifact
+ * without the section is answered as before it existed ({@link LEGACY_HISTORY_SETTINGS}).
+ */
+export interface HistorySettings {
+  /** Whether what the customer bought before may be answered on the basket surface (else it is left out, as the cart is). */
+  repeatBasket: boolean;
+  /** The same on the for-you surface. */
+  repeatForYou: boolean;
+  /** item-knn: factor on the customer's history rows in a query with known items (a query without any uses 1). */
+  historyWeight: number;
+  /** item-knn: added to each history item's score as boost x ln(1 + weight), where repeats are allowed. */
+  repeatBoost: number;
+}
+
+/** What an artifact without a `history` section means: nothing left out, no history weight, no boost. */
+export const LEGACY_HISTORY_SETTINGS: Readonly<HistorySettings> = Object.freeze({ repeatBasket: true, repeatForYou: true, historyWeight: 0, repeatBoost: 0 });
+
 /** One entry of the section table. */
 export interface SectionInfo {
   /** Kind number as stored. */
@@ -62,6 +80,7 @@ export interface ArtifactParts {
   popularity?: Ranking;
   trending?: Ranking;
   catalog?: Catalog;
+  history?: HistorySettings;
   meta: Record<string, unknown>;
 }
 
@@ -90,6 +109,8 @@ export class Artifact {
   readonly popularity: Ranking | undefined;
   readonly trending: Ranking | undefined;
   readonly catalog: Catalog | undefined;
+  /** The `history` section as stored; undefined when the artifact has none (see {@link Artifact.historySettings}). */
+  readonly history: HistorySettings | undefined;
   /** The model card (`meta` section). */
   readonly meta: Record<string, unknown>;
 
@@ -110,12 +131,18 @@ export class Artifact {
     this.popularity = parts.popularity;
     this.trending = parts.trending;
     this.catalog = parts.catalog;
+    this.history = parts.history;
     this.meta = parts.meta;
   }
 
   /** Whether per-customer records are published for this artifact. */
   get hasUserRecords(): boolean {
     return (this.flags & FLAGS.userRecords) !== 0;
+  }
+
+  /** How a known customer's history enters the answers: the `history` section, or what an artifact without one means. */
+  get historySettings(): Readonly<HistorySettings> {
+    return this.history ?? LEGACY_HISTORY_SETTINGS;
   }
 
   /** The index of the item with this id, or -1. */

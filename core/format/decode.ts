@@ -1,4 +1,4 @@
-import { Artifact, type ArtifactParts, type Neighbours, type QuantizedValues, type Ranking, type SectionInfo } from './artifact.js';
+import { Artifact, type ArtifactParts, type HistorySettings, type Neighbours, type QuantizedValues, type Ranking, type SectionInfo } from './artifact.js';
 import { Catalog } from './catalog.js';
 import { xxh32 } from './checksum.js';
 import { FormatError, hex32 } from './errors.js';
@@ -10,6 +10,8 @@ import {
   ENTRY,
   FORMAT_VERSION,
   HEADER,
+  HISTORY_FLAGS,
+  HISTORY_SECTION_BYTES,
   HEADER_BYTES,
   KNOWN_FLAGS,
   MAGIC,
@@ -175,6 +177,8 @@ export function decodeArtifact(input: ArrayBuffer | Uint8Array): Artifact {
   if (trending !== undefined) parts.trending = sec.ranking(trending);
   const catalog = byKind.get('catalog');
   if (catalog !== undefined) parts.catalog = sec.catalog(catalog);
+  const history = byKind.get('history');
+  if (history !== undefined) parts.history = sec.history(history);
   return new Artifact(parts);
 }
 
@@ -368,6 +372,32 @@ class SectionReader {
         throw new FormatError(`section ${info.name}: item ${i} has unknown flag bits ${arrays.flags[i]}`, info.name);
     }
     return new Catalog(arrays);
+  }
+
+  history(info: SectionInfo): HistorySettings {
+    this.plain(info);
+    if (info.count !== 0 || info.extra !== 0)
+      throw new FormatError(`section ${info.name} has count ${info.count} and extra ${info.extra}; both must be 0`, info.name);
+    this.expectLength(info, HISTORY_SECTION_BYTES, 'the history settings');
+    const view = new DataView(this.buffer, this.base + info.offset, HISTORY_SECTION_BYTES);
+    const flags = view.getUint32(0, true);
+    const known = HISTORY_FLAGS.repeatBasket | HISTORY_FLAGS.repeatForYou;
+    if ((flags & ~known) !== 0) throw new FormatError(`section ${info.name} has unknown flag bits ${hexNum(flags & ~known)}`, info.name);
+    const historyWeight = view.getFloat32(4, true);
+    const repeatBoost = view.getFloat32(8, true);
+    for (const [name, v] of [
+      ['history weight', historyWeight],
+      ['repeat boost', repeatBoost],
+    ] as const) {
+      if (!(v >= 0 && v < Infinity)) throw new FormatError(`section ${info.name}: the ${name} is ${v}; it must be finite and >= 0`, info.name);
+    }
+    if (view.getUint32(12, true) !== 0) throw new FormatError(`section ${info.name}: reserved bytes 12-15 are not zero`, info.name);
+    return {
+      repeatBasket: (flags & HISTORY_FLAGS.repeatBasket) !== 0,
+      repeatForYou: (flags & HISTORY_FLAGS.repeatForYou) !== 0,
+      historyWeight,
+      repeatBoost,
+    };
   }
 
   meta(info: SectionInfo): Record<string, unknown> {

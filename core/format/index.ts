@@ -1,4 +1,4 @@
-export { Artifact } from './artifact.js';
+export { Artifact, LEGACY_HISTORY_SETTINGS, type HistorySettings } from './artifact.js';
 export { xxh32 } from './checksum.js';
 export { decodeArtifact } from './decode.js';
 export { FormatError } from './errors.js';
@@ -13,6 +13,8 @@ export {
   FORMAT_VERSION,
   HEADER,
   HEADER_BYTES,
+  HISTORY_FLAGS,
+  HISTORY_SECTION_BYTES,
   MAGIC,
   MAX_PREFIXES,
   MODEL_TYPES,
@@ -22,4 +24,4 @@ export {
   SECTION_KINDS,
 } from './spec.js';
 export type { ModelType, Quantization, SectionKind } from './spec.js';
-export { decodeUserRecord, encodeUserRecord } from './user-record.js';
+export { decodeUserRecord, encodeUserRecord, type CustomerHistory } from './user-record.js';

@@ -92,6 +92,7 @@ export const SECTION_KINDS = {
   trending: 6,
   catalog: 7,
   meta: 8,
+  history: 9,
 } as const;
 export type SectionKind = keyof typeof SECTION_KINDS;
 
@@ -104,6 +105,11 @@ export const FLAGS = {
 export const REQUIRED_FLAG_MASK = 0xffff0000;
 /** All flag bits this version knows. */
 export const KNOWN_FLAGS = FLAGS.userRecords;
+
+/** Bits of the `history` section's flags: which surfaces may answer what the customer bought before. */
+export const HISTORY_FLAGS = { repeatBasket: 1 << 0, repeatForYou: 1 << 1 } as const;
+/** Byte length of the `history` section. */
+export const HISTORY_SECTION_BYTES = 16;
 
 /** Sections every artifact of a model type must have, beyond `item-ids` and `meta`. */
 export const REQUIRED_SECTIONS: Readonly<Record<ModelType, readonly SectionKind[]>> = {
@@ -120,12 +126,14 @@ export const MAX_PREFIXES = 65536;
 
 /** First four bytes of a per-customer record: ASCII "P1UR". */
 export const USER_RECORD_MAGIC = Uint8Array.of(0x50, 0x31, 0x55, 0x52);
-/** The per-customer record version this code reads and writes. */
+/** The per-customer record version of records without a history block (written for them, so their bytes never changed). */
 export const USER_RECORD_VERSION = 1;
+/** The per-customer record version of records with a history block (and of every `history` record). */
+export const USER_RECORD_VERSION_HISTORY = 2;
 /** Size of a per-customer record's header. */
 export const USER_RECORD_HEADER_BYTES = 24;
 /** Per-customer record kinds. */
-export const USER_RECORD_KINDS = { 'user-vector': 1, 'top-items': 2 } as const;
+export const USER_RECORD_KINDS = { 'user-vector': 1, 'top-items': 2, history: 3 } as const;
 
 /** The name of an enum value, or undefined when the number is not in the table. */
 export function nameOf<K extends string>(table: Readonly<Record<K, number>>, value: number): K | undefined {

@@ -1,6 +1,6 @@
-import type { Artifact, Ranking } from '../format/artifact.js';
+import type { Artifact, HistorySettings, Ranking } from '../format/artifact.js';
 import { ANSWERS_WITH, MODEL_TYPE_NAMES, type ModelType, SERVED_SURFACES, SURFACES, type Surface } from '../format/spec.js';
-import { decodeUserRecord, type UserRecord } from '../format/user-record.js';
+import { decodeUserRecord, type CustomerHistory, type UserRecord } from '../format/user-record.js';
 import { ApiError } from '../errors/api-error.js';
 import type { LoadedModel } from './model.js';
 import { scoreByNeighbours, scoreByVector, sumItemVectors } from '../scoring/score.js';
@@ -116,18 +116,30 @@ export async function recommend(model: LoadedModel | null, q: RecommendQuery, fe
   // A surface the model type does not serve (user-knn has no answer for a cart or an item)
   // is answered from the fallback ranking alone, as the evaluation counts it.
   const served = how.method === 'ranking' || (SERVED_SURFACES[choice as ModelType] ?? SURFACES).includes(q.surface);
-  // What the surface starts from, by method (see spec/edge-api.md, "Scoring").
+  const settings = a.historySettings;
+  // May this surface answer what the customer bought before? (similar has no customer.)
+  const repeats = q.surface === 'basket' ? settings.repeatBasket : q.surface === 'for-you' ? settings.repeatForYou : true;
+  // What the surface starts from, by method (see spec/edge-api.md, "Scoring"). Item-item
+  // needs the customer's record for a cart only when their history changes the answer.
+  const historyMatters = !repeats || settings.historyWeight > 0 || settings.repeatBoost > 0;
   const wantsRecord =
     served &&
     !similar &&
     q.customer !== null &&
     a.hasUserRecords &&
-    (how.method === 'vectors' || how.method === 'user-lists' || (how.method === 'neighbours' && (q.surface === 'for-you' || known.length === 0)));
+    (how.method === 'vectors' ||
+      how.method === 'user-lists' ||
+      (how.method === 'neighbours' && (q.surface === 'for-you' || known.length === 0 || historyMatters)) ||
+      // A ranking leaves out what the customer bought where repeats are off.
+      (how.method === 'ranking' && !repeats));
   const record = wantsRecord ? await readRecord(model, q.customer!, fetchRecord, log) : null;
 
   // From here on: synchronous.
   const excluded = new Set<number>(known);
   for (const i of indicesOf(a, q.exclude)) excluded.add(i);
+  const history = record?.history ?? null;
+  // What the customer bought before is left out where the seller's setting says so, fill included.
+  if (!repeats && history !== null) for (const i of history.items) excluded.add(i);
   const filter = compileFilter(a, q.filters);
   const accept = (i: number) => !excluded.has(i) && (filter === null || filter(i));
 
@@ -139,8 +151,15 @@ export async function recommend(model: LoadedModel | null, q: RecommendQuery, fe
     } else if (how.method === 'vectors') {
       top = scoreVectors(model, similar ? known.slice(0, 1) : known, similar ? null : record, accept, q.n);
     } else if (how.method === 'neighbours') {
-      if (record?.kind === 'top-items' && (q.surface === 'for-you' || known.length === 0)) top = fromList(model, record, accept, q.n);
-      else if (known.length > 0) top = scoreNeighbours(model, similar ? known.slice(0, 1) : known, accept, q.n);
+      if (similar) {
+        if (known.length > 0) top = scoreNeighbours(model, known.slice(0, 1), null, settings, false, accept, q.n);
+      } else if (record?.kind === 'top-items' && (q.surface === 'for-you' || known.length === 0)) {
+        // A version exported before records carried histories: the precomputed list.
+        top = fromList(model, record, accept, q.n);
+      } else {
+        const own = record?.kind === 'history' ? history : null;
+        if (known.length > 0 || (own !== null && own.items.length > 0)) top = scoreNeighbours(model, known, own, settings, repeats, accept, q.n);
+      }
     } else if (how.method === 'user-lists') {
       if (record?.kind === 'top-items') top = fromList(model, record, accept, q.n);
     }
@@ -193,13 +212,23 @@ async function readRecord(model: LoadedModel, customer: string, fetchRecord: Rec
     log({ event: 'record_rejected', seller: model.seller, version: model.version, error: (err as Error).message });
     return null;
   }
-  const wanted = a.vectors !== undefined && ANSWERS_WITH[a.modelType] === 'vectors' ? 'user-vector' : 'top-items';
-  if (record.kind !== wanted) {
+  const answers = ANSWERS_WITH[a.modelType];
+  // Item-item answers from a history (or, for versions exported before histories, a
+  // precomputed list); a ranking's records are histories, to leave out what was bought.
+  const wanted: UserRecord['kind'][] =
+    a.vectors !== undefined && answers === 'vectors'
+      ? ['user-vector']
+      : answers === 'neighbours'
+        ? ['history', 'top-items']
+        : answers === 'ranking'
+          ? ['history']
+          : ['top-items'];
+  if (!wanted.includes(record.kind)) {
     log({
       event: 'record_rejected',
       seller: model.seller,
       version: model.version,
-      error: `a ${record.kind} record for a ${a.modelType} model (expected ${wanted})`,
+      error: `a ${record.kind} record for a ${a.modelType} model (expected ${wanted.join(' or ')})`,
     });
     return null;
   }
@@ -232,27 +261,79 @@ function scoreVectors(model: LoadedModel, items: number[], record: UserRecord | 
 
 /**
  * The best `n` of a sparse candidate list (repeats taken once) by `scores[index]`, among
- * those `accept` lets through; ties keep the candidates' order.
+ * those `accept` lets through (it is given the item and its score); ties keep the
+ * candidates' order. Leaves the candidates' places of `scores` as NaN (the scratch is
+ * cleared by whoever scores next).
  */
-function selectAmong(scores: Float32Array, candidates: ArrayLike<number>, n: number, accept: (i: number) => boolean): TopN {
-  const unique = [...new Set(Array.from(candidates))];
-  const local = Float32Array.from(unique, (i) => scores[i]);
-  const top = selectTopN(local, n, (k) => !accept(unique[k]));
+function selectAmong(scores: Float32Array, candidates: ArrayLike<number>, n: number, accept: (i: number, score: number) => boolean): TopN {
+  const unique = new Int32Array(candidates.length);
+  const local = new Float32Array(candidates.length);
+  let u = 0;
+  for (let k = 0; k < candidates.length; k++) {
+    const i = candidates[k];
+    const s = scores[i];
+    // NaN marks a candidate taken already (scores are sums of finite weights).
+    if (s !== s) continue;
+    unique[u] = i;
+    local[u++] = s;
+    scores[i] = Number.NaN;
+  }
+  const top = selectTopN(local.subarray(0, u), n, (k) => !accept(unique[k], local[k]));
   for (let k = 0; k < top.items.length; k++) top.items[k] = unique[top.items[k]];
   return top;
 }
 
-/** Item-item: the sum of the items' sparse neighbour rows; only items with a positive sum. */
-function scoreNeighbours(model: LoadedModel, rows: number[], accept: (i: number) => boolean, n: number): TopN {
+/**
+ * Item-item: the sum of the neighbour rows of the query's items, plus the customer's history
+ * (each history item's row times its weight, times the history weight when the query has
+ * items, else 1), plus the repeat boost on the history items where repeats are allowed:
+ * what the trainer's `ItemKnnModel.scoreItems` computes. Only items with a positive sum;
+ * equal sums in the candidates' order (a query touching a quarter of the items or more: in
+ * item order).
+ */
+function scoreNeighbours(
+  model: LoadedModel,
+  items: number[],
+  history: CustomerHistory | null,
+  settings: Readonly<HistorySettings>,
+  repeats: boolean,
+  accept: (i: number) => boolean,
+  n: number,
+): TopN {
   const a = model.artifact;
   const { indptr, indices } = a.neighbours!;
   const scores = model.scores;
-  const candidates: number[] = [];
-  for (const r of rows) for (let p = indptr[r]; p < indptr[r + 1]; p++) candidates.push(indices[p]);
+  const rows: number[] = [...items];
+  const rowWeights: number[] = items.map(() => 1);
+  const factor = history === null ? 0 : items.length > 0 ? settings.historyWeight : 1;
+  if (factor > 0) {
+    for (let k = 0; k < history!.items.length; k++) {
+      rows.push(history!.items[k]);
+      rowWeights.push(factor * history!.weights[k]);
+    }
+  }
+  const boost = history !== null && repeats ? settings.repeatBoost : 0;
+  let total = boost > 0 ? history!.items.length : 0;
+  for (const r of rows) total += indptr[r + 1] - indptr[r];
+  const addBoost = () => {
+    if (boost > 0) for (let k = 0; k < history!.items.length; k++) scores[history!.items[k]] += boost * Math.log1p(history!.weights[k]);
+  };
+  if (4 * total >= a.itemCount) {
+    // A large query (a long history, many neighbours): every item's sum at once, ties to the lower index.
+    scores.fill(0, 0, a.itemCount);
+    scoreByNeighbours(a, rows, scores, rowWeights);
+    addBoost();
+    return selectTopN(scores.subarray(0, a.itemCount), n, (i) => !(scores[i] > 0 && accept(i)));
+  }
+  const candidates = new Int32Array(total);
+  let c = 0;
+  for (const r of rows) for (let p = indptr[r]; p < indptr[r + 1]; p++) candidates[c++] = indices[p];
+  if (boost > 0) for (const i of history!.items) candidates[c++] = i;
   // The scratch array holds another request's scores: clear what this one adds to.
-  for (const c of candidates) scores[c] = 0;
-  scoreByNeighbours(a, rows, scores);
-  return selectAmong(scores, candidates, n, (i) => scores[i] > 0 && accept(i));
+  for (let k = 0; k < total; k++) scores[candidates[k]] = 0;
+  scoreByNeighbours(a, rows, scores, rowWeights);
+  addBoost();
+  return selectAmong(scores, candidates, n, (i, score) => score > 0 && accept(i));
 }
 
 /** A precomputed per-customer list (user-knn, or item-knn over the customer's history). */

@@ -64,8 +64,11 @@ export function sumItemVectors(artifact: Artifact, items: ArrayLike<number>, que
   }
 }
 
-/** out += the neighbour rows of `items` (item-item scores of a cart); unknown indices skipped. */
-export function scoreByNeighbours(artifact: Artifact, items: ArrayLike<number>, out: Float32Array): void {
+/**
+ * out += the neighbour rows of `items` (item-item scores of a cart), each times its weight in
+ * `rowWeights` (1 when not given); unknown indices skipped.
+ */
+export function scoreByNeighbours(artifact: Artifact, items: ArrayLike<number>, out: Float32Array, rowWeights?: ArrayLike<number>): void {
   const nb = artifact.neighbours;
   if (!nb) throw new Error('this artifact has no item neighbours');
   const { indptr, indices, weights, scales } = nb;
@@ -73,15 +76,16 @@ export function scoreByNeighbours(artifact: Artifact, items: ArrayLike<number>, 
   for (let k = 0; k < items.length; k++) {
     const it = items[k];
     if (!(it >= 0 && it < artifact.itemCount)) continue;
+    const w = rowWeights === undefined ? 1 : rowWeights[k];
     const start = indptr[it];
     const end = indptr[it + 1];
     if (weights instanceof Int8Array) {
-      const scale = scales![it];
+      const scale = w * scales![it];
       for (let p = start; p < end; p++) out[indices[p]] += weights[p] * scale;
     } else if (table) {
-      for (let p = start; p < end; p++) out[indices[p]] += table[(weights as Uint16Array)[p]];
+      for (let p = start; p < end; p++) out[indices[p]] += w * table[(weights as Uint16Array)[p]];
     } else {
-      for (let p = start; p < end; p++) out[indices[p]] += (weights as Float32Array)[p];
+      for (let p = start; p < end; p++) out[indices[p]] += w * (weights as Float32Array)[p];
     }
   }
 }

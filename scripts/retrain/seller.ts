@@ -1,10 +1,10 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readCustomerRecords } from '../../trainer/artifact/customer-records.js';
-import type { ActivePointer } from '../../core/storage/pointer.js';
-import { modelStorage } from '../../core/storage/pointer.js';
-import { exportModel, train as trainModel, type ExportReport, type TrainReport } from '../../trainer/api.js';
-import { resolveParams, type ModelKind } from '../../trainer/models/kind.js';
+import { modelStorage, type ActivePointer } from '../../core/storage/pointer.js';
+import { exportModel, train as trainModel, tune, type ExportReport, type TrainReport, type TuneReport } from '../../trainer/api.js';
+import { NO_REPEATS, resolveParams, type ModelKind, type RepeatSettings } from '../../trainer/models/kind.js';
+import { TUNE_SURFACES, type TuneCandidate, type TuneSurface } from '../../trainer/tune/tune.js';
 import { MODEL_KINDS } from '../../trainer/models/registry.js';
 import { SURFACES, type Surface } from '../../core/format/spec.js';
 import { InputError } from '../../trainer/data/errors.js';
@@ -73,6 +73,13 @@ export interface SellerOptions {
   dryRun: boolean;
   /** Training threads per model (default 2). */
   threads?: number;
+  /**
+   * Choose each candidate's settings by validation on the training orders (`tune`, per
+   * surface, bounded), instead of its kind's default preset; default true (`--no-tune`: false).
+   */
+  tune?: boolean;
+  /** Size budget of an item-item model's neighbour section, MB (tune's --budget-mb; default its own). */
+  budgetMb?: number;
   events: SellerEvents;
   /**
    * The store to compare with and publish to, asked for once training is done (so a run
@@ -101,6 +108,8 @@ export interface SellerSummary {
   candidates: { slot: string; model: string; metrics: ServedMetrics }[];
   /** The versions published before this run, on the same holdout: each candidate slot's current one and those answering a surface. */
   published_before: { version: string; slot: string | null; model: string; serves: Surface[]; metrics: ServedMetrics }[];
+  /** What tune chose per surface (null with --no-tune, or when the data was too small to carve a validation split from). */
+  tuned: Partial<Record<TuneSurface, { model: string; label: string; figure: number | null; seconds: number } | null>> | null;
 }
 
 /** The served figure each surface is judged by when the gate decides what serves it. */
@@ -180,12 +189,17 @@ export async function retrainSeller(options: SellerOptions): Promise<SellerResul
     `  ${lines.length} order lines (${plural(before - lines.length, 'order line')} of ${plural(droppedCustomers.size, 'deleted customer')} left out, of ${deleted.size} deleted; ${skipped} skipped in the file): ${split.train.length} train up to ${new Date(split.cutoff).toISOString().slice(0, 10)}, ${split.test.length} holdout; ${holdout.baskets.length} holdout orders, ${holdout.customers.size} customers`,
   );
 
-  // 2. Candidates, each for its slot.
+  // 2. Candidates, each for its slot: each kind with its settings chosen by validation on the
+  // training orders (tune, per surface), or with its default preset.
   const slotOf = slotsOf(options.models, options.slots);
+  const tuned = options.tune === false ? null : await tuneSurfaces(trainCsv, options, log);
   const candidates: {
     slot: string;
     model: string;
     params: Record<string, unknown>;
+    repeats: RepeatSettings;
+    /** Whether tune chose the settings (else the default preset). */
+    tuned: boolean;
     dir: string;
     artifact: string;
     train: TrainReport;
@@ -197,11 +211,13 @@ export async function retrainSeller(options: SellerOptions): Promise<SellerResul
     const dir = join(work, `model-${model}`);
     const artifact = join(work, `${model}.bin`);
     const itemFeatures = kind.usesFeatures ? options.itemFeatures : undefined;
-    const train = await step(log, `training ${model}`, () =>
+    const chosen = tuned === null ? null : settingsOf(kind, metric, tuned);
+    const train = await step(log, `training ${model}${chosen ? ` (tuned: ${JSON.stringify(chosen.params)})` : ''}`, () =>
       trainModel({
         input: { orders: trainCsv },
         model: kind,
         preset: PRESET,
+        ...(chosen ? { params: chosen.params, repeats: chosen.repeats } : {}),
         threads: options.threads ?? 2,
         out: dir,
         ...(itemFeatures ? { itemFeatures } : {}),
@@ -218,10 +234,13 @@ export async function retrainSeller(options: SellerOptions): Promise<SellerResul
     const metrics = await step(log, `evaluating ${model} as served`, async () =>
       evaluateServed({ artifact: new Uint8Array(await readFile(artifact)), record: async (c) => records.get(c) ?? null, holdout }),
     );
+    const params = resolveParams(kind, chosen?.params ?? {}, { preset: PRESET }) as Record<string, unknown>;
     candidates.push({
       slot: slotOf.get(model)!,
       model,
-      params: resolveParams(kind, {}, { preset: PRESET }) as Record<string, unknown>,
+      params,
+      repeats: chosen?.repeats ?? { ...NO_REPEATS },
+      tuned: chosen !== null,
       dir,
       artifact,
       train,
@@ -288,7 +307,13 @@ export async function retrainSeller(options: SellerOptions): Promise<SellerResul
         holdout_customers: holdout.customers.size,
         deleted_customers_left_out: deleted.size,
       },
-      hyperparameters: { preset: PRESET, ...c.params },
+      hyperparameters: {
+        preset: PRESET,
+        ...c.params,
+        repeats: c.repeats,
+        chosen_by: c.tuned ? 'tune (validation on the training orders)' : 'the default preset',
+      },
+      tuning: tuned,
       training: c.train,
       artifact: { bytes: c.exported.artifact_bytes, customer_records: c.exported.customers, file: c.artifact },
       metrics: {
@@ -359,9 +384,72 @@ export async function retrainSeller(options: SellerOptions): Promise<SellerResul
     served,
     candidates: candidates.map((c) => ({ slot: c.slot, model: c.model, metrics: c.metrics })),
     published_before: previous,
+    tuned: tuned === null ? null : Object.fromEntries(Object.entries(tuned).map(([surface, r]) => [surface, r === null ? null : summaryOf(r)])),
   };
   await writeFile(join(work, 'retrain.json'), JSON.stringify(summary, null, 2));
   return { summary, table };
+}
+
+/** Runs tune for each surface on the training orders (no refit: the pipeline trains the candidates itself); null for a surface whose validation split is too small. */
+async function tuneSurfaces(trainCsv: string, options: SellerOptions, log: (line: string) => void): Promise<Partial<Record<TuneSurface, TuneReport | null>>> {
+  const out: Partial<Record<TuneSurface, TuneReport | null>> = {};
+  for (const surface of TUNE_SURFACES) {
+    const kinds = options.models.filter((k) => k.surfaces.includes(surface)).map((k) => k.name);
+    if (kinds.length === 0) continue;
+    try {
+      out[surface] = await step(log, `tuning ${surface} (${kinds.join(', ')})`, () =>
+        tune({
+          input: { orders: trainCsv },
+          ...(options.itemFeatures ? { itemFeatures: options.itemFeatures } : {}),
+          surface,
+          kinds,
+          refit: false,
+          threads: options.threads ?? 2,
+          ...(options.budgetMb !== undefined ? { budgetMb: options.budgetMb } : {}),
+          log: (line) => log(`    ${line}`),
+        }),
+      );
+    } catch (err) {
+      if (!(err instanceof InputError)) throw err;
+      log(`  tune ${surface}: ${err.message}; the candidates of this surface keep their default presets`);
+      out[surface] = null;
+    }
+  }
+  return out;
+}
+
+/** The best candidate of a kind in a tune report (the first of equals), or null. */
+function bestOf(report: TuneReport | null | undefined, kind: string): TuneCandidate | null {
+  let best: TuneCandidate | null = null;
+  for (const c of report?.candidates ?? []) if (c.model === kind && (best === null || (c.figure ?? -1) > (best.figure ?? -1))) best = c;
+  return best;
+}
+
+/**
+ * A kind's settings from the tune reports: its best candidate on the surface it is judged by
+ * (the gate's metric's, else the first it serves; similar is answered by the basket's
+ * item-item model), and whether repeats are allowed from its best on each surface. Null when
+ * tune has nothing for the kind.
+ */
+function settingsOf(
+  kind: ModelKind,
+  metric: Metric,
+  tuned: Partial<Record<TuneSurface, TuneReport | null>>,
+): { params: Record<string, unknown>; repeats: RepeatSettings } | null {
+  const judged = FIGURE_SURFACE[figureFor(kind, metric)];
+  const surface: TuneSurface = judged === 'for-you' ? 'for-you' : 'basket';
+  const main = bestOf(tuned[surface], kind.name);
+  if (main === null) return null;
+  const repeats = { ...NO_REPEATS };
+  for (const s of TUNE_SURFACES) repeats[s] = bestOf(tuned[s], kind.name)?.repeats[s] ?? false;
+  return { params: main.params, repeats };
+}
+
+function summaryOf(r: TuneReport): { model: string; label: string; figure: number | null; seconds: number } {
+  const best = r.candidates.find(
+    (c) => c.model === r.model && JSON.stringify(c.params) === JSON.stringify(r.params) && JSON.stringify(c.repeats) === JSON.stringify(r.repeats),
+  );
+  return { model: r.model, label: best?.label ?? r.model, figure: r.validation.value, seconds: r.tune_s };
 }
 
 async function readRecords(path: string): Promise<Map<string, Uint8Array>> {

@@ -48,6 +48,10 @@ export interface SellersOptions {
   /** Each seller's files go to `work/<seller>/`; the run's summary to `work/summary.json`. */
   work: string;
   dryRun: boolean;
+  /** Choose each candidate's settings by validation (tune); default true. */
+  tune?: boolean;
+  /** tune's size budget of the neighbour section, MB. */
+  budgetMb?: number;
   /** Sellers retrained at the same time (>= 1). */
   concurrency: number;
   /** Cores to share among the sellers being trained (training threads = cores / concurrency). */
@@ -262,6 +266,8 @@ export async function retrainSellers(options: SellersOptions): Promise<RunSummar
         work,
         dryRun: options.dryRun,
         threads,
+        ...(options.tune !== undefined ? { tune: options.tune } : {}),
+        ...(options.budgetMb !== undefined ? { budgetMb: options.budgetMb } : {}),
         events: source,
         store: openStore,
         log: (line) => log(prefix + line),

@@ -72,6 +72,8 @@ describe('the served figures of npm start and of the retrain pipeline', () => {
       work: join(dir, 'retrain'),
       dryRun: true,
       threads: 1,
+      // The same recipes as above (each kind's default preset), not settings chosen by tune.
+      tune: false,
       events: { mode: 'test', events: async () => [], deleted: async () => new Set() },
       store: async () => store,
     });

@@ -77,16 +77,34 @@ function expectBest(a: Artifact, items: RecBody['items'], expected: Map<number, 
   for (const [i, s] of expected) if (!taken.has(i)) expect(s, `item ${a.itemId(i)} should have been chosen`).toBeLessThanOrEqual(floor + 1e-4);
 }
 
-/** The answer starts with the customer's list (best first); popular items fill it up to n. */
-function expectList(a: Artifact, body: RecBody, record: { items: Uint32Array; scores: Float32Array }, n: number): void {
+/**
+ * The answer starts with the customer's list (best first); popular items fill it up to n,
+ * leaving out what the customer bought (the fixture's models keep the default: no repeats).
+ */
+function expectList(a: Artifact, body: RecBody, record: { items: Uint32Array; scores: Float32Array; history: { items: Uint32Array } | null }, n: number): void {
   const head = Math.min(n, record.items.length);
   expect(head).toBeGreaterThan(0);
   expect(body.items.slice(0, head).map((i) => i.id)).toEqual(Array.from(record.items.slice(0, head), (i) => a.itemId(i)));
   for (let k = 0; k < head; k++) expect(body.items[k].score).toBeCloseTo(record.scores[k], 4);
   expect(body.items).toHaveLength(n);
   const rest = body.items.slice(head).map((i) => i.id);
-  const popular = Array.from(a.popularity!.items, (i) => a.itemId(i)).filter((id) => !body.items.slice(0, head).some((it) => it.id === id));
+  const bought = new Set(Array.from(record.history?.items ?? [], (i) => a.itemId(i)));
+  const popular = Array.from(a.popularity!.items, (i) => a.itemId(i)).filter((id) => !bought.has(id) && !body.items.slice(0, head).some((it) => it.id === id));
   expect(rest).toEqual(popular.slice(0, n - head));
+}
+
+/** The items of a customer's history block (what they bought), by index. */
+function boughtBy(record: { history: { items: Uint32Array } | null }): number[] {
+  return Array.from(record.history?.items ?? []);
+}
+
+/** What item-knn scores for a customer without a cart: their history items' neighbour rows, each times its weight. */
+function historySums(a: Artifact, history: { items: Uint32Array; weights: Float32Array }): Map<number, number> {
+  const out = new Map<number, number>();
+  for (let k = 0; k < history.items.length; k++) {
+    for (const [j, s] of neighbourSums(a, [history.items[k]])) out.set(j, (out.get(j) ?? 0) + history.weights[k] * s);
+  }
+  return out;
 }
 
 describe('basket', () => {
@@ -132,13 +150,17 @@ describe('basket', () => {
     expect(b.items).toEqual(a.items);
   });
 
-  it("item-knn: a cart with no known item falls back to a known customer's list", async () => {
+  it("item-knn: a cart with no known item is answered from a known customer's history, what they bought left out", async () => {
     const a = artifactOf(KNN);
     const record = decodeUserRecord(recordOf(KNN, 'c3')!);
-    if (record.kind !== 'top-items') throw new Error('expected a top-items record');
+    if (record.kind !== 'history') throw new Error('expected a history record');
+    const expected = historySums(a, record.history);
+    for (const i of boughtBy(record)) expected.delete(i);
+    const positive = new Map([...expected].filter(([, s]) => s > 0));
     const body = await rec(KNN, 'basket', 'customer=c3&items=nope&n=5');
     expect(body.fallback).toBe(false);
-    expectList(a, body, record, 5);
+    expectBest(a, body.items, positive, Math.min(5, positive.size));
+    for (const item of body.items) expect(boughtBy(record)).not.toContain(idx(a, item.id));
   });
 
   it('hybrid MF: scores every item against the cart vectors plus the customer vector', async () => {
@@ -154,6 +176,9 @@ describe('basket', () => {
     const expected = vectorScores(a, query, record.bias);
     expected.delete(idx(a, 'sku1'));
     expected.delete(idx(a, 'sku2'));
+    // The default setting: what the customer bought is not offered again.
+    expect(boughtBy(record).length).toBeGreaterThan(0);
+    for (const i of boughtBy(record)) expected.delete(i);
     const body = await rec(MF, 'basket', 'items=sku1,sku2&customer=c5&n=8');
     expect(body).toMatchObject({ model: { type: 'lightfm' }, fallback: false });
     expectBest(a, body.items, expected, 8);
@@ -210,18 +235,32 @@ describe('for-you', () => {
     if (record.kind !== 'user-vector') throw new Error('expected a user-vector record');
     const body = await rec(MF, 'for-you', 'customer=c5&n=6');
     expect(body.fallback).toBe(false);
-    expectBest(a, body.items, vectorScores(a, record.vector, record.bias), 6);
+    const expected = vectorScores(a, record.vector, record.bias);
+    for (const i of boughtBy(record)) expected.delete(i);
+    expectBest(a, body.items, expected, 6);
   });
 
-  it("item-knn and user-knn: the customer's precomputed list", async () => {
-    for (const seller of [KNN, UKNN]) {
-      const a = artifactOf(seller);
-      const record = decodeUserRecord(recordOf(seller, 'c9')!);
-      if (record.kind !== 'top-items') throw new Error('expected a top-items record');
-      const body = await rec(seller, 'for-you', 'customer=c9&n=4');
-      expect(body.fallback).toBe(false);
-      expectList(a, body, record, 4);
-    }
+  it("user-knn: the customer's precomputed list", async () => {
+    const a = artifactOf(UKNN);
+    const record = decodeUserRecord(recordOf(UKNN, 'c9')!);
+    if (record.kind !== 'top-items') throw new Error('expected a top-items record');
+    const body = await rec(UKNN, 'for-you', 'customer=c9&n=4');
+    expect(body.fallback).toBe(false);
+    expectList(a, body, record, 4);
+  });
+
+  it("item-knn: the neighbour rows of the customer's history, each times its weight, what they bought left out, fill included", async () => {
+    const a = artifactOf(KNN);
+    const record = decodeUserRecord(recordOf(KNN, 'c9')!);
+    if (record.kind !== 'history') throw new Error('expected a history record');
+    const expected = historySums(a, record.history);
+    for (const i of boughtBy(record)) expected.delete(i);
+    const positive = new Map([...expected].filter(([, s]) => s > 0));
+    const body = await rec(KNN, 'for-you', 'customer=c9&n=20');
+    expect(body.fallback).toBe(false);
+    expectBest(a, body.items, positive, Math.min(20, positive.size));
+    expect(body.items).toHaveLength(20);
+    for (const item of body.items) expect(boughtBy(record), item.id).not.toContain(idx(a, item.id));
   });
 
   it('answers from the customer shards, and a version of the older per-key KV layout alike', async () => {
@@ -253,20 +292,30 @@ describe('for-you', () => {
     expect(anonymous.items).toHaveLength(3);
   });
 
-  it('a popularity model answers with its own ranking (not a fallback)', async () => {
+  it('a popularity model answers with its own ranking (not a fallback), what a known customer bought left out', async () => {
     const a = artifactOf(POP);
     const ranking = a.trending ?? a.popularity!;
-    for (const [route, query] of [
-      ['for-you', 'customer=c1'],
-      ['basket', 'items=sku0'],
-      ['similar', 'item=sku0'],
+    // Its records are the customers' histories (the default setting: no repeats).
+    const record = decodeUserRecord(recordOf(POP, 'c1')!);
+    expect(record.kind).toBe('history');
+    const bought = new Set(boughtBy(record).map((i) => a.itemId(i)));
+    expect(bought.size).toBeGreaterThan(0);
+    for (const [route, query, customer] of [
+      ['for-you', 'customer=c1', true],
+      ['basket', 'items=sku0', false],
+      ['basket', 'items=sku0&customer=c1', true],
+      ['similar', 'item=sku0', false],
     ] as const) {
       const body = await rec(POP, route, `${query}&n=5`);
       expect(body).toMatchObject({ model: { type: 'popularity' }, fallback: false });
       const expected = Array.from(ranking.items, (i) => a.itemId(i))
         .filter((id) => id !== 'sku0' || route === 'for-you')
+        .filter((id) => !customer || !bought.has(id))
         .slice(0, 5);
-      expect(body.items.map((i) => i.id)).toEqual(expected);
+      expect(
+        body.items.map((i) => i.id),
+        `${route} ${query}`,
+      ).toEqual(expected);
     }
   });
 });

@@ -184,3 +184,36 @@ describe('decodeArtifact accepts', () => {
     expect(decodeArtifact(valid.slice().buffer).itemCount).toBe(6);
   });
 });
+
+describe('the history section', () => {
+  const withHistory = encodeArtifact(
+    { ...sampleInput(), history: { repeatBasket: false, repeatForYou: true, historyWeight: 0.5, repeatBoost: 2 } },
+    { quantize: 'int8' },
+  );
+  const info = decodeArtifact(withHistory).sections.find((s) => s.name === 'history')!;
+
+  it('round-trips, and an artifact without it keeps the behaviour from before it existed', () => {
+    expect(decodeArtifact(withHistory).historySettings).toEqual({ repeatBasket: false, repeatForYou: true, historyWeight: 0.5, repeatBoost: 2 });
+    expect(decodeArtifact(valid).historySettings).toEqual({ repeatBasket: true, repeatForYou: true, historyWeight: 0, repeatBoost: 0 });
+  });
+
+  it('rejects unknown flag bits, weights that are not finite and >= 0, and set reserved bytes', () => {
+    expect(rejection(patched((_, v) => v.setUint32(info.offset, 4, true), withHistory))).toBe('section history has unknown flag bits 0x00000004');
+    expect(rejection(patched((_, v) => v.setFloat32(info.offset + 4, -1, true), withHistory))).toBe(
+      'section history: the history weight is -1; it must be finite and >= 0',
+    );
+    expect(rejection(patched((_, v) => v.setFloat32(info.offset + 8, Number.NaN, true), withHistory))).toBe(
+      'section history: the repeat boost is NaN; it must be finite and >= 0',
+    );
+    expect(rejection(patched((_, v) => v.setUint32(info.offset + 12, 1, true), withHistory))).toBe('section history: reserved bytes 12-15 are not zero');
+  });
+
+  it('is refused by the encoder with a weight it cannot store', () => {
+    expect(() =>
+      encodeArtifact(
+        { ...sampleInput(), history: { repeatBasket: true, repeatForYou: true, historyWeight: Number.POSITIVE_INFINITY, repeatBoost: 0 } },
+        { quantize: 'int8' },
+      ),
+    ).toThrow('history.historyWeight is Infinity; it must be a finite f32 >= 0');
+  });
+});

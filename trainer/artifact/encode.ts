@@ -9,6 +9,8 @@ import {
   FORMAT_VERSION,
   HEADER,
   HEADER_BYTES,
+  HISTORY_FLAGS,
+  HISTORY_SECTION_BYTES,
   itemIdsLayout,
   MAGIC,
   MODEL_TYPES,
@@ -22,6 +24,7 @@ import {
   SECTION_KINDS,
   vectorsLayout,
   xxh32,
+  type HistorySettings,
   type ModelType,
   type Quantization,
   type SectionKind,
@@ -60,6 +63,8 @@ export interface ArtifactInput {
   meta: Record<string, unknown>;
   /** Set the header flag that says per-customer records are published with this version. */
   userRecords?: boolean;
+  /** How a known customer's history enters the answers (the `history` section); none: as before the section existed. */
+  history?: HistorySettings;
 }
 
 interface EncodeOptions {
@@ -85,6 +90,7 @@ const INPUT_FIELD = {
   trending: 'trending',
   catalog: 'catalog',
   meta: 'meta',
+  history: 'history',
 } as const satisfies Record<SectionKind, keyof ArtifactInput>;
 
 const LITTLE_ENDIAN_HOST = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
@@ -118,6 +124,7 @@ export function encodeArtifact(input: ArtifactInput, opts: EncodeOptions): Uint8
   if (input.trending !== undefined) sections.push(rankingSection('trending', input.trending, n));
   if (input.catalog !== undefined) sections.push(catalogSection(input.catalog, ids));
   sections.push(metaSection(input.meta));
+  if (input.history !== undefined) sections.push(historySection(input.history));
   return assemble(sections, {
     modelType: MODEL_TYPES[input.modelType],
     quantization: QUANTIZATIONS[q],
@@ -162,6 +169,22 @@ function assemble(sections: Section[], head: { modelType: number; quantization: 
   view.setUint32(HEADER.tableChecksum, xxh32(out.subarray(HEADER_BYTES, tableEnd)), true);
   view.setUint32(HEADER.headerChecksum, xxh32(out.subarray(0, HEADER.headerChecksum)), true);
   return out;
+}
+
+/** The `history` section: flags, history weight, repeat boost. */
+function historySection(h: HistorySettings): Section {
+  for (const [name, v] of [
+    ['historyWeight', h.historyWeight],
+    ['repeatBoost', h.repeatBoost],
+  ] as const) {
+    if (!(Math.fround(v) >= 0 && Math.fround(v) < Infinity)) throw new RangeError(`history.${name} is ${v}; it must be a finite f32 >= 0`);
+  }
+  const bytes = new Uint8Array(HISTORY_SECTION_BYTES);
+  const view = new DataView(bytes.buffer);
+  view.setUint32(0, (h.repeatBasket ? HISTORY_FLAGS.repeatBasket : 0) | (h.repeatForYou ? HISTORY_FLAGS.repeatForYou : 0), true);
+  view.setFloat32(4, h.historyWeight, true);
+  view.setFloat32(8, h.repeatBoost, true);
+  return { kind: 'history', encoding: 0, count: 0, extra: 0, bytes };
 }
 
 /** A section of `total` zero bytes with typed views at offsets within it. */

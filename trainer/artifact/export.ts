@@ -2,7 +2,7 @@ import { decodeArtifact } from '../../core/format/decode.js';
 import type { Quantization } from '../../core/format/spec.js';
 import { encodeUserRecord } from '../../core/format/user-record.js';
 import { usersPerItem } from '../eval/beyond.js';
-import type { TrainedModel } from '../models/kind.js';
+import { repeatsOf, type RepeatSettings, type TrainedModel } from '../models/kind.js';
 import type { CatalogRow } from './catalog.js';
 import { encodeArtifact, type ArtifactInput } from './encode.js';
 
@@ -31,6 +31,8 @@ interface ExportOptions {
   catalog?: ReadonlyMap<string, CatalogRow>;
   /** Length of the precomputed lists of the neighbourhood models (default 50). */
   topN?: number;
+  /** Whether customers may be offered again what they bought, per surface; default the model's (`meta.repeats`), else none. */
+  repeats?: RepeatSettings;
 }
 
 /** All items, best score first (ties by lower index), with their scores. */
@@ -64,13 +66,25 @@ export function exportTrained(model: TrainedModel, options: ExportOptions): Expo
   }
   if (parts.neighbours) input.neighbours = parts.neighbours;
   if (parts.trending) input.trending = rankingOf(parts.trending);
-  input.userRecords = parts.customers.kind !== 'none';
+  const repeats = options.repeats ?? repeatsOf(meta);
+  // A kind without per-customer state still needs the customers' histories where a surface leaves out what they bought.
+  const historyOnly = parts.customers.kind === 'none' && (!repeats.basket || !repeats['for-you']);
+  input.userRecords = parts.customers.kind !== 'none' || historyOnly;
+  input.history = { repeatBasket: repeats.basket, repeatForYou: repeats['for-you'], historyWeight: 0, repeatBoost: 0, ...parts.history };
+  input.meta = { ...input.meta, repeats };
   const artifact = encodeArtifact(input, { quantize: options.quantize });
   const tag = decodeArtifact(artifact).itemTableTag;
 
   const records: CustomerRecord[] = [];
   const c = parts.customers;
+  // A customer's history (their training items and weights), for the surfaces that leave
+  // out what they bought, and for item-item, which scores it.
+  const historyOf = (u: number) => ({
+    items: train.indices.subarray(train.indptr[u], train.indptr[u + 1]),
+    weights: train.data.subarray(train.indptr[u], train.indptr[u + 1]),
+  });
   if (c.kind === 'vectors') {
+    const withHistory = !repeats.basket || !repeats['for-you'];
     for (let u = 0; u < customers.length; u++) {
       const record = encodeUserRecord({
         kind: 'user-vector',
@@ -78,19 +92,35 @@ export function exportTrained(model: TrainedModel, options: ExportOptions): Expo
         bias: c.biases[u],
         vector: c.embeddings.subarray(u * c.dim, u * c.dim + c.dim),
         quantize: options.quantize,
+        ...(withHistory && train.indptr[u + 1] > train.indptr[u] ? { history: historyOf(u) } : {}),
       });
       records.push({ customer: customers[u], record });
     }
   } else if (c.kind === 'top-items') {
-    const lists = c.topN(topN);
+    // A precomputed list answers for-you only; with repeats there it may hold the customer's own items.
+    const forYou = repeats['for-you'];
+    const lists = c.topN(topN, { repeats: forYou });
     for (let u = 0; u < customers.length; u++) {
       const from = lists.indptr[u];
       const to = lists.indptr[u + 1];
-      if (to === from) continue;
+      const withHistory = !forYou && train.indptr[u + 1] > train.indptr[u];
+      // A customer with nothing to recommend still needs a record for what to leave out of the fill.
+      if (to === from && !withHistory) continue;
       records.push({
         customer: customers[u],
-        record: encodeUserRecord({ kind: 'top-items', itemTableTag: tag, items: lists.items.subarray(from, to), scores: lists.scores.subarray(from, to) }),
+        record: encodeUserRecord({
+          kind: 'top-items',
+          itemTableTag: tag,
+          items: lists.items.subarray(from, to),
+          scores: lists.scores.subarray(from, to),
+          ...(withHistory ? { history: historyOf(u) } : {}),
+        }),
       });
+    }
+  } else if (c.kind === 'history' || historyOnly) {
+    for (let u = 0; u < customers.length; u++) {
+      if (train.indptr[u + 1] === train.indptr[u]) continue;
+      records.push({ customer: customers[u], record: encodeUserRecord({ kind: 'history', itemTableTag: tag, history: historyOf(u) }) });
     }
   }
   let matched: number | null = null;

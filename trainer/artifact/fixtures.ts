@@ -57,5 +57,20 @@ export function formatFixtures(): Record<string, Uint8Array> {
       items: [4, 0, 2],
       scores: [0.9, 0.5, 0.25],
     }),
+    // Record version 2: a customer's history alone (item-knn), and a vector with its history block.
+    'user-history.bin': encodeUserRecord({ kind: 'history', itemTableTag: artifact.itemTableTag, history: { items: [0, 3, 4], weights: [2, 1, 0.5] } }),
+    'user-vector-history.bin': encodeUserRecord({
+      kind: 'user-vector',
+      itemTableTag: artifact.itemTableTag,
+      bias: 0.25,
+      vector: input.itemVectors!.slice(0, dim),
+      quantize: 'int8',
+      history: { items: [1, 2], weights: [1, 3] },
+    }),
+    // An artifact with the history section (kind 9): repeats allowed on basket, a history weight and a boost.
+    'valid-int8-history.bin': encodeArtifact(
+      { ...input, history: { repeatBasket: true, repeatForYou: false, historyWeight: 0.25, repeatBoost: 0.5 } },
+      { quantize: 'int8' },
+    ),
   };
 }

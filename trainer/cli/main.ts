@@ -17,11 +17,13 @@ import {
   versionsSpec,
 } from './publish.js';
 import { trainCommand, trainSpec } from './train.js';
+import { tuneCommand, tuneSpec } from './tune.js';
 
 type Command = (argv: string[], io: Io) => Promise<number>;
 
 const COMMANDS: Record<string, { run: Command; summary: string }> = {
   train: { run: trainCommand, summary: trainSpec.summary },
+  tune: { run: tuneCommand, summary: tuneSpec.summary },
   evaluate: { run: evaluateCommand, summary: evaluateSpec.summary },
   export: { run: exportCommand, summary: exportSpec.summary },
   publish: { run: publishCommand, summary: publishSpec.summary },

@@ -2,7 +2,7 @@ import { availableParallelism } from 'node:os';
 import { train } from '../api.js';
 import { InputError } from '../data/errors.js';
 import { parseColumnsArg } from '../data/orders.js';
-import type { FlagDoc } from '../models/kind.js';
+import { NO_REPEATS, type FlagDoc, type RepeatSettings } from '../models/kind.js';
 import { MODEL_KIND_NAMES, MODEL_KINDS, modelKind } from '../models/registry.js';
 import { command, numberOption, type CommandSpec, type OptionSpec } from './args.js';
 import type { Io } from './io.js';
@@ -47,10 +47,27 @@ export const trainSpec: CommandSpec = {
       default: '2',
     },
     strict: { type: 'boolean', help: 'a malformed input row is fatal instead of skipped' },
+    repeats: {
+      type: 'string',
+      value: 'S',
+      help: 'surfaces that may offer a known customer what they bought before: none, basket, for-you or basket,for-you (the others leave those items out, as the cart is)',
+      default: 'none',
+    },
     out: { type: 'string', value: 'DIR', help: 'output model directory', required: true },
     json: { type: 'boolean', help: 'print one JSON line with the figures, nothing else on stdout' },
   },
 };
+
+/** `--repeats none|basket|for-you|basket,for-you`. */
+export function parseRepeats(text: string): RepeatSettings {
+  const out = { ...NO_REPEATS };
+  if (text.trim() === 'none') return out;
+  for (const part of text.split(',').map((p) => p.trim())) {
+    if (part !== 'basket' && part !== 'for-you') throw new InputError(`--repeats must be none, basket, for-you or basket,for-you, got "${text}"`);
+    out[part] = true;
+  }
+  return out;
+}
 
 /** The flags given on the command line (not filled from defaults). */
 function given(argv: string[]): Set<string> {
@@ -99,6 +116,7 @@ export function trainCommand(argv: string[], io: Io): Promise<number> {
       ...(halfLife !== undefined ? { halfLifeDays: halfLife } : {}),
       threads,
       strict: Boolean(values.strict),
+      repeats: parseRepeats(String(values.repeats)),
       out,
       onWarning: (m) => io.err(`warning: ${m}`),
       log: json ? undefined : (line) => io.out(line),

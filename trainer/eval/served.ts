@@ -65,12 +65,14 @@ interface ServedEvalInput {
   /** A customer's record bytes for this artifact, or null. */
   record: (customer: string) => Promise<Uint8Array | null>;
   holdout: Holdout;
+  /** Only these surfaces (of those the model serves); default all it serves. */
+  surfaces?: readonly Surface[];
   /** Told every few hundred queries (done, total). */
   onProgress?: (done: number, total: number) => void;
 }
 
-/** A decoded artifact as the worker holds it. */
-function loaded(bytes: Uint8Array): LoadedModel {
+/** A decoded artifact as the worker holds it (the worker's decoder and scoring setup). */
+export function loaded(bytes: Uint8Array): LoadedModel {
   const artifact = decodeForScoring(bytes);
   return {
     seller: 'eval',
@@ -97,7 +99,8 @@ export async function evaluateServed(input: ServedEvalInput): Promise<ServedMetr
   const k = SERVED_K;
   const model = loaded(input.artifact);
   const surfaces = [...(SERVED_SURFACES[model.artifact.modelType as ModelType] ?? [])];
-  const serves = (s: Surface) => surfaces.includes(s);
+  const asked = input.surfaces ?? surfaces;
+  const serves = (s: Surface) => surfaces.includes(s) && asked.includes(s);
   const base: Omit<RecommendQuery, 'surface' | 'items' | 'customer'> = {
     n: k,
     exclude: [],

@@ -54,6 +54,31 @@ export interface TrainingData {
   /** users x user features and items x item features (identity columns included); null when none were given. */
   userFeatures: Csr | null;
   itemFeatures: Csr | null;
+  /**
+   * orders x items (each order a row, 1 per distinct item, or the order's recency weight):
+   * when the data came from an orders file with order ids; absent otherwise.
+   */
+  orders?: Csr | null;
+}
+
+/**
+ * Whether a customer may be recommended again what they bought before, per surface that
+ * answers a customer (the artifact's `history` section). Off: the surface leaves those items
+ * out, as it leaves out the cart.
+ */
+export interface RepeatSettings {
+  basket: boolean;
+  'for-you': boolean;
+}
+
+/** The default: nothing bought before is offered again (customized items are rarely bought twice). */
+export const NO_REPEATS: Readonly<RepeatSettings> = Object.freeze({ basket: false, 'for-you': false });
+
+/** The repeat settings a model directory's meta holds (`meta.repeats`), or the default when it holds none. */
+export function repeatsOf(meta: Record<string, unknown>): RepeatSettings {
+  const r = meta.repeats as Partial<Record<string, unknown>> | undefined;
+  if (r === undefined || r === null || typeof r !== 'object') return { ...NO_REPEATS };
+  return { basket: r.basket === true, 'for-you': r['for-you'] === true };
 }
 
 export interface FitContext {
@@ -87,10 +112,17 @@ export interface KindArtifactParts {
   vectors?: { dim: number; items: Float32Array; biases: Float32Array };
   neighbours?: { indptr: Int32Array; indices: Int32Array; data: Float32Array };
   trending?: Float32Array;
-  /** How a known customer is served: a user vector, a precomputed top-N list, or nothing per customer. */
+  /** Item-item: how the customer's history enters a query (the `history` section's weights); 0 and 0 when absent. */
+  history?: { historyWeight: number; repeatBoost: number };
+  /**
+   * How a known customer is served: a user vector, a precomputed top-N list (with the
+   * customer's own training items, or without them), their history (item-item scores it at
+   * the edge), or nothing per customer.
+   */
   customers:
     | { kind: 'vectors'; dim: number; embeddings: Float32Array; biases: Float32Array }
-    | { kind: 'top-items'; topN(n: number): TopLists }
+    | { kind: 'top-items'; topN(n: number, options: { repeats: boolean }): TopLists }
+    | { kind: 'history' }
     | { kind: 'none' };
 }
 

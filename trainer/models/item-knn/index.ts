@@ -1,8 +1,7 @@
 import { z } from 'zod';
 import { InputError } from '../../data/errors.js';
 import type { Csr } from '../../data/sparse.js';
-import { choiceParam, defineKind, numberParam, type TrainedModel } from '../kind.js';
-import { scoredTopLists } from '../knn/top-lists.js';
+import { choiceParam, defineKind, numberParam, type FitContext, type TrainedModel, type TrainingData } from '../kind.js';
 import type { Dataset } from '../../data/dataset.js';
 import { cosineNeighbours } from './cosine.js';
 import { easeNeighbours } from './ease.js';
@@ -10,13 +9,18 @@ import { easeApproxNeighboursThreaded, MAX_CANDIDATES } from './ease-approx.js';
 import { ItemKnnModel } from './item-knn.js';
 
 const SIMILARITIES = ['auto', 'ease', 'ease-approx', 'cosine'] as const;
+/** What the rows of the matrix the item-item weights come from are: orders (auto, when the data has order ids) or customers. */
+const ROWS = ['auto', 'orders', 'customers'] as const;
 
 const params = z.object({
   similarity: choiceParam(SIMILARITIES, 'auto'),
+  rows: choiceParam(ROWS, 'auto'),
   lambda: numberParam({ exclusiveMin: 0 }, 100),
   neighbours: numberParam({ integer: true, min: 1 }, 50),
   maxItems: numberParam({ integer: true, min: 1 }, 20_000),
   candidates: numberParam({ integer: true, min: 1, max: MAX_CANDIDATES }, 100),
+  historyWeight: numberParam({ min: 0 }, 0),
+  repeatBoost: numberParam({ min: 0 }, 0),
 });
 
 export type ItemKnnParams = z.infer<typeof params>;
@@ -33,7 +37,8 @@ function trained(model: ItemKnnModel, dataset: Dataset, figures: Record<string, 
     figures,
     artifactParts: () => ({
       neighbours: model.neighbours,
-      customers: { kind: 'top-items', topN: (n) => scoredTopLists(model, model.train, n) },
+      history: { historyWeight: model.historyWeight, repeatBoost: model.repeatBoost },
+      customers: { kind: 'history' },
     }),
   };
 }
@@ -70,6 +75,11 @@ export const itemKnn = defineKind({
         'item-knn: auto (ease up to --max-items items, ease-approx above), ease (exact closed-form ridge regression), ' +
         "ease-approx (the regression on each item's --candidates most associated co-occurring items) or cosine",
     },
+    rows: {
+      flag: 'rows',
+      value: 'R',
+      help: 'item-knn: the rows of the matrix the weights come from: orders (each order a row: what is bought together) or customers (everything a customer bought); auto: orders when the input has order ids (--orders), else customers',
+    },
     lambda: { flag: 'lambda', value: 'X', help: 'item-knn EASE: L2 penalty' },
     neighbours: { flag: 'neighbors', value: 'K', help: 'item-knn: weights kept per item; user-knn: neighbours per user' },
     maxItems: {
@@ -82,49 +92,87 @@ export const itemKnn = defineKind({
       value: 'C',
       help: `item-knn ease-approx: candidate items per regression, the co-occurring items a with the largest G[j][a] / (G[a][a] + lambda) (1-${MAX_CANDIDATES}; time grows as C^3)`,
     },
+    historyWeight: {
+      flag: 'history-weight',
+      value: 'X',
+      help: "item-knn: factor on a known customer's history (the neighbour rows of what they bought) in a query that has items",
+    },
+    repeatBoost: {
+      flag: 'repeat-boost',
+      value: 'X',
+      help: 'item-knn: added to each item a known customer bought before, X * ln(1 + times bought), where --repeats lets them be offered again',
+    },
   },
   presets: { default: {}, exact: { similarity: 'ease' }, approx: { similarity: 'ease-approx' }, cosine: { similarity: 'cosine' } },
   surfaces: ['basket', 'similar', 'for-you'],
   usesFeatures: false,
   retrainCandidate: true,
   async fit(data, p, context) {
-    const X: Csr = data.interactions.csr;
-    const t0 = performance.now();
-    let weights: Csr;
-    const method = p.similarity === 'auto' ? (itemsWithInteractions(X) <= p.maxItems ? 'ease' : 'ease-approx') : p.similarity;
-    if (method === 'ease') {
-      try {
-        weights = easeNeighbours(X, p.lambda, p.neighbours, {
-          maxItems: p.maxItems,
-          onProgress: (done, total) => context.onProgress?.(done, total, 'EASE: inverting the item-item matrix'),
-        });
-      } catch (err) {
-        // Too many items for the dense solve: a user error with a way out, not a crash.
-        if (err instanceof RangeError) throw new InputError(err.message.replace('maxItems', '--max-items'));
-        throw err;
-      }
-    } else if (method === 'ease-approx') {
-      weights = await easeApproxNeighboursThreaded(X, p.lambda, p.neighbours, {
-        candidates: p.candidates,
-        threads: context.threads,
-        onProgress: (done, total) => context.onProgress?.(done, total, 'EASE (approximate): solving the candidate regressions'),
-      });
-    } else {
-      weights = cosineNeighbours(X, p.neighbours);
+    const rows = p.rows === 'auto' ? (data.orders ? 'orders' : 'customers') : p.rows;
+    if (rows === 'orders' && !data.orders) {
+      throw new InputError('--rows orders needs order ids: train from an orders file (--orders), or use --rows customers');
     }
+    const X: Csr = rows === 'orders' ? data.orders! : data.interactions.csr;
+    const t0 = performance.now();
+    const weights = await fitWeights(X, p, context);
+    const method = methodOf(X, p);
     const settings = {
       similarity: p.similarity,
       ...(p.similarity === 'auto' ? { method } : {}),
+      rows,
       ...(method !== 'cosine' ? { lambda: p.lambda } : {}),
       ...(method === 'ease-approx' ? { candidates: p.candidates, threads: context.threads } : {}),
       neighbors: p.neighbours,
+      ...(p.historyWeight > 0 ? { history_weight: p.historyWeight } : {}),
+      ...(p.repeatBoost > 0 ? { repeat_boost: p.repeatBoost } : {}),
     };
-    return trained(new ItemKnnModel(weights, X), data.dataset, { ...settings, fit_s: round((performance.now() - t0) / 1000) });
+    const model = new ItemKnnModel(weights, data.interactions.csr, { historyWeight: p.historyWeight, repeatBoost: p.repeatBoost });
+    return trained(model, data.dataset, { ...settings, fit_s: round((performance.now() - t0) / 1000) });
   },
   fromContents(contents) {
     return trained(ItemKnnModel.fromArrays(contents.arrays), contents.dataset, {});
   },
 });
+
+/** The method `similarity` resolves to on X: auto takes exact EASE up to maxItems items with interactions. */
+function methodOf(X: Csr, p: ItemKnnParams): 'ease' | 'ease-approx' | 'cosine' {
+  return p.similarity === 'auto' ? (itemsWithInteractions(X) <= p.maxItems ? 'ease' : 'ease-approx') : p.similarity;
+}
+
+/**
+ * The item x item weights from X (orders x items or customers x items), each row's
+ * `neighbours` largest in magnitude (cosine: the largest). Exported for `tune`, which fits
+ * once per setting and prunes the rows to each neighbour count it tries.
+ */
+export async function fitWeights(X: Csr, p: ItemKnnParams, context: FitContext): Promise<Csr> {
+  const method = methodOf(X, p);
+  if (method === 'ease') {
+    try {
+      return easeNeighbours(X, p.lambda, p.neighbours, {
+        maxItems: p.maxItems,
+        onProgress: (done, total) => context.onProgress?.(done, total, 'EASE: inverting the item-item matrix'),
+      });
+    } catch (err) {
+      // Too many items for the dense solve: a user error with a way out, not a crash.
+      if (err instanceof RangeError) throw new InputError(err.message.replace('maxItems', '--max-items'));
+      throw err;
+    }
+  }
+  if (method === 'ease-approx') {
+    return easeApproxNeighboursThreaded(X, p.lambda, p.neighbours, {
+      candidates: p.candidates,
+      threads: context.threads,
+      onProgress: (done, total) => context.onProgress?.(done, total, 'EASE (approximate): solving the candidate regressions'),
+    });
+  }
+  return cosineNeighbours(X, p.neighbours);
+}
+
+/** An item-knn model from weights already fitted (tune), with the given history settings. */
+export function itemKnnFromWeights(weights: Csr, data: TrainingData, p: ItemKnnParams, figures: Record<string, unknown>): TrainedModel {
+  const model = new ItemKnnModel(weights, data.interactions.csr, { historyWeight: p.historyWeight, repeatBoost: p.repeatBoost });
+  return trained(model, data.dataset, figures);
+}
 
 function round(x: number): number {
   return Math.round(x * 1e4) / 1e4;

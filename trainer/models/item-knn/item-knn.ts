@@ -13,9 +13,17 @@ interface ItemKnnOptions {
    * history in full: that is `scoreUser`.
    */
   historyWeight?: number;
+  /**
+   * Added to the score of each item of a known user's history: repeatBoost x ln(1 + x),
+   * x the user's weight of the item (for an orders file, the order lines that hold it);
+   * default 0. Repeat purchases: where a seller's customers buy again what they bought,
+   * this puts their own items forward (where they may not, the edge leaves those items out
+   * and the boost changes nothing).
+   */
+  repeatBoost?: number;
 }
 
-const DEFAULTS: Required<ItemKnnOptions> = { historyWeight: 0 };
+const DEFAULTS: Required<ItemKnnOptions> = { historyWeight: 0, repeatBoost: 0 };
 const NO_ITEMS = new Int32Array(0);
 
 /**
@@ -29,6 +37,7 @@ export class ItemKnnModel implements Scorer {
   readonly nItems: number;
   readonly nUsers: number;
   readonly historyWeight: number;
+  readonly repeatBoost: number;
 
   /**
    * @param neighbors items x items: row i holds the neighbours of item i and their weights
@@ -41,10 +50,11 @@ export class ItemKnnModel implements Scorer {
     options: ItemKnnOptions = {},
   ) {
     const opts = { ...DEFAULTS, ...options };
-    if (!(opts.historyWeight >= 0) || !Number.isFinite(opts.historyWeight)) {
-      throw new RangeError(`historyWeight must be a finite number >= 0, got ${opts.historyWeight}`);
+    for (const name of ['historyWeight', 'repeatBoost'] as const) {
+      if (!(opts[name] >= 0) || !Number.isFinite(opts[name])) throw new RangeError(`${name} must be a finite number >= 0, got ${opts[name]}`);
     }
     this.historyWeight = opts.historyWeight;
+    this.repeatBoost = opts.repeatBoost;
     if (neighbours.rows !== neighbours.cols) {
       throw new RangeError(`neighbors must be items x items, got ${neighbours.rows} x ${neighbours.cols}`);
     }
@@ -60,9 +70,11 @@ export class ItemKnnModel implements Scorer {
   }
 
   /**
-   * Scores for a list of items, plus the user's history times `historyWeight` when the user
-   * is known (the whole history when no item of the list is known). Items outside
-   * [0, nItems) are ignored, and a user outside [0, nUsers) is anonymous.
+   * Scores for a list of items, plus, when the user is known, their history times
+   * `historyWeight` (the whole history when no item of the list is known) and the repeat
+   * boost on their own items. The edge computes the same sum from the artifact and the
+   * customer's record (core/recommend/recommend.ts). Items outside [0, nItems) are ignored,
+   * and a user outside [0, nUsers) is anonymous.
    */
   scoreItems(items: Int32Array, user: number, out: Float32Array): void {
     out.fill(0, 0, this.nItems);
@@ -73,11 +85,17 @@ export class ItemKnnModel implements Scorer {
       this.addRow(item, 1, out);
       known++;
     }
+    if (!inRange(user, this.nUsers)) return;
+    const { indptr, indices, data } = this.train;
     const w = known === 0 ? 1 : this.historyWeight;
-    if (w > 0 && inRange(user, this.nUsers)) {
-      const { indptr, indices, data } = this.train;
-      for (let p = indptr[user]; p < indptr[user + 1]; p++) this.addRow(indices[p], w * data[p], out);
-    }
+    if (w > 0) for (let p = indptr[user]; p < indptr[user + 1]; p++) this.addRow(indices[p], w * data[p], out);
+    const boost = this.repeatBoost;
+    if (boost > 0) for (let p = indptr[user]; p < indptr[user + 1]; p++) out[indices[p]] += boost * Math.log1p(data[p]);
+  }
+
+  /** The same model with other history settings (the neighbours and the history are shared, not copied). */
+  withHistory(options: ItemKnnOptions): ItemKnnModel {
+    return new ItemKnnModel(this.neighbours, this.train, { historyWeight: this.historyWeight, repeatBoost: this.repeatBoost, ...options });
   }
 
   /** Items similar to `item`: its neighbour weights, 0 elsewhere (all 0 for an unknown item). */
@@ -94,6 +112,7 @@ export class ItemKnnModel implements Scorer {
       ...csrToArrays('neighbors', this.neighbours),
       ...csrToArrays('train', this.train),
       historyWeight: Float64Array.of(this.historyWeight),
+      repeatBoost: Float64Array.of(this.repeatBoost),
     };
   }
 
@@ -102,7 +121,9 @@ export class ItemKnnModel implements Scorer {
     const neighbours = csrFromArrays(arrays, 'neighbors', 'square', 'item-knn model');
     const train = csrFromArrays(arrays, 'train', neighbours.rows, 'item-knn model');
     const historyWeight = scalarFromArrays(arrays, 'historyWeight', 'item-knn model');
-    return new ItemKnnModel(neighbours, train, { historyWeight });
+    // Model directories written before the boost have none: 0.
+    const repeatBoost = arrays.repeatBoost === undefined ? 0 : scalarFromArrays(arrays, 'repeatBoost', 'item-knn model');
+    return new ItemKnnModel(neighbours, train, { historyWeight, repeatBoost });
   }
 
   /** out += w * (neighbour row of item) */

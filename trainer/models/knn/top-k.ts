@@ -141,3 +141,42 @@ export function sortByIndex(indices: Int32Array, values: Float32Array | Float64A
     siftDown(0, size);
   }
 }
+
+/**
+ * Each row of `m` cut to its `k` largest entries (in magnitude, or in value), ties to the
+ * smaller column, the kept entries in column order: the neighbour rows a fit with `k`
+ * neighbours keeps, from a fit that kept more.
+ */
+export function pruneRows(m: { rows: number; cols: number; indptr: Int32Array; indices: Int32Array; data: Float32Array }, k: number, byMagnitude = true) {
+  if (!Number.isInteger(k) || k < 1) throw new RangeError(`k must be an integer >= 1, got ${k}`);
+  const { rows, indptr, indices, data } = m;
+  const outPtr = new Int32Array(rows + 1);
+  let nnz = 0;
+  for (let r = 0; r < rows; r++) nnz += Math.min(k, indptr[r + 1] - indptr[r]);
+  const outIdx = new Int32Array(nnz);
+  const outVal = new Float32Array(nnz);
+  const top = new TopK(k);
+  const slot = new Int32Array(k);
+  const score = new Float64Array(k);
+  let at = 0;
+  for (let r = 0; r < rows; r++) {
+    const start = indptr[r];
+    const len = indptr[r + 1] - start;
+    if (len <= k) {
+      outIdx.set(indices.subarray(start, start + len), at);
+      outVal.set(data.subarray(start, start + len), at);
+      at += len;
+    } else {
+      // Offer positions within the row (ties by position are ties by column: the row is sorted).
+      for (let p = 0; p < len; p++) top.push(p, byMagnitude ? Math.abs(data[start + p]) : data[start + p]);
+      const kept = top.drainByIndex(slot, score);
+      for (let t = 0; t < kept; t++) {
+        outIdx[at + t] = indices[start + slot[t]];
+        outVal[at + t] = data[start + slot[t]];
+      }
+      at += kept;
+    }
+    outPtr[r + 1] = at;
+  }
+  return { rows, cols: m.cols, indptr: outPtr, indices: outIdx, data: outVal };
+}

@@ -18,7 +18,7 @@ function trained(model: UserKnnModel, dataset: Dataset, figures: Record<string, 
     meta: {},
     arrays: model.toArrays(),
     figures,
-    artifactParts: () => ({ customers: { kind: 'top-items', topN: (n) => model.topN(n) } }),
+    artifactParts: () => ({ customers: { kind: 'top-items', topN: (n, options) => model.topN(n, options) } }),
   };
 }
 

@@ -138,11 +138,11 @@ export class UserKnnModel implements Scorer {
   }
 
   /**
-   * Each known user's `n` best items, best first, leaving out the user's training items
-   * and items that score 0 (a user with few neighbours may get a shorter list).
+   * Each known user's `n` best items, best first, leaving out items that score 0 (a user
+   * with few neighbours may get a shorter list) and, unless `repeats`, the user's training items.
    */
-  topN(n: number): TopNLists {
-    return scoredTopLists(this, this.train, n);
+  topN(n: number, options: { repeats?: boolean } = {}): TopNLists {
+    return scoredTopLists(this, this.train, n, options);
   }
 
   /** The arrays that {@link UserKnnModel.fromArrays} reads back. */
