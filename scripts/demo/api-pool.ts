@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { isMainThread, parentPort, Worker } from 'node:worker_threads';
-import { evaluate, evaluateArtifact, exportModel, train } from '../../trainer/api.js';
+import { evaluate, evaluateArtifact, exportModel, train, tune } from '../../trainer/api.js';
 import { InputError } from '../../trainer/data/errors.js';
 
 /**
@@ -13,7 +13,7 @@ import { InputError } from '../../trainer/data/errors.js';
  * file: the calls then run in this thread, at most `size` at once.
  */
 
-const OPS = { train, exportModel, evaluate, evaluateArtifact } as const;
+const OPS = { train, tune, exportModel, evaluate, evaluateArtifact } as const;
 export type PoolOp = keyof typeof OPS;
 export type PoolOptions<K extends PoolOp> = Parameters<(typeof OPS)[K]>[0];
 

@@ -13,6 +13,7 @@ import { itemKnn } from '../../trainer/models/item-knn/index.js';
 import { resolveParams, type ModelKind } from '../../trainer/models/kind.js';
 import { lightfm } from '../../trainer/models/lightfm/index.js';
 import { userKnn } from '../../trainer/models/user-knn/index.js';
+import type { TuneSurface } from '../../trainer/tune/tune.js';
 import { ApiPool, PoolCallError, type PoolOp, type PoolOptions, type PoolResult } from './api-pool.js';
 import { GENERATOR_VERSION, generateMarketplace, type MarketplaceSummary } from './generate.js';
 import { createKey, keyIsLive } from './keys.js';
@@ -37,6 +38,20 @@ import { wranglerCommand } from '../local-edge.js';
  *   manifest.json              the steps done
  */
 
+interface DemoModel {
+  slot: 'warp' | 'bpr' | 'logistic' | 'warp-kos' | 'ease' | 'lookalike';
+  kind: typeof lightfm | typeof itemKnn | typeof userKnn;
+  preset: string;
+  /**
+   * The surface whose figure chooses the model's settings (`plusone tune`, restricted to the
+   * slot's kind, on the seller's training orders: never the holdout), as the retrain
+   * pipeline chooses them; without it, the preset.
+   */
+  tune?: TuneSurface;
+  label: string;
+  features: boolean;
+}
+
 /**
  * The models of the demo, each in its own slot: the study's four LightFM losses with item
  * features (their kind's presets: WARP is the default), item-item EASE and user-user (their
@@ -44,14 +59,14 @@ import { wranglerCommand } from '../local-edge.js';
  * model: the pool trains two models at once, and one thread makes the model the same for
  * the same seed.
  */
-const DEMO_MODELS = [
+const DEMO_MODELS: readonly DemoModel[] = [
   { slot: 'warp', kind: lightfm, preset: 'default', label: 'hybrid MF WARP', features: true },
   { slot: 'bpr', kind: lightfm, preset: 'bpr', label: 'hybrid MF BPR', features: true },
   { slot: 'logistic', kind: lightfm, preset: 'logistic', label: 'hybrid MF logistic', features: true },
   { slot: 'warp-kos', kind: lightfm, preset: 'warp-kos', label: 'hybrid MF k-OS WARP', features: true },
-  { slot: 'ease', kind: itemKnn, preset: 'default', label: 'item-item EASE', features: false },
-  { slot: 'lookalike', kind: userKnn, preset: 'default', label: 'user-user', features: false },
-] as const;
+  { slot: 'ease', kind: itemKnn, preset: 'default', tune: 'basket', label: 'item-item (tuned)', features: false },
+  { slot: 'lookalike', kind: userKnn, preset: 'default', tune: 'for-you', label: 'user-user (tuned)', features: false },
+];
 
 /** The figure each rule is decided by: the served figure of its surface (new-items: similar items, among the hybrid slots). */
 const RULE_FIGURE: Readonly<Record<RuleName, ServedFigure>> = {
@@ -66,6 +81,9 @@ const SERVED_EVAL_VERSION = 1;
 
 /** Trainer threads per model. */
 const THREADS_PER_MODEL = 1;
+
+/** Seed of tune's validation split. */
+const TUNE_SEED = 42;
 
 type DemoModelType = (typeof DEMO_MODELS)[number]['kind']['name'];
 type DemoSlot = (typeof DEMO_MODELS)[number]['slot'];
@@ -214,13 +232,48 @@ export async function buildDemo(options: BuildOptions): Promise<BuildResult> {
           // What decides the model: its kind, its resolved settings and whether it reads the features.
           const trainFp = JSON.stringify({
             kind: type,
-            params: resolveParams(m.kind as ModelKind<object>, {}, { preset: m.preset }),
+            ...(m.tune ? { tune: m.tune, seed: TUNE_SEED } : { params: resolveParams(m.kind as ModelKind<object>, {}, { preset: m.preset }) }),
             features: m.features,
             threads: THREADS_PER_MODEL,
           });
           const inputs = [join(dir, 'train-orders.csv'), ...(m.features ? [features] : [])];
           if (manifest.fresh(trainId, trainFp, inputs, modelFiles)) {
             log(stepLine(trainId, null, 'up to date'));
+          } else if (m.tune) {
+            // The slot's settings chosen by validation on the training orders, as retrain chooses them.
+            await rm(modelDir, { recursive: true, force: true });
+            const r = await call(
+              trainId,
+              'tune',
+              {
+                input: { orders: join(dir, 'train-orders.csv') },
+                surface: m.tune,
+                kinds: [type],
+                out: modelDir,
+                seed: TUNE_SEED,
+                threads: THREADS_PER_MODEL,
+                ...(m.features ? { itemFeatures: features } : {}),
+              },
+              priority,
+            );
+            const t = r.result;
+            const chosen = t.candidates.find((c) => c.figure === t.validation.value && c.model === t.model);
+            const figures = {
+              tuned: true,
+              chose: chosen?.label ?? t.model,
+              validation: t.validation.value,
+              candidates: t.candidates.length,
+              fit_s: t.fit_s,
+              tune_s: t.tune_s,
+            };
+            await manifest.record(trainId, trainFp, r.seconds, figures);
+            log(
+              stepLine(
+                trainId,
+                r.seconds,
+                `tuned for ${m.tune} on ${t.candidates.length} candidates: ${figures.chose}, ${t.validation.figure} ${t.validation.value} on validation`,
+              ),
+            );
           } else {
             await rm(modelDir, { recursive: true, force: true });
             const r = await call(
@@ -283,7 +336,7 @@ export async function buildDemo(options: BuildOptions): Promise<BuildResult> {
             type,
             label: m.label,
             metrics: JSON.parse(await readFile(out, 'utf8')) as ServedReport,
-            training: (manifest.get(`train ${seller.id} ${slot}`)?.result ?? {}) as Record<string, unknown>,
+            training: trainingFigures(manifest, seller.id, slot),
           };
           models.push(row);
           return row;
@@ -522,3 +575,10 @@ async function examples(dataDir: string, m: MarketplaceSummary): Promise<Record<
 }
 
 export { StepFailed };
+
+/** What the table shows of a slot's training: its train (or tune) figures, items and customers from the export where tune gave none. */
+function trainingFigures(manifest: Manifest, seller: string, slot: string): Record<string, unknown> {
+  const trained = (manifest.get(`train ${seller} ${slot}`)?.result ?? {}) as Record<string, unknown>;
+  const exported = (manifest.get(`export ${seller} ${slot}`)?.result ?? {}) as Record<string, unknown>;
+  return { items: exported.items, users: exported.customers, ...trained };
+}
