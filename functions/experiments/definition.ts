@@ -12,7 +12,7 @@ import { validateArms } from './assign.js';
 /** What an arm may serve: a model type of the artifact, or `none`, a holdout shown nothing. */
 export const ARM_MODELS = [...MODEL_TYPE_NAMES, 'none'] as const;
 
-const LIMITS = { arms: 10, armWeight: 1_000_000, nameChars: 100, windowHours: 24 * 30 } as const;
+const LIMITS = { arms: 10, armWeight: 1_000_000, nameChars: 100, windowHours: 24 * 30, ordersPerYear: 1e10 } as const;
 
 const time = (name: string) =>
   z
@@ -55,7 +55,11 @@ const fields = z.object({
    * The seller's yearly order volume, for the revenue projection; null = estimate it from
    * the experiment's own orders per day × 365, over all arms.
    */
-  orders_per_year: z.number({ error: 'orders_per_year must be null or a number >= 0' }).min(0, 'orders_per_year must be null or a number >= 0').nullable(),
+  orders_per_year: z
+    .number({ error: `orders_per_year must be null or a number from 0 to ${LIMITS.ordersPerYear}` })
+    .min(0, `orders_per_year must be null or a number from 0 to ${LIMITS.ordersPerYear}`)
+    .max(LIMITS.ordersPerYear, `orders_per_year must be null or a number from 0 to ${LIMITS.ordersPerYear}`)
+    .nullable(),
 });
 
 /** Unique arm names, a positive total weight, and a control that is one of the arms. */
