@@ -37,7 +37,7 @@ describe('npm run simulate:traffic: its command line', () => {
     ]) {
       expect(r.stdout).toContain(`  ${option}`);
     }
-    for (const value of ['default 1000', 'default control:popularity,treatment:item-knn', 'default treatment', 'default 0.3', 'default 0.1', 'default 40']) {
+    for (const value of ['default 1000', 'default control:popularity,treatment:item-knn', 'default treatment', 'default 0.3', 'default 0.1', 'default 20']) {
       expect(r.stdout.replace(/\s+/g, ' ')).toContain(value);
     }
   });

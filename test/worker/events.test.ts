@@ -1,7 +1,8 @@
 import { env } from 'cloudflare:workers';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { decodeCustomerShard, shardEntries } from '../../core/format/customer-shard.js';
 import { deletedIdsSql } from '../../core/storage/events-sql.js';
+import { hashedId } from '../../functions/http/log.js';
 import { callJson, createKey, fixtureShard, migrate, pointerOf, recordOf, seedModels, SELLERS, waitFor, type RecBody } from './helpers.js';
 
 const A = SELLERS['item-knn'];
@@ -291,6 +292,8 @@ describe('deleting a customer', () => {
     await env.MODELS.put(copy(second), shard.bytes);
     await env.MODELS.put(copy(underWay), shard.bytes);
     await env.KV.put(`sellers/${U}/models/${legacy}/users/c3`, btoa(String.fromCharCode(...c3)));
+    // Such a version also keeps the ids of its KV records in R2 (customers.json).
+    await env.MODELS.put(`sellers/${U}/models/${legacy}/customers.json`, JSON.stringify(['c1', 'c3', 'c30']));
     const versions = JSON.parse((await env.KV.get(`sellers/${U}/versions`))!) as Record<string, unknown>[];
     await env.KV.put(
       `sellers/${U}/versions`,
@@ -302,9 +305,20 @@ describe('deleting a customer', () => {
     );
     expect((await forYou('c3')).fallback).toBe(false);
 
+    const logged = vi.spyOn(console, 'error').mockImplementation(() => {});
     const del = await callJson(`/v1/sellers/${U}/customers/c3`, { key: skU, method: 'DELETE' });
+    const lines = logged.mock.calls.map((c) => String(c[0]));
+    logged.mockRestore();
     expect(del.status).toBe(200);
     expect(del.body.records_deleted).toBe(4);
+    // Logged by a hash of the id, never the id.
+    expect(lines.map((l) => JSON.parse(l) as Record<string, unknown>)).toContainEqual(
+      expect.objectContaining({ event: 'customer_deleted', seller: U, customer: hashedId('c3'), records_deleted: 4 }),
+    );
+    for (const line of lines) expect(line).not.toMatch(/"c3"|\/c3\b/);
+    // No manifest in R2 names them any more.
+    const manifest = await env.MODELS.get(`sellers/${U}/models/${legacy}/customers.json`);
+    expect(JSON.parse(await manifest!.text())).toEqual(['c1', 'c30']);
     // No trace in any shard: no entry with the id (its u16 length then "c3"), no copy of the record.
     const hasRun = (bytes: Uint8Array, run: Uint8Array) => bytes.some((_, i) => run.every((b, j) => bytes[i + j] === b));
     for (const version of [pointer.version, second, underWay]) {
