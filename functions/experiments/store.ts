@@ -157,10 +157,10 @@ const dayOf = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 export const REPORT_LIMITS = {
   /** Events of one type (purchase, add_to_cart, click) counted per visitor, the earliest first. */
   eventsPerVisitor: 1000,
-  /** Rows a statement reads at most. */
-  rowsPerQuery: 20_000,
-  /** Visitors per statement in the first pass over their events. */
-  visitorsPerQuery: 200,
+  /** Rows a statement returns at most (about as many index entries read again). */
+  rowsPerQuery: 5000,
+  /** Visitors per statement in the first pass over their events (each with a third of rowsPerQuery / visitorsPerQuery per type). */
+  visitorsPerQuery: 100,
 } as const;
 
 /** The report's statements (their plans are checked by test/worker/experiments.test.ts). */
@@ -170,13 +170,20 @@ export const REPORT_SQL = {
     `SELECT ${columns}, ts, rowid AS r FROM events WHERE seller = ?1 AND experiment_id = ?2 AND type = ?3 AND ts BETWEEN ?4 AND ?5 ` +
     'AND (ts, rowid) > (?6, ?7) ORDER BY ts, rowid LIMIT ?8',
   /**
-   * Visitors' events of one type: ?1 the visitors as JSON [[visitor, first exposure], …], ?2 seller, ?3 type,
-   * ?4 how far before the first exposure, ?5 end, ?6 at most this many per visitor.
+   * Visitors' purchases (from their first exposure), add-to-carts and clicks (from one
+   * attribution window before it), at most ?5 of each type per visitor, the earliest first:
+   * ?1 the visitors as JSON [[visitor, first exposure], …], ?2 seller, ?3 the window (ms), ?4 end.
    */
-  visitorEvents:
-    "WITH x (v, t0) AS (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?1)) " +
-    'SELECT e.visitor_id AS visitor, e.type, e.event_id, e.rec_id, e.order_id, e.item_ids, e.item_count, e.value, e.ts FROM x JOIN events e ON e.rowid IN ' +
-    '(SELECT rowid FROM events WHERE seller = ?2 AND visitor_id = x.v AND type = ?3 AND ts BETWEEN x.t0 - ?4 AND ?5 ORDER BY ts LIMIT ?6)',
+  visitorEvents: (() => {
+    const columns = 'e.visitor_id AS visitor, e.type, e.event_id, e.rec_id, e.order_id, e.item_ids, e.item_count, e.value, e.ts';
+    const ofType = (type: string, from: string) =>
+      `SELECT ${columns} FROM x JOIN events e ON e.rowid IN ` +
+      `(SELECT rowid FROM events WHERE seller = ?2 AND visitor_id = x.v AND type = '${type}' AND ts BETWEEN ${from} AND ?4 ORDER BY ts LIMIT ?5)`;
+    return (
+      "WITH x (v, t0) AS (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?1)) " +
+      [ofType('purchase', 'x.t0'), ofType('add_to_cart', 'x.t0 - ?3'), ofType('click', 'x.t0 - ?3')].join(' UNION ALL ')
+    );
+  })(),
 } as const;
 
 /** What a report's reads cost: statements, rows D1 read, rows it returned; and the visitors at the cap. */
@@ -220,6 +227,10 @@ class Reads {
       .bind(...args)
       .all<T>();
     const read = r.meta.rows_read ?? 0;
+    // Back to the event loop before the next statement, so that other requests of this isolate
+    // run between a report's statements (against a local D1 the answers come back at once, and
+    // the report would otherwise hold the isolate until its last statement).
+    await new Promise((r) => setTimeout(r, 0));
     this.work.queries++;
     this.work.rows_read += read;
     this.work.rows_returned += r.results.length;
@@ -253,20 +264,10 @@ class Reads {
    * The purchases, add-to-carts and clicks of `visitors` (with their first exposure), at most
    * `cap` of each type per visitor, the earliest first: purchases from the first exposure to
    * `end`, add-to-carts and clicks from one attribution window before it (they attribute the
-   * purchases; index events_by_visitor_type: each visitor's read stops at the cap).
+   * purchases; index events_by_visitor_type: each visitor's read stops at the cap). One statement.
    */
   async visitorEvents(seller: string, visitors: [string, Exposed][], end: number, window: number, cap: number): Promise<VisitorEvent[]> {
-    const list = JSON.stringify(visitors.map(([v, x]) => [v, x.first]));
-    const out: VisitorEvent[] = [];
-    for (const [type, back] of [
-      ['purchase', 0],
-      ['add_to_cart', window],
-      ['click', window],
-    ] as const) {
-      const rows = await this.all<VisitorEvent>(REPORT_SQL.visitorEvents, list, seller, type, back, end, cap);
-      out.push(...rows);
-    }
-    return out;
+    return this.all<VisitorEvent>(REPORT_SQL.visitorEvents, JSON.stringify(visitors.map(([v, x]) => [v, x.first])), seller, window, end, cap);
   }
 }
 
@@ -286,7 +287,8 @@ async function eventsOfVisitors(
   const { eventsPerVisitor, rowsPerQuery, visitorsPerQuery } = REPORT_LIMITS;
   const byVisitor = new Map<string, VisitorEvent[]>();
   const all = [...exposed];
-  const firstCap = Math.max(1, Math.min(eventsPerVisitor, Math.floor(rowsPerQuery / visitorsPerQuery)));
+  // Three types per visitor in each statement.
+  const firstCap = Math.max(1, Math.min(eventsPerVisitor, Math.floor(rowsPerQuery / (3 * visitorsPerQuery))));
   const heavy: [string, Exposed][] = [];
   for (let i = 0; i < all.length; i += visitorsPerQuery) {
     const chunk = all.slice(i, i + visitorsPerQuery);
@@ -306,7 +308,7 @@ async function eventsOfVisitors(
     }
     for (const [v, x] of chunk) if (full.has(v)) heavy.push([v, x]);
   }
-  const heavyPerQuery = Math.max(1, Math.floor(rowsPerQuery / eventsPerVisitor));
+  const heavyPerQuery = Math.max(1, Math.floor(rowsPerQuery / (3 * eventsPerVisitor)));
   for (let i = 0; i < heavy.length; i += heavyPerQuery) {
     const rows = await reads.visitorEvents(seller, heavy.slice(i, i + heavyPerQuery), end, window, eventsPerVisitor);
     const counts = new Map<string, number>();

@@ -1,7 +1,9 @@
+import { createExecutionContext } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { insertEvents } from '../../functions/events/store.js';
-import { REPORT_LIMITS, REPORT_SQL } from '../../functions/experiments/store.js';
+import { changeStatus, REPORT_LIMITS, REPORT_SQL } from '../../functions/experiments/store.js';
+import worker from '../../functions/index.js';
 import type { StoredEvent } from '../../functions/events/event.js';
 import { assignArm } from '../../functions/experiments/assign.js';
 import { modelStorage } from '../../core/storage/pointer.js';
@@ -280,7 +282,29 @@ describe('experiments', () => {
       if (x.status === 'running' && x.surface === 'similar') await send(`${base}/${x.id}/stop`, undefined, 'POST');
     const ids: string[] = [];
     for (let k = 0; k < 8; k++) ids.push((await send(base, { surface: 'similar', arms })).body.experiment.id);
-    const answers = await Promise.all(ids.map((id) => send(`${base}/${id}/start`, undefined, 'POST')));
+    // KV answering after a few milliseconds, as it does in production: the eight requests
+    // interleave, so all of them pass any check made before the update.
+    const slowKv = new Proxy(env.KV, {
+      get(target, prop) {
+        const v = Reflect.get(target, prop);
+        if (prop === 'get')
+          return async (...args: unknown[]) => {
+            await new Promise((r) => setTimeout(r, 5));
+            return (v as (...a: unknown[]) => unknown).apply(target, args);
+          };
+        return typeof v === 'function' ? v.bind(target) : v;
+      },
+    });
+    const slowEnv = { ...env, KV: slowKv } as Cloudflare.Env;
+    const start = async (id: string) => {
+      const res = await worker.fetch(
+        new Request(`https://edge.test${base}/${id}/start`, { method: 'POST', headers: { Authorization: `Bearer ${sk}` } }),
+        slowEnv,
+        createExecutionContext(),
+      );
+      return { status: res.status, body: (await res.json()) as any };
+    };
+    const answers = await Promise.all(ids.map(start));
     expect(answers.map((a) => a.status).sort()).toEqual([200, 409, 409, 409, 409, 409, 409, 409]);
     const winner = ids[answers.findIndex((a) => a.status === 200)];
     for (const a of answers.filter((x) => x.status === 409)) expect(a.body.error.message).toMatch(/already runs on the similar surface|changed meanwhile/);
@@ -296,6 +320,26 @@ describe('experiments', () => {
     const next = await send(`${base}/${ids.find((id) => id !== winner)}/start`, undefined, 'POST');
     expect(next.status).toBe(200);
     await send(`${base}/${next.body.experiment.id}/stop`, undefined, 'POST');
+  });
+
+  it('refuses, in D1 itself, a second running experiment on a surface: of eight status changes at once, one is made', async () => {
+    const arms = [
+      { name: 'a', model: 'none', weight: 1 },
+      { name: 'b', model: 'none', weight: 1 },
+    ];
+    for (const x of (await send(base)).body.experiments as { id: string; status: string; surface: string }[])
+      if (x.status === 'running' && x.surface === 'basket') await send(`${base}/${x.id}/stop`, undefined, 'POST');
+    const ids: string[] = [];
+    for (let k = 0; k < 8; k++) ids.push((await send(base, { surface: 'basket', arms })).body.experiment.id);
+    // As if eight starts had all passed every check at once.
+    const changes = await Promise.all(ids.map((id) => changeStatus(env.DB, S, id, 'draft', 'running', Date.now())));
+    expect(changes.filter((c) => c === 'changed')).toHaveLength(1);
+    expect(changes.filter((c) => c === 'surface_busy')).toHaveLength(7);
+    const running = await env.DB.prepare("SELECT COUNT(*) AS n FROM experiments WHERE seller = ? AND surface = 'basket' AND status = 'running'")
+      .bind(S)
+      .first<{ n: number }>();
+    expect(running!.n).toBe(1);
+    await send(`${base}/${ids[changes.indexOf('changed')]}/stop`, undefined, 'POST');
   });
 
   /** Starts a for-you experiment of two arms and returns it with its start time and an event maker. */
@@ -407,7 +451,7 @@ describe('experiments', () => {
       ).results.map((r) => r.detail);
     const pages = await plan(REPORT_SQL.experimentEvents('visitor_id, variant'), S, 'exp_000000000000', 'exposure', 0, 1e13, 0, 0, 100);
     expect(pages.join('\n')).toMatch(/events_by_experiment/);
-    const visitors = await plan(REPORT_SQL.visitorEvents, JSON.stringify([['v', 0]]), S, 'purchase', 0, 1e13, 100);
+    const visitors = await plan(REPORT_SQL.visitorEvents, JSON.stringify([['v', 0]]), S, 86_400_000, 1e13, 100);
     expect(visitors.join('\n')).toMatch(/events_by_visitor_type/);
     for (const detail of [...pages, ...visitors]) expect(detail, detail).not.toMatch(/^SCAN (events|e)\b(?!.*USING)/);
   });

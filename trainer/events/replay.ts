@@ -1,4 +1,5 @@
 import { deadLetterCountsSql, replayDeadLettersSql } from '../../core/storage/events-sql.js';
+import { InputError } from '../data/errors.js';
 import type { D1Runner } from './d1.js';
 
 /**
@@ -25,7 +26,17 @@ const num = (v: unknown) => (typeof v === 'number' ? v : Number(v ?? 0));
 
 /** Replays the dead letters of `seller` (null: every seller). */
 export async function replayDeadLetters(d1: D1Runner, seller: string | null, log: (line: string) => void = () => {}): Promise<SellerReplay[]> {
-  const [counts = []] = await d1(deadLetterCountsSql(seller));
+  let counts: Record<string, unknown>[];
+  try {
+    [counts = []] = await d1(deadLetterCountsSql(seller));
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    if (/no such table: dead_letters/.test(message))
+      throw new InputError(
+        `D1 has no dead_letters table: apply the migrations first (npx wrangler d1 migrations apply DB --local, or --remote); ${message.slice(0, 160)}`,
+      );
+    throw err;
+  }
   const out: SellerReplay[] = [];
   for (const row of counts) {
     const s = String(row.seller);
