@@ -1,10 +1,19 @@
-import { customerHash, decodeCustomerShard, shardOf, shardWithout } from '../../core/format/customer-shard.js';
+import {
+  CUSTOMER_SHARD_HEADER_BYTES,
+  CUSTOMER_SHARD_VERSION,
+  customerHash,
+  decodeCustomerShard,
+  readShardHeader,
+  shardOf,
+  shardWithout,
+} from '../../core/format/customer-shard.js';
 import { userRecordKey } from '../../core/format/user-record.js';
 import { modelStorage, parseCustomerShards, type CustomerShards } from '../../core/storage/pointer.js';
 
 /**
  * Removing one customer's records from every version the seller keeps, and from publishes
- * under way (trainer/publish/publish.ts writes both lists):
+ * under way (trainer/publish/publish.ts writes both lists; versions in R2 that neither list
+ * names are found by listing R2, so a lost list entry does not keep a record):
  *
  * - versions with customer shards: the customer's shard is rebuilt without their entry (no
  *   byte of their id or record is left) and written back, only if R2 still holds the shard
@@ -127,6 +136,37 @@ async function removeFromVersion(kv: KVNamespace, bucket: R2Bucket, seller: stri
 }
 
 /**
+ * Versions whose objects are in R2 but that neither list names (two publishes at once can
+ * lose an entry of the version list, and a pending entry goes once its publish is done): one
+ * R2 listing of the seller's model folders. The layout of each comes from R2 itself: a
+ * customer shard's header says the shard count; without shards it is the older per-key layout.
+ */
+async function unlistedVersions(bucket: R2Bucket, seller: string, listed: ReadonlySet<string>): Promise<VersionLayout[]> {
+  const root = `sellers/${seller}/models/`;
+  const out: VersionLayout[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await bucket.list({ prefix: root, delimiter: '/', ...(cursor ? { cursor } : {}) });
+    for (const prefix of page.delimitedPrefixes) {
+      const version = prefix.slice(root.length, -1);
+      if (version === '' || listed.has(version)) continue;
+      const shards = await bucket.list({ prefix: `${prefix}customers/`, limit: 1 });
+      const first = shards.objects[0];
+      if (first === undefined) {
+        out.push({ version });
+        continue;
+      }
+      const head = await bucket.get(first.key, { range: { offset: 0, length: CUSTOMER_SHARD_HEADER_BYTES } });
+      if (head === null) continue;
+      const header = readShardHeader(new Uint8Array(await head.arrayBuffer()));
+      out.push({ version, customerShards: { count: header.shardCount, format: CUSTOMER_SHARD_VERSION } });
+    }
+    cursor = page.truncated ? page.cursor : undefined;
+  } while (cursor !== undefined);
+  return out;
+}
+
+/**
  * Removes a customer's records from every kept version and every publish under way; returns
  * in how many versions there was one. Throws when storage fails or a shard is damaged (the
  * caller answers 500 and the seller deletes again: every step can be repeated).
@@ -136,7 +176,9 @@ export async function deleteCustomerRecords(kv: KVNamespace, bucket: R2Bucket, s
   await noteDeletion(kv, seller, customer, now);
   const versions = parseList(await kv.get(keys.versions(seller), 'text'), keys.versions(seller));
   const pending = parseList(await kv.get(keys.pending(seller), 'text'), keys.pending(seller)).filter((p) => !versions.some((v) => v.version === p.version));
+  // Whatever the lists say: every version with objects in R2 too.
+  const unlisted = await unlistedVersions(bucket, seller, new Set([...versions, ...pending].map((v) => v.version)));
   let records = 0;
-  for (const v of [...versions, ...pending]) if (await removeFromVersion(kv, bucket, seller, v, customer)) records++;
+  for (const v of [...versions, ...pending, ...unlisted]) if (await removeFromVersion(kv, bucket, seller, v, customer)) records++;
   return records;
 }
