@@ -424,7 +424,7 @@ describe('experiments', () => {
     // The work: what the experiment's own rows cost, never a statement over its row budget.
     const { counting } = r.body;
     expect(counting).toMatchObject({ events_per_visitor_cap: REPORT_LIMITS.eventsPerVisitor, visitors_at_cap: 0 });
-    expect(counting.max_rows_read).toBeLessThanOrEqual(2 * REPORT_LIMITS.rowsPerQuery);
+    expect(counting.max_rows_read).toBeLessThanOrEqual(4 * REPORT_LIMITS.rowsPerQuery + 10);
     expect(counting.rows_read).toBeLessThan(20 * rows.length);
     await send(`${base}/${e.id}/stop`, undefined, 'POST');
   });
@@ -442,6 +442,23 @@ describe('experiments', () => {
     await send(`${base}/${e.id}/stop`, undefined, 'POST');
   });
 
+  it('counts impressions and clicks over several pages of the row budget', async () => {
+    const { e, ev, report } = await forYouExperiment();
+    const n = REPORT_LIMITS.rowsPerQuery + 7;
+    const rows: StoredEvent[] = [];
+    for (let k = 0; k < n; k++) rows.push(ev('impression', `many-${k % 50}`, { experiment_id: e.id, variant: k % 3 === 0 ? 'ease' : 'warp' }));
+    rows.push(ev('click', 'many-1', { experiment_id: e.id, variant: 'warp', rec_id: crypto.randomUUID() }));
+    await insertEvents(env.DB, rows);
+    const r = await report();
+    expect(r.status).toBe(200);
+    const arm = (name: string) => r.body.arms.find((a: { arm: string }) => a.arm === name);
+    expect(arm('ease').impressions).toBe(Math.ceil(n / 3));
+    expect(arm('warp').impressions).toBe(n - Math.ceil(n / 3));
+    expect(arm('warp').clicks).toBe(1);
+    expect(r.body.counting.max_rows_read).toBeLessThanOrEqual(4 * REPORT_LIMITS.rowsPerQuery + 10);
+    await send(`${base}/${e.id}/stop`, undefined, 'POST');
+  });
+
   it("reads an experiment's events through its indexes, never by scanning the events table", async () => {
     const plan = async (sql: string, ...args: unknown[]) =>
       (
@@ -451,6 +468,9 @@ describe('experiments', () => {
       ).results.map((r) => r.detail);
     const pages = await plan(REPORT_SQL.experimentEvents('visitor_id, variant'), S, 'exp_000000000000', 'exposure', 0, 1e13, 0, 0, 100);
     expect(pages.join('\n')).toMatch(/events_by_experiment/);
+    const counts = await plan(REPORT_SQL.experimentCounts, S, 'exp_000000000000', 'impression', 0, 1e13, 0, 0, 100);
+    expect(counts.join('\n')).toMatch(/events_by_experiment/);
+    pages.push(...counts);
     const visitors = await plan(REPORT_SQL.visitorEvents, JSON.stringify([['v', 0]]), S, 86_400_000, 1e13, 100);
     expect(visitors.join('\n')).toMatch(/events_by_visitor_type/);
     for (const detail of [...pages, ...visitors]) expect(detail, detail).not.toMatch(/^SCAN (events|e)\b(?!.*USING)/);
