@@ -15,8 +15,7 @@ import { createKey, migrate, seedModels, SELLERS } from './helpers.js';
  * Fixed seeds, so a failure reproduces; fast-check prints the counterexample.
  *
  * FUZZ_REQUESTS (vitest.config.ts passes the environment variable through) is the number of
- * requests, shared among the properties by fixed weights: 6,000 in `npm test`, 20,000 in
- * `npm run bench:fuzz`.
+ * requests, shared among the properties by fixed weights: 20,000 in `npm test` (about 40 s).
  *
  * One request in twenty (at most 300) goes through SELF (the runtime's own dispatch, as from
  * outside); the others call the worker's fetch handler directly in this isolate with the same
@@ -27,7 +26,7 @@ import { createKey, migrate, seedModels, SELLERS } from './helpers.js';
 
 const ORIGIN = 'https://edge.test';
 /** Requests in all, and each property's share of them. */
-const TOTAL = Math.max(100, Number(env.FUZZ_REQUESTS ?? '6000') || 6000);
+const TOTAL = Math.max(100, Number(env.FUZZ_REQUESTS ?? '20000') || 20_000);
 const runs = (share: number) => Math.max(10, Math.round(TOTAL * share));
 const KNOWN_CODES = new Set(Object.keys(ERROR_CODES));
 let sent = 0;
