@@ -25,7 +25,10 @@ export default defineConfig({
             wrangler: { configPath: './wrangler.toml' },
             // Read KV on every request and keep no customer shard or record in the isolate, so a
             // test's writes are seen by its next request (the cache has its own tests).
-            miniflare: { bindings: { MEMO_SECONDS: '0', CUSTOMER_CACHE_MB: '0', TEST_MIGRATIONS: migrations } },
+            // FUZZ_REQUESTS: the requests of test/worker/fuzz.test.ts (default 20,000; `FUZZ_REQUESTS=2000 npx vitest run …` for a quick run).
+            miniflare: {
+              bindings: { MEMO_SECONDS: '0', CUSTOMER_CACHE_MB: '0', TEST_MIGRATIONS: migrations, FUZZ_REQUESTS: process.env.FUZZ_REQUESTS ?? '20000' },
+            },
           }),
         ],
         test: {

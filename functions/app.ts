@@ -3,12 +3,14 @@ import { HTTPException } from 'hono/http-exception';
 import { ApiError } from '../core/errors/api-error.js';
 import type { Log } from '../core/recommend/recommend.js';
 import { authenticate, KeyLookup } from './auth/authenticate.js';
-import { TokenBuckets } from './auth/rate-limit.js';
+import { Limits } from './auth/limits.js';
 import type { AppEnv } from './env.js';
 import { RunningExperiments } from './experiments/store.js';
 import { shared } from './http/context.js';
 import { cors } from './http/cors.js';
 import { limits } from './http/limits.js';
+import { redactingLog } from './http/log.js';
+import { isMissingSchema, MIGRATE_COMMAND } from './http/storage.js';
 import { CustomerCache } from './models/customer-shards.js';
 import { KvR2Source } from './models/kv-r2-source.js';
 import { ModelCache } from './models/model-cache.js';
@@ -47,7 +49,8 @@ const kvR2 =
  * handlers reach them through the context variables that `shared` sets.
  */
 export function createApp(options: AppOptions = {}): Hono<AppEnv> {
-  const log = options.log ?? defaultLog;
+  // Every line the app logs passes through here: customer ids become hashes (http/log.ts).
+  const log = redactingLog(options.log ?? defaultLog);
   const now = options.now ?? Date.now;
   const models = options.models ?? new ModelCache({ log });
   const customers = options.customers ?? new CustomerCache();
@@ -62,7 +65,7 @@ export function createApp(options: AppOptions = {}): Hono<AppEnv> {
   app.route('/', widgetRoutes());
   app.route('/demo', demoRoutes());
 
-  app.use('/v1/sellers/:seller/*', authenticate({ keys: new KeyLookup(log), buckets: new TokenBuckets() }));
+  app.use('/v1/sellers/:seller/*', authenticate({ keys: new KeyLookup(log), limits: new Limits(10_000, log) }));
   app.route('/v1/sellers/:seller/recommendations', recommendationRoutes());
   app.route('/v1/sellers/:seller/events', eventRoutes());
   app.route('/v1/sellers/:seller/experiments', experimentRoutes());
@@ -81,6 +84,11 @@ export function createApp(options: AppOptions = {}): Hono<AppEnv> {
     if (err instanceof ApiError) return c.json(err.body(), err.status, err.headers);
     if (err instanceof HTTPException && err.status < 500) {
       return c.json({ error: { code: 'invalid_request', message: err.message || 'malformed request' } }, 400);
+    }
+    // A D1 without the schema, wherever a route reached it: what to run, not a bare 500.
+    if (isMissingSchema(err)) {
+      const e = new ApiError('not_configured', `the D1 database has no PlusOne tables (its migrations were never applied); run: ${MIGRATE_COMMAND}`);
+      return c.json(e.body(), e.status);
     }
     log({
       event: 'internal_error',

@@ -1,6 +1,6 @@
 import type { Log } from '../core/recommend/recommend.js';
 import type { KeyRecord } from '../core/storage/keys.js';
-import type { RateLimit } from './auth/rate-limit.js';
+import type { Budget } from './auth/rate-limit.js';
 import type { EventsMessage } from './events/event.js';
 import type { RunningExperiments } from './experiments/store.js';
 import type { ModelCache } from './models/model-cache.js';
@@ -29,6 +29,14 @@ export interface Env {
   /** Default per-key rate limit per isolate: sustained requests per second (default 50) and burst (default 100). */
   RATE_LIMIT_RPS?: string;
   RATE_LIMIT_BURST?: string;
+  /** Failed requests (authentication refused) an address may make per minute, in this isolate, where the binding is absent (default 60). */
+  RATE_LIMIT_FAILURES_PER_MINUTE?: string;
+  /** The share of a publishable key's budget one address may use, 0 to 1 (default 0.5). */
+  RATE_LIMIT_ADDRESS_SHARE?: string;
+  /** Cloudflare's Rate Limiting bindings (wrangler.toml), where deployed: failures per address, requests per key, per key and address. */
+  RATE_LIMIT_FAILURES?: RateLimit;
+  RATE_LIMIT_KEYS?: RateLimit;
+  RATE_LIMIT_KEY_ADDRESSES?: RateLimit;
 }
 
 /** Settings parsed from {@link Env}, with defaults. */
@@ -37,7 +45,11 @@ export interface Settings {
   kvCacheTtl: number;
   modelCacheBytes: number;
   customerCacheBytes: number;
-  rateLimit: RateLimit;
+  rateLimit: Budget;
+  /** Failed requests per address: per second and at once. */
+  failures: Budget;
+  /** The share of a publishable key's budget one address may use. */
+  addressShare: number;
 }
 
 const DEFAULT_SETTINGS: Settings = {
@@ -46,6 +58,8 @@ const DEFAULT_SETTINGS: Settings = {
   modelCacheBytes: 80 * 1024 * 1024,
   customerCacheBytes: 16 * 1024 * 1024,
   rateLimit: { rps: 50, burst: 100 },
+  failures: { rps: 1, burst: 60 },
+  addressShare: 0.5,
 };
 
 function num(text: string | undefined, fallback: number, min: number): number {
@@ -66,6 +80,11 @@ export function settingsOf(env: Env): Settings {
     modelCacheBytes: num(env.MODEL_CACHE_MB, d.modelCacheBytes / 1048576, 1) * 1048576,
     customerCacheBytes: num(env.CUSTOMER_CACHE_MB, d.customerCacheBytes / 1048576, 0) * 1048576,
     rateLimit: { rps: num(env.RATE_LIMIT_RPS, d.rateLimit.rps, 0.001), burst: num(env.RATE_LIMIT_BURST, d.rateLimit.burst, 1) },
+    failures: (() => {
+      const perMinute = num(env.RATE_LIMIT_FAILURES_PER_MINUTE, d.failures.burst, 1);
+      return { rps: perMinute / 60, burst: perMinute };
+    })(),
+    addressShare: Math.min(1, num(env.RATE_LIMIT_ADDRESS_SHARE, d.addressShare, 0.01)),
   };
   cached = { env, settings };
   return settings;

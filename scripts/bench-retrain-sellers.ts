@@ -19,6 +19,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { PROJECT, projectRoot, updateReadme } from './bench-common.js';
 import { generateMarketplace } from './demo/generate.js';
+import { wranglerCommand } from './local-edge.js';
 import type { RunSummary } from './retrain/sellers.js';
 
 const { values } = parseArgs({
@@ -66,6 +67,8 @@ async function main(): Promise<number> {
   await writeFile(join(orders, broken, 'orders.csv'), 'order_id;customer_id;item_id\no1;c1;i1\n');
   say(`generated ${n} sellers in ${orders} in ${((Date.now() - t0) / 1000).toFixed(1)} s; ${broken}'s orders file is malformed on purpose`);
 
+  // The retrain refuses a D1 without its list of deleted customers: the state gets the schema first, as npm start's does.
+  await wranglerCommand(['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', join(root, 'state')]);
   const args = [
     join(projectRoot(), 'dist', 'scripts', 'retrain.js'),
     '--sellers',

@@ -52,6 +52,8 @@ export interface LocalEdgeOptions {
   vars?: Record<string, string>;
   /** How long to wait for /v1/health (ms); default 120 s. */
   startMs?: number;
+  /** The project to serve (its wrangler.toml and functions/); default this one. */
+  root?: string;
 }
 
 /** Stops a process group started by {@link startLocalEdge}: SIGTERM, then SIGKILL after 10 s. */
@@ -89,7 +91,12 @@ export async function startLocalEdge(options: LocalEdgeOptions): Promise<LocalEd
     'warn',
   ];
   for (const [name, value] of Object.entries(options.vars ?? {})) args.push('--var', `${name}:${value}`);
-  const child = spawn(process.execPath, [WRANGLER, ...args], { cwd: projectRoot(), env: ENV, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [WRANGLER, ...args], {
+    cwd: options.root ?? projectRoot(),
+    env: ENV,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const log: string[] = [];
   const keep = (chunk: Buffer) => {
     log.push(

@@ -45,7 +45,7 @@ describe('npm run simulate:traffic: its command line', () => {
       'default ease',
       'default 0.3',
       'default 0.1',
-      'default 40',
+      'default 20',
     ]) {
       expect(r.stdout.replace(/\s+/g, ' ')).toContain(value);
     }

@@ -58,7 +58,12 @@ const OPTIONS = {
   'base-conversion': { type: 'string', value: 'P', default: '0.1', help: "a visitor's probability of buying, 0 to 1 (times 1 + lift in the better arm)" },
   click: { type: 'string', value: 'P', default: '0.2', help: 'probability of clicking the first recommendation, 0 to 1 (times 1 + lift in the better arm)' },
   n: { type: 'string', value: 'N', default: '4', help: 'recommendations asked for per visitor, 1 to 100' },
-  rps: { type: 'string', value: 'N', default: '40', help: "requests per second at most, 1 to 10,000 (stay under the keys' limit, 50/s by default)" },
+  rps: {
+    type: 'string',
+    value: 'N',
+    default: '20',
+    help: "requests per second at most, 1 to 10,000 (one address may use half of a publishable key's 50/s by default)",
+  },
   seed: { type: 'string', value: 'N', default: '1', help: 'random seed, an integer from 0 to 2^31' },
   replace: { type: 'boolean', help: 'stop an experiment already running on the surface instead of refusing to start' },
   out: { type: 'string', value: 'DIR', default: relative(projectRoot(), DEFAULT_OUT), help: 'where simulate-traffic.json goes' },

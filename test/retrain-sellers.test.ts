@@ -7,6 +7,7 @@ import { slotStorage } from '../core/storage/slots.js';
 import { ProxyStore } from '../trainer/publish/proxy-store.js';
 import { projectRoot } from '../scripts/bench-common.js';
 import { generateMarketplace } from '../scripts/demo/generate.js';
+import { wranglerCommand } from '../scripts/local-edge.js';
 
 /**
  * `npm run retrain -- --sellers all --orders-dir DIR --local`, as CI runs it: four small
@@ -44,6 +45,8 @@ describe('npm run retrain -- --sellers', () => {
     const bad = ids[2];
     await writeFile(join(data, bad, 'orders.csv'), 'order_id;customer_id;item_id\no1;c1;i1\n');
     const state = join(home, 'state');
+    // The schema first (npm start and the deploy workflow apply it): without its list of deleted customers, retrain refuses.
+    await wranglerCommand(['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', state]);
     const run = await retrain(['--sellers', 'all', '--orders-dir', data, '--local', '--persist-to', state, '--work', join(home, 'work'), '--json']);
     expect(run.code, run.stderr).toBe(1);
     const summary = JSON.parse(run.stdout.trim().split('\n').pop()!);

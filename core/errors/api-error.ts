@@ -10,6 +10,7 @@ export const ERROR_CODES = {
   missing_key: 401,
   invalid_key: 401,
   revoked_key: 401,
+  secret_key_in_url: 401,
   wrong_seller: 403,
   origin_not_allowed: 403,
   secret_key_required: 403,
@@ -26,6 +27,7 @@ export const ERROR_CODES = {
   rate_limited: 429,
   internal: 500,
   unavailable: 503,
+  not_configured: 503,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

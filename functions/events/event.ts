@@ -94,6 +94,11 @@ function uuid(raw: Raw, field: string, where: string, required: boolean): string
   return v?.toLowerCase() ?? null;
 }
 
+/** A time for a message: ISO 8601 when a Date can hold it (within ±8.64e15 ms), else the number as sent. */
+function shownTime(ms: number): string {
+  return Math.abs(ms) <= 8.64e15 ? new Date(ms).toISOString() : `${ms} ms`;
+}
+
 function timestamp(raw: Raw, where: string, now: number): number {
   const v = raw.ts;
   let ms: number;
@@ -103,8 +108,8 @@ function timestamp(raw: Raw, where: string, now: number): number {
   if (!Number.isFinite(ms)) throw new EventValidationError(`${where}.ts is not a time: use epoch milliseconds or ISO 8601`);
   ms = Math.round(ms);
   if (ms < now - EVENT_LIMITS.maxAgeMs)
-    throw new EventValidationError(`${where}.ts is more than 30 days old (${new Date(ms).toISOString()}); events must be sent within 30 days`);
-  if (ms > now + EVENT_LIMITS.maxSkewMs) throw new EventValidationError(`${where}.ts is in the future (${new Date(ms).toISOString()}); check the clock`);
+    throw new EventValidationError(`${where}.ts is more than 30 days old (${shownTime(ms)}); events must be sent within 30 days`);
+  if (ms > now + EVENT_LIMITS.maxSkewMs) throw new EventValidationError(`${where}.ts is in the future (${shownTime(ms)}); check the clock`);
   return ms;
 }
 

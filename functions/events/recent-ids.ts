@@ -1,7 +1,8 @@
 /**
- * Event ids this isolate queued recently, so that a retried call can be answered with its
- * duplicates counted. Only a courtesy for the answer: D1 ignores duplicates whatever this
- * remembers (another isolate may have seen the first copy).
+ * Event ids this isolate queued recently, each with its seller (`seller\0event_id`: ids are
+ * per seller), so that a retried call can be answered with its duplicates counted. Only a
+ * courtesy for the answer: D1 ignores duplicates whatever this remembers (another isolate may
+ * have seen the first copy).
  */
 export class RecentIds {
   private readonly ids = new Set<string>();

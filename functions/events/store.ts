@@ -1,3 +1,10 @@
+import {
+  DEAD_LETTER_ROWS_PER_STATEMENT,
+  EVENT_COLUMNS,
+  EVENT_ROWS_PER_STATEMENT,
+  insertDeadLettersSql,
+  insertEventsSql,
+} from '../../core/storage/events-sql.js';
 import type { EventType, StoredEvent } from './event.js';
 
 /**
@@ -5,31 +12,11 @@ import type { EventType, StoredEvent } from './event.js';
  * deletion of a customer. Plain functions over a `D1Database`.
  */
 
-const COLUMNS = [
-  'event_id',
-  'seller',
-  'type',
-  'visitor_id',
-  'customer_id',
-  'rec_id',
-  'experiment_id',
-  'variant',
-  'surface',
-  'item_ids',
-  'item_count',
-  'order_id',
-  'value',
-  'currency',
-  'ts',
-  'received',
-] as const;
-
-/** D1 binds at most 100 parameters per statement: 6 rows of 16 columns. */
-const ROWS_PER_STATEMENT = Math.floor(100 / COLUMNS.length);
 /** Statements per D1 batch (one transaction each). */
 const STATEMENTS_PER_BATCH = 50;
 
-function row(e: StoredEvent): (string | number | null)[] {
+/** One event's values, in {@link EVENT_COLUMNS} order. */
+export function eventRow(e: StoredEvent): (string | number | null)[] {
   return [
     e.event_id,
     e.seller,
@@ -50,32 +37,52 @@ function row(e: StoredEvent): (string | number | null)[] {
   ];
 }
 
+/** Runs statements in D1 batches of {@link STATEMENTS_PER_BATCH}; returns the rows each changed. */
+async function runBatches(db: D1Database, statements: D1PreparedStatement[]): Promise<number[]> {
+  const changes: number[] = [];
+  for (let i = 0; i < statements.length; i += STATEMENTS_PER_BATCH) {
+    const results = await db.batch(statements.slice(i, i + STATEMENTS_PER_BATCH));
+    for (const r of results) changes.push(r.meta.changes ?? 0);
+  }
+  return changes;
+}
+
 /**
- * Writes events, ignoring any whose `event_id` is already stored (so a redelivered queue
- * message or a client's retry changes nothing) and any of a deleted customer. Returns the
- * number of rows inserted.
+ * Writes events, ignoring any whose (seller, event_id) is already stored (so a redelivered
+ * queue message or a client's retry changes nothing) and any of a deleted customer or of a
+ * visitor id a deleted customer used; the visitor id of an event that carries a deleted
+ * customer's id is remembered and that browser's stored events deleted
+ * (core/storage/events-sql.ts). Returns the number of rows inserted.
  */
 export async function insertEvents(db: D1Database, events: readonly StoredEvent[]): Promise<number> {
   const statements: D1PreparedStatement[] = [];
-  for (let i = 0; i < events.length; i += ROWS_PER_STATEMENT) {
-    const chunk = events.slice(i, i + ROWS_PER_STATEMENT);
-    const values = chunk.map(() => `(${COLUMNS.map(() => '?').join(', ')})`).join(', ');
-    // The deleted-customer check sits in the insert itself: an event still on the queue
-    // when its customer was deleted never lands. (A multi-row VALUES, not a UNION: D1 keeps
-    // compound SELECTs short.)
-    const sql =
-      `WITH n (${COLUMNS.join(', ')}) AS (VALUES ${values}) ` +
-      `INSERT OR IGNORE INTO events (${COLUMNS.join(', ')}) ` +
-      'SELECT * FROM n WHERE n.customer_id IS NULL OR NOT EXISTS ' +
-      '(SELECT 1 FROM deleted_customers d WHERE d.seller = n.seller AND d.customer_id = n.customer_id)';
-    statements.push(db.prepare(sql).bind(...chunk.flatMap(row)));
+  const inserts = new Set<D1PreparedStatement>();
+  for (let i = 0; i < events.length; i += EVENT_ROWS_PER_STATEMENT) {
+    const chunk = events.slice(i, i + EVENT_ROWS_PER_STATEMENT);
+    const args = chunk.flatMap(eventRow);
+    const sql = insertEventsSql(
+      chunk.length,
+      chunk.some((e) => e.customer_id !== null),
+    );
+    for (const text of sql) statements.push(db.prepare(text).bind(...args));
+    inserts.add(statements[statements.length - 1]);
   }
-  let inserted = 0;
-  for (let i = 0; i < statements.length; i += STATEMENTS_PER_BATCH) {
-    const results = await db.batch(statements.slice(i, i + STATEMENTS_PER_BATCH));
-    for (const r of results) inserted += r.meta.changes ?? 0;
+  const changes = await runBatches(db, statements);
+  return changes.reduce((sum, n, k) => sum + (inserts.has(statements[k]) ? n : 0), 0);
+}
+
+/**
+ * Stores events of a message the queue gave up on (the dead-letter queue's consumer), until
+ * `plusone events replay` moves them into events. Idempotent on (seller, event_id). Returns
+ * the number of letters stored.
+ */
+export async function insertDeadLetters(db: D1Database, events: readonly StoredEvent[], attempts: number, now: number): Promise<number> {
+  const statements: D1PreparedStatement[] = [];
+  for (let i = 0; i < events.length; i += DEAD_LETTER_ROWS_PER_STATEMENT) {
+    const chunk = events.slice(i, i + DEAD_LETTER_ROWS_PER_STATEMENT);
+    statements.push(db.prepare(insertDeadLettersSql(chunk.length)).bind(...chunk.flatMap((e) => [...eventRow(e), now, attempts])));
   }
-  return inserted;
+  return (await runBatches(db, statements)).reduce((a, b) => a + b, 0);
 }
 
 /** A page of a seller's events, oldest first. */
@@ -112,7 +119,7 @@ export async function listEvents(db: D1Database, seller: string, q: EventQuery):
   if (q.experiment !== undefined) add('experiment_id = ?', q.experiment);
   if (q.since !== undefined) add('ts >= ?', q.since);
   if (q.after !== undefined) add('(ts > ? OR (ts = ? AND event_id > ?))', q.after.ts, q.after.ts, q.after.eventId);
-  const sql = `SELECT ${COLUMNS.filter((c) => c !== 'item_count').join(', ')} FROM events WHERE ${where.join(' AND ')} ORDER BY ts, event_id LIMIT ?`;
+  const sql = `SELECT ${EVENT_COLUMNS.filter((c) => c !== 'item_count').join(', ')} FROM events WHERE ${where.join(' AND ')} ORDER BY ts, event_id LIMIT ?`;
   const { results } = await db
     .prepare(sql)
     .bind(...args, q.limit + 1)
@@ -129,13 +136,22 @@ export function parseCursor(text: string): { ts: number; eventId: string } | nul
 }
 
 /**
- * Forgets a customer: records the deletion (later events of theirs are dropped, training
- * leaves them out) and deletes their events and those of the visitor ids they used.
- * Returns the number of events deleted.
+ * Forgets a customer: records the deletion (later events with their customer id are dropped,
+ * training leaves them out), remembers the visitor ids they used (later events with those
+ * ids are dropped too, with or without a customer id), and deletes their events, those of
+ * their visitor ids and their dead letters. Returns the number of events deleted.
  */
 export async function deleteCustomerEvents(db: D1Database, seller: string, customer: string, now: number): Promise<number> {
-  const [, deleted] = await db.batch([
-    db.prepare('INSERT OR REPLACE INTO deleted_customers (seller, customer_id, deleted) VALUES (?, ?, ?)').bind(seller, customer, now),
+  const results = await db.batch([
+    db.prepare('INSERT OR REPLACE INTO deleted_customers (seller, customer_id, deleted) VALUES (?1, ?2, ?3)').bind(seller, customer, now),
+    db
+      .prepare(
+        'INSERT OR IGNORE INTO deleted_visitors (seller, visitor_id, deleted) SELECT DISTINCT seller, visitor_id, ?3 FROM events WHERE seller = ?1 AND customer_id = ?2',
+      )
+      .bind(seller, customer, now),
+    db
+      .prepare('DELETE FROM dead_letters WHERE seller = ?1 AND (customer_id = ?2 OR visitor_id IN (SELECT visitor_id FROM deleted_visitors WHERE seller = ?1))')
+      .bind(seller, customer),
     db
       .prepare(
         'DELETE FROM events WHERE seller = ?1 AND (customer_id = ?2 OR visitor_id IN ' +
@@ -143,7 +159,7 @@ export async function deleteCustomerEvents(db: D1Database, seller: string, custo
       )
       .bind(seller, customer),
   ]);
-  return deleted.meta.changes ?? 0;
+  return results[3].meta.changes ?? 0;
 }
 
 /** Customers of a seller who were deleted (the retrain pipeline leaves them out). */

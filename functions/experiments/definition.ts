@@ -17,7 +17,7 @@ import { validateArms } from './assign.js';
  */
 export const ARM_MODELS = [...MODEL_TYPE_NAMES, 'none'] as const;
 
-const LIMITS = { arms: 10, armWeight: 1_000_000, nameChars: 100, windowHours: 24 * 30 } as const;
+const LIMITS = { arms: 10, armWeight: 1_000_000, nameChars: 100, windowHours: 24 * 30, ordersPerYear: 1e10 } as const;
 
 const time = (name: string) =>
   z
@@ -67,7 +67,11 @@ const fields = z.object({
    * The seller's yearly order volume, for the revenue projection; null = estimate it from
    * the experiment's own orders per day × 365, over all arms.
    */
-  orders_per_year: z.number({ error: 'orders_per_year must be null or a number >= 0' }).min(0, 'orders_per_year must be null or a number >= 0').nullable(),
+  orders_per_year: z
+    .number({ error: `orders_per_year must be null or a number from 0 to ${LIMITS.ordersPerYear}` })
+    .min(0, `orders_per_year must be null or a number from 0 to ${LIMITS.ordersPerYear}`)
+    .max(LIMITS.ordersPerYear, `orders_per_year must be null or a number from 0 to ${LIMITS.ordersPerYear}`)
+    .nullable(),
 });
 
 /** Each arm names a slot or a model (popularity, none), not both. */

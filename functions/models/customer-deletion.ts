@@ -14,7 +14,8 @@ import { legacyTypePointerKeys, slotStorage } from '../../core/storage/slots.js'
  * - versions with customer shards: the customer's shard is rebuilt without their entry (no
  *   byte of their id or record is left) and written back, only if R2 still holds the shard
  *   that was read (a conditional put: two deletions in one shard never undo each other);
- * - versions published before the shards: their KV value is deleted;
+ * - versions published before the shards: their KV value is deleted, and their id is taken out
+ *   of the version's `customers.json` in R2 (the list of ids those versions keep);
  * - publishes under way (`sellers/<S>/pending/<id>`): the shards written so far are rewritten the
  *   same way, and the customer is added to `sellers/<S>/deletions`, which the publisher reads
  *   before it writes a shard and again before it moves the pointer, so shards written after
@@ -24,6 +25,8 @@ import { legacyTypePointerKeys, slotStorage } from '../../core/storage/slots.js'
 /** KV keys written by `plusone publish` (trainer/publish/publish.ts). */
 const keys = {
   deletions: (s: string) => `sellers/${s}/deletions`,
+  /** R2: the ids of a version's per-customer KV records (versions published before the shards). */
+  manifest: (s: string, v: string) => `sellers/${s}/models/${v}/customers.json`,
 };
 
 /** KV's bulk read takes up to 100 keys. */
@@ -160,20 +163,45 @@ async function removeFromShard(bucket: R2Bucket, key: string, shard: number, cou
   throw new Error(`customer shard ${key} kept changing while a customer was removed from it; delete the customer again`);
 }
 
-/** Removes the customer from one version; true when a record of theirs was there. */
+/**
+ * Removes the customer from the id list `customers.json` that versions published before the
+ * shards keep in R2 beside their artifact (the publisher used it to find their KV records):
+ * rewritten without the id, only over the list just read. True when the id was listed.
+ */
+async function removeFromManifest(bucket: R2Bucket, key: string, customer: string): Promise<boolean> {
+  for (let attempt = 0; attempt < REWRITE_ATTEMPTS; attempt++) {
+    const object = await bucket.get(key);
+    if (object === null) return false;
+    const text = await object.text();
+    let ids: unknown;
+    try {
+      ids = JSON.parse(text);
+    } catch {
+      throw new Error(`${key} is not JSON; it cannot be checked for the customer (delete it, or fix it, and delete the customer again)`);
+    }
+    if (!Array.isArray(ids)) throw new Error(`${key} is not a JSON list of customer ids`);
+    const kept = ids.filter((id) => id !== customer);
+    if (kept.length === ids.length) return false;
+    if ((await bucket.put(key, JSON.stringify(kept), { onlyIf: { etagMatches: object.etag } })) !== null) return true;
+  }
+  throw new Error(`${key} kept changing while a customer was removed from it; delete the customer again`);
+}
+
+/** Removes the customer from one version; true when a record of theirs (or their id in its manifest) was there. */
 async function removeFromVersion(kv: KVNamespace, bucket: R2Bucket, seller: string, v: VersionLayout, customer: string): Promise<boolean> {
   if (v.customerShards) {
     const k = shardOf(customerHash(customer), v.customerShards.count);
     return removeFromShard(bucket, modelStorage.customerShard(seller, v.version, k), k, v.customerShards.count, customer);
   }
-  if (v.customers === 0) return false;
+  const listed = await removeFromManifest(bucket, keys.manifest(seller, v.version), customer);
+  if (v.customers === 0) return listed;
   let key: string;
   try {
     key = userRecordKey(seller, v.version, customer);
   } catch {
-    return false; // an id too long for a KV key has no record
+    return listed; // an id too long for a KV key has no record
   }
-  if ((await kv.get(key, 'text')) === null) return false;
+  if ((await kv.get(key, 'text')) === null) return listed;
   await kv.delete(key);
   return true;
 }

@@ -51,7 +51,7 @@ function codesWith(status: number): ErrorCode[] {
 
 const sellerErrors: Json = {
   '400': errorResponse('A query parameter or the seller id is invalid; the message names it.', codesWith(400)),
-  '401': errorResponse('No key, an unknown key, or a revoked key.', codesWith(401)),
+  '401': errorResponse('No key, an unknown key, a revoked key, or a secret key in the URL (send it in the Authorization header).', codesWith(401)),
   '403': errorResponse('The key is of another seller, used from an origin it does not allow, or not allowed this.', codesWith(403)),
   '404': errorResponse('No such route, or `model=` names a model the active version does not have.', codesWith(404)),
   '413': errorResponse(
@@ -59,8 +59,18 @@ const sellerErrors: Json = {
     codesWith(413),
   ),
   '429': {
-    ...errorResponse("The key's rate limit is exceeded; retry after the number of seconds in Retry-After.", codesWith(429)),
+    ...errorResponse(
+      "The key's rate limit, its share for one client address, or the address's budget of failed requests is exceeded; retry after the number of seconds in Retry-After.",
+      codesWith(429),
+    ),
     headers: { 'Retry-After': { description: 'Seconds to wait.', schema: { type: 'integer' } } },
+  },
+  '503': {
+    ...errorResponse(
+      'Storage the request needs is unavailable (retry after Retry-After), or D1 has no schema (`not_configured`: the message gives the migration command).',
+      codesWith(503),
+    ),
+    headers: { 'Retry-After': { description: 'Seconds to wait (unavailable).', schema: { type: 'integer' } } },
   },
 };
 
@@ -93,11 +103,11 @@ export function openApiDocument(): Json {
       // Markdown (CommonMark), as the API reference at /v1/docs renders it.
       description: [
         'Recommendations that add one more item to the basket, served from the edge.',
-        '**Keys.** Every seller route needs one: `Authorization: Bearer <key>`, or, from the storefront widget, `?key=pk_…`. ' +
+        '**Keys.** Every seller route needs one: `Authorization: Bearer <key>`, or, from the storefront widget, `?key=pk_…` (a secret key in the URL is refused: 401 `secret_key_in_url`). ' +
           'Publishable keys (`pk_…`) are for browsers, from the origins listed when they were created (CORS); secret keys (`sk_…`) only for servers. ' +
           'A key of one seller gets 403 on another. `plusone keys create` and `plusone keys revoke` make and revoke them; only their SHA-256 is stored.',
-        '**Rate limits** are per key and per isolate (an in-memory token bucket in each Workers isolate, not a global count): ' +
-          'over the limit the answer is 429 `rate_limited` with a `Retry-After` header in seconds.',
+        "**Rate limits** are per key, per publishable key and client address (one address gets at most half of a key's budget), and per address for requests with a wrong, unknown or missing key " +
+          "(counted by Cloudflare's Rate Limiting bindings where the worker has them, else per isolate): over a limit the answer is 429 `rate_limited` with a `Retry-After` header in seconds.",
         '**Errors** are `{"error":{"code","message"}}`; the message says what was wrong and what to do. Each operation lists its codes per status.',
         '**Example**',
         '```\ncurl -H "Authorization: Bearer pk_…" "https://<worker>/v1/sellers/shop1/recommendations/basket?items=sku1,sku7&n=4"\n\n' +

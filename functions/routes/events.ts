@@ -4,10 +4,12 @@ import { z } from 'zod';
 import { requireSecret } from '../auth/authenticate.js';
 import type { AppEnv } from '../env.js';
 import { EVENT_TYPES, EventValidationError, parseEventsBody } from '../events/event.js';
+import { sendEvents } from '../events/queue-message.js';
 import { RecentIds } from '../events/recent-ids.js';
 import { listEvents, parseCursor } from '../events/store.js';
 import { ApiError } from '../../core/errors/api-error.js';
 import { bodyText } from '../http/body.js';
+import { storage } from '../http/storage.js';
 import { validationHook } from '../http/validate.js';
 
 const listQuery = z.object({
@@ -58,15 +60,18 @@ export function eventRoutes(): Hono<AppEnv> {
       if (err instanceof EventValidationError) throw new ApiError(err.tooMany ? 'too_many_events' : 'invalid_request', err.message);
       throw err;
     }
+    // Event ids are the seller's own: another seller's event with the same id is another event.
+    const idOf = (e: { event_id: string }) => `${seller}\u0000${e.event_id}`;
     const inCall = new Set<string>();
     const fresh = events.filter((e) => {
-      if (inCall.has(e.event_id) || recent.has(e.event_id)) return false;
-      inCall.add(e.event_id);
+      const id = idOf(e);
+      if (inCall.has(id) || recent.has(id)) return false;
+      inCall.add(id);
       return true;
     });
     if (fresh.length > 0) {
       try {
-        await c.env.EVENTS.send({ seller, events: fresh }, { contentType: 'json' });
+        await sendEvents(c.env.EVENTS, seller, fresh);
       } catch (err) {
         c.var.log({ event: 'events_enqueue_failed', seller, events: fresh.length, error: err instanceof Error ? err.message : String(err) });
         throw new ApiError('unavailable', 'the events could not be queued just now; send them again in a few seconds (event ids make that safe)', {
@@ -74,13 +79,13 @@ export function eventRoutes(): Hono<AppEnv> {
         });
       }
       // Remembered only once queued: a failed call must be retryable.
-      for (const e of fresh) recent.add(e.event_id);
+      for (const e of fresh) recent.add(idOf(e));
     }
     return c.json({ accepted: fresh.length, duplicates: events.length - fresh.length }, 202);
   });
 
   routes.get('/', requireSecret('listing events'), zValidator('query', listQuery, validationHook), async (c) => {
-    const page = await listEvents(c.env.DB, c.req.param('seller')!, c.req.valid('query'));
+    const page = await storage(c, 'listing the events', () => listEvents(c.env.DB, c.req.param('seller')!, c.req.valid('query')));
     return c.json(page, 200, { 'Cache-Control': 'no-store' });
   });
   return routes;

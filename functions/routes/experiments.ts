@@ -6,8 +6,9 @@ import { requireSecret } from '../auth/authenticate.js';
 import type { AppEnv } from '../env.js';
 import { armSlot, experimentRequest, type ExperimentArm, type ExperimentDefinition } from '../experiments/definition.js';
 import { buildReport } from '../experiments/report.js';
-import { changeStatus, experimentAggregates, getExperiment, insertExperiment, listExperiments, syncRunning } from '../experiments/store.js';
+import { changeStatus, experimentAggregates, getExperiment, insertExperiment, listExperiments, REPORT_LIMITS, syncRunning } from '../experiments/store.js';
 import { jsonBody } from '../http/body.js';
+import { storage } from '../http/storage.js';
 
 /** A random experiment id: `exp_` and 12 hex digits. */
 function newId(): string {
@@ -55,7 +56,7 @@ export function experimentRoutes(): Hono<AppEnv> {
 
   const load = async (c: Context<AppEnv>): Promise<ExperimentDefinition> => {
     const id = c.req.param('id')!;
-    const e = /^exp_[0-9a-f]{12}$/.test(id) ? await getExperiment(c.env.DB, c.req.param('seller')!, id) : null;
+    const e = /^exp_[0-9a-f]{12}$/.test(id) ? await storage(c, 'reading the experiment', () => getExperiment(c.env.DB, c.req.param('seller')!, id)) : null;
     if (e === null)
       throw new ApiError('experiment_not_found', `no experiment ${id.slice(0, 40)} for this seller; list them with GET /v1/sellers/:seller/experiments`);
     return e;
@@ -78,11 +79,15 @@ export function experimentRoutes(): Hono<AppEnv> {
       attribution_window_hours: body.attribution_window_hours,
       orders_per_year: body.orders_per_year,
     };
-    await insertExperiment(c.env.DB, e);
+    await storage(c, 'creating the experiment', () => insertExperiment(c.env.DB, e));
     return c.json({ experiment: e }, 201, { Location: `/v1/sellers/${e.seller}/experiments/${id}` });
   });
 
-  routes.get('/', async (c) => c.json({ experiments: await listExperiments(c.env.DB, c.req.param('seller')!) }, 200, { 'Cache-Control': 'no-store' }));
+  routes.get('/', async (c) =>
+    c.json({ experiments: await storage(c, 'listing the experiments', () => listExperiments(c.env.DB, c.req.param('seller')!)) }, 200, {
+      'Cache-Control': 'no-store',
+    }),
+  );
 
   routes.get('/:id', async (c) => c.json({ experiment: await load(c) }, 200, { 'Cache-Control': 'no-store' }));
 
@@ -90,33 +95,59 @@ export function experimentRoutes(): Hono<AppEnv> {
     const e = await load(c);
     if (e.status !== 'draft')
       throw new ApiError('experiment_conflict', `experiment ${e.id} is ${e.status}; only a draft can start (create a new one to run again)`);
-    const running = await listExperiments(c.env.DB, e.seller, 'running');
-    const clash = running.find((r) => r.surface === e.surface);
-    if (clash !== undefined) throw new ApiError('experiment_conflict', `experiment ${clash.id} already runs on the ${e.surface} surface; stop it first`);
+    const busy = async () => {
+      const running = await storage(c, 'reading the running experiments', () => listExperiments(c.env.DB, e.seller, 'running'));
+      const clash = running.find((r) => r.surface === e.surface && r.id !== e.id);
+      return new ApiError('experiment_conflict', `experiment ${clash?.id ?? '(another)'} already runs on the ${e.surface} surface; stop it first`);
+    };
+    // The friendly check; the database holds the rule (a unique index): of two starts at once one wins.
+    if ((await storage(c, 'reading the running experiments', () => listExperiments(c.env.DB, e.seller, 'running'))).some((r) => r.surface === e.surface))
+      throw await busy();
     // Every arm's slot must hold a version that serves the surface, or its visitors would
     // silently see another one (a ranking comes with every artifact: the version serving the
     // surface answers a popularity arm).
-    for (const arm of e.arms) await checkArmServes(c, e, arm);
-    if (!(await changeStatus(c.env.DB, e.seller, e.id, 'draft', 'running', c.var.now())))
-      throw new ApiError('experiment_conflict', `experiment ${e.id} changed meanwhile; read it again`);
-    await syncRunning(c.env.DB, c.env.KV, e.seller);
+    for (const arm of e.arms) await storage(c, 'reading the published models', () => checkArmServes(c, e, arm));
+    const changed = await storage(c, 'starting the experiment', () => changeStatus(c.env.DB, e.seller, e.id, 'draft', 'running', c.var.now()));
+    if (changed === 'surface_busy') throw await busy();
+    if (changed === 'changed_meanwhile') throw new ApiError('experiment_conflict', `experiment ${e.id} changed meanwhile; read it again`);
+    try {
+      await syncRunning(c.env.DB, c.env.KV, e.seller);
+    } catch (err) {
+      // The edge reads running experiments from KV: a start it cannot see is undone, to be tried again.
+      await changeStatus(c.env.DB, e.seller, e.id, 'running', 'draft', null).catch(() => undefined);
+      await storage(c, 'publishing the running experiments to KV', () => Promise.reject(err));
+    }
     return c.json({ experiment: await load(c) }, 200);
   });
 
   routes.post('/:id/stop', async (c) => {
     const e = await load(c);
-    if (e.status !== 'running') throw new ApiError('experiment_conflict', `experiment ${e.id} is ${e.status}; only a running experiment can stop`);
-    if (!(await changeStatus(c.env.DB, e.seller, e.id, 'running', 'stopped', c.var.now())))
-      throw new ApiError('experiment_conflict', `experiment ${e.id} changed meanwhile; read it again`);
-    await syncRunning(c.env.DB, c.env.KV, e.seller);
+    if (e.status !== 'running') {
+      // A stop whose KV write failed left the mirror behind: bring it up to date, then say so.
+      if (e.status === 'stopped') await storage(c, 'publishing the running experiments to KV', () => syncRunning(c.env.DB, c.env.KV, e.seller));
+      throw new ApiError('experiment_conflict', `experiment ${e.id} is ${e.status}; only a running experiment can stop`);
+    }
+    const changed = await storage(c, 'stopping the experiment', () => changeStatus(c.env.DB, e.seller, e.id, 'running', 'stopped', c.var.now()));
+    if (changed !== 'changed') throw new ApiError('experiment_conflict', `experiment ${e.id} changed meanwhile; read it again`);
+    await storage(c, 'publishing the running experiments to KV (the experiment is stopped; stop it again to retry)', () =>
+      syncRunning(c.env.DB, c.env.KV, e.seller),
+    );
     return c.json({ experiment: await load(c) }, 200);
   });
 
   routes.get('/:id/report', async (c) => {
     const e = await load(c);
     const now = c.var.now();
-    const { totals, daily } = await experimentAggregates(c.env.DB, e, now);
-    return c.json(buildReport(e, totals, daily, { now: new Date(now).toISOString() }), 200, { 'Cache-Control': 'no-store' });
+    const { totals, daily, work } = await storage(c, "reading the experiment's events", () => experimentAggregates(c.env.DB, e, now));
+    const report = buildReport(e, totals, daily, { now: new Date(now).toISOString() });
+    const counting = {
+      events_per_visitor_cap: REPORT_LIMITS.eventsPerVisitor,
+      visitors_at_cap: work.capped_visitors,
+      queries: work.queries,
+      rows_read: work.rows_read,
+      max_rows_read: work.max_rows_read,
+    };
+    return c.json({ ...report, counting }, 200, { 'Cache-Control': 'no-store' });
   });
   return routes;
 }

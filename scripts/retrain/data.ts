@@ -1,4 +1,5 @@
 import { writeFile } from 'node:fs/promises';
+import { deletedIdsSql } from '../../core/storage/events-sql.js';
 import { readOrders } from '../../trainer/data/orders.js';
 import { wranglerCommand } from '../local-edge.js';
 
@@ -53,7 +54,12 @@ async function d1Query<T>(sql: string, where: D1Location): Promise<T[]> {
   }
 }
 
-/** The seller's purchase events as order lines (one line per item; the order's value split evenly). */
+/**
+ * The seller's purchase events as order lines (one line per item; the order's value split
+ * evenly). A purchase event describes its whole order: an order id sent again (a reloaded
+ * confirmation page, the storefront and a server both reporting it) counts once, from its
+ * first event (by time, then event id).
+ */
 export async function ordersFromEvents(seller: string, where: D1Location): Promise<OrderLine[]> {
   // The seller id is checked (letters, digits, - and _) before it gets here.
   const rows = await d1Query<{
@@ -64,13 +70,35 @@ export async function ordersFromEvents(seller: string, where: D1Location): Promi
     item_ids: string;
     value: number | null;
     ts: number;
-  }>(`SELECT event_id, order_id, customer_id, visitor_id, item_ids, value, ts FROM events WHERE seller = '${seller}' AND type = 'purchase' ORDER BY ts`, where);
+  }>(
+    `SELECT event_id, order_id, customer_id, visitor_id, item_ids, value, ts FROM events WHERE seller = '${seller}' AND type = 'purchase' ORDER BY ts, event_id`,
+    where,
+  );
+  return linesOfPurchases(rows);
+}
+
+/** Order lines of purchase events in time order: each order id once (its first event). */
+export function linesOfPurchases(
+  rows: readonly {
+    event_id: string;
+    order_id: string | null;
+    customer_id: string | null;
+    visitor_id: string;
+    item_ids: string;
+    value: number | null;
+    ts: number;
+  }[],
+): OrderLine[] {
+  const seen = new Set<string>();
   const lines: OrderLine[] = [];
   for (const r of rows) {
+    const order = r.order_id ?? r.event_id;
+    if (seen.has(order)) continue;
+    seen.add(order);
     const items = JSON.parse(r.item_ids) as string[];
     for (const item of items) {
       lines.push({
-        order: r.order_id ?? r.event_id,
+        order,
         customer: r.customer_id ?? `visitor:${r.visitor_id}`,
         item,
         quantity: 1,
@@ -82,26 +110,25 @@ export async function ordersFromEvents(seller: string, where: D1Location): Promi
   return lines;
 }
 
-/** Customers the seller deleted (DELETE /v1/sellers/:seller/customers/:customer). */
+/**
+ * Customers the seller deleted (DELETE /v1/sellers/:seller/customers/:customer), and the
+ * visitor ids they used as `visitor:<id>` (how anonymous purchase events name their customer).
+ */
 export async function deletedCustomers(seller: string, where: D1Location): Promise<Set<string>> {
-  const rows = await d1Query<{ customer_id: string }>(`SELECT customer_id FROM deleted_customers WHERE seller = '${seller}'`, where);
-  return new Set(rows.map((r) => r.customer_id));
+  const rows = await d1Query<{ id: string }>(deletedIdsSql([seller]), where);
+  return new Set(rows.map((r) => r.id));
 }
 
 /**
- * Customers deleted by each of `sellers`, in one query per 100 sellers (a seller with none
- * has an empty set): a run over many sellers starts one wrangler per 100, not one per seller.
+ * Customers deleted by each of `sellers` (and their visitor ids, as in {@link deletedCustomers}),
+ * in one query per 100 sellers (a seller with none has an empty set): a run over many sellers
+ * starts one wrangler per 100, not one per seller.
  */
 export async function deletedCustomersOf(sellers: readonly string[], where: D1Location): Promise<Map<string, Set<string>>> {
   const out = new Map(sellers.map((s): [string, Set<string>] => [s, new Set()]));
   for (let s = 0; s < sellers.length; s += 100) {
-    // The seller ids are checked (letters, digits, - and _) before they get here.
-    const list = sellers
-      .slice(s, s + 100)
-      .map((id) => `'${id}'`)
-      .join(', ');
-    const rows = await d1Query<{ seller: string; customer_id: string }>(`SELECT seller, customer_id FROM deleted_customers WHERE seller IN (${list})`, where);
-    for (const r of rows) out.get(r.seller)?.add(r.customer_id);
+    const rows = await d1Query<{ seller: string; id: string }>(deletedIdsSql(sellers.slice(s, s + 100)), where);
+    for (const r of rows) out.get(r.seller)?.add(r.id);
   }
   return out;
 }

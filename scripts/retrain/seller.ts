@@ -540,20 +540,24 @@ function plural(n: number, noun: string): string {
 }
 
 /**
- * The customers the seller deleted through the API, from D1. When D1 cannot be read the
- * seller is not retrained (an orders file may still hold a deleted customer's orders, and
- * training on them would bring that customer back); the one exception is a D1 without the
- * deleted_customers table (its migrations never applied), where no deletion can have been
- * recorded.
+ * The customers the seller deleted through the API, from D1 (and the visitor ids they used, as
+ * the `visitor:<id>` customers of anonymous purchase events). It fails closed: when D1 cannot
+ * be read, or has no deleted-customer tables (its migrations were never applied, so nothing
+ * says who was deleted), the seller is not retrained: an orders file may still hold a deleted
+ * customer's orders, and training on them would bring that customer back.
  */
 async function readDeletedCustomers(seller: string, events: SellerEvents, log: (line: string) => void): Promise<Set<string>> {
   try {
-    return await events.deleted(seller);
+    const deleted = await events.deleted(seller);
+    const visitors = [...deleted].filter((c) => c.startsWith('visitor:')).length;
+    if (visitors > 0) log(`  (${plural(deleted.size - visitors, 'deleted customer')} and ${plural(visitors, 'visitor id')} of theirs left out)`);
+    return deleted;
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
-    if (/no such table: deleted_customers/.test(message)) {
-      log('  (D1 has no deleted_customers table, its migrations were never applied: no customer can have been deleted; going on)');
-      return new Set();
+    if (/no such table: deleted_(customers|visitors)/.test(message)) {
+      throw new Error(
+        `D1 (${events.mode}) has no list of deleted customers (${message.slice(0, 120)}): its migrations were never applied, so nothing says who was deleted; not retraining ${seller}. Apply them, then run again: npx wrangler d1 migrations apply DB --${events.mode === 'remote' ? 'remote' : 'local [--persist-to DIR]'}`,
+      );
     }
     throw new Error(
       `could not read ${seller}'s deleted customers from D1 (${message.slice(0, 200)}); not retraining, so that no deleted customer's orders are trained on. Check the D1 database in wrangler.toml and the credentials, then run again.`,

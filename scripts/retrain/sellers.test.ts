@@ -147,7 +147,7 @@ describe('retrainSellers', () => {
     expect(calls).toEqual([...sellers.map((s) => `events ${s}`), 'open']);
   }, 60_000);
 
-  it("leaves out deleted customers' orders, and retrains nobody when D1's deleted customers cannot be read", async () => {
+  it("leaves out deleted customers' orders, and retrains nobody when D1's deleted customers cannot be read or are not there", async () => {
     const two = sellers.slice(0, 2);
     const lines = (await ordersFromFile(join(dir, 'orders', two[0], 'orders.csv'))).lines;
     const gone = lines[0].customer;
@@ -174,9 +174,14 @@ describe('retrainSellers', () => {
     expect(down.results[0].error).toMatch(/could not read .*deleted customers from D1 \(wrangler d1 execute DB failed: Authentication error.*not retraining/);
     expect(down.published).toBe(0);
 
-    // A D1 whose migrations never ran holds no deletion: the run goes on.
+    // A D1 whose migrations never ran has no list of deletions: nothing says who was deleted, so nobody is retrained.
     const fresh = await retrainWith(async () => Promise.reject(new Error('no such table: deleted_customers: SQLITE_ERROR')));
-    expect(fresh.failed_sellers).toEqual([]);
+    expect(fresh.failed_sellers).toEqual(two);
+    expect(fresh.results[0].error).toMatch(/has no list of deleted customers .*not retraining .*npx wrangler d1 migrations apply DB --local/);
+    expect(fresh.published).toBe(0);
+    // Nor one that has the first migration only (no deleted visitors).
+    const half = await retrainWith(async () => Promise.reject(new Error('no such table: deleted_visitors: SQLITE_ERROR')));
+    expect(half.failed_sellers).toEqual(two);
   }, 60_000);
 
   it('names what is wrong with the sellers asked for', async () => {

@@ -1,4 +1,6 @@
+import { createExecutionContext } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
+import worker from '../../functions/index.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { hashKey, keyStorage } from '../../core/storage/keys.js';
 import { call, callJson, createKey, seedModels, SELLERS } from './helpers.js';
@@ -24,6 +26,18 @@ describe('API keys', () => {
     expect((await call(basket(A), { key: pkA })).status).toBe(200);
     expect((await call(basket(A), { key: pkA, keyInQuery: true })).status).toBe(200);
     expect((await call(basket(A), { key: skA })).status).toBe(200);
+  });
+
+  it('refuses a secret key in the URL with 401, saying to send it in the Authorization header', async () => {
+    const inQuery = await callJson(basket(A), { key: skA, keyInQuery: true });
+    expect(inQuery.status).toBe(401);
+    expect(inQuery.body.error.code).toBe('secret_key_in_url');
+    expect(inQuery.body.error.message).toMatch(/Authorization: Bearer sk_/);
+    // Even beside a good header, and on admin routes; a publishable key in the URL is fine.
+    const both = await callJson(`${basket(A)}&key=${skA}`, { key: pkA });
+    expect(both.status).toBe(401);
+    expect((await callJson(`/v1/sellers/${A}/model?key=${skA}`)).body.error.code).toBe('secret_key_in_url');
+    expect((await callJson(`/v1/sellers/${A}/experiments?key=${encodeURIComponent(` ${skA}`)}`, { key: skA })).status).toBe(401);
   });
 
   it('stores only the SHA-256 of a key', async () => {
@@ -155,5 +169,97 @@ describe('rate limiting', () => {
     expect(body.error.message).toMatch(/retry after \d+ s/);
     // Another key of the same seller is not affected.
     expect((await call(basket(A), { key: pkA })).status).toBe(200);
+  });
+});
+
+describe('rate limiting per client address', () => {
+  /** The worker with this env, as Cloudflare would call it from `address`. */
+  const from = (address: string, testEnv: Cloudflare.Env, path: string, key?: string) =>
+    worker.fetch(
+      new Request(`https://edge.test${path}`, { headers: { 'CF-Connecting-IP': address, ...(key ? { Authorization: `Bearer ${key}` } : {}) } }),
+      testEnv,
+      createExecutionContext(),
+    );
+
+  /** This test file's env with KV reads counted, and the bindings left out: the isolate's buckets count. */
+  function counted(vars: Record<string, string>): { testEnv: Cloudflare.Env; reads: () => number } {
+    let reads = 0;
+    const kv = new Proxy(env.KV, {
+      get(target, prop) {
+        if (prop === 'get')
+          return (...args: Parameters<KVNamespace['get']>) => {
+            reads++;
+            return (target.get as (...a: unknown[]) => unknown)(...args);
+          };
+        const v = Reflect.get(target, prop);
+        return typeof v === 'function' ? v.bind(target) : v;
+      },
+    });
+    const testEnv = {
+      ...env,
+      KV: kv,
+      RATE_LIMIT_FAILURES: undefined,
+      RATE_LIMIT_KEYS: undefined,
+      RATE_LIMIT_KEY_ADDRESSES: undefined,
+      ...vars,
+    } as Cloudflare.Env;
+    return { testEnv, reads: () => reads };
+  }
+
+  it('refuses an address that failed too often with 429 before looking its keys up', async () => {
+    const { testEnv, reads } = counted({ RATE_LIMIT_FAILURES_PER_MINUTE: '5' });
+    const unknown = () =>
+      `pk_${Array.from(crypto.getRandomValues(new Uint8Array(24)), (b) => 'abcdefghijklmnopqrstuvwxyz012345'[b % 32])
+        .join('')
+        .slice(0, 32)}`;
+    const statuses: number[] = [];
+    for (let k = 0; k < 5; k++) statuses.push((await from('198.51.100.7', testEnv, basket(A), unknown())).status);
+    expect(statuses).toEqual([401, 401, 401, 401, 401]);
+    const readsBefore = reads();
+    const refused = await from('198.51.100.7', testEnv, basket(A), unknown());
+    expect(refused.status).toBe(429);
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(((await refused.json()) as { error: { message: string } }).error.message).toMatch(/too many failed requests from this address/);
+    // Refused before the key was hashed and looked up: no KV read. Even a good key waits.
+    expect(reads()).toBe(readsBefore);
+    expect((await from('198.51.100.7', testEnv, basket(A), pkA)).status).toBe(429);
+    // Missing keys count too; other addresses are not affected.
+    for (let k = 0; k < 5; k++) expect((await from('198.51.100.8', testEnv, basket(A))).status).toBe(401);
+    expect((await from('198.51.100.8', testEnv, basket(A))).status).toBe(429);
+    expect((await from('198.51.100.9', testEnv, basket(A), pkA)).status).toBe(200);
+  });
+
+  it("keeps one address to its share of a publishable key's budget, so it cannot use the key up", async () => {
+    const { testEnv } = counted({});
+    // Burst 4, almost no refill: one address may take 2 (half), the key 4 in all.
+    const { key } = await createKey({ seller: A, rps: 0.001, burst: 4 });
+    const scraper: number[] = [];
+    for (let k = 0; k < 8; k++) scraper.push((await from('203.0.113.66', testEnv, basket(A), key)).status);
+    expect(scraper).toEqual([200, 200, 429, 429, 429, 429, 429, 429]);
+    const shopper = await from('203.0.113.10', testEnv, basket(A), key);
+    expect(shopper.status).toBe(200);
+    const body = (await (await from('203.0.113.66', testEnv, basket(A), key)).json()) as { error: { code: string; message: string } };
+    expect(body.error).toMatchObject({ code: 'rate_limited', message: expect.stringMatching(/for one address exceeded .*50% of the key's budget/) });
+    // Secret keys (one server) have no per-address share: the key's whole burst.
+    const sk = (await createKey({ seller: A, type: 'secret', rps: 0.001, burst: 4 })).key;
+    const server: number[] = [];
+    for (let k = 0; k < 5; k++) server.push((await from('203.0.113.5', testEnv, basket(A), sk)).status);
+    expect(server).toEqual([200, 200, 200, 200, 429]);
+  });
+
+  it("counts with Cloudflare's Rate Limiting bindings where they are bound", async () => {
+    // The bindings of wrangler.toml (simulated locally): 250 requests per 10 s per key and address.
+    expect(env.RATE_LIMIT_KEY_ADDRESSES).toBeDefined();
+    const { key } = await createKey({ seller: A }); // no rps/burst of its own: the bindings count
+    let first429 = -1;
+    for (let k = 0; k < 300 && first429 < 0; k++) {
+      const res = await from('192.0.2.44', env, basket(A), key);
+      if (res.status === 429) {
+        first429 = k;
+        expect(res.headers.get('retry-after')).toBe('10');
+      } else expect(res.status).toBe(200);
+    }
+    expect(first429).toBe(250);
+    expect((await from('192.0.2.45', env, basket(A), key)).status).toBe(200);
   });
 });

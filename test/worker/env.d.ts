@@ -6,6 +6,8 @@ declare global {
     interface Env extends WorkerEnv {
       /** The D1 migrations, read by vitest.config.ts. */
       TEST_MIGRATIONS: D1Migration[];
+      /** Requests the fuzz test sends (vitest.config.ts, from the environment variable). */
+      FUZZ_REQUESTS?: string;
     }
   }
 }

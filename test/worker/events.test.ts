@@ -1,6 +1,8 @@
 import { env } from 'cloudflare:workers';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { decodeCustomerShard, shardEntries } from '../../core/format/customer-shard.js';
+import { deletedIdsSql } from '../../core/storage/events-sql.js';
+import { hashedId } from '../../functions/http/log.js';
 import { callJson, createKey, fixtureShard, migrate, pointerOf, recordOf, seedModels, SELLERS, waitFor, type RecBody } from './helpers.js';
 
 const A = SELLERS['item-knn'];
@@ -109,6 +111,32 @@ describe('event intake', () => {
     expect(await rowCount("visitor_id LIKE 'v-load-%'")).toBe(10_000);
   });
 
+  it('keeps event ids per seller: two sellers sending the same 10,000 events (10% of them twice) get exactly 10,000 rows each', async () => {
+    const skB = (await createKey({ seller: B, type: 'secret', rps: 100_000, burst: 100_000 })).key;
+    const pkB2 = (await createKey({ seller: B, origins: [SHOP], rps: 100_000, burst: 100_000 })).key;
+    const all = Array.from({ length: 10_000 }, (_, i) => event({ visitor_id: `v-twin-${i % 499}`, type: i % 4 === 0 ? 'impression' : 'click' }));
+    const calls: Record<string, unknown>[][] = [];
+    for (let i = 0; i < all.length; i += 100) calls.push(all.slice(i, i + 100));
+    const again = all.filter((_, i) => i % 10 === 7);
+    for (let i = 0; i < again.length; i += 100) calls.splice(i * 3 + 2, 0, again.slice(i, i + 100));
+    // Both sellers at once, call by call: the same ids arrive interleaved.
+    const answers = await Promise.all(calls.flatMap((batch) => [post(A, { events: batch }), post(B, { events: batch }, pkB2)]));
+    for (const a of answers) expect(a.status).toBe(202);
+    const perSeller = (seller: string) => rowCount("seller = ? AND visitor_id LIKE 'v-twin-%'", seller);
+    await waitFor(
+      async () => (await perSeller(A)) + (await perSeller(B)),
+      (n) => n >= 20_000,
+      90_000,
+    );
+    await new Promise((r) => setTimeout(r, 2000));
+    expect(await perSeller(A)).toBe(10_000);
+    expect(await perSeller(B)).toBe(10_000);
+    // Each seller sees its own copy of an event id.
+    const listed = await callJson(`${events(B)}?visitor=v-twin-7&limit=1000`, { key: skB });
+    expect(listed.body.events.length).toBe(all.filter((e) => e.visitor_id === 'v-twin-7').length);
+    expect(listed.body.events.every((e: { seller: string }) => e.seller === B)).toBe(true);
+  }, 180_000);
+
   it('refuses a malformed body with 400, naming the event and the field; nothing is stored', async () => {
     const cases: [unknown, RegExp][] = [
       ['not json', /not JSON/],
@@ -126,6 +154,14 @@ describe('event intake', () => {
       [{ events: [event({ ts: 'yesterday' })] }, /ts is not a time/],
       [{ events: [event({ ts: Date.now() + 3_600_000 })] }, /future/],
       [{ events: [event({ ts: Date.now() - 40 * 86_400_000 })] }, /30 days/],
+      // Out of any Date's range (a 500 from toISOString once): still a 400 naming the field.
+      [{ events: [event(), event({ ts: 1e308 })] }, /^events\[1\]\.ts is in the future \(1e\+308 ms\)/],
+      [{ events: [event({ ts: -1e308 })] }, /^events\[0\]\.ts is more than 30 days old/],
+      [{ events: [event({ ts: 8.64e15 + 1 })] }, /^events\[0\]\.ts is in the future/],
+      ['{"events":[{"ts":1e400}]}', /events\[0\]\.type/],
+      [{ events: [event({ ts: 'NaN' })] }, /events\[0\]\.ts is not a time/],
+      [{ events: [event({ type: 'purchase', value: 1e10 })] }, /^events\[0\]\.value must be a number from 0 to 1000000000/],
+      [{ events: [event({ type: 'purchase', value: Number.MAX_VALUE })] }, /^events\[0\]\.value must be a number/],
       [{ events: [event({ surface: 'home' })] }, /surface/],
       [{ events: [event({ type: 'exposure' })] }, /type must be one of/],
       [{ events: [event({ variant: 'a b' })] }, /variant/],
@@ -190,14 +226,50 @@ describe('deleting a customer', () => {
     expect(del.body).toMatchObject({ customer: 'c-gone', events_deleted: 2, excluded_from_training: true });
     expect(await rowCount("visitor_id = 'v-gdpr'")).toBe(0);
     expect(await rowCount("visitor_id = 'v-keep'")).toBe(1);
-    // An event of theirs still on its way is dropped at insert.
-    await post(A, { events: [event({ visitor_id: 'v-gdpr-2', customer_id: 'c-gone' }), event({ visitor_id: 'v-gdpr-2' })] });
+    // Later events of theirs are dropped at insert: with their customer id, and (their visitor
+    // ids are remembered) without it, from the browser they used, or from a new browser once it
+    // showed up with their customer id. Other visitors' events land.
+    await post(A, {
+      events: [
+        event({ visitor_id: 'v-gdpr-2', customer_id: 'c-gone' }),
+        event({ visitor_id: 'v-gdpr-2' }),
+        event({ visitor_id: 'v-gdpr', type: 'impression' }),
+        event({ visitor_id: 'v-keep', type: 'impression' }),
+      ],
+    });
     await waitFor(
-      () => rowCount("visitor_id = 'v-gdpr-2'"),
+      () => rowCount("visitor_id = 'v-keep'"),
+      (v) => v === 2,
+    );
+    await post(A, { events: [event({ visitor_id: 'v-gdpr-2', type: 'add_to_cart' }), event({ visitor_id: 'v-keep', type: 'add_to_cart' })] });
+    await waitFor(
+      () => rowCount("visitor_id = 'v-keep'"),
+      (v) => v === 3,
+    );
+    // A new browser's anonymous events, stored before it showed the deleted customer's id, go then.
+    await post(A, { events: [event({ visitor_id: 'v-gdpr-3', type: 'impression' })] });
+    await waitFor(
+      () => rowCount("visitor_id = 'v-gdpr-3'"),
       (v) => v === 1,
     );
+    await post(A, { events: [event({ visitor_id: 'v-gdpr-3', customer_id: 'c-gone', type: 'add_to_cart' })] });
+    expect(
+      await waitFor(
+        () => rowCount("visitor_id = 'v-gdpr-3'"),
+        (v) => v === 0,
+      ),
+    ).toBe(0);
     await new Promise((r) => setTimeout(r, 1500));
     expect(await rowCount("customer_id = 'c-gone'")).toBe(0);
+    expect(await rowCount("visitor_id IN ('v-gdpr', 'v-gdpr-2', 'v-gdpr-3')")).toBe(0);
+    expect(await rowCount("visitor_id = 'v-keep'")).toBe(3);
+    const remembered = await env.DB.prepare('SELECT visitor_id FROM deleted_visitors WHERE seller = ? ORDER BY visitor_id')
+      .bind(A)
+      .all<{ visitor_id: string }>();
+    expect(remembered.results.map((r) => r.visitor_id)).toEqual(['v-gdpr', 'v-gdpr-2', 'v-gdpr-3']);
+    // What the retrain pipeline leaves out: the customer, and their visitor ids as the customers of anonymous purchases.
+    const excluded = await env.DB.prepare(deletedIdsSql([A])).all<{ id: string }>();
+    expect(excluded.results.map((r) => r.id).sort()).toEqual(['c-gone', 'visitor:v-gdpr', 'visitor:v-gdpr-2', 'visitor:v-gdpr-3']);
     const listed = await callJson(`/v1/sellers/${A}/customers/deleted`, { key: sk });
     expect(listed.body.customers.map((c: { customer: string }) => c.customer)).toEqual(['c-gone']);
   });
@@ -228,15 +300,28 @@ describe('deleting a customer', () => {
     await env.KV.put(`sellers/${U}/slots/lookalike/versions/${second}`, JSON.stringify({ ...entry, slot: 'lookalike', version: second }));
     await env.KV.put(`sellers/${U}/slots/lookalike/active`, JSON.stringify({ ...pointer, slot: 'lookalike', version: second }));
     await env.KV.put(`sellers/${U}/versions`, JSON.stringify([{ ...entry, slot: undefined, version: legacy, customerShards: undefined }]));
+    // Such a version also keeps the ids of its KV records in R2 (customers.json).
+    await env.MODELS.put(`sellers/${U}/models/${legacy}/customers.json`, JSON.stringify(['c1', 'c3', 'c30']));
     await env.KV.put(
       `sellers/${U}/pending/0123456789abcdef0123456789abcdef`,
       JSON.stringify({ digest: 'x', slot: 'user-knn', version: underWay, total: 40, verified: 1, customerShards: pointer.customerShards }),
     );
     expect((await forYou('c3')).fallback).toBe(false);
 
+    const logged = vi.spyOn(console, 'error').mockImplementation(() => {});
     const del = await callJson(`/v1/sellers/${U}/customers/c3`, { key: skU, method: 'DELETE' });
+    const lines = logged.mock.calls.map((c) => String(c[0]));
+    logged.mockRestore();
     expect(del.status).toBe(200);
     expect(del.body.records_deleted).toBe(6);
+    // Logged by a hash of the id, never the id.
+    expect(lines.map((l) => JSON.parse(l) as Record<string, unknown>)).toContainEqual(
+      expect.objectContaining({ event: 'customer_deleted', seller: U, customer: hashedId('c3'), records_deleted: 6 }),
+    );
+    for (const line of lines) expect(line).not.toMatch(/"c3"|\/c3\b/);
+    // No manifest in R2 names them any more.
+    const manifest = await env.MODELS.get(`sellers/${U}/models/${legacy}/customers.json`);
+    expect(JSON.parse(await manifest!.text())).toEqual(['c1', 'c30']);
     // No trace in any shard: no entry with the id (its u16 length then "c3"), no copy of the record.
     const hasRun = (bytes: Uint8Array, run: Uint8Array) => bytes.some((_, i) => run.every((b, j) => bytes[i + j] === b));
     for (const version of [pointer.version, second, underWay, orphanCard, orphanBare]) {

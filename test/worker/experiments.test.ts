@@ -1,6 +1,9 @@
+import { createExecutionContext } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { insertEvents } from '../../functions/events/store.js';
+import { changeStatus, REPORT_LIMITS, REPORT_SQL } from '../../functions/experiments/store.js';
+import worker from '../../functions/index.js';
 import type { StoredEvent } from '../../functions/events/event.js';
 import { assignArm } from '../../functions/experiments/assign.js';
 import { modelStorage } from '../../core/storage/pointer.js';
@@ -267,5 +270,209 @@ describe('experiments', () => {
     expect(report.sequential[0].conversion_rate.p_value).toBeGreaterThan(0);
     expect(report.sequential[0].conversion_rate.p_value).toBeLessThanOrEqual(1);
     await send(`${base}/${e.id}/stop`, undefined, 'POST');
+  });
+
+  it('lets one of eight simultaneous starts on a surface run: the database holds the rule', async () => {
+    const arms = [
+      { name: 'a', model: 'item-knn', weight: 1 },
+      { name: 'b', model: 'none', weight: 1 },
+    ];
+    // No other experiment on the surface (an earlier test may have left one running).
+    for (const x of (await send(base)).body.experiments as { id: string; status: string; surface: string }[])
+      if (x.status === 'running' && x.surface === 'similar') await send(`${base}/${x.id}/stop`, undefined, 'POST');
+    const ids: string[] = [];
+    for (let k = 0; k < 8; k++) ids.push((await send(base, { surface: 'similar', arms })).body.experiment.id);
+    // KV answering after a few milliseconds, as it does in production: the eight requests
+    // interleave, so all of them pass any check made before the update.
+    const slowKv = new Proxy(env.KV, {
+      get(target, prop) {
+        const v = Reflect.get(target, prop);
+        if (prop === 'get')
+          return async (...args: unknown[]) => {
+            await new Promise((r) => setTimeout(r, 5));
+            return (v as (...a: unknown[]) => unknown).apply(target, args);
+          };
+        return typeof v === 'function' ? v.bind(target) : v;
+      },
+    });
+    const slowEnv = { ...env, KV: slowKv } as Cloudflare.Env;
+    const start = async (id: string) => {
+      const res = await worker.fetch(
+        new Request(`https://edge.test${base}/${id}/start`, { method: 'POST', headers: { Authorization: `Bearer ${sk}` } }),
+        slowEnv,
+        createExecutionContext(),
+      );
+      return { status: res.status, body: (await res.json()) as any };
+    };
+    const answers = await Promise.all(ids.map(start));
+    expect(answers.map((a) => a.status).sort()).toEqual([200, 409, 409, 409, 409, 409, 409, 409]);
+    const winner = ids[answers.findIndex((a) => a.status === 200)];
+    for (const a of answers.filter((x) => x.status === 409)) expect(a.body.error.message).toMatch(/already runs on the similar surface|changed meanwhile/);
+    const running = await env.DB.prepare("SELECT id FROM experiments WHERE seller = ? AND surface = 'similar' AND status = 'running'")
+      .bind(S)
+      .all<{ id: string }>();
+    expect(running.results.map((r) => r.id)).toEqual([winner]);
+    // The edge's copy in KV names the same one.
+    const mirror = JSON.parse((await env.KV.get(`sellers/${S}/experiments/running`))!) as { id: string; surface: string }[];
+    expect(mirror.filter((x) => x.surface === 'similar').map((x) => x.id)).toEqual([winner]);
+    // Losers stayed drafts and can start once the winner stops.
+    await send(`${base}/${winner}/stop`, undefined, 'POST');
+    const next = await send(`${base}/${ids.find((id) => id !== winner)}/start`, undefined, 'POST');
+    expect(next.status).toBe(200);
+    await send(`${base}/${next.body.experiment.id}/stop`, undefined, 'POST');
+  });
+
+  it('refuses, in D1 itself, a second running experiment on a surface: of eight status changes at once, one is made', async () => {
+    const arms = [
+      { name: 'a', model: 'none', weight: 1 },
+      { name: 'b', model: 'none', weight: 1 },
+    ];
+    for (const x of (await send(base)).body.experiments as { id: string; status: string; surface: string }[])
+      if (x.status === 'running' && x.surface === 'basket') await send(`${base}/${x.id}/stop`, undefined, 'POST');
+    const ids: string[] = [];
+    for (let k = 0; k < 8; k++) ids.push((await send(base, { surface: 'basket', arms })).body.experiment.id);
+    // As if eight starts had all passed every check at once.
+    const changes = await Promise.all(ids.map((id) => changeStatus(env.DB, S, id, 'draft', 'running', Date.now())));
+    expect(changes.filter((c) => c === 'changed')).toHaveLength(1);
+    expect(changes.filter((c) => c === 'surface_busy')).toHaveLength(7);
+    const running = await env.DB.prepare("SELECT COUNT(*) AS n FROM experiments WHERE seller = ? AND surface = 'basket' AND status = 'running'")
+      .bind(S)
+      .first<{ n: number }>();
+    expect(running!.n).toBe(1);
+    await send(`${base}/${ids[changes.indexOf('changed')]}/stop`, undefined, 'POST');
+  });
+
+  /** Starts a for-you experiment of two arms and returns it with its start time and an event maker. */
+  async function forYouExperiment(window = 24) {
+    for (const x of (await send(base)).body.experiments as { id: string; status: string; surface: string }[])
+      if (x.status === 'running' && x.surface === 'for-you') await send(`${base}/${x.id}/stop`, undefined, 'POST');
+    const arms = [
+      { name: 'ease', model: 'item-knn', weight: 50 },
+      { name: 'warp', model: 'lightfm', weight: 50 },
+    ];
+    const e = (await send(base, { surface: 'for-you', arms, control: 'ease', attribution_window_hours: window })).body.experiment;
+    const started = Date.parse((await send(`${base}/${e.id}/start`, undefined, 'POST')).body.experiment.started);
+    let k = 0;
+    const ev = (type: StoredEvent['type'], visitor: string, extra: Partial<StoredEvent> = {}): StoredEvent => ({
+      event_id: crypto.randomUUID(),
+      seller: S,
+      type,
+      visitor_id: visitor,
+      customer_id: null,
+      rec_id: null,
+      experiment_id: null,
+      variant: null,
+      surface: 'for-you',
+      item_ids: ['sku1'],
+      order_id: null,
+      value: null,
+      currency: null,
+      // Ten events a millisecond, so that a thousand of them are in the past by the time of the report.
+      ts: started + 1 + Math.floor(k++ / 10),
+      received: started,
+      ...extra,
+    });
+    /** The report, once every event made is in the past. */
+    const report = async () => {
+      while (Date.now() <= started + 2 + k / 10) await new Promise((r) => setTimeout(r, 20));
+      return send(`${base}/${e.id}/report`);
+    };
+    return { e, started, ev, report };
+  }
+
+  it('counts an order once however often it was sent, whatever its event ids', async () => {
+    const { e, ev, report } = await forYouExperiment();
+    const rows: StoredEvent[] = [
+      ev('exposure', 'dup-c', { experiment_id: e.id, variant: 'ease' }),
+      ev('exposure', 'dup-t', { experiment_id: e.id, variant: 'warp' }),
+    ];
+    // The same order three times (page reloads, a server report), each with a new event id.
+    for (let k = 0; k < 3; k++) rows.push(ev('purchase', 'dup-c', { order_id: 'ord-1', item_ids: ['sku1', 'sku2'], value: 30, currency: 'EUR' }));
+    rows.push(ev('purchase', 'dup-t', { order_id: 'ord-2', item_ids: ['sku3'], value: 10 }));
+    rows.push(ev('purchase', 'dup-t', { order_id: 'ord-3', item_ids: ['sku3', 'sku4', 'sku5'], value: 50 }));
+    rows.push(ev('purchase', 'dup-t', { order_id: 'ord-2', item_ids: ['sku3'], value: 10 }));
+    await insertEvents(env.DB, rows);
+    const r = await report();
+    expect(r.status).toBe(200);
+    const arm = (name: string) => r.body.arms.find((a: { arm: string }) => a.arm === name);
+    expect(arm('ease')).toMatchObject({ orders: 1, items_total: 2, revenue_total: 30, buyers: 1 });
+    expect(arm('ease').items_per_order.value).toBe(2);
+    expect(arm('ease').revenue_per_visitor.value).toBe(30);
+    expect(arm('warp')).toMatchObject({ orders: 2, items_total: 4, revenue_total: 60, multi_item_orders: 1 });
+    await send(`${base}/${e.id}/stop`, undefined, 'POST');
+  });
+
+  it('reports the quadratic case (250 clicks x 250 purchases of 100 items, one visitor) with bounded, indexed reads', async () => {
+    const { e, ev, report } = await forYouExperiment(720);
+    const items = Array.from({ length: 100 }, (_, i) => `sku${i % 24}-${i}`);
+    const rows: StoredEvent[] = [
+      ev('exposure', 'heavy', { experiment_id: e.id, variant: 'warp' }),
+      ev('exposure', 'light', { experiment_id: e.id, variant: 'ease' }),
+    ];
+    for (let k = 0; k < 250; k++) {
+      rows.push(ev('click', 'heavy', { rec_id: crypto.randomUUID(), item_ids: items, experiment_id: e.id, variant: 'warp' }));
+      rows.push(ev('purchase', 'heavy', { item_ids: items, value: 100 }));
+    }
+    rows.push(ev('click', 'light', { rec_id: crypto.randomUUID(), item_ids: ['sku1'] }));
+    rows.push(ev('purchase', 'light', { item_ids: ['sku1', 'sku2'], value: 20 }));
+    await insertEvents(env.DB, rows);
+    const r = await report();
+    expect(r.status).toBe(200);
+    const warp = r.body.arms.find((a: { arm: string }) => a.arm === 'warp');
+    expect(warp).toMatchObject({ visitors: 1, orders: 250, items_total: 25_000, attributed_orders: 250, attributed_revenue: 25_000, clicks: 250 });
+    expect(r.body.arms.find((a: { arm: string }) => a.arm === 'ease')).toMatchObject({ orders: 1, attributed_orders: 1 });
+    // The work: what the experiment's own rows cost, never a statement over its row budget.
+    const { counting } = r.body;
+    expect(counting).toMatchObject({ events_per_visitor_cap: REPORT_LIMITS.eventsPerVisitor, visitors_at_cap: 0 });
+    expect(counting.max_rows_read).toBeLessThanOrEqual(4 * REPORT_LIMITS.rowsPerQuery + 10);
+    expect(counting.rows_read).toBeLessThan(20 * rows.length);
+    await send(`${base}/${e.id}/stop`, undefined, 'POST');
+  });
+
+  it('counts a visitor with at most the cap of each event type, and says how many visitors reached it', async () => {
+    const { e, ev, report } = await forYouExperiment();
+    const over = REPORT_LIMITS.eventsPerVisitor + 5;
+    const rows: StoredEvent[] = [ev('exposure', 'bot', { experiment_id: e.id, variant: 'warp' })];
+    for (let k = 0; k < over; k++) rows.push(ev('purchase', 'bot', { item_ids: ['sku1'], value: 1 }));
+    await insertEvents(env.DB, rows);
+    const r = await report();
+    expect(r.status).toBe(200);
+    expect(r.body.arms.find((a: { arm: string }) => a.arm === 'warp').orders).toBe(REPORT_LIMITS.eventsPerVisitor);
+    expect(r.body.counting.visitors_at_cap).toBe(1);
+    await send(`${base}/${e.id}/stop`, undefined, 'POST');
+  });
+
+  it('counts impressions and clicks over several pages of the row budget', async () => {
+    const { e, ev, report } = await forYouExperiment();
+    const n = REPORT_LIMITS.rowsPerQuery + 7;
+    const rows: StoredEvent[] = [];
+    for (let k = 0; k < n; k++) rows.push(ev('impression', `many-${k % 50}`, { experiment_id: e.id, variant: k % 3 === 0 ? 'ease' : 'warp' }));
+    rows.push(ev('click', 'many-1', { experiment_id: e.id, variant: 'warp', rec_id: crypto.randomUUID() }));
+    await insertEvents(env.DB, rows);
+    const r = await report();
+    expect(r.status).toBe(200);
+    const arm = (name: string) => r.body.arms.find((a: { arm: string }) => a.arm === name);
+    expect(arm('ease').impressions).toBe(Math.ceil(n / 3));
+    expect(arm('warp').impressions).toBe(n - Math.ceil(n / 3));
+    expect(arm('warp').clicks).toBe(1);
+    expect(r.body.counting.max_rows_read).toBeLessThanOrEqual(4 * REPORT_LIMITS.rowsPerQuery + 10);
+    await send(`${base}/${e.id}/stop`, undefined, 'POST');
+  });
+
+  it("reads an experiment's events through its indexes, never by scanning the events table", async () => {
+    const plan = async (sql: string, ...args: unknown[]) =>
+      (
+        await env.DB.prepare(`EXPLAIN QUERY PLAN ${sql}`)
+          .bind(...args)
+          .all<{ detail: string }>()
+      ).results.map((r) => r.detail);
+    const pages = await plan(REPORT_SQL.experimentEvents('visitor_id, variant'), S, 'exp_000000000000', 'exposure', 0, 1e13, 0, 0, 100);
+    expect(pages.join('\n')).toMatch(/events_by_experiment/);
+    const counts = await plan(REPORT_SQL.experimentCounts, S, 'exp_000000000000', 'impression', 0, 1e13, 0, 0, 100);
+    expect(counts.join('\n')).toMatch(/events_by_experiment/);
+    pages.push(...counts);
+    const visitors = await plan(REPORT_SQL.visitorEvents, JSON.stringify([['v', 0]]), S, 86_400_000, 1e13, 100);
+    expect(visitors.join('\n')).toMatch(/events_by_visitor_type/);
+    for (const detail of [...pages, ...visitors]) expect(detail, detail).not.toMatch(/^SCAN (events|e)\b(?!.*USING)/);
   });
 });

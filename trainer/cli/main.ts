@@ -2,6 +2,7 @@ import { InputError } from '../data/errors.js';
 import { DivergenceError } from '../models/lightfm/hybrid-mf.js';
 import { VERSION } from '../version.js';
 import { evaluateCommand, evaluateSpec } from './evaluate.js';
+import { eventsCommand, eventsSpec } from './events.js';
 import { processIo, type Io } from './io.js';
 import { keysCommand, keysSpec } from './keys.js';
 import {
@@ -31,6 +32,7 @@ const COMMANDS: Record<string, { run: Command; summary: string }> = {
   versions: { run: versionsCommand, summary: versionsSpec.summary },
   serve: { run: serveCommand, summary: serveSpec.summary },
   keys: { run: keysCommand, summary: keysSpec.summary },
+  events: { run: eventsCommand, summary: eventsSpec.summary },
 };
 
 function usage(): string {

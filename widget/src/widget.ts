@@ -3,7 +3,7 @@ import { DEFAULT_TITLES, itemList, surfaceOf, countOf, type ScriptOptions } from
 import { fetchRecommendations, recommendationsUrl } from './recommendations.js';
 import { Tracker, type Transport } from './tracker.js';
 import type { Account, EventType, RecItem, Recommendations, RenderOptions, Surface, TrackEvent } from './types.js';
-import { uuid } from './uuid.js';
+import { orderEventId, uuid } from './uuid.js';
 import { visitorId, type IdStore } from './visitor.js';
 
 /** The API on `window.PlusOne`. */
@@ -98,7 +98,9 @@ export function createPlusOne(defaults: ScriptOptions, env: WidgetEnv): PlusOneA
     const visitor_id = visitor();
     if (visitor_id === null) return;
     const url = `${account.api}/v1/sellers/${encodeURIComponent(account.seller)}/events?key=${encodeURIComponent(account.key)}`;
-    tracker.add(url, { event_id: uuid(), type, visitor_id, ts: Date.now(), ...fields });
+    // A purchase with an order id has that order's id, whenever it is reported: the intake keeps one.
+    const event_id = type === 'purchase' && fields.order_id ? orderEventId(account.seller, fields.order_id) : uuid();
+    tracker.add(url, { event_id, type, visitor_id, ts: Date.now(), ...fields });
   };
 
   const shown = (account: Account, host: Element, recs: Recommendations, surface: Surface, customer: string | null) => {
