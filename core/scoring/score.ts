@@ -9,6 +9,7 @@
 import type { Artifact } from '../format/artifact.js';
 import { f16Table } from '../format/f16.js';
 import { quantizeQuery, scoreF16Js, scoreF32Js, scoreInt8Js } from './js-kernels.js';
+import { selectTopN, type TopN } from './select.js';
 import { wasmScorer } from './wasm-kernel.js';
 
 let halfTable: Float32Array | null = null;
@@ -84,4 +85,31 @@ export function scoreByNeighbours(artifact: Artifact, items: ArrayLike<number>, 
       for (let p = start; p < end; p++) out[indices[p]] += (weights as Float32Array)[p];
     }
   }
+}
+
+/**
+ * The best `n` items for `query` (+ queryBias) that `accept` lets through, best first, ties
+ * by the lower index: `scoreByVector` into `scratch` then `selectTopN`, or, for an int8
+ * artifact under the WebAssembly kernel, one fused pass that selects as it scores and
+ * stores no scores (the same items and the same scores, bit for bit). `scratch` needs
+ * itemCount places when the fused pass does not apply.
+ */
+export function scoreTopN(artifact: Artifact, query: Float32Array, n: number, scratch: Float32Array, queryBias = 0, accept?: (item: number) => boolean): TopN {
+  if (!Number.isInteger(n) || n < 0) throw new RangeError(`n must be an integer >= 0, got ${n}`);
+  const wasm = wasmScorer(artifact);
+  if (wasm?.canFuse(n)) {
+    checkQuery(artifact, query, queryBias);
+    return wasm.top(query, n, queryBias, accept);
+  }
+  scoreByVector(artifact, query, scratch, queryBias);
+  return selectTopN(scratch, n, accept === undefined ? undefined : (i) => !accept(i));
+}
+
+function checkQuery(artifact: Artifact, query: Float32Array, queryBias: number): void {
+  const dim = artifact.dim;
+  if (query.length < dim) throw new RangeError(`query has ${query.length} values; the artifact's vectors have ${dim}`);
+  for (let j = 0; j < dim; j++) {
+    if (!Number.isFinite(query[j])) throw new RangeError(`query[${j}] is ${query[j]}; a query vector must be finite`);
+  }
+  if (!Number.isFinite(queryBias)) throw new RangeError(`queryBias is ${queryBias}; it must be finite`);
 }
