@@ -188,4 +188,4 @@ console.log(`\n${md}\n\nuptime load average: ${uptime()}`);
 await mkdir(join(PROJECT, 'benchmarks'), { recursive: true });
 await writeFile(join(PROJECT, `benchmarks/${values.name}.json`), JSON.stringify({ lambda, repeats, rows, load: loadavg() }, null, 1));
 await writeFile(join(PROJECT, `benchmarks/${values.name}.md`), md + '\n');
-await updateReadme(values.name, md);
+await updateReadme(values.name, `${md}\n`);
