@@ -380,7 +380,96 @@
         (local.get $nFull) (local.get $floor)))
       (else (i32.load (local.get $lenPtr)))))
 
-;; ---- The compressed path: 4-bit codes, then int8 rescoring --------------------------
+;; ---- Several queries in one pass ----------------------------------------------------
+  ;;
+  ;; topInt8Batch scores every int8 row against up to four queries at once: each row is
+  ;; read (and widened to i16) once for all of them, and each query keeps its own top
+  ;; list, as topInt8 would for it alone (the same dots, finished in the same order, the
+  ;; same lists). $queries holds the i16 queries one after the other, align16(dim) values
+  ;; each; $params the f64 qScale of each query, then the f64 queryBias of each (8 values);
+  ;; list q is at $items + q * 4 * cap, $scores + q * 4 * cap, its length at $lens + 4 q,
+  ;; and accept(q, item) is its filter. Queries past $count keep empty lists.
+  (func (export "topInt8Batch")
+    (param $values i32) (param $scales i32) (param $biases i32) (param $queries i32) (param $count i32)
+    (param $n i32) (param $dim i32) (param $params i32)
+    (param $items i32) (param $scores i32) (param $lens i32) (param $cap i32) (param $useAccept i32)
+    (local $i i32) (local $c i32) (local $span i32) (local $qStride i32) (local $row i32) (local $q i32) (local $lane i32)
+    (local $lo v128) (local $hi v128) (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128)
+    (local $qs01 v128) (local $qs23 v128) (local $qb01 v128) (local $qb23 v128) (local $sc v128) (local $b v128)
+    (local $s v128) (local $floors v128) (local $dots v128) (local $fl f32)
+    (i64.store (local.get $lens) (i64.const 0))
+    (i64.store offset=8 (local.get $lens) (i64.const 0))
+    (if (i32.or (i32.or (i32.le_s (local.get $dim) (i32.const 0)) (i32.eqz (local.get $cap))) (i32.eqz (local.get $count))) (then (return)))
+    (local.set $span (i32.and (i32.add (local.get $dim) (i32.const 15)) (i32.const -16)))
+    (local.set $qStride (i32.shl (local.get $span) (i32.const 1)))
+    (local.set $qs01 (v128.load offset=0 (local.get $params)))
+    (local.set $qs23 (v128.load offset=16 (local.get $params)))
+    (local.set $qb01 (v128.load offset=32 (local.get $params)))
+    (local.set $qb23 (v128.load offset=48 (local.get $params)))
+    ;; lists of absent queries never take anything: their floor is +inf
+    (local.set $floors (v128.const f32x4 -inf -inf -inf -inf))
+    (if (i32.lt_u (local.get $count) (i32.const 4)) (then (local.set $floors (f32x4.replace_lane 3 (local.get $floors) (f32.const inf)))))
+    (if (i32.lt_u (local.get $count) (i32.const 3)) (then (local.set $floors (f32x4.replace_lane 2 (local.get $floors) (f32.const inf)))))
+    (if (i32.lt_u (local.get $count) (i32.const 2)) (then (local.set $floors (f32x4.replace_lane 1 (local.get $floors) (f32.const inf)))))
+    (block $rows_done
+      (loop $rows
+        (br_if $rows_done (i32.ge_u (local.get $i) (local.get $n)))
+        (local.set $row (i32.add (local.get $values) (i32.mul (local.get $i) (local.get $dim))))
+        (local.set $a0 (v128.const i32x4 0 0 0 0)) (local.set $a1 (v128.const i32x4 0 0 0 0))
+        (local.set $a2 (v128.const i32x4 0 0 0 0)) (local.set $a3 (v128.const i32x4 0 0 0 0))
+        (local.set $c (i32.const 0))
+        (loop $dims
+          (local.set $lo (v128.load8x8_s align=1 (i32.add (local.get $row) (local.get $c))))
+          (local.set $hi (v128.load8x8_s offset=8 align=1 (i32.add (local.get $row) (local.get $c))))
+          (local.set $q (i32.add (local.get $queries) (i32.shl (local.get $c) (i32.const 1))))
+          (local.set $a0 (i32x4.add (local.get $a0) (i32x4.add
+            (i32x4.dot_i16x8_s (local.get $lo) (v128.load (local.get $q))) (i32x4.dot_i16x8_s (local.get $hi) (v128.load offset=16 (local.get $q))))))
+          (local.set $q (i32.add (local.get $q) (local.get $qStride)))
+          (local.set $a1 (i32x4.add (local.get $a1) (i32x4.add
+            (i32x4.dot_i16x8_s (local.get $lo) (v128.load (local.get $q))) (i32x4.dot_i16x8_s (local.get $hi) (v128.load offset=16 (local.get $q))))))
+          (local.set $q (i32.add (local.get $q) (local.get $qStride)))
+          (local.set $a2 (i32x4.add (local.get $a2) (i32x4.add
+            (i32x4.dot_i16x8_s (local.get $lo) (v128.load (local.get $q))) (i32x4.dot_i16x8_s (local.get $hi) (v128.load offset=16 (local.get $q))))))
+          (local.set $q (i32.add (local.get $q) (local.get $qStride)))
+          (local.set $a3 (i32x4.add (local.get $a3) (i32x4.add
+            (i32x4.dot_i16x8_s (local.get $lo) (v128.load (local.get $q))) (i32x4.dot_i16x8_s (local.get $hi) (v128.load offset=16 (local.get $q))))))
+          (local.set $c (i32.add (local.get $c) (i32.const 16)))
+          (br_if $dims (i32.lt_u (local.get $c) (local.get $span))))
+        ;; lane q of $dots: the row's dot with query q
+        (local.set $dots (call $hsum4 (local.get $a0) (local.get $a1) (local.get $a2) (local.get $a3)))
+        (local.set $sc (f32x4.splat (f32.load (i32.add (local.get $scales) (i32.shl (local.get $i) (i32.const 2))))))
+        (local.set $b (v128.const i32x4 0 0 0 0))
+        (if (local.get $biases) (then (local.set $b (f32x4.splat (f32.load (i32.add (local.get $biases) (i32.shl (local.get $i) (i32.const 2))))))))
+        (local.set $s (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+          (call $finish2 (local.get $dots) (local.get $sc) (local.get $qs01) (local.get $b) (local.get $qb01))
+          (call $finish2 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $dots) (local.get $dots))
+            (local.get $sc) (local.get $qs23) (local.get $b) (local.get $qb23))))
+        (if (v128.any_true (f32x4.gt (local.get $s) (local.get $floors)))
+          (then
+            (local.set $lane (i32.const 0))
+            (loop $lanes
+              (local.set $fl (call $offer (local.get $lane)
+                (i32.add (local.get $items) (i32.mul (local.get $lane) (i32.shl (local.get $cap) (i32.const 2))))
+                (i32.add (local.get $scores) (i32.mul (local.get $lane) (i32.shl (local.get $cap) (i32.const 2))))
+                (i32.add (local.get $lens) (i32.shl (local.get $lane) (i32.const 2)))
+                (local.get $cap) (local.get $useAccept) (local.get $i)
+                (f32x4.extract_lane 0 (i8x16.swizzle (local.get $s)
+                  (i8x16.add (i8x16.splat (i32.shl (local.get $lane) (i32.const 2))) (v128.const i8x16 0 1 2 3 0 1 2 3 0 1 2 3 0 1 2 3))))))
+              (local.set $floors (call $setLane (local.get $floors) (local.get $lane) (local.get $fl)))
+              (local.set $lane (i32.add (local.get $lane) (i32.const 1)))
+              ;; only the lists of the queries given (absent ones keep +inf and stay empty)
+              (br_if $lanes (i32.lt_u (local.get $lane) (local.get $count))))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $rows))))
+
+  ;; v with lane k (0..3) set to x
+  (func $setLane (param $v v128) (param $k i32) (param $x f32) (result v128)
+    (if (result v128) (i32.eqz (local.get $k)) (then (f32x4.replace_lane 0 (local.get $v) (local.get $x)))
+      (else (if (result v128) (i32.eq (local.get $k) (i32.const 1)) (then (f32x4.replace_lane 1 (local.get $v) (local.get $x)))
+        (else (if (result v128) (i32.eq (local.get $k) (i32.const 2)) (then (f32x4.replace_lane 2 (local.get $v) (local.get $x)))
+          (else (f32x4.replace_lane 3 (local.get $v) (local.get $x)))))))))
+
+  ;; ---- The compressed path: 4-bit codes, then int8 rescoring --------------------------
   ;;
   ;; For catalogs past 250,000 items (wasm-kernel.ts): each int8 row is also kept as 4-bit
   ;; codes, u = round(v / step) + 8 in 1..15 with step = max |v| / 7 of that row, two codes

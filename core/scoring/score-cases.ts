@@ -10,7 +10,7 @@ import { ItemTable } from '../format/item-table.js';
 import { quantizeRowInt8 } from '../format/quantize.js';
 import type { Quantization } from '../format/spec.js';
 import { quantizeQuery, scoreInt8Js } from './js-kernels.js';
-import { scoreByVector, scoreTopN, sumItemVectors } from './score.js';
+import { scoreByVector, scoreTopN, scoreTopNBatch, sumItemVectors } from './score.js';
 import { selectTopN } from './select.js';
 
 /** Uniform numbers in [-1, 1) from a seed (a 32-bit xorshift; tests only). */
@@ -311,9 +311,27 @@ export function scoreByVectorCases(label: string, use: () => void): void {
       }
     });
 
+    it.each([8, 17, 64])('scoreTopNBatch, dim %i: each query gets the list scoreTopN gives it alone (1 to 9 queries, biases, filters)', (dim) => {
+      use();
+      const a = testArtifact({ n: 53, dim, quantization: 'int8', seed: dim });
+      for (let count = 1; count <= 9; count++) {
+        const queries = Array.from({ length: count }, (_, k) => randomQuery(dim, 40 + k, 1 + k));
+        const biases = queries.map((_, k) => k * 0.25 - 0.5);
+        const accept = (q: number, item: number) => (item + q) % 5 !== 0;
+        const batch = scoreTopNBatch(a, queries, 7, new Float32Array(53), biases, accept);
+        expect(batch).toHaveLength(count);
+        queries.forEach((query, k) => {
+          const alone = scoreTopN(a, query, 7, new Float32Array(53), biases[k], (item) => accept(k, item));
+          expect(Array.from(batch[k].items)).toEqual(Array.from(alone.items));
+          expect(Array.from(batch[k].scores)).toEqual(Array.from(alone.scores));
+        });
+      }
+    });
+
     it('names what is wrong with its arguments', () => {
       use();
       const a = testArtifact({ n: 4, dim: 8, quantization: 'int8' });
+      expect(() => scoreTopNBatch(a, [new Float32Array(8), new Float32Array(7)], 2, new Float32Array(4))).toThrow(/query has 7 values/);
       expect(() => scoreTopN(a, new Float32Array(7), 2, new Float32Array(4))).toThrow(/query has 7 values; the artifact's vectors have 8/);
       expect(() => scoreTopN(a, new Float32Array(8), -1, new Float32Array(4))).toThrow(/n must be an integer >= 0, got -1/);
       const nan = new Float32Array(8);

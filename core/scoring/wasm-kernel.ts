@@ -94,6 +94,21 @@ interface KernelExports {
     out: number,
   ): void;
   buildInt4(values: number, scales: number, n: number, dim: number, codes: number, scales4: number, usum: number): void;
+  topInt8Batch(
+    values: number,
+    scales: number,
+    biases: number,
+    queries: number,
+    count: number,
+    n: number,
+    dim: number,
+    params: number,
+    items: number,
+    scores: number,
+    lens: number,
+    cap: number,
+    useAccept: number,
+  ): void;
   sumBytes(p: number, bytes: number): number;
 }
 
@@ -122,6 +137,9 @@ let compressAbove = COMPRESSED_ABOVE_ITEMS;
 export function coarseCandidates(n: number): number {
   return Math.min(MAX_FUSED_TOP, Math.max(256, 16 * n));
 }
+
+/** Queries topInt8Batch scores in one pass over the rows. */
+export const BATCH = 4;
 
 /** Most entries a fused top list holds ({@link WasmScorer.top}); larger asks score all items, then select. */
 export const MAX_FUSED_TOP = 1024;
@@ -319,6 +337,12 @@ function copyIntoMemory(module: WebAssembly.Module, artifact: Artifact): WasmSco
 interface ScratchLayout {
   query: number;
   query8: number;
+  /** topInt8Batch: four i16 queries, their f64 scales and biases, four list lengths and lists. */
+  batchQueries: number;
+  batchParams: number;
+  batchLens: number;
+  batchItems: number;
+  batchScores: number;
   topLen: number;
   topItems: number;
   topScores: number;
@@ -333,8 +357,13 @@ function scratchLayout(n: number, dim: number): ScratchLayout {
   const topLen = query8 + align16(dim) * 2;
   const topItems = topLen + 16;
   const topScores = topItems + 4 * MAX_FUSED_TOP;
-  const out = topScores + 4 * MAX_FUSED_TOP;
-  return { query, query8, topLen, topItems, topScores, out, end: out + align16(4 * n) };
+  const batchQueries = topScores + 4 * MAX_FUSED_TOP;
+  const batchParams = batchQueries + BATCH * align16(dim) * 2;
+  const batchLens = batchParams + 64;
+  const batchItems = batchLens + 16;
+  const batchScores = batchItems + BATCH * 4 * MAX_FUSED_TOP;
+  const out = batchScores + BATCH * 4 * MAX_FUSED_TOP;
+  return { query, query8, topLen, topItems, topScores, batchQueries, batchParams, batchLens, batchItems, batchScores, out, end: out + align16(4 * n) };
 }
 
 /** Bytes of the compressed path's codes and scales for n rows of dim values; 0 where it does not apply. */
@@ -479,6 +508,67 @@ class WasmScorer {
       items: new Int32Array(this.memory.buffer, layout.topItems, len).slice(),
       scores: new Float32Array(this.memory.buffer, layout.topScores, len).slice(),
     };
+  }
+
+  /**
+   * {@link top} for several queries, BATCH at a time in one pass over the rows (each row
+   * read once for all of them): the same lists as one call per query. `accept(q, item)`
+   * filters query q's list. The compressed path answers one query at a time.
+   */
+  topBatch(
+    queries: readonly Float32Array[],
+    n: number,
+    queryBiases: readonly number[],
+    accept?: (query: number, item: number) => boolean,
+  ): { items: Int32Array; scores: Float32Array }[] {
+    if (this.codes !== 0) {
+      return queries.map((q, k) => this.top(q, n, queryBiases[k] ?? 0, accept === undefined ? undefined : (item) => accept(k, item)));
+    }
+    const { kernel, layout, dim, memory } = this;
+    const span = align16(dim);
+    const out: { items: Int32Array; scores: Float32Array }[] = [];
+    for (let first = 0; first < queries.length; first += BATCH) {
+      const count = Math.min(BATCH, queries.length - first);
+      const params = new Float64Array(memory.buffer, layout.batchParams, 8);
+      params.fill(0);
+      for (let k = 0; k < BATCH; k++) {
+        const q16 = new Int16Array(memory.buffer, layout.batchQueries + k * span * 2, span);
+        if (k < count) {
+          params[k] = quantizeQuery(queries[first + k], dim, q16);
+          params[4 + k] = queryBiases[first + k] ?? 0;
+        } else {
+          q16.fill(0);
+        }
+      }
+      currentAccept = accept === undefined ? null : (list, item) => accept(first + list, item);
+      try {
+        kernel.topInt8Batch(
+          this.values,
+          this.scales,
+          this.biases,
+          layout.batchQueries,
+          count,
+          this.n,
+          dim,
+          layout.batchParams,
+          layout.batchItems,
+          layout.batchScores,
+          layout.batchLens,
+          n,
+          accept === undefined ? 0 : 1,
+        );
+      } finally {
+        currentAccept = null;
+      }
+      const lens = new Int32Array(memory.buffer, layout.batchLens, BATCH);
+      for (let k = 0; k < count; k++) {
+        out.push({
+          items: new Int32Array(memory.buffer, layout.batchItems + k * 4 * n, lens[k]).slice(),
+          scores: new Float32Array(memory.buffer, layout.batchScores + k * 4 * n, lens[k]).slice(),
+        });
+      }
+    }
+    return out;
   }
 
   /** Whether this artifact answers {@link top} by the compressed path. */

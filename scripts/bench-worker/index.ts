@@ -18,7 +18,8 @@
  *
  * Variants: `floor` (the kernel's sumBytes: reads every byte of the int8 vectors once and
  * sums them, the least work a scoring pass can do: its memory floor), `fused` (scoreTopN:
- * the WebAssembly kernel selecting as it scores), `wasm` (scoreByVector with the
+ * the WebAssembly kernel selecting as it scores), `batch4` (scoreTopNBatch: four queries in
+ * one pass, timed per call of four), `wasm` (scoreByVector with the
  * WebAssembly kernel, then selectTopN), `js` (the JavaScript int8 kernel scoreByVector
  * falls back to), `baseline` (the plain loop of baseline.ts). `cold: true` reads a 64 MB
  * buffer before each timed call (untimed), so that the call finds no vector in the caches:
@@ -29,7 +30,7 @@ import { decodeArtifact } from '../../core/format/decode.js';
 import { quantizeQuery, scoreInt8Js } from '../../core/scoring/js-kernels.js';
 import kernel from '../../core/scoring/kernel.wasm';
 import relaxedKernel from '../../core/scoring/kernel-relaxed.wasm';
-import { scoreByVector, scoreTopN } from '../../core/scoring/score.js';
+import { scoreByVector, scoreTopN, scoreTopNBatch } from '../../core/scoring/score.js';
 import { selectTopN, type TopN } from '../../core/scoring/select.js';
 import { COMPRESSED_ABOVE_ITEMS, decodeForScoring, prepareScoring, relaxedKernelInUse, useWasmKernel, wasmScorer } from '../../core/scoring/wasm-kernel.js';
 import { baselineScore } from './baseline.js';
@@ -38,7 +39,7 @@ import { MsClock } from './clock.js';
 let compressAboveItems = COMPRESSED_ABOVE_ITEMS;
 useWasmKernel(kernel, relaxedKernel);
 
-const VARIANTS = ['floor', 'fused', 'wasm', 'js', 'baseline'] as const;
+const VARIANTS = ['floor', 'fused', 'batch4', 'wasm', 'js', 'baseline'] as const;
 type Variant = (typeof VARIANTS)[number];
 
 interface Model {
@@ -61,6 +62,12 @@ function queries(dim: number, count: number): Float32Array[] {
   return Array.from({ length: count }, () => Float32Array.from({ length: dim }, next));
 }
 
+let mates: Float32Array[] = [];
+function batchMates(dim: number): Float32Array[] {
+  if (mates.length === 0 || mates[0].length !== dim) mates = queries(dim, 19).slice(16);
+  return mates;
+}
+
 const EMPTY: TopN = { items: new Int32Array(0), scores: new Float32Array(0) };
 let sink = 0;
 
@@ -73,6 +80,10 @@ function call(model: Model, variant: Variant, query: Float32Array, top: number):
     return EMPTY;
   }
   if (variant === 'fused') return scoreTopN(artifact, query, top, out);
+  if (variant === 'batch4') {
+    // Four queries in one pass (this one and three others); the caller divides by 4.
+    return scoreTopNBatch(artifact, [query, ...batchMates(artifact.dim)], top, out)[0];
+  }
   if (variant === 'wasm') {
     scoreByVector(artifact, query, out);
   } else if (variant === 'js') {
