@@ -4,7 +4,8 @@
  * 127.0.0.1), so that the scoring kernels are timed in the runtime that serves them. Edge
  * code: no node imports.
  *
- *   POST /load?name=N&mode=copy|in-place   body: an artifact. Decodes it (decodeArtifact, as
+ *   POST /part?name=N   body: a part of an artifact, the next /load of N appends its body to them.
+ *   POST /load?name=N&mode=copy|in-place   body: an artifact (or its last part). Decodes it (decodeArtifact, as
  *        the model cache does, or decodeForScoring) and readies the kernel; answers sizes.
  *   POST /run    {name, variant, calls, warmup, top}: times `calls` warm calls of one
  *        variant (score every item + select the top `top`), each on its own
@@ -49,6 +50,7 @@ interface Model {
 }
 
 const models = new Map<string, Model>();
+const uploads = new Map<string, Uint8Array[]>();
 
 /** Queries that change from call to call (a fixed set, the same in every run). */
 function queries(dim: number, count: number): Float32Array[] {
@@ -212,8 +214,26 @@ export default {
     const url = new URL(request.url);
     const name = url.searchParams.get('name') ?? '';
     try {
+      if (request.method === 'POST' && url.pathname === '/part') {
+        // Large artifacts arrive in parts (a request body of 82 MB is refused locally).
+        const parts = uploads.get(name) ?? [];
+        parts.push(new Uint8Array(await request.arrayBuffer()));
+        uploads.set(name, parts);
+        return Response.json({ parts: parts.length });
+      }
       if (request.method === 'POST' && url.pathname === '/load') {
-        const bytes = new Uint8Array(await request.arrayBuffer());
+        let bytes = new Uint8Array(await request.arrayBuffer());
+        const parts = uploads.get(name);
+        if (parts) {
+          uploads.delete(name);
+          const whole = new Uint8Array(parts.reduce((s, p) => s + p.length, 0) + bytes.length);
+          let at = 0;
+          for (const p of [...parts, bytes]) {
+            whole.set(p, at);
+            at += p.length;
+          }
+          bytes = whole;
+        }
         const inPlace = url.searchParams.get('mode') === 'in-place';
         const t0 = performance.now();
         const artifact = inPlace ? decodeForScoring(bytes) : decodeArtifact(bytes);
@@ -242,6 +262,8 @@ export default {
       if (request.method === 'GET' && url.pathname === '/runtime') return Response.json(runtime());
       if (request.method === 'POST' && url.pathname === '/drop') {
         models.delete(name);
+        // The cold runs' 64 MB goes too: the isolate keeps its memory for the next model.
+        evictBuffer = null;
         return Response.json({ dropped: name });
       }
       return Response.json({ error: `no route ${request.method} ${url.pathname}` }, { status: 404 });
