@@ -3,11 +3,13 @@ import type { Env } from './env.js';
 import { consumeDeadLetters, consumeEvents, DEAD_LETTER_QUEUE } from './events/consumer.js';
 import type { EventsMessage } from './events/event.js';
 import scoringKernel from '../core/scoring/kernel.wasm';
+import relaxedKernel from '../core/scoring/kernel-relaxed.wasm';
 import { useWasmKernel } from '../core/scoring/wasm-kernel.js';
 
 // The Workers runtime compiles no WebAssembly from bytes: wrangler bundles the imported
-// kernel as a compiled module, handed to the scoring code once per isolate.
-useWasmKernel(scoringKernel);
+// kernels as compiled modules, handed to the scoring code once per isolate. The runtime
+// has relaxed SIMD, which the compressed path of catalogs past 250,000 items uses.
+useWasmKernel(scoringKernel, relaxedKernel);
 
 const app = createApp();
 const log = (event: Record<string, unknown>) => console.log(JSON.stringify(event));

@@ -10,7 +10,7 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import wabtInit from 'wabt';
 
 /** One module: its .wat source, the generated .ts file and the name of the exported constant. */
@@ -47,13 +47,34 @@ export const SCORING_KERNEL: WasmBinarySpec = {
   out: file('../core/scoring/kernel.wasm'),
 };
 
-export const BINARY_MODULES: readonly WasmBinarySpec[] = [SCORING_KERNEL];
+/** The scoring kernel's relaxed-SIMD part, for runtimes that have relaxed SIMD (wasm-kernel.ts picks it at load). */
+export const SCORING_KERNEL_RELAXED: WasmBinarySpec = {
+  wat: file('../core/scoring/kernel-relaxed.wat'),
+  out: file('../core/scoring/kernel-relaxed.wasm'),
+};
+
+export const BINARY_MODULES: readonly WasmBinarySpec[] = [SCORING_KERNEL, SCORING_KERNEL_RELAXED];
+
+/**
+ * A .wat file's text with its `;; @include FILE` lines replaced by FILE's text (a path
+ * beside it): the two scoring modules share their selection helpers that way.
+ */
+async function watText(path: string): Promise<string> {
+  const text = await readFile(path, 'utf8');
+  const parts = await Promise.all(
+    text.split('\n').map(async (line) => {
+      const m = /^\s*;; @include (\S+)\s*$/.exec(line);
+      return m ? readFile(new URL(m[1], pathToFileURL(path)), 'utf8') : line;
+    }),
+  );
+  return parts.join('\n');
+}
 
 /** The bytes of a module, assembled from its .wat text. */
 export async function assembleWat(spec: Pick<WasmModuleSpec, 'wat'>): Promise<Uint8Array> {
   const wabt = await wabtInit();
-  const features = { simd: true, threads: true };
-  const parsed = wabt.parseWat(basename(spec.wat), await readFile(spec.wat, 'utf8'), features);
+  const features = { simd: true, threads: true, relaxed_simd: true };
+  const parsed = wabt.parseWat(basename(spec.wat), await watText(spec.wat), features);
   try {
     parsed.resolveNames();
     // wabt's typings omit it, but validate() needs the features again to accept shared memory.

@@ -37,7 +37,12 @@ async function post(path: string, body: string | Uint8Array): Promise<Record<str
 describe('the scoring kernel in workerd', () => {
   it('is imported as a compiled module; compiling WebAssembly from bytes is refused', async () => {
     const res = await worker.fetch('http://127.0.0.1/runtime');
-    expect(await res.json()).toMatchObject({ importedKernelIsModule: true, compileFromBytes: expect.stringMatching(/^refused: .*disallowed by embedder/) });
+    expect(await res.json()).toMatchObject({
+      importedKernelIsModule: true,
+      compileFromBytes: expect.stringMatching(/^refused: .*disallowed by embedder/),
+      // workerd has relaxed SIMD: the compressed path's coarse pass runs on it
+      relaxed: true,
+    });
   });
 
   it('scores with WebAssembly, copied or decoded in place, and selects what JavaScript selects', async () => {
@@ -66,8 +71,38 @@ describe('the scoring kernel in workerd', () => {
     const wasm = await top('copy', 'wasm');
     expect(wasm.items).toHaveLength(10);
     expect(await top('copy', 'js')).toEqual(wasm);
+    // selection fused into the kernel: the same list, the same scores
+    expect(await top('copy', 'fused')).toEqual(wasm);
+    expect(await top('in-place', 'fused')).toEqual(wasm);
     expect(await top('in-place', 'wasm')).toEqual(wasm);
     // The plain f64 loop: the same items (its scores differ in the last bits).
     expect((await top('copy', 'baseline')).items).toEqual(wasm.items);
+  });
+
+  it('the compressed path: the relaxed-SIMD coarse pass gives what the plain one gives, first calls included, with exact int8 scores', async () => {
+    await post('/compress-above?items=2000', '');
+    try {
+      const rng = new Random(8);
+      const n = 5003;
+      const dim = 64;
+      const bytes = encodeArtifact(
+        {
+          modelType: 'lightfm',
+          itemIds: Array.from({ length: n }, (_, i) => `sku-${i}`),
+          dim,
+          itemVectors: Float32Array.from({ length: n * dim }, () => rng.normal()),
+          itemBiases: Float32Array.from({ length: n }, () => rng.normal() * 0.1),
+          meta: {},
+        },
+        { quantize: 'int8' },
+      );
+      expect(await post('/load?name=big&mode=in-place', bytes)).toMatchObject({ items: n, kernel: 'wasm' });
+      expect(await post('/relaxed-agrees?name=big&queries=20', '')).toMatchObject({ agree: true, compressed: true });
+      const recall = await post('/recall', JSON.stringify({ name: 'big', queries: 30, top: 10 }));
+      expect(recall).toMatchObject({ compressed: true, exactScores: true });
+      expect(recall.recall as number).toBeGreaterThanOrEqual(0.98);
+    } finally {
+      await post('/compress-above?items=250000', '');
+    }
   });
 });

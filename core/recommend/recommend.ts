@@ -3,7 +3,7 @@ import { ANSWERS_WITH, MODEL_TYPE_NAMES, type ModelType, SERVED_SURFACES, SURFAC
 import { decodeUserRecord, type CustomerHistory, type UserRecord } from '../format/user-record.js';
 import { ApiError } from '../errors/api-error.js';
 import type { LoadedModel } from './model.js';
-import { scoreByNeighbours, scoreByVector, sumItemVectors } from '../scoring/score.js';
+import { scoreByNeighbours, scoreTopN, sumItemVectors } from '../scoring/score.js';
 import { selectTopN, type TopN } from '../scoring/select.js';
 import { compileFilter, type FilterSpec } from './filters.js';
 
@@ -254,9 +254,7 @@ function scoreVectors(model: LoadedModel, items: number[], record: UserRecord | 
     used = true;
   }
   if (!used) return null;
-  const scores = model.scores;
-  scoreByVector(a, query, scores, bias);
-  return selectTopN(scores, n, (i) => !accept(i));
+  return scoreTopN(a, query, n, model.scores, bias, accept);
 }
 
 /**

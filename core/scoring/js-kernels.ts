@@ -26,6 +26,11 @@ function queryLimit(dim: number): number {
  * on are set to 0 (the WebAssembly kernel reads the query padded to a multiple of 16).
  */
 export function quantizeQuery(query: Float32Array, dim: number, q: Int16Array | Int32Array): number {
+  return quantizeQueryTo(query, dim, q, queryLimit(dim));
+}
+
+/** {@link quantizeQuery} to integers of at most `limit` in magnitude (the compressed path's coarse pass uses 127). */
+export function quantizeQueryTo(query: Float32Array, dim: number, q: Int16Array | Int32Array, limit: number): number {
   let max = 0;
   for (let j = 0; j < dim; j++) {
     const a = Math.abs(query[j]);
@@ -36,7 +41,6 @@ export function quantizeQuery(query: Float32Array, dim: number, q: Int16Array | 
     q.fill(0, 0, dim);
     return 0;
   }
-  const limit = queryLimit(dim);
   const qScale = max / limit;
   for (let j = 0; j < dim; j++) {
     const v = Math.round(query[j] / qScale);

@@ -10,7 +10,8 @@ import { ItemTable } from '../format/item-table.js';
 import { quantizeRowInt8 } from '../format/quantize.js';
 import type { Quantization } from '../format/spec.js';
 import { quantizeQuery, scoreInt8Js } from './js-kernels.js';
-import { scoreByVector, sumItemVectors } from './score.js';
+import { scoreByVector, scoreTopN, scoreTopNBatch, sumItemVectors } from './score.js';
+import { selectTopN } from './select.js';
 
 /** Uniform numbers in [-1, 1) from a seed (a 32-bit xorshift; tests only). */
 export function seeded(seed: number): () => number {
@@ -250,6 +251,92 @@ export function scoreByVectorCases(label: string, use: () => void): void {
       const row0 = a.itemVector(0);
       const row3 = a.itemVector(3);
       for (let j = 0; j < 4; j++) expect(query[j]).toBeCloseTo(row0[j] + 2 * row3[j], 6);
+    });
+  });
+
+  describe(`scoreTopN (${label})`, () => {
+    const dims = [1, 3, 8, 17, 24, 32, 64, 100];
+    const exclusions: [string, ((i: number) => boolean) | undefined][] = [
+      ['no filter', undefined],
+      ['every third item refused', (i) => i % 3 !== 1],
+      ['all refused', () => false],
+    ];
+
+    it.each(dims)('int8, dim %i: the items and the scores of scoreByVector then selectTopN, for any n and filter', (dim) => {
+      use();
+      // 4k + 1, 4k + 2, 4k + 3 and 4k items: every tail of a block of four rows.
+      for (const n of [1, 2, 3, 4, 5, 37, 38, 39, 40]) {
+        const a = testArtifact({ n, dim, quantization: 'int8', seed: 7 * dim + n });
+        const query = randomQuery(dim, dim + n, 2);
+        const all = new Float32Array(n);
+        scoreByVector(a, query, all, 0.125);
+        for (const [, accept] of exclusions) {
+          for (const k of [0, 1, 3, 10, n, n + 5]) {
+            const want = selectTopN(all, k, accept === undefined ? undefined : (i) => !accept(i));
+            const got = scoreTopN(a, query, k, new Float32Array(n), 0.125, accept);
+            expect(Array.from(got.items)).toEqual(Array.from(want.items));
+            expect(Array.from(got.scores)).toEqual(Array.from(want.scores));
+          }
+        }
+      }
+    });
+
+    it('ties: equal scores keep the lower index first, and a filter is asked only about items that would enter', () => {
+      use();
+      const dim = 64;
+      const a = testArtifact({ n: 41, dim, quantization: 'int8', biases: false, seed: 3 });
+      // Every row the same: every score ties.
+      const v = a.vectors!.values as Int8Array;
+      for (let i = 1; i < 41; i++) v.copyWithin(i * dim, 0, dim);
+      a.vectors!.scales!.fill(a.vectors!.scales![0]);
+      const asked: number[] = [];
+      const top = scoreTopN(a, randomQuery(dim, 5), 5, new Float32Array(41), 0, (i) => {
+        asked.push(i);
+        return i !== 2;
+      });
+      expect(Array.from(top.items)).toEqual([0, 1, 3, 4, 5]);
+      // The first five fill the list (2 refused, so 5 enters too); no later tie can enter.
+      expect(asked).toEqual([0, 1, 2, 3, 4, 5]);
+    });
+
+    it('f16 and f32 artifacts: scoreByVector then selectTopN', () => {
+      use();
+      for (const quantization of ['f16', 'f32'] as const) {
+        const a = testArtifact({ n: 30, dim: 16, quantization });
+        const query = randomQuery(16, 8);
+        const all = new Float32Array(30);
+        scoreByVector(a, query, all);
+        const got = scoreTopN(a, query, 7, new Float32Array(30));
+        expect(got).toEqual(selectTopN(all, 7));
+      }
+    });
+
+    it.each([8, 17, 64])('scoreTopNBatch, dim %i: each query gets the list scoreTopN gives it alone (1 to 9 queries, biases, filters)', (dim) => {
+      use();
+      const a = testArtifact({ n: 53, dim, quantization: 'int8', seed: dim });
+      for (let count = 1; count <= 9; count++) {
+        const queries = Array.from({ length: count }, (_, k) => randomQuery(dim, 40 + k, 1 + k));
+        const biases = queries.map((_, k) => k * 0.25 - 0.5);
+        const accept = (q: number, item: number) => (item + q) % 5 !== 0;
+        const batch = scoreTopNBatch(a, queries, 7, new Float32Array(53), biases, accept);
+        expect(batch).toHaveLength(count);
+        queries.forEach((query, k) => {
+          const alone = scoreTopN(a, query, 7, new Float32Array(53), biases[k], (item) => accept(k, item));
+          expect(Array.from(batch[k].items)).toEqual(Array.from(alone.items));
+          expect(Array.from(batch[k].scores)).toEqual(Array.from(alone.scores));
+        });
+      }
+    });
+
+    it('names what is wrong with its arguments', () => {
+      use();
+      const a = testArtifact({ n: 4, dim: 8, quantization: 'int8' });
+      expect(() => scoreTopNBatch(a, [new Float32Array(8), new Float32Array(7)], 2, new Float32Array(4))).toThrow(/query has 7 values/);
+      expect(() => scoreTopN(a, new Float32Array(7), 2, new Float32Array(4))).toThrow(/query has 7 values; the artifact's vectors have 8/);
+      expect(() => scoreTopN(a, new Float32Array(8), -1, new Float32Array(4))).toThrow(/n must be an integer >= 0, got -1/);
+      const nan = new Float32Array(8);
+      nan[2] = NaN;
+      expect(() => scoreTopN(a, nan, 2, new Float32Array(4))).toThrow(/query\[2\] is NaN/);
     });
   });
 }

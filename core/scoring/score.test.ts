@@ -13,7 +13,7 @@ describe('the JavaScript kernel', () => {
   it('is what scores until a worker hands over the WebAssembly module', () => {
     useWasmKernel(null);
     expect(wasmKernelInUse()).toBe(false);
-    expect(prepareScoring(testArtifact({ n: 3, dim: 4, quantization: 'int8' }))).toEqual({ kernel: 'js', wasmBytes: 0, inPlace: false });
+    expect(prepareScoring(testArtifact({ n: 3, dim: 4, quantization: 'int8' }))).toEqual({ kernel: 'js', wasmBytes: 0, inPlace: false, compressed: false });
   });
 });
 

@@ -9,6 +9,7 @@
 import type { Artifact } from '../format/artifact.js';
 import { f16Table } from '../format/f16.js';
 import { quantizeQuery, scoreF16Js, scoreF32Js, scoreInt8Js } from './js-kernels.js';
+import { selectTopN, type TopN } from './select.js';
 import { wasmScorer } from './wasm-kernel.js';
 
 let halfTable: Float32Array | null = null;
@@ -88,4 +89,51 @@ export function scoreByNeighbours(artifact: Artifact, items: ArrayLike<number>, 
       for (let p = start; p < end; p++) out[indices[p]] += w * (weights as Float32Array)[p];
     }
   }
+}
+
+/**
+ * The best `n` items for `query` (+ queryBias) that `accept` lets through, best first, ties
+ * by the lower index: `scoreByVector` into `scratch` then `selectTopN`, or, for an int8
+ * artifact under the WebAssembly kernel, one fused pass that selects as it scores and
+ * stores no scores (the same items and the same scores, bit for bit). `scratch` needs
+ * itemCount places when the fused pass does not apply.
+ */
+export function scoreTopN(artifact: Artifact, query: Float32Array, n: number, scratch: Float32Array, queryBias = 0, accept?: (item: number) => boolean): TopN {
+  if (!Number.isInteger(n) || n < 0) throw new RangeError(`n must be an integer >= 0, got ${n}`);
+  const wasm = wasmScorer(artifact);
+  if (wasm?.canFuse(n)) {
+    checkQuery(artifact, query, queryBias);
+    return wasm.top(query, n, queryBias, accept);
+  }
+  scoreByVector(artifact, query, scratch, queryBias);
+  return selectTopN(scratch, n, accept === undefined ? undefined : (i) => !accept(i));
+}
+
+/**
+ * {@link scoreTopN} for several queries (a batched request): with the WebAssembly kernel
+ * on an int8 artifact, four queries per pass over the catalog, each row read once for all
+ * four; the same lists as one scoreTopN per query. `accept(q, item)` filters query q's list.
+ */
+export function scoreTopNBatch(
+  artifact: Artifact,
+  queries: readonly Float32Array[],
+  n: number,
+  scratch: Float32Array,
+  queryBiases: readonly number[] = [],
+  accept?: (query: number, item: number) => boolean,
+): TopN[] {
+  if (!Number.isInteger(n) || n < 0) throw new RangeError(`n must be an integer >= 0, got ${n}`);
+  queries.forEach((q, k) => checkQuery(artifact, q, queryBiases[k] ?? 0));
+  const wasm = wasmScorer(artifact);
+  if (wasm?.canFuse(n)) return wasm.topBatch(queries, n, queryBiases, accept);
+  return queries.map((q, k) => scoreTopN(artifact, q, n, scratch, queryBiases[k] ?? 0, accept === undefined ? undefined : (item) => accept(k, item)));
+}
+
+function checkQuery(artifact: Artifact, query: Float32Array, queryBias: number): void {
+  const dim = artifact.dim;
+  if (query.length < dim) throw new RangeError(`query has ${query.length} values; the artifact's vectors have ${dim}`);
+  for (let j = 0; j < dim; j++) {
+    if (!Number.isFinite(query[j])) throw new RangeError(`query[${j}] is ${query[j]}; a query vector must be finite`);
+  }
+  if (!Number.isFinite(queryBias)) throw new RangeError(`queryBias is ${queryBias}; it must be finite`);
 }

@@ -39,4 +39,33 @@ describe('dense SIMD kernel', () => {
       }
     }
   });
+  it('gemmNtSubF32: the same product in float32, packed by quads of columns', () => {
+    const m = 8;
+    const n = 6;
+    const kk = 8;
+    const ld = 9;
+    const rng = new Random(12);
+    const X = Array.from({ length: m * kk }, () => Math.fround(rng.normal()));
+    const Y = Array.from({ length: n * kk }, () => Math.fround(rng.normal()));
+    const C0 = Array.from({ length: (m + 1) * ld }, () => Math.fround(rng.normal()));
+    const { memory, simd } = instantiateDense(65536);
+    const f = new Float32Array(memory.buffer);
+    // Layout in float32 units: C at 0, X at 256, Y at 512.
+    const pack = (base: number, src: number[], p: number) => {
+      for (let r = 0; r < src.length / kk; r++) {
+        for (let k = 0; k < kk; k++) f[base + (r - (r % p)) * kk + (k >> 2) * 4 * p + (r % p) * 4 + (k & 3)] = src[r * kk + k];
+      }
+    };
+    f.set(C0, 0);
+    pack(256, X, PANEL_X);
+    pack(512, Y, PANEL_Y);
+    simd.gemmNtSubF32(0, ld * 4, 256 * 4, 512 * 4, m, n, kk);
+    for (let i = 0; i <= m; i++) {
+      for (let j = 0; j < ld; j++) {
+        let expected = C0[i * ld + j];
+        if (i < m && j < n) for (let k = 0; k < kk; k++) expected -= X[i * kk + k] * Y[j * kk + k];
+        expect(f[i * ld + j]).toBeCloseTo(expected, 4);
+      }
+    }
+  });
 });

@@ -7,6 +7,8 @@ export interface DenseSimd {
    * {@link PANEL_X} rows and Y in panels of {@link PANEL_Y} rows, each row `kk` values long.
    */
   gemmNtSub(c: number, ldc: number, x: number, y: number, m: number, n: number, kk: number): void;
+  /** The same in float32, X and Y packed by quads of columns (kk a multiple of 4). */
+  gemmNtSubF32(c: number, ldc: number, x: number, y: number, m: number, n: number, kk: number): void;
 }
 
 /** Rows per packed panel of X and of Y; m, n and kk must be multiples of these and of 2. */
@@ -21,13 +23,21 @@ function denseModule(): WebAssembly.Module {
   return compiled;
 }
 
-/** A memory of at least `bytes` bytes (never grown, so views stay valid) and the kernel over it. */
+/**
+ * A shared memory of at least `bytes` bytes (never grown, so views stay valid) and the
+ * kernel over it. Other threads run the kernel on the same memory with {@link denseOver}.
+ */
 export function instantiateDense(bytes: number): { memory: WebAssembly.Memory; simd: DenseSimd } {
   const pages = Math.max(1, Math.ceil(bytes / 65536));
   if (pages > 65536) {
     throw new RangeError(`the dense solver needs ${bytes} bytes, more than the 4 GiB a wasm memory holds`);
   }
-  const memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
+  const memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
+  return { memory, simd: denseOver(memory) };
+}
+
+/** The kernel over an existing (shared) memory, e.g. one received by a worker thread. */
+export function denseOver(memory: WebAssembly.Memory): DenseSimd {
   const instance = new WebAssembly.Instance(denseModule(), { env: { memory } });
-  return { memory, simd: instance.exports as unknown as DenseSimd };
+  return instance.exports as unknown as DenseSimd;
 }

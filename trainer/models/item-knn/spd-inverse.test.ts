@@ -18,7 +18,7 @@ function randomSpd(n: number, seed: number, shift = 0.5): Float64Array {
 }
 
 /** max |A B - I| for n x n matrices, B with row stride ldb. */
-function identityError(a: Float64Array, b: Float64Array, n: number, ldb: number): number {
+function identityError(a: Float64Array, b: Float64Array | Float32Array, n: number, ldb: number): number {
   let worst = 0;
   for (let i = 0; i < n; i++) {
     for (let j = 0; j < n; j++) {
@@ -63,6 +63,57 @@ describe('invertSpd (blocked sweep over the SIMD kernel)', () => {
     });
   }
 
+  it('inverts in float32 to float32 accuracy, the same for any number of threads', () => {
+    const n = 37;
+    const a = randomSpd(n, 5, 2);
+    const ws = createSpdWorkspace(n, 8, 'f32');
+    for (let i = 0; i < n; i++) for (let j = 0; j <= i; j++) ws.a[i * ws.size + j] = a[i * n + j];
+    invertSpd(ws);
+    expect(identityError(a, ws.a, n, ws.size)).toBeLessThan(1e-4);
+    for (let i = 0; i < n; i++) for (let j = 0; j < i; j++) expect(ws.a[i * ws.size + j]).toBe(ws.a[j * ws.size + i]);
+  });
+
+  for (const precision of ['f64', 'f32'] as const) {
+    it(`gives the same bits with helper threads as alone (${precision}, n = 1100: above the threading threshold)`, () => {
+      const n = 1100;
+      // A sparse-ish Gram matrix like EASE's: X^T X + lambda I, built cheaply.
+      const rng = new Random(9);
+      const fill = (ws: ReturnType<typeof createSpdWorkspace>) => {
+        const r = new Random(9);
+        for (let i = 0; i < n; i++) {
+          ws.a[i * ws.size + i] = 50 + 10 * r.next();
+          for (let t = 0; t < 6; t++) {
+            const j = Math.floor(r.next() * i);
+            ws.a[i * ws.size + j] += r.next();
+          }
+        }
+      };
+      void rng;
+      const alone = createSpdWorkspace(n, 64, precision);
+      fill(alone);
+      invertSpd(alone, undefined, 1);
+      const threaded = createSpdWorkspace(n, 64, precision);
+      fill(threaded);
+      invertSpd(threaded, undefined, 2);
+      let same = true;
+      for (let i = 0; i < n && same; i++)
+        for (let j = 0; j < n; j++) if (!Object.is(alone.a[i * alone.size + j], threaded.a[i * threaded.size + j])) same = false;
+      expect(same).toBe(true);
+      // and it is an inverse: row 0 of G times the inverse is e_0
+      const g = createSpdWorkspace(n, 64, 'f64');
+      fill(g);
+      let worst = 0;
+      for (const row of [0, 517, n - 1]) {
+        for (let j = 0; j < n; j += 97) {
+          let s = 0;
+          for (let k = 0; k < n; k++) s += (k <= row ? g.a[row * g.size + k] : g.a[k * g.size + row]) * alone.a[k * alone.size + j];
+          worst = Math.max(worst, Math.abs(s - (row === j ? 1 : 0)));
+        }
+      }
+      expect(worst).toBeLessThan(precision === 'f64' ? 1e-10 : 1e-4);
+    }, 60_000);
+  }
+
   it('reports progress once per block', () => {
     const ws = createSpdWorkspace(20, 8);
     const a = randomSpd(20, 2);
@@ -85,5 +136,7 @@ describe('invertSpd (blocked sweep over the SIMD kernel)', () => {
   it('validates its sizes', () => {
     expect(() => createSpdWorkspace(0)).toThrow(/n must be an integer >= 1/);
     expect(() => createSpdWorkspace(10, 6)).toThrow(/block must be a positive multiple of 4/);
+    expect(() => createSpdWorkspace(10, 8, 'f16' as never)).toThrow(/precision must be 'f64' or 'f32'/);
+    expect(() => invertSpd(createSpdWorkspace(4, 4), undefined, 0)).toThrow(/threads must be an integer in \[1, 64\]/);
   });
 });

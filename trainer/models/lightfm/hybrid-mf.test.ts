@@ -3,7 +3,7 @@ import { csrFromCoo, type Csr } from '../../data/sparse.js';
 import { evaluateRanking, mean } from '../../eval/metrics.js';
 import { Random } from '../../util/random.js';
 import { DivergenceError, HybridMF, scoreAll, type HybridMFOptions } from './hybrid-mf.js';
-import { createContext, positivesBitmap, runRange, type Hyper, type Loss } from './kernels.js';
+import { createContext, placeWarpData, positivesBitmap, runRange, warpInWasm, type Hyper, type Loss } from './kernels.js';
 import { initParams, type Params } from './params.js';
 import { plantedProblem, type PlantedProblem } from './test-data.js';
 
@@ -61,10 +61,11 @@ describe('HybridMF gradients', () => {
   const users = Int32Array.from([0, 1, 1, 1]);
   const items = Int32Array.from([0, 1, 2, 3]);
 
-  for (const loss of LOSSES) {
-    it(`${loss}: one SGD step equals -lr x the finite-difference gradient of the loss`, () => {
+  const cases = [...LOSSES.map((loss) => [loss, false] as const), ['warp', true] as const];
+  for (const [loss, wasm] of cases) {
+    it(`${loss}${wasm ? ' (the WebAssembly loop)' : ''}: one SGD step equals -lr x the finite-difference gradient of the loss`, () => {
       const lr = 0.05;
-      const params = initParams(2 * nItems, 3, 3, 'adagrad', new Random(3));
+      let params = initParams(2 * nItems, 3, 3, 'adagrad', new Random(3));
       // Larger starting values than LightFM's so that every gradient is well away from 0.
       for (const a of [params.itemEmb, params.userEmb]) for (let i = 0; i < a.length; i++) a[i] *= 20;
       // Item 0 (the positive) scores low and the others high, so that WARP's first draw
@@ -86,14 +87,25 @@ describe('HybridMF gradients', () => {
         lazyScales: false,
       };
       const weights = new Float32Array(4).fill(1);
-      const ctx = createContext(params, itemFeatures, userFeatures, { users, items, weights, positives, positiveBits: bits, wordsPerUser }, hyper);
+      const examples = { users, items, weights, positives, positiveBits: bits, wordsPerUser };
+      let shuffle: Int32Array = Int32Array.from([0]);
+      let warpCtx = 0;
+      if (wasm) {
+        expect(warpInWasm(hyper)).toBe(true);
+        const placed = placeWarpData(params, examples, itemFeatures, userFeatures, hyper);
+        params = placed.params;
+        warpCtx = placed.warpCtx;
+        shuffle = placed.shuffle;
+        shuffle[0] = 0;
+      }
+      const ctx = createContext(params, itemFeatures, userFeatures, examples, hyper, 0, warpCtx);
       const before = {
         itemEmb: Float64Array.from(params.itemEmb),
         itemBias: Float64Array.from(params.itemBias),
         userEmb: Float64Array.from(params.userEmb),
         userBias: Float64Array.from(params.userBias),
       };
-      runRange(ctx, Int32Array.from([0]), 0, 1, 12345);
+      runRange(ctx, shuffle, 0, 1, 12345);
 
       // Which negative the sampler drew: the only other item whose parameters moved.
       let neg = -1;
@@ -131,7 +143,8 @@ describe('HybridMF gradients', () => {
           minus[key][i] -= h;
           const numeric = (lossAt(plus) - lossAt(minus)) / (2 * h);
           const step = params[key][i] - before[key][i];
-          expect(step, `${key}[${i}]`).toBeCloseTo(-lr * numeric, 5);
+          // The WebAssembly loop's rank weight is a float32 (log 3 to 7 digits).
+          expect(step, `${key}[${i}]`).toBeCloseTo(-lr * numeric, wasm ? 4 : 5);
           if (numeric !== 0) checked++;
         }
       }
@@ -156,8 +169,12 @@ describe('WARP sampling', () => {
       Int32Array.from({ length: n }, (_, i) => i),
       new Float32Array(n).fill(1),
     );
-  for (const loss of ['warp', 'warp-kos'] as const) {
-    it(`${loss}: positives drawn count as draws`, () => {
+  for (const [loss, wasm] of [
+    ['warp', false],
+    ['warp', true],
+    ['warp-kos', false],
+  ] as const) {
+    it(`${loss}${wasm ? ' (the WebAssembly loop)' : ''}: positives drawn count as draws`, () => {
       const users = Int32Array.from([0, 0, 0]);
       const items = Int32Array.from([0, 1, 2]);
       const positives = csrFromCoo(1, nItems, users, items);
@@ -178,16 +195,17 @@ describe('WARP sampling', () => {
       let moved = 0;
       const steps = 400;
       for (let seed = 1; seed <= steps; seed++) {
-        const params = initParams(nItems, 1, 4, 'adagrad', new Random(seed));
+        let params = initParams(nItems, 1, 4, 'adagrad', new Random(seed));
         params.itemBias[3] = 5; // the negative scores far above every positive
-        const ctx = createContext(
-          params,
-          identity(nItems),
-          identity(1),
-          { users, items, weights: new Float32Array(3).fill(1), positives, positiveBits: bits, wordsPerUser },
-          hyper,
-        );
-        runRange(ctx, Int32Array.from([0]), 0, 1, new Random(seed).nextUint32() | 1);
+        const examples = { users, items, weights: new Float32Array(3).fill(1), positives, positiveBits: bits, wordsPerUser };
+        let shuffle: Int32Array = Int32Array.from([0]);
+        let warpCtx = 0;
+        if (wasm) {
+          ({ params, warpCtx, shuffle } = placeWarpData(params, examples, identity(nItems), identity(1), hyper));
+          shuffle[0] = 0;
+        }
+        const ctx = createContext(params, identity(nItems), identity(1), examples, hyper, 0, warpCtx);
+        runRange(ctx, shuffle, 0, 1, new Random(seed).nextUint32() | 1);
         if (params.itemBias[3] !== 5) moved++;
       }
       // P(first draw is item 3) = 1/4: 100 of 400 expected, sd about 8.7.

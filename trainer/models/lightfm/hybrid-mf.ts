@@ -1,6 +1,17 @@
 import { csrFromCoo, csrHas, type Csr } from '../../data/sparse.js';
 import { Random } from '../../util/random.js';
-import { createContext, positivesBitmap, predictFromRepr, representation, runRange, type Examples, type Hyper, type Loss } from './kernels.js';
+import {
+  createContext,
+  placeWarpData,
+  positivesBitmap,
+  predictFromRepr,
+  representation,
+  runRange,
+  warpInWasm,
+  type Examples,
+  type Hyper,
+  type Loss,
+} from './kernels.js';
 import { firstNonFinite, initParams, MAX_THREADS, regularize, type Params, type Schedule } from './params.js';
 import { ThreadPool } from './thread-pool.js';
 
@@ -148,7 +159,6 @@ export class HybridMF {
     }
     this.userFeatures = userFeatures;
     this.itemFeatures = itemFeatures;
-    const params = this.params;
     const hyper: Hyper = {
       loss: o.loss,
       learningRate: o.learningRate,
@@ -163,18 +173,36 @@ export class HybridMF {
       lazyScales: o.itemAlpha !== 0 || o.userAlpha !== 0,
     };
     const nExamples = examples.users.length;
-    const shuffle = new Int32Array(new SharedArrayBuffer(nExamples * 4));
-    const ctx = createContext(params, itemFeatures, userFeatures, examples, hyper);
+    let params = this.params;
+    let shuffle: Int32Array;
+    let warpCtx = 0;
+    if (warpInWasm(hyper)) {
+      // The WARP loop runs in WebAssembly over data placed beside the parameters.
+      const placed = placeWarpData(params, examples, itemFeatures, userFeatures, hyper);
+      params = this.params = placed.params;
+      shuffle = placed.shuffle;
+      warpCtx = placed.warpCtx;
+    } else {
+      shuffle = new Int32Array(new SharedArrayBuffer(nExamples * 4));
+    }
+    const ctx = createContext(params, itemFeatures, userFeatures, examples, hyper, 0, warpCtx);
     const usedThreads = Math.max(1, Math.min(threads, nExamples));
-    const pool = usedThreads > 1 ? new ThreadPool(usedThreads - 1, { params, itemFeatures, userFeatures, examples, hyper, shuffle }) : null;
+    const pool = usedThreads > 1 ? new ThreadPool(usedThreads - 1, { params, itemFeatures, userFeatures, examples, hyper, shuffle, warpCtx }) : null;
     const epochSeconds: number[] = [];
     try {
+      const blocks = o.loss === 'warp' ? examplesByUser(examples.users, userFeatures.rows) : null;
       for (let e = 0; e < epochs; e++) {
         const e0 = performance.now();
-        // A fresh permutation of 0..n-1 each epoch (as LightFM), so that fitPartial in
-        // steps gives the same model as one fit.
-        for (let i = 0; i < nExamples; i++) shuffle[i] = i;
-        this.rng.shuffle(shuffle);
+        // A fresh order each epoch, so that fitPartial in steps gives the same model as one
+        // fit: for WARP the users in a random order, each user's examples one after the
+        // other in a random order (see examplesByUser); otherwise a permutation of 0..n-1
+        // (as LightFM).
+        if (blocks) {
+          userBlockOrder(blocks, this.rng, shuffle);
+        } else {
+          for (let i = 0; i < nExamples; i++) shuffle[i] = i;
+          this.rng.shuffle(shuffle);
+        }
         const seeds = Array.from({ length: usedThreads }, () => this.rng.nextUint32() | 1);
         if (pool) {
           // Contiguous slices, as OpenMP's static schedule; this thread takes the first.
@@ -353,6 +381,59 @@ export class HybridMF {
     this.itemFeatures = features.itemFeatures;
     this.featuresFor('user');
     this.featuresFor('item');
+  }
+}
+
+/** The examples grouped by user: user u's are order[start[k] .. start[k + 1]) for users[k]. */
+interface UserBlocks {
+  users: Int32Array;
+  start: Int32Array;
+  order: Int32Array;
+}
+
+/**
+ * The example indices grouped by user (counting sort), for the WARP epoch order: a user's
+ * examples run one after the other, so that the user's embedding row and its adagrad
+ * accumulators are fetched from memory once for all of them rather than once each (on a
+ * large seller those rows do not stay in cache between two random visits), and each
+ * thread's contiguous slice holds users of its own.
+ */
+function examplesByUser(users: Int32Array, nUsers: number): UserBlocks {
+  const counts = new Int32Array(nUsers + 1);
+  for (let i = 0; i < users.length; i++) counts[users[i] + 1]++;
+  let present = 0;
+  for (let u = 0; u < nUsers; u++) if (counts[u + 1] > 0) present++;
+  for (let u = 0; u < nUsers; u++) counts[u + 1] += counts[u];
+  const order = new Int32Array(users.length);
+  const cursor = counts.slice(0, nUsers);
+  for (let i = 0; i < users.length; i++) order[cursor[users[i]]++] = i;
+  const list = new Int32Array(present);
+  const start = new Int32Array(present + 1);
+  for (let u = 0, k = 0; u < nUsers; u++) {
+    if (counts[u + 1] === counts[u]) continue;
+    list[k] = u;
+    start[k++] = counts[u];
+  }
+  start[present] = users.length;
+  return { users: list, start, order };
+}
+
+/** One epoch's order: the users shuffled, then each user's examples, shuffled among themselves. */
+function userBlockOrder(b: UserBlocks, rng: Random, out: Int32Array): void {
+  const perm = rng.shuffle(Int32Array.from({ length: b.users.length }, (_, k) => k));
+  let at = 0;
+  for (let k = 0; k < perm.length; k++) {
+    const from = b.start[perm[k]];
+    const to = b.start[perm[k] + 1];
+    for (let p = from; p < to; p++) out[at + p - from] = b.order[p];
+    // Fisher-Yates on the user's segment.
+    for (let i = to - from - 1; i > 0; i--) {
+      const j = rng.int(i + 1);
+      const t = out[at + i];
+      out[at + i] = out[at + j];
+      out[at + j] = t;
+    }
+    at += to - from;
   }
 }
 

@@ -12,7 +12,7 @@
  * Rankings are unaffected either way; the finite-difference tests hold exactly.
  */
 import { csrHas, type Csr } from '../../data/sparse.js';
-import { regularize, scratchStride, MAX_THREADS, type Params } from './params.js';
+import { regularize, relocateParams, scratchStride, MAX_THREADS, type Params } from './params.js';
 import { instantiateSimd, type Simd } from './simd.js';
 
 export type Loss = 'logistic' | 'bpr' | 'warp' | 'warp-kos';
@@ -110,6 +110,116 @@ interface KernelContext {
   sampled: number;
   pairIdx: Int32Array;
   pairVal: Float64Array;
+  /** Offset of the WARP loop's context in the memory (see placeWarpData); 0: the JavaScript loop. */
+  warpCtx: number;
+  /** Byte offset of this thread's scratch vectors. */
+  scratchPtr: number;
+}
+
+/** Whether the WARP loop in WebAssembly (simd.wat, warpRange) applies: adagrad without L2. */
+export function warpInWasm(hyper: Hyper): boolean {
+  return hyper.loss === 'warp' && !hyper.adadelta && !hyper.lazyScales;
+}
+
+/**
+ * Puts what the WARP loop reads into the parameters' memory, after the parameters: its
+ * context (the offsets, see simd.wat), the rank weights, the examples, the shuffle, both
+ * feature matrices and the positives (and their bitmap). Returns the parameters in their
+ * new memory (relocateParams), the context's offset and the shuffle as a view there.
+ */
+export function placeWarpData(
+  p: Params,
+  examples: Examples,
+  itemFeatures: Csr,
+  userFeatures: Csr,
+  hyper: Hyper,
+): { params: Params; warpCtx: number; shuffle: Int32Array } {
+  const n = examples.users.length;
+  const align = (x: number) => Math.ceil(x / 16) * 16;
+  const parts: [string, number][] = [
+    ['ctx', 128],
+    ['rank', 4 * (hyper.maxSampled + 1)],
+    ['users', 4 * n],
+    ['items', 4 * n],
+    ['weights', 4 * n],
+    ['shuffle', 4 * n],
+    ['iPtr', 4 * itemFeatures.indptr.length],
+    ['iPairs', 8 * itemFeatures.indices.length],
+    ['uPtr', 4 * userFeatures.indptr.length],
+    ['uPairs', 8 * userFeatures.indices.length],
+    ['posPtr', 4 * examples.positives.indptr.length],
+    ['posIdx', 4 * examples.positives.indices.length],
+    ['bits', examples.positiveBits === null ? 0 : 4 * examples.positiveBits.length],
+  ];
+  let bytes = 0;
+  const rel: Record<string, number> = {};
+  for (const [name, size] of parts) {
+    rel[name] = bytes;
+    bytes += align(size);
+  }
+  const { params, extraOffset } = relocateParams(p, bytes);
+  const buf = params.memory.buffer;
+  const at: Record<string, number> = {};
+  for (const [name] of parts) at[name] = extraOffset + rel[name];
+  // Copied as bytes: every array here is 4 bytes an element.
+  const put = (name: string, a: Int32Array | Float32Array | Uint32Array) => {
+    new Uint8Array(buf, at[name], a.byteLength).set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
+  };
+  put('users', examples.users);
+  put('items', examples.items);
+  put('weights', examples.weights);
+  put('iPtr', itemFeatures.indptr);
+  put('uPtr', userFeatures.indptr);
+  // (feature, weight) pairs: a row's features and weights on the same cache lines.
+  for (const [name, m] of [
+    ['iPairs', itemFeatures],
+    ['uPairs', userFeatures],
+  ] as const) {
+    const idx = new Int32Array(buf, at[name], 2 * m.indices.length);
+    const dat = new Float32Array(buf, at[name], 2 * m.indices.length);
+    for (let q = 0; q < m.indices.length; q++) {
+      idx[2 * q] = m.indices[q];
+      dat[2 * q + 1] = m.data[q];
+    }
+  }
+  put('posPtr', examples.positives.indptr);
+  put('posIdx', examples.positives.indices);
+  if (examples.positiveBits !== null) put('bits', examples.positiveBits);
+  const nItems = itemFeatures.rows;
+  const rank = new Float32Array(buf, at.rank, hyper.maxSampled + 1);
+  for (let k = 1; k <= hyper.maxSampled; k++) rank[k] = Math.min(Math.log(Math.max(1, Math.floor((nItems - 1) / k))), MAX_LOSS);
+  const ctx = new Int32Array(buf, at.ctx, 32);
+  const slots = [
+    params.itemEmb.byteOffset,
+    params.itemEmbAcc.byteOffset,
+    params.itemBias.byteOffset,
+    params.itemBiasAcc.byteOffset,
+    params.userEmb.byteOffset,
+    params.userEmbAcc.byteOffset,
+    params.userBias.byteOffset,
+    params.userBiasAcc.byteOffset,
+    at.iPtr,
+    at.iPairs,
+    at.iPairs + 4,
+    at.uPtr,
+    at.uPairs,
+    at.uPairs + 4,
+    at.users,
+    at.items,
+    at.weights,
+    at.posPtr,
+    at.posIdx,
+    examples.positiveBits === null ? 0 : at.bits,
+    examples.wordsPerUser,
+    nItems,
+    params.dim,
+    hyper.maxSampled,
+    isIdentity(itemFeatures) ? 1 : 0,
+  ];
+  ctx.set(slots);
+  new Float32Array(buf, at.ctx + 100, 1)[0] = hyper.learningRate;
+  ctx[26] = at.rank;
+  return { params, warpCtx: at.ctx, shuffle: new Int32Array(buf, at.shuffle, n) };
 }
 
 /** Whether `m` is the identity matrix (square, row i holding column i with weight 1). */
@@ -122,7 +232,7 @@ function isIdentity(m: Csr): boolean {
 }
 
 /** A thread's context; `slot` (0 .. MAX_THREADS-1) picks its scratch space. */
-export function createContext(params: Params, itemFeatures: Csr, userFeatures: Csr, examples: Examples, hyper: Hyper, slot = 0): KernelContext {
+export function createContext(params: Params, itemFeatures: Csr, userFeatures: Csr, examples: Examples, hyper: Hyper, slot = 0, warpCtx = 0): KernelContext {
   if (!(slot >= 0 && slot < MAX_THREADS)) throw new RangeError(`thread slot ${slot} outside [0, ${MAX_THREADS})`);
   const d = params.dim;
   const stride = scratchStride(d);
@@ -152,6 +262,8 @@ export function createContext(params: Params, itemFeatures: Csr, userFeatures: C
     sampled: 0,
     pairIdx: new Int32Array(Math.max(hyper.n, 1)),
     pairVal: new Float64Array(Math.max(hyper.n, 1)),
+    warpCtx,
+    scratchPtr: base,
   };
 }
 
@@ -511,12 +623,31 @@ export function runRange(ctx: KernelContext, shuffle: Int32Array, start: number,
       bprRange(ctx, shuffle, start, end, seed);
       return;
     case 'warp':
-      warpRange(ctx, shuffle, start, end, seed);
+      if (ctx.warpCtx !== 0) warpRangeWasm(ctx, shuffle, start, end, seed);
+      else warpRange(ctx, shuffle, start, end, seed);
       return;
     case 'warp-kos':
       warpKosRange(ctx, shuffle, start, end, seed);
       return;
   }
+}
+
+/** Examples per call of the WebAssembly WARP loop (see warpRangeWasm). */
+const WASM_CHUNK = 8192;
+
+/**
+ * The WARP loop in WebAssembly, a chunk of examples per call, the sampling state carried
+ * from one call to the next (so the result is that of one call over the whole range).
+ * V8 runs a wasm function first from its baseline compiler and switches to the optimised
+ * code only at the next call: in chunks, the optimised loop takes over within the first
+ * epoch instead of after it.
+ */
+function warpRangeWasm(ctx: KernelContext, shuffle: Int32Array, start: number, end: number, seed: number): void {
+  let s = seed | 0 || 1;
+  for (let from = start; from < end; from += WASM_CHUNK) {
+    s = ctx.simd.warpRange(ctx.warpCtx, ctx.scratchPtr, shuffle.byteOffset, from, Math.min(end, from + WASM_CHUNK), s);
+  }
+  ctx.rng = s;
 }
 
 function logisticRange(ctx: KernelContext, shuffle: Int32Array, start: number, end: number): void {

@@ -134,3 +134,45 @@ export function firstNonFinite(p: Params): string | null {
   }
   return null;
 }
+
+/** Bytes of the memory that the parameters and the threads' scratch use (the rest is free). */
+export function paramsBytes(p: Params): number {
+  return p.scratchOffset + MAX_THREADS * p.scratchSlotBytes;
+}
+
+/**
+ * The same parameters in a new shared memory with `extraBytes` free after them (at the
+ * returned offset, 16-aligned): the WARP loop (simd.wat) reads its data from the memory
+ * that holds the parameters. Every view keeps its offset; the old memory is left as it was.
+ */
+export function relocateParams(p: Params, extraBytes: number): { params: Params; extraOffset: number } {
+  const used = paramsBytes(p);
+  const extraOffset = Math.ceil(used / 16) * 16;
+  const memory = sharedMemory(extraOffset + extraBytes);
+  new Uint8Array(memory.buffer, 0, used).set(new Uint8Array(p.memory.buffer, 0, used));
+  const buf = memory.buffer;
+  const f32 = (a: Float32Array) => new Float32Array(buf, a.byteOffset, a.length);
+  return {
+    params: {
+      dim: p.dim,
+      memory,
+      itemEmb: f32(p.itemEmb),
+      itemEmbAcc: f32(p.itemEmbAcc),
+      itemEmbDelta: f32(p.itemEmbDelta),
+      itemBias: f32(p.itemBias),
+      itemBiasAcc: f32(p.itemBiasAcc),
+      itemBiasDelta: f32(p.itemBiasDelta),
+      userEmb: f32(p.userEmb),
+      userEmbAcc: f32(p.userEmbAcc),
+      userEmbDelta: f32(p.userEmbDelta),
+      userBias: f32(p.userBias),
+      userBiasAcc: f32(p.userBiasAcc),
+      userBiasDelta: f32(p.userBiasDelta),
+      scale: new Float64Array(buf, p.scale.byteOffset, p.scale.length),
+      lock: new Int32Array(buf, p.lock.byteOffset, p.lock.length),
+      scratchOffset: p.scratchOffset,
+      scratchSlotBytes: p.scratchSlotBytes,
+    },
+    extraOffset,
+  };
+}

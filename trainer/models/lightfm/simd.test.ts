@@ -28,6 +28,17 @@ describe('SIMD loops', () => {
     expect(simd.dot(0, 64, n)).toBeCloseTo(expected, 5);
   });
 
+  it('dot over every path: 16 a step, 4 a step, the scalar tail (n = 0 to 40)', () => {
+    const a = Array.from({ length: 40 }, (_, j) => Math.fround(Math.sin(j + 1)));
+    const b = Array.from({ length: 40 }, (_, j) => Math.fround(Math.cos(2 * j)));
+    f32(1024, a);
+    f32(2048, b);
+    for (let len = 0; len <= 40; len++) {
+      const expected = a.slice(0, len).reduce((s, x, j) => s + x * b[j], 0);
+      expect(simd.dot(1024, 2048, len), `n = ${len}`).toBeCloseTo(expected, 5);
+    }
+  });
+
   it('scale, axpy and scaledDiff', () => {
     f32(0, xs);
     f32(64, ys);

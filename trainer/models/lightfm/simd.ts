@@ -8,6 +8,8 @@ export interface Simd {
   scaledDiff(y: number, alpha: number, a: number, b: number, n: number): void;
   adagrad(emb: number, acc: number, grad: number, w: number, lr: number, n: number): void;
   gemv(rows: number, bias: number, q: number, out: number, m: number, n: number): void;
+  /** Runs examples shuffle[start..end) of a WARP epoch (see simd.wat); returns the sampling state. */
+  warpRange(ctx: number, scratch: number, shuffle: number, start: number, end: number, seed: number): number;
 }
 
 let compiled: WebAssembly.Module | null = null;

@@ -16,6 +16,8 @@ export interface WorkerInit {
   shuffle: Int32Array;
   /** This thread's scratch slot in the shared memory (the trainer thread has 0). */
   slot: number;
+  /** The WARP loop's context in the memory (0: the JavaScript loop). */
+  warpCtx: number;
 }
 
 export interface EpochTask {
@@ -25,7 +27,7 @@ export interface EpochTask {
 }
 
 const init = workerData as WorkerInit;
-const ctx = createContext(init.params, init.itemFeatures, init.userFeatures, init.examples, init.hyper, init.slot);
+const ctx = createContext(init.params, init.itemFeatures, init.userFeatures, init.examples, init.hyper, init.slot, init.warpCtx);
 
 parentPort!.on('message', (task: EpochTask) => {
   try {
