@@ -19,8 +19,11 @@ import { customerRoutes } from './routes/customers.js';
 import { demoRoutes } from './routes/demo.js';
 import { eventRoutes } from './routes/events.js';
 import { experimentRoutes } from './routes/experiments.js';
+import { keyRoutes } from './routes/keys.js';
 import { metaRoutes } from './routes/meta.js';
 import { recommendationRoutes } from './routes/recommendations.js';
+import { statsRoutes } from './routes/stats.js';
+import { versionRoutes } from './routes/versions.js';
 import { widgetRoutes } from './routes/widget.js';
 
 export interface AppOptions {
@@ -62,11 +65,15 @@ export function createApp(options: AppOptions = {}): Hono<AppEnv> {
   app.route('/', widgetRoutes());
   app.route('/demo', demoRoutes());
 
-  app.use('/v1/sellers/:seller/*', authenticate({ keys: new KeyLookup(log), buckets: new TokenBuckets() }));
+  const keys = new KeyLookup(log);
+  app.use('/v1/sellers/:seller/*', authenticate({ keys, buckets: new TokenBuckets() }));
   app.route('/v1/sellers/:seller/recommendations', recommendationRoutes());
   app.route('/v1/sellers/:seller/events', eventRoutes());
   app.route('/v1/sellers/:seller/experiments', experimentRoutes());
   app.route('/v1/sellers/:seller/customers', customerRoutes());
+  app.route('/v1/sellers/:seller/keys', keyRoutes(keys));
+  app.route('/v1/sellers/:seller/stats', statsRoutes());
+  app.route('/v1/sellers/:seller', versionRoutes());
   app.route('/v1/sellers/:seller', adminRoutes());
 
   app.notFound((c) => {

@@ -35,6 +35,11 @@ export class KeyLookup {
     return record;
   }
 
+  /** Forgets the memo of one key (this isolate just revoked it). */
+  forget(hash: string): void {
+    this.memo.delete(hash);
+  }
+
   clear(): void {
     this.memo.clear();
   }
@@ -89,15 +94,20 @@ export function authenticate(options: AuthOptions): MiddlewareHandler<AppEnv> {
     }
     const origin = c.req.header('origin');
     if (origin !== undefined) {
-      if (record.type === 'secret')
-        throw new ApiError('secret_key_in_browser', 'secret keys must not be used from a browser; use a publishable key (pk_…) in the storefront');
-      if (!originAllowed(record, origin)) {
+      if (record.type === 'secret') {
+        // The worker's own pages (the console, the report page) call the API from its own
+        // origin, as the seller: that is no storefront, and the answer needs no CORS header.
+        if (origin !== new URL(c.req.url).origin)
+          throw new ApiError(
+            'secret_key_in_browser',
+            "secret keys must not be used from a browser on another site; use a publishable key (pk_…) in the storefront, or this API's console at /console",
+          );
+      } else if (!originAllowed(record, origin)) {
         throw new ApiError(
           'origin_not_allowed',
           `origin ${JSON.stringify(origin.slice(0, 100))} is not allowed for this key; add it with "plusone keys create --origins"`,
         );
-      }
-      c.set('corsOrigin', origin);
+      } else c.set('corsOrigin', origin);
     }
     c.set('key', record);
     const d = settings.rateLimit;
