@@ -15,6 +15,7 @@ import { ModelCache } from './models/model-cache.js';
 import type { ModelSource } from './models/model-source.js';
 import { adminPageRoutes } from './routes/admin-pages.js';
 import { adminRoutes } from './routes/admin.js';
+import { consoleRoutes } from './routes/console.js';
 import { customerRoutes } from './routes/customers.js';
 import { demoRoutes } from './routes/demo.js';
 import { eventRoutes } from './routes/events.js';
@@ -63,6 +64,7 @@ export function createApp(options: AppOptions = {}): Hono<AppEnv> {
   app.route('/', metaRoutes());
   app.route('/', adminPageRoutes());
   app.route('/', widgetRoutes());
+  app.route('/', consoleRoutes());
   app.route('/demo', demoRoutes());
 
   const keys = new KeyLookup(log);
