@@ -5,7 +5,8 @@
  * attributed to a recommendation, items per order and the share of orders with 2+ items, per
  * UTC day and in total. `GET /v1/sellers/:seller/stats` (spec/edge-api.md, "Stats").
  *
- * Bounded work: two aggregate queries in one D1 batch, each one range scan of the seller's
+ * Bounded work: three aggregate queries in one D1 batch (what was shown, the orders with their
+ * attribution, the currencies), each one range scan of the seller's
  * events in the window over the index (seller, ts), the attribution an indexed lookup of the
  * buyer's clicks (seller, visitor_id, ts) per purchase; at most one row per day comes back
  * (days ≤ {@link MAX_STATS_DAYS}), never the events themselves.
