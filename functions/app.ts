@@ -17,12 +17,16 @@ import { ModelCache } from './models/model-cache.js';
 import type { ModelSource } from './models/model-source.js';
 import { adminPageRoutes } from './routes/admin-pages.js';
 import { adminRoutes } from './routes/admin.js';
+import { consoleRoutes } from './routes/console.js';
 import { customerRoutes } from './routes/customers.js';
 import { demoRoutes } from './routes/demo.js';
 import { eventRoutes } from './routes/events.js';
 import { experimentRoutes } from './routes/experiments.js';
+import { keyRoutes } from './routes/keys.js';
 import { metaRoutes } from './routes/meta.js';
 import { recommendationRoutes } from './routes/recommendations.js';
+import { statsRoutes } from './routes/stats.js';
+import { versionRoutes } from './routes/versions.js';
 import { widgetRoutes } from './routes/widget.js';
 
 export interface AppOptions {
@@ -63,13 +67,18 @@ export function createApp(options: AppOptions = {}): Hono<AppEnv> {
   app.route('/', metaRoutes());
   app.route('/', adminPageRoutes());
   app.route('/', widgetRoutes());
+  app.route('/', consoleRoutes());
   app.route('/demo', demoRoutes());
 
-  app.use('/v1/sellers/:seller/*', authenticate({ keys: new KeyLookup(log), limits: new Limits(10_000, log) }));
+  const keys = new KeyLookup(log);
+  app.use('/v1/sellers/:seller/*', authenticate({ keys, limits: new Limits(10_000, log) }));
   app.route('/v1/sellers/:seller/recommendations', recommendationRoutes());
   app.route('/v1/sellers/:seller/events', eventRoutes());
   app.route('/v1/sellers/:seller/experiments', experimentRoutes());
   app.route('/v1/sellers/:seller/customers', customerRoutes());
+  app.route('/v1/sellers/:seller/keys', keyRoutes(keys));
+  app.route('/v1/sellers/:seller/stats', statsRoutes());
+  app.route('/v1/sellers/:seller', versionRoutes());
   app.route('/v1/sellers/:seller', adminRoutes());
 
   app.notFound((c) => {

@@ -4,9 +4,12 @@ import { readdir, readFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { projectRoot } from './bench-common.js';
+import { MODEL_TYPE_NAMES } from '../core/format/spec.js';
+import { RULE_NAMES, typeServesRule } from '../core/storage/slots.js';
+import { kindServes } from '../web/console/types.js';
 import { buildWeb, WEB_TARGETS } from './build-web.js';
 
-describe('the build of web/ (the report page, the demo store script)', async () => {
+describe('the build of web/ (the report page, the console, the demo store script)', async () => {
   const builds = await buildWeb();
   const bundle = (name: string) => builds.flatMap((b) => b.bundles).find((b) => b.name === name)!;
 
@@ -17,12 +20,42 @@ describe('the build of web/ (the report page, the demo store script)', async () 
     });
   }
 
-  it('builds the three entries of web/', () => {
+  it('builds the five entries of web/', () => {
     expect(WEB_TARGETS.flatMap((t) => t.parts.map((p) => relative(projectRoot(), p.entry))).sort()).toEqual([
       'web/admin/report-page.css',
       'web/admin/report-page.ts',
+      'web/console/console.css',
+      'web/console/main.ts',
       'web/demo/store.ts',
     ]);
+  });
+
+  it('bundles the console with the report page’s view and stylesheet, no worker code, and no use of localStorage or cookies', () => {
+    const console_ = bundle('CONSOLE_SCRIPT').code;
+    const report = bundle('REPORT_PAGE_SCRIPT').code;
+    expect(console_).toMatch(/^"use strict";\(\(\)=>\{/);
+    expect(() => new Function(console_)).not.toThrow();
+    // One report design: the report view's texts are in both bundles.
+    for (const shared of ['Always-valid p-value (mSPRT) of ', 'Yearly revenue change', 'Orders with 2+ items', '"/admin/assets/chart.umd.min.js"']) {
+      expect(report).toContain(shared);
+      expect(console_).toContain(shared);
+    }
+    for (const foreign of ['buildReport', 'Hono', 'ApiError', 'chartjs', 'registerables', 'zod']) expect(console_).not.toContain(foreign);
+    for (const code of [console_, report]) {
+      expect(code).not.toContain('localStorage');
+      expect(code).not.toContain('document.cookie');
+    }
+    // The stylesheets share the design: the console's holds the report page's rules.
+    expect(bundle('CONSOLE_STYLE').code).toContain('.charts.sideways');
+    expect(bundle('REPORT_PAGE_STYLE').code).toContain('--accent: #0550ae');
+    expect(bundle('CONSOLE_STYLE').code).toContain('--accent: #0550ae');
+  });
+
+  it('the console offers a slot for a serving rule or an experiment arm only where the edge would take it (its copy of SERVED_SURFACES)', () => {
+    for (const kind of [...MODEL_TYPE_NAMES, 'unknown-kind']) {
+      for (const rule of RULE_NAMES) expect(kindServes(kind, rule), `${kind} on ${rule}`).toBe(typeServesRule(kind, rule));
+    }
+    expect(kindServes(null, 'basket')).toBe(false);
   });
 
   it('states the sha256 of each text as its CSP hash', () => {

@@ -4,6 +4,7 @@
  *
  *   functions/admin/report-page.generated.ts   the experiment report page's script and stylesheet (inline)
  *   functions/demo/store.generated.ts          the demo storefront's script (/demo/assets/store.js)
+ *   functions/console/console.generated.ts     the seller console's script and stylesheet (inline, /console)
  *
  * Each text comes with its Content-Security-Policy hash, computed here, not per request. The
  * generated files are not committed; `npm run build` writes them.
@@ -46,6 +47,21 @@ export const WEB_TARGETS: WebTarget[] = [
         name: 'REPORT_PAGE_STYLE',
         entry: join(ROOT, 'web/admin/report-page.css'),
         doc: "The experiment report page's stylesheet, minified; the page inlines it.",
+      },
+    ],
+  },
+  {
+    out: join(ROOT, 'functions/console/console.generated.ts'),
+    parts: [
+      {
+        name: 'CONSOLE_SCRIPT',
+        entry: join(ROOT, 'web/console/main.ts'),
+        doc: "The seller console's script, bundled and minified; the page inlines it.",
+      },
+      {
+        name: 'CONSOLE_STYLE',
+        entry: join(ROOT, 'web/console/console.css'),
+        doc: "The seller console's stylesheet (with the report's), minified; the page inlines it.",
       },
     ],
   },

@@ -54,6 +54,10 @@ export interface LocalEdgeOptions {
   startMs?: number;
   /** The project to serve (its wrangler.toml and functions/); default this one. */
   root?: string;
+  /** wrangler's `--log-level` (default `warn`; `info` adds a line per request). */
+  logLevel?: 'warn' | 'info' | 'debug';
+  /** Called with every line of output (the `log` keeps only the last 200). */
+  onLine?: (line: string) => void;
 }
 
 /** Stops a process group started by {@link startLocalEdge}: SIGTERM, then SIGKILL after 10 s. */
@@ -88,7 +92,7 @@ export async function startLocalEdge(options: LocalEdgeOptions): Promise<LocalEd
     '--persist-to',
     options.state,
     '--log-level',
-    'warn',
+    options.logLevel ?? 'warn',
   ];
   for (const [name, value] of Object.entries(options.vars ?? {})) args.push('--var', `${name}:${value}`);
   const child = spawn(process.execPath, [WRANGLER, ...args], {
@@ -99,12 +103,12 @@ export async function startLocalEdge(options: LocalEdgeOptions): Promise<LocalEd
   });
   const log: string[] = [];
   const keep = (chunk: Buffer) => {
-    log.push(
-      ...chunk
-        .toString()
-        .split('\n')
-        .filter((l) => l.trim() !== ''),
-    );
+    const lines = chunk
+      .toString()
+      .split('\n')
+      .filter((l) => l.trim() !== '');
+    if (options.onLine) for (const l of lines) options.onLine(l);
+    log.push(...lines);
     if (log.length > 200) log.splice(0, log.length - 200);
   };
   child.stdout!.on('data', keep);

@@ -34,9 +34,6 @@ Builds the demo marketplace (data, models, keys) into .plusone/ and serves it wi
   --fresh         delete .plusone first and build everything again
   --no-serve      build, print the metrics, and stop (no wrangler dev)`;
 
-/** The worker's admin page: an A/B test's report (functions/admin), the secret key in the fragment. */
-const adminUrl = (url: string, seller: string, secretKey: string) => `${url}/admin/experiments/<id>?seller=${seller}#key=${secretKey}`;
-
 function log(line: string): void {
   process.stderr.write(`start: ${line}\n`);
 }
@@ -147,10 +144,12 @@ function banner(result: BuildResult, url: string, total: number): string {
     '',
     `PlusOne demo marketplace: ${result.sellers.length} sellers, ${result.marketplace.customers} customers, ${result.marketplace.orders} orders (built in ${result.seconds.toFixed(1)} s, serving after ${total.toFixed(1)} s)`,
     '',
+    `  console     ${url}/console?seller=${first.id}`,
+    `              sign in with ${first.name}'s secret key (the curl line below, or .plusone/local.json); every seller has one`,
     `  storefront  ${url}/demo`,
     `  API docs    ${url}/v1/docs`,
-    `  admin       ${adminUrl(url, first.id, first.secret_key)}`,
-    `              an A/B test's report (npm run simulate:traffic runs one; list them at /v1/sellers/${first.id}/experiments)`,
+    `  A/B tests   ${url}/console?seller=${first.id}#experiments`,
+    `              the experiments and their reports (npm run simulate:traffic runs one); a report alone: /admin/experiments/<id>?seller=${first.id}`,
     '',
     `Complete-your-order for a cart holding ${item} at ${first.name}:`,
     `  curl -H "Authorization: Bearer ${first.publishable_key}" \\`,

@@ -1,5 +1,6 @@
 import { CHART_JS_VERSION } from './assets.generated.js';
 import { CHART_JS_PATH } from './chart-path.js';
+import { REPORT_SECTION } from './report-markup.js';
 import { REPORT_PAGE_SCRIPT, REPORT_PAGE_SCRIPT_HASH, REPORT_PAGE_STYLE, REPORT_PAGE_STYLE_HASH } from './report-page.generated.js';
 
 /** Where the page loads Chart.js from. */
@@ -24,30 +25,7 @@ const PAGE = `<!doctype html>
 <code>…#key=sk_…</code>: the part after # never leaves the browser.</small></p>
 </form>
 <button id="forget" type="button" hidden>Forget the key</button>
-<section id="report" hidden>
-<h2 id="title"></h2>
-<p id="meta"></p>
-<h2>Verdict (sequential test)</h2>
-<ul id="verdicts"></ul>
-<h2>Sample ratio</h2>
-<p id="srm"></p>
-<h2>Arms</h2>
-<table id="arms"></table>
-<p id="charts-note" class="warn"></p>
-<div id="charts" class="charts">
-<div class="chart"><canvas id="chart-conversion" role="img" aria-label="Conversion rate per arm with its interval"></canvas></div>
-<div class="chart"><canvas id="chart-items" role="img" aria-label="Items per order per arm with its interval"></canvas></div>
-<div class="chart"><canvas id="chart-revenue" role="img" aria-label="Revenue per visitor per arm with its interval"></canvas></div>
-</div>
-<h2>Against the control</h2>
-<table id="comparisons"></table>
-<h2>Sequential p-values</h2>
-<div class="chart wide"><canvas id="chart-sequential" role="img" aria-label="Always-valid p-value of conversion per day, log scale"></canvas></div>
-<div class="chart wide"><canvas id="chart-sequential-revenue" role="img" aria-label="Always-valid p-value of revenue per visitor per day, log scale"></canvas></div>
-<h2>Projected yearly revenue change (from items per order)</h2>
-<p id="projection-note"></p>
-<table id="projection"></table>
-</section>
+${REPORT_SECTION}
 <script src="${CHART_JS_PATH}?v=${CHART_JS_VERSION}"></script>
 <script>${REPORT_PAGE_SCRIPT}</script>
 </body></html>`;

@@ -51,6 +51,11 @@ export class KeyLookup {
     return record;
   }
 
+  /** Forgets the memo of one key (this isolate just revoked it). */
+  forget(hash: string): void {
+    this.memo.delete(hash);
+  }
+
   clear(): void {
     this.memo.clear();
   }
@@ -144,8 +149,15 @@ async function checkKey(c: Context<AppEnv>, keys: KeyLookup, seller: string): Pr
   }
   const origin = c.req.header('origin');
   if (origin !== undefined) {
-    if (record.type === 'secret')
-      throw new ApiError('secret_key_in_browser', 'secret keys must not be used from a browser; use a publishable key (pk_…) in the storefront');
+    if (record.type === 'secret') {
+      // The worker's own pages (the console, the report page) call the API from its own
+      // origin, as the seller: that is no storefront, and the answer needs no CORS header.
+      if (origin === new URL(c.req.url).origin) return record;
+      throw new ApiError(
+        'secret_key_in_browser',
+        "secret keys must not be used from a browser on another site; use a publishable key (pk_…) in the storefront, or this API's console at /console",
+      );
+    }
     if (!originAllowed(record, origin)) {
       throw new ApiError(
         'origin_not_allowed',

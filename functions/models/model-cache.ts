@@ -225,6 +225,12 @@ export class ModelCache {
     }
   }
 
+  /** Forgets the memo of a slot's pointer (this isolate just moved it): the next request reads it again. */
+  forgetPointer(seller: string, slot: string): void {
+    const s = this.sellers.get(`${seller}\u0000${slot}`);
+    if (s !== undefined) s.pointerAt = Number.NEGATIVE_INFINITY;
+  }
+
   /** Forgets the memo of a seller's serving configuration (this isolate just changed it). */
   forgetServing(seller: string): void {
     this.configs.delete(seller);

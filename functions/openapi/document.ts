@@ -3,6 +3,8 @@ import { ERROR_CODES, type ErrorCode } from '../../core/errors/api-error.js';
 import { ARM_MODELS } from '../experiments/definition.js';
 import { MAX_BODY_BYTES, MAX_URL_BYTES } from '../http/limits.js';
 import { LIMITS, PARAM_DOCS, PARAM_SCHEMAS } from '../routes/query.js';
+import { cardAnswer, rollbackAnswer, rollbackRequest, statsAnswer, statsQuery, widgetAnswer } from '../routes/console-schemas.js';
+import { keyCreateRequest, keyCreatedAnswer, keyRevokedAnswer, keysAnswer } from '../routes/keys-schema.js';
 import { modelsAnswer, servingAnswer, servingRequest } from '../routes/slots-schema.js';
 
 type Json = Record<string, unknown>;
@@ -20,6 +22,31 @@ function bodySchema(schema: z.ZodType, io: 'input' | 'output'): Json {
   delete json.$schema;
   return json;
 }
+
+/** The query parameters of a zod object schema (their input side), for an operation. */
+function queryParams(schema: z.ZodObject): Json[] {
+  const json = bodySchema(schema, 'input') as { properties?: Record<string, Json>; required?: string[] };
+  return Object.entries(json.properties ?? {}).map(([name, p]) => ({
+    name,
+    in: 'query',
+    required: (json.required ?? []).includes(name) && p.default === undefined,
+    ...(typeof p.description === 'string' ? { description: p.description } : {}),
+    schema: p,
+  }));
+}
+
+/** A JSON answer of a zod schema (its output side). */
+function jsonAnswer(description: string, schema: z.ZodType): Json {
+  return { description, content: { 'application/json': { schema: bodySchema(schema, 'output') } } };
+}
+
+const pathParam = (name: string, description: string, pattern?: string): Json => ({
+  name,
+  in: 'path',
+  required: true,
+  description,
+  schema: { type: 'string', ...(pattern ? { pattern } : {}) },
+});
 
 function queryParam(name: keyof typeof PARAM_SCHEMAS, required = false): Json {
   const doc = PARAM_DOCS[name];
@@ -273,6 +300,114 @@ export function openApiDocument(): Json {
           security: [{ bearer: [] }],
           parameters: [sellerParam, { name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
           responses: { '200': { description: 'spec/experiment-report.md' }, ...sellerErrors },
+        },
+      },
+      '/v1/widget': {
+        get: {
+          summary: 'The storefront widget to pin: its versioned URL and Subresource Integrity hash',
+          description: 'What a snippet needs (spec/widget.md): `<script async src="EDGE/widget.v1.js" integrity="…" crossorigin="anonymous" data-…>`.',
+          tags: ['meta'],
+          responses: { '200': jsonAnswer('The script and its hash.', widgetAnswer) },
+        },
+      },
+      '/console': {
+        get: {
+          summary: 'The seller console: a page that signs in with a secret key and calls this API with it',
+          description:
+            'Overview, models, preview, experiments, install (keys and the snippet) and customers, all through the routes of this document: the console can do nothing the key could not do with curl. The key stays in the tab (sessionStorage), never in a URL.',
+          tags: ['meta'],
+          responses: { '200': { description: 'HTML.' } },
+        },
+      },
+      '/v1/sellers/{seller}/stats': {
+        get: {
+          summary: "The seller's figures per day over the last days, from its events (secret keys only)",
+          description:
+            'Impressions, clicks and add-to-carts of recommendations (events with a rec_id), orders (purchase events, one per order_id), orders and revenue attributed to a recommendation (an item of the order clicked or added to cart from an answer within the window before), items per order, orders with 2+ items; per UTC day and in total. Aggregated in D1 (one range scan of the window per query); at most 90 days.',
+          tags: ['admin'],
+          security: [{ bearer: [] }],
+          parameters: [sellerParam, ...queryParams(statsQuery)],
+          responses: { '200': jsonAnswer('The totals and one entry per day, oldest first.', statsAnswer), ...sellerErrors },
+        },
+      },
+      '/v1/sellers/{seller}/keys': {
+        get: {
+          summary: "The seller's API keys, revoked ones included (secret keys only)",
+          description: 'Never the keys themselves: their id, type, hint (first characters), origins, dates and limits.',
+          tags: ['keys'],
+          security: [{ bearer: [] }],
+          parameters: [sellerParam],
+          responses: { '200': jsonAnswer('Oldest first; `current` is the key of this request.', keysAnswer), ...sellerErrors },
+        },
+        post: {
+          summary: 'Create an API key (secret keys only); the answer holds the key, shown this once',
+          description:
+            'The same record and index entry as `plusone keys create` (spec/edge-api.md, "Keys"). Origins are written in canonical form; a path, query or user part is refused. A seller has at most 500 keys (409 key_conflict).',
+          tags: ['keys'],
+          security: [{ bearer: [] }],
+          parameters: [sellerParam],
+          requestBody: { required: true, content: { 'application/json': { schema: bodySchema(keyCreateRequest, 'input') } } },
+          responses: {
+            '201': jsonAnswer('The new key and its listing.', keyCreatedAnswer),
+            '409': errorResponse('The seller has too many keys.', ['key_conflict']),
+            ...sellerErrors,
+          },
+        },
+      },
+      '/v1/sellers/{seller}/keys/{id}': {
+        delete: {
+          summary: 'Revoke an API key (secret keys only)',
+          description:
+            "Requests with it get 401 revoked_key: at once in the isolate that revoked it, within MEMO_SECONDS and KV's cache elsewhere. The key making the request cannot revoke itself (409 key_conflict).",
+          tags: ['keys'],
+          security: [{ bearer: [] }],
+          parameters: [sellerParam, pathParam('id', 'The key id (key_ and 16 hex digits).', '^key_[0-9a-f]{16}$')],
+          responses: {
+            '200': jsonAnswer('The key as listed now.', keyRevokedAnswer),
+            '404': errorResponse('No such key.', ['key_not_found']),
+            '409': errorResponse('The key making the request.', ['key_conflict']),
+            ...sellerErrors,
+          },
+        },
+      },
+      '/v1/sellers/{seller}/models/{version}/card': {
+        get: {
+          summary: "A version's model card (secret keys only)",
+          tags: ['admin'],
+          security: [{ bearer: [] }],
+          parameters: [sellerParam, pathParam('version', 'A version name as GET …/models lists it.')],
+          responses: {
+            '200': jsonAnswer('The card as published.', cardAnswer),
+            '404': errorResponse('No card for this version.', ['version_not_found']),
+            ...sellerErrors,
+          },
+        },
+      },
+      '/v1/sellers/{seller}/slots/{slot}/rollback': {
+        post: {
+          summary: 'Point a slot back at an earlier version (secret keys only)',
+          description:
+            "The publisher's rollback (`plusone rollback --slot`): to `to`, one of the slot's kept versions, or by default the one before the current one; its artifact's SHA-256 is checked first. The surfaces the slot serves answer with it within MEMO_SECONDS and KV's cache.",
+          tags: ['admin'],
+          security: [{ bearer: [] }],
+          parameters: [sellerParam, pathParam('slot', 'The slot name.', '^[a-z0-9][a-z0-9-]{0,31}$')],
+          requestBody: { required: false, content: { 'application/json': { schema: bodySchema(rollbackRequest, 'input') } } },
+          responses: {
+            '200': jsonAnswer('The slot now answers with this version.', rollbackAnswer),
+            '404': errorResponse("`to` is not one of the slot's versions.", ['version_not_found']),
+            '409': errorResponse("The slot is empty, has no older version, or the target's artifact is missing or damaged.", ['rollback_conflict']),
+            ...sellerErrors,
+          },
+        },
+      },
+      '/v1/sellers/{seller}/customers/deleted': {
+        get: {
+          summary: 'Customers forgotten so far (secret keys only)',
+          description: 'The retrain pipeline leaves them out of training.',
+          tags: ['customers'],
+          security: [{ bearer: [] }],
+          parameters: [sellerParam],
+          responses: { '200': { description: '{"customers":[{"customer","deleted"}]}, oldest deletion first' }, ...sellerErrors },
         },
       },
       '/v1/sellers/{seller}/customers/{customer}': {

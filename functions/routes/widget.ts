@@ -1,6 +1,6 @@
 import { Hono, type Context } from 'hono';
 import type { AppEnv } from '../env.js';
-import { WIDGET_ETAG, WIDGET_JS } from '../widget/widget.generated.js';
+import { WIDGET_BYTES, WIDGET_ETAG, WIDGET_GZIP_BYTES, WIDGET_INTEGRITY, WIDGET_JS } from '../widget/widget.generated.js';
 
 /** Cache-Control of /widget.v1.js: the versioned URL never changes meaning, so browsers and CDNs keep it a year. */
 export const VERSIONED_CACHE = 'public, max-age=31536000, immutable';
@@ -26,11 +26,18 @@ function serve(c: Context<AppEnv>, cacheControl: string): Response {
 
 /**
  * The storefront widget (spec/widget.md): `GET /widget.v1.js` (immutable, one year) and
- * `GET /widget.js` (five minutes), the same code, with an ETag; mounted at the root.
+ * `GET /widget.js` (five minutes), the same code, with an ETag; and `GET /v1/widget`, the
+ * versioned URL and its integrity hash for a snippet. Mounted at the root.
  */
 export function widgetRoutes(): Hono<AppEnv> {
   const routes = new Hono<AppEnv>();
   routes.get('/widget.v1.js', (c) => serve(c, VERSIONED_CACHE));
   routes.get('/widget.js', (c) => serve(c, LATEST_CACHE));
+  // What a snippet pins (spec/widget.md): the versioned URL and its Subresource Integrity hash.
+  routes.get('/v1/widget', (c) =>
+    c.json({ url: '/widget.v1.js', latest: '/widget.js', integrity: WIDGET_INTEGRITY, bytes: WIDGET_BYTES, gzip_bytes: WIDGET_GZIP_BYTES }, 200, {
+      'Cache-Control': LATEST_CACHE,
+    }),
+  );
   return routes;
 }

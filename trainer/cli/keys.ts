@@ -1,6 +1,7 @@
-import { KEY_TYPES, keyStorage, MAX_ORIGINS, normalizeOrigin, type KeyType } from '../../core/storage/keys.js';
+import { canonicalOrigins } from '../../core/storage/key-admin.js';
+import { KEY_TYPES, type KeyType } from '../../core/storage/keys.js';
 import { InputError } from '../data/errors.js';
-import { createApiKey, readKeyIndex } from '../publish/api-keys.js';
+import { createApiKey, readKeyIndex, revokeApiKey } from '../publish/api-keys.js';
 import { checkSeller } from '../publish/publish.js';
 import { choiceOption, helpText, numberOption, parseCommand, type CommandSpec } from './args.js';
 import { storeOptions, withStore } from './store-options.js';
@@ -65,20 +66,11 @@ const listSpec: CommandSpec = {
 function parseOrigins(text: string | undefined, type: KeyType): string[] {
   if (text === undefined) return [];
   if (type === 'secret') throw new InputError('--origins is for publishable keys; secret keys are never used from a browser');
-  const list = text
-    .split(',')
-    .map((o) => o.trim())
-    .filter((o) => o !== '');
-  if (list.length > MAX_ORIGINS) throw new InputError(`--origins lists ${list.length} origins; at most ${MAX_ORIGINS}`);
-  return [
-    ...new Set(
-      list.map((o) => {
-        const n = normalizeOrigin(o);
-        if (n === null) throw new InputError(`--origins: "${o}" is not an origin; write it as https://shop.example (scheme, host and port only), or * for any`);
-        return n;
-      }),
-    ),
-  ];
+  try {
+    return canonicalOrigins(text.split(','));
+  } catch (err) {
+    throw new InputError(`--origins: ${(err as Error).message}`);
+  }
 }
 
 /** `plusone keys create`. */
@@ -120,29 +112,21 @@ async function revokeCommand(argv: string[], io: Io): Promise<number> {
   const seller = values.seller as string;
   checkSeller(seller);
   const id = values['key-id'] as string;
-  const { entry, revoked } = await withStore(values, async (store) => {
-    const index = await readKeyIndex(store, seller);
-    const entry = index.find((e) => e.id === id);
-    if (entry === undefined) {
+  const { entry, already } = await withStore(values, async (store) => {
+    const done = await revokeApiKey(store, seller, id);
+    if (done === null) {
+      const index = await readKeyIndex(store, seller);
       throw new InputError(
         `seller ${seller} has no key ${id} (its keys: ${index.map((e) => e.id).join(', ') || 'none'}); see "plusone keys list --seller ${seller}"`,
       );
     }
-    const revoked = entry.revoked ?? new Date().toISOString();
-    const { hash, hint, ...record } = entry;
-    void hint;
-    await store.putValues([
-      { key: keyStorage.record(hash), value: JSON.stringify({ ...record, revoked }) },
-      { key: keyStorage.index(seller), value: JSON.stringify(index.map((e) => (e.id === id ? { ...e, revoked } : e))) },
-    ]);
-    return { entry, revoked };
+    return done;
   });
-  if (values.json) io.out(JSON.stringify({ seller, id, revoked, already: entry.revoked !== null }));
+  const revoked = entry.revoked!;
+  if (values.json) io.out(JSON.stringify({ seller, id, revoked, already }));
   else
     io.out(
-      entry.revoked !== null
-        ? `${seller}: key ${id} was already revoked on ${entry.revoked}`
-        : `${seller}: revoked key ${id} (${entry.hint}); the edge refuses it within a minute`,
+      already ? `${seller}: key ${id} was already revoked on ${revoked}` : `${seller}: revoked key ${id} (${entry.hint}); the edge refuses it within a minute`,
     );
   return 0;
 }

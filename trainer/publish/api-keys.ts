@@ -1,15 +1,6 @@
-import { createHash, randomBytes } from 'node:crypto';
-import {
-  KEY_PREFIXES,
-  keyHint,
-  keyStorage,
-  keyTypeOf,
-  parseKeyIndex,
-  parseKeyRecord,
-  type KeyIndexEntry,
-  type KeyRecord,
-  type KeyType,
-} from '../../core/storage/keys.js';
+import { createHash } from 'node:crypto';
+import { MAX_KEYS, newApiKey, revokeInIndex, type NewKeySpec } from '../../core/storage/key-admin.js';
+import { keyStorage, keyTypeOf, parseKeyIndex, parseKeyRecord, type KeyIndexEntry, type KeyRecord, type KeyType } from '../../core/storage/keys.js';
 import type { ModelStore } from './store.js';
 
 /**
@@ -32,36 +23,35 @@ export async function readKeyIndex(store: ModelStore, seller: string): Promise<K
   }
 }
 
-interface NewKey {
-  seller: string;
-  type: KeyType;
-  /** Publishable keys: allowed origins (already in canonical form). */
-  origins?: string[];
-  rps?: number | null;
-  burst?: number | null;
-}
-
-/** Creates a key: a random one, its record and its index entry. Returns the key (shown once) and its record. */
-export async function createApiKey(store: ModelStore, spec: NewKey): Promise<{ key: string; record: KeyRecord }> {
-  const key = `${KEY_PREFIXES[spec.type]}${randomBytes(24).toString('base64url')}`;
-  const hash = sha256Hex(key);
-  const record: KeyRecord = {
-    id: `key_${randomBytes(8).toString('hex')}`,
-    seller: spec.seller,
-    type: spec.type,
-    origins: spec.type === 'publishable' ? (spec.origins ?? []) : [],
-    created: new Date().toISOString(),
-    revoked: null,
-    rps: spec.rps ?? null,
-    burst: spec.burst ?? null,
-  };
+/** Creates a key: a random one, its record and its index entry (core/storage/key-admin.ts). Returns the key (shown once) and its record. */
+export async function createApiKey(store: ModelStore, spec: NewKeySpec): Promise<{ key: string; record: KeyRecord }> {
   const index = await readKeyIndex(store, spec.seller);
-  const entry: KeyIndexEntry = { ...record, hash, hint: keyHint(key) };
+  if (index.length >= MAX_KEYS) throw new Error(`seller ${spec.seller} has ${index.length} keys (revoked ones included), the most a seller may have`);
+  const { key, record, entry } = await newApiKey(spec);
   await store.putValues([
-    { key: keyStorage.record(hash), value: JSON.stringify(record) },
+    { key: keyStorage.record(entry.hash), value: JSON.stringify(record) },
     { key: keyStorage.index(spec.seller), value: JSON.stringify([...index, entry]) },
   ]);
   return { key, record };
+}
+
+/**
+ * Revokes key `id` of `seller` (a key already revoked keeps its date); null when the seller
+ * has no such key.
+ */
+export async function revokeApiKey(
+  store: ModelStore,
+  seller: string,
+  id: string,
+): Promise<{ index: KeyIndexEntry[]; entry: KeyIndexEntry; already: boolean } | null> {
+  const index = await readKeyIndex(store, seller);
+  const revoked = revokeInIndex(index, id);
+  if (revoked === null) return null;
+  await store.putValues([
+    { key: keyStorage.record(revoked.entry.hash), value: JSON.stringify(revoked.record) },
+    { key: keyStorage.index(seller), value: JSON.stringify(revoked.index) },
+  ]);
+  return { index, entry: revoked.entry, already: revoked.already };
 }
 
 /** Whether `key` is stored as a live (not revoked) key of `seller` of the given type. */

@@ -1,13 +1,11 @@
 import { decodeArtifact } from '../../core/format/decode.js';
 import { modelStorage, parsePointer, type ActivePointer } from '../../core/storage/pointer.js';
+import { planRollback, RollbackRefused, rollbackPointer, slotVersions, type RollbackPlan } from '../../core/storage/rollback.js';
 import { readSlotPointer, readStoredSlots } from '../../core/storage/slot-reads.js';
 import {
-  byPublished,
   listSlots,
   parseLegacyVersions,
   parseServingConfig,
-  parseSlotKey,
-  parseVersionEntry,
   RULE_NAMES,
   ruleProblem,
   SURFACE_RULES,
@@ -37,17 +35,8 @@ export function slotPointer(store: ModelStore, seller: string, slot: string): Pr
 }
 
 /** The slot's versions, oldest first: its entries, and those of the older list still there (slot = model type). */
-export async function slotEntries(store: ModelStore, seller: string, slot: string): Promise<VersionEntry[]> {
-  const entryKeys = await store.listKeys(slotStorage.versionsPrefix(seller, slot));
-  const got = await store.getValues([...entryKeys, slotStorage.legacyVersions(seller)]);
-  const byVersion = new Map<string, VersionEntry>();
-  const legacy = got.get(slotStorage.legacyVersions(seller));
-  if (legacy) for (const e of parseLegacyVersions(legacy, seller)) if (e.slot === slot) byVersion.set(e.version, e);
-  for (const key of entryKeys) {
-    const text = got.get(key);
-    if (text) byVersion.set(parseSlotKey(seller, key)?.version ?? key, parseVersionEntry(text, key, slot));
-  }
-  return [...byVersion.values()].sort(byPublished);
+export function slotEntries(store: ModelStore, seller: string, slot: string): Promise<VersionEntry[]> {
+  return slotVersions(store, seller, slot);
 }
 
 /** The seller's slots (`plusone versions`), the serving configuration and the older active pointer. */
@@ -166,37 +155,14 @@ export async function rollback(store: ModelStore, seller: string, options: { slo
     return legacyRollback(store, seller, to);
   }
   const slot = options.slot;
-  const problem = slotNameProblem(slot);
-  if (problem !== null) throw new InputError(problem);
-  const current = await slotPointer(store, seller, slot);
-  const versions = await slotEntries(store, seller, slot);
-  if (current === null && versions.length === 0) throw new InputError(`seller ${seller} has nothing published in slot ${slot}`);
-  let target: VersionEntry | undefined;
-  if (to) {
-    target = versions.find((v) => v.version === to);
-    if (!target)
-      throw new InputError(
-        `version ${to} is not among the versions of ${seller}'s slot ${slot} (${versions.map((v) => v.version).join(', ') || 'none'}); see "plusone versions --seller ${seller}"`,
-      );
-  } else {
-    const i = versions.findIndex((v) => v.version === current?.version);
-    target = i > 0 ? versions[i - 1] : undefined;
-    if (!target) throw new InputError(`slot ${slot} of seller ${seller} has no version older than its current ${current?.version ?? '(none)'}`);
+  let plan: RollbackPlan;
+  try {
+    plan = await planRollback(store, seller, slot, to);
+  } catch (err) {
+    throw err instanceof RollbackRefused ? new InputError(err.message) : err;
   }
-  const decoded = await checkedArtifact(store, seller, target);
-  const pointer: ActivePointer = {
-    version: target.version,
-    model: target.model,
-    artifact: modelStorage.artifact(seller, target.version),
-    sha256: target.sha256,
-    items: decoded.itemCount,
-    customers: target.customers,
-    published: new Date().toISOString(),
-    previous: current?.version ?? null,
-    // The version's own layout: shards, or (published before them) KV records.
-    ...(target.customerShards ? { customerShards: target.customerShards } : {}),
-    slot,
-  };
+  const decoded = await checkedArtifact(store, seller, plan.target);
+  const pointer = rollbackPointer(seller, slot, plan, decoded.itemCount, new Date());
   await store.putValue(slotStorage.pointer(seller, slot), JSON.stringify(pointer));
   return pointer;
 }
