@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { projectRoot } from '../scripts/bench-common.js';
-import { rewrite, runWalkthrough, shellBlocks, walkthroughScript } from '../scripts/readme/walkthrough.js';
+import { rewrite, runWalkthrough, shellBlocks, WALKTHROUGH_MARKETPLACE, walkthroughScript } from '../scripts/readme/walkthrough.js';
 
 const ROOT = projectRoot();
 const README = readFileSync(join(ROOT, 'README.md'), 'utf8');
@@ -51,7 +51,7 @@ describe('the README walkthrough: reading the blocks', () => {
 
   it('moves the ports and nothing else', () => {
     const ports = { start: 40001, dev: 40002 };
-    expect(rewrite('npm start             # the demo', ports)).toBe('npm start -- --port 40001             # the demo');
+    expect(rewrite('npm start             # the demo', ports)).toBe(`npm start -- --port 40001 ${WALKTHROUGH_MARKETPLACE}             # the demo`);
     expect(rewrite('npm start -- --port 9000', ports)).toBe('npm start -- --port 9000');
     expect(rewrite('npm run start:x', ports)).toBe('npm run start:x');
     expect(rewrite('curl http://127.0.0.1:8788/v1 && open http://127.0.0.1:8787/demo', ports)).toBe(

@@ -11,7 +11,9 @@
  * The copy differs from a fresh clone after `npm ci` only in where it is: the sources, the
  * build (dist/) and the generated modules are copied, node_modules is a link to this
  * project's. Ports are rewritten to free ones (8787, 8788 and `npm start` without a
- * `--port`), so a walkthrough never meets a server already running here.
+ * `--port`), so a walkthrough never meets a server already running here, and `npm start`
+ * builds a smaller marketplace (WALKTHROUGH_MARKETPLACE: the same five sellers with a fifth
+ * of the customers and orders), so the walkthrough fits in the test suite's time.
  *
  *   npm run test:readme [-- --keep]     (--keep: leave the copy and its logs behind)
  */
@@ -91,10 +93,13 @@ export interface Ports {
   dev: number;
 }
 
-/** What the walkthrough changes in a block: the ports, nothing else. */
+/** The size of `npm start`'s marketplace in the walkthrough (its defaults are 20,000 customers, 100,000 orders). */
+export const WALKTHROUGH_MARKETPLACE = '--customers 4000 --orders 20000';
+
+/** What the walkthrough changes in a block: the ports and the size of npm start's marketplace, nothing else. */
 export function rewrite(code: string, ports: Ports): string {
   return code
-    .replace(/^(\s*npm start)(?![\w-])(?!\s+--\s)/gm, `$1 -- --port ${ports.start}`)
+    .replace(/^(\s*npm start)(?![\w-])(?!\s+--\s)/gm, `$1 -- --port ${ports.start} ${WALKTHROUGH_MARKETPLACE}`)
     .replace(/\b8787\b/g, String(ports.start))
     .replace(/\b8788\b/g, String(ports.dev));
 }
@@ -134,7 +139,7 @@ export function walkthroughScript(blocks: ShellBlock[], ports: Ports, logDir: st
     }
     if (b.mode.kind === 'stop-first') out.push('__stop');
     // A newline first: the block before may have ended its output without one (curl).
-    out.push(`printf '\\n::block README.md:${b.line}\\n'`);
+    out.push(`printf '\\n::block README.md:${b.line} at %ss\\n' "$SECONDS"`);
     const code = rewrite(b.code, ports);
     if (b.mode.kind === 'background') {
       const file = join(logDir, `block-${b.line}.sh`);
@@ -249,7 +254,7 @@ export async function runWalkthrough(options: RunOptions): Promise<WalkthroughRe
       resolve(c ?? 1);
     });
   });
-  const started = output.flatMap((l) => /^::block README\.md:(\d+)$/.exec(l)?.slice(1, 2).map(Number) ?? []);
+  const started = output.flatMap((l) => /^::block README\.md:(\d+) at \d+s$/.exec(l)?.slice(1, 2).map(Number) ?? []);
   const skipped = output.flatMap((l) => /^::skip README\.md:(\d+)/.exec(l)?.slice(1, 2).map(Number) ?? []);
   if (!options.keep) rmSync(dir, { recursive: true, force: true });
   return {
