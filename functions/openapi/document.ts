@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ERROR_CODES, type ErrorCode } from '../../core/errors/api-error.js';
-import { ARM_MODELS } from '../experiments/definition.js';
+import { ARM_MODELS, experimentRequest } from '../experiments/definition.js';
 import { MAX_BODY_BYTES, MAX_URL_BYTES } from '../http/limits.js';
 import { LIMITS, PARAM_DOCS, PARAM_SCHEMAS } from '../routes/query.js';
 import { cardAnswer, rollbackAnswer, rollbackRequest, statsAnswer, statsQuery, widgetAnswer } from '../routes/console-schemas.js';
@@ -265,6 +265,7 @@ export function openApiDocument(): Json {
           tags: ['experiments'],
           security: [{ bearer: [] }],
           parameters: [sellerParam],
+          requestBody: { required: true, content: { 'application/json': { schema: bodySchema(experimentRequest, 'input') } } },
           responses: { '201': { description: '{"experiment":{…}} in draft' }, ...sellerErrors },
         },
         get: {

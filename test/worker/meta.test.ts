@@ -32,6 +32,12 @@ describe('public routes', () => {
     expect(similar.parameters.find((p: { name: string }) => p.name === 'item').required).toBe(true);
     expect(Object.keys(basket.responses)).toEqual(expect.arrayContaining(['200', '400', '401', '403', '404', '413', '429']));
     expect(body.components.schemas.Error.properties.error.properties.code.enum).toContain('rate_limited');
+    // An experiment's body is the zod schema the route validates with: its fields, required ones and limits.
+    const experiment = body.paths['/v1/sellers/{seller}/experiments'].post.requestBody.content['application/json'].schema;
+    expect(Object.keys(experiment.properties).sort()).toEqual(['arms', 'attribution_window_hours', 'control', 'name', 'orders_per_year', 'surface']);
+    expect(experiment.required).toEqual(expect.arrayContaining(['surface', 'arms']));
+    expect(experiment.properties.arms).toMatchObject({ type: 'array', minItems: 2, maxItems: 10 });
+    expect(experiment.properties.surface.enum).toEqual(['basket', 'similar', 'for-you']);
   });
 
   it('GET /v1/docs is Swagger UI over /v1/openapi.json, every script and stylesheet served from here under a strict CSP', async () => {
