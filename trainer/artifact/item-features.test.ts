@@ -126,7 +126,12 @@ describe('export of a hybrid model trained with item features', () => {
   const p = plantedProblem({ nUsers: 30, nItems: 10, clusters: 2, seed: 3 });
   const rows = { users: Array.from(p.users, (u) => `u${u}`), items: Array.from(p.items, (i) => `i${i}`), weights: null, timestamps: null, skipped: 0 };
   const features: FeatureRows = { ids: [], features: [], weights: null, skipped: 0 };
-  for (let i = 0; i < 10; i++) for (const t of tags(i)) features.ids.push(`i${i}`), features.features.push(t);
+  for (let i = 0; i < 10; i++) {
+    for (const t of tags(i)) {
+      features.ids.push(`i${i}`);
+      features.features.push(t);
+    }
+  }
 
   async function trained(itemIdentity: boolean) {
     const dataset = new Dataset({ itemIdentity });
