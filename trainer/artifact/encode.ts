@@ -32,7 +32,7 @@ import {
   type SectionKind,
 } from '../../core/format/index.js';
 import type { CatalogRow } from './catalog.js';
-import { buildStringTable } from './string-table.js';
+import { buildStringTable } from '../../core/format/string-table.js';
 
 /** Sparse rows (CSR) of item-item weights: row i is `indices/data[indptr[i]..indptr[i+1])`. */
 export interface CsrInput {
