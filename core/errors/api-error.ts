@@ -20,6 +20,7 @@ export const ERROR_CODES = {
   model_not_available: 404,
   experiment_conflict: 409,
   serving_conflict: 409,
+  catalog_conflict: 409,
   request_too_large: 413,
   too_many_items: 413,
   too_many_events: 413,
