@@ -1,6 +1,7 @@
 import { InputError } from '../data/errors.js';
 import { DivergenceError } from '../models/lightfm/hybrid-mf.js';
 import { VERSION } from '../version.js';
+import { catalogCommand, catalogSpec } from './catalog.js';
 import { evaluateCommand, evaluateSpec } from './evaluate.js';
 import { processIo, type Io } from './io.js';
 import { keysCommand, keysSpec } from './keys.js';
@@ -31,6 +32,7 @@ const COMMANDS: Record<string, { run: Command; summary: string }> = {
   versions: { run: versionsCommand, summary: versionsSpec.summary },
   serve: { run: serveCommand, summary: serveSpec.summary },
   keys: { run: keysCommand, summary: keysSpec.summary },
+  catalog: { run: catalogCommand, summary: catalogSpec.summary },
 };
 
 function usage(): string {
