@@ -37,6 +37,7 @@ function artifactInput(withFeatures: boolean): ArtifactInput {
             embeddings: Float32Array.of(2, 0, 0, 2, 0.2, 0.2),
             biases: Float32Array.of(0.1, 0, 0),
             normalised: true,
+            identity: false,
           },
         }
       : {}),
@@ -98,6 +99,11 @@ describe('recommend() with the latest catalog', () => {
     const scores = scoreAllVectors(m, live, Float32Array.of(1, 0), 0);
     expect(scores.length).toBe(9);
     expect(scores[8]).toBeCloseTo((2 + 0.2) / 2 + 0.1 / 2, 6);
+    // A model whose items had identity features: the row's identity weighs 1 with a zero embedding.
+    const input = artifactInput(true);
+    const withIdentity = loaded(encodeArtifact({ ...input, itemFeatures: { ...input.itemFeatures!, identity: true } }, { quantize: 'f32' }));
+    const scored = scoreAllVectors(withIdentity, LiveItems.of(withIdentity.artifact, snapshot([newMug])), Float32Array.of(1, 0), 0);
+    expect(scored[8]).toBeCloseTo((2 + 0.2) / 3 + 0.1 / 3, 6);
   });
 
   it('does not score unseen items with an artifact without the item-features section (the new-items rule then looks elsewhere)', async () => {

@@ -10,12 +10,14 @@ export interface UnseenVector {
 
 /**
  * The vector of an item the artifact does not list, from its tags (spec/model-format.md,
- * "10 `item-features`"): each tag the section names weighs 1 (a tag given twice, 2), the
- * weights are divided by their sum when the section says `normalised`, and the vector is the
- * weighted sum of the features' (dequantised) embedding rows, the bias the weighted sum of
- * their biases. This is LightFM's representation of an item-feature row that holds only
- * those features, as the trainer builds it for an item known by its features alone.
- * Writes `out[0..dim)` (zeros when no tag is known) and returns the bias and the count.
+ * "10 `item-features`"): each tag the section names weighs 1 (a tag given twice, 2); when
+ * the section says `identity`, the row also holds the item's own identity feature, weight 1,
+ * with a zero embedding and bias (an item never trained has no identity embedding; zero is
+ * the mean of its initialisation); the weights are divided by their sum when the section
+ * says `normalised`, and the vector is the weighted sum of the features' (dequantised)
+ * embedding rows, the bias the weighted sum of their biases: LightFM's representation of
+ * that item-feature row, as the trainer builds rows. Writes `out[0..dim)` (zeros when no tag
+ * is known) and returns the bias and the count.
  */
 export function unseenVector(features: ItemFeatures, tags: readonly string[], out: Float32Array): UnseenVector {
   const { dim } = features;
@@ -33,7 +35,8 @@ export function unseenVector(features: ItemFeatures, tags: readonly string[], ou
   }
   out.fill(0, 0, dim);
   if (rows.length === 0) return { bias: 0, known: 0 };
-  let total = 0;
+  // The identity feature's weight counts in the row's sum, its zero embedding adds nothing.
+  let total = features.identity ? 1 : 0;
   for (const w of weights) total += Math.abs(w);
   const acc = new Float64Array(dim);
   const row = new Float32Array(dim);

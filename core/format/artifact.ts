@@ -34,6 +34,8 @@ export interface ItemFeatures {
   dim: number;
   /** Whether an item's feature weights are divided by the sum of their absolute values before they are summed. */
   normalised: boolean;
+  /** Whether every item of the training had its own identity feature (weight 1) beside its named features. */
+  identity: boolean;
   /** The feature names, in row order (lookup by name: `names.indexOf`). */
   names: ItemTable;
   /** One bias per feature. */

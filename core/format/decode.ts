@@ -421,8 +421,8 @@ class SectionReader {
     const lay = itemFeaturesLayout(f, info.extra, dim, q);
     this.expectLength(info, lay.total, `${f} ${q} feature embeddings of dimension ${dim} and ${info.extra} bytes of names`);
     const head = this.u32(info, 0, 2);
-    if ((head[0] & ~ITEM_FEATURES_FLAGS.normalised) !== 0)
-      throw new FormatError(`section ${info.name} has unknown flag bits ${hexNum(head[0] & ~ITEM_FEATURES_FLAGS.normalised)}`, info.name);
+    const known = ITEM_FEATURES_FLAGS.normalised | ITEM_FEATURES_FLAGS.identity;
+    if ((head[0] & ~known) !== 0) throw new FormatError(`section ${info.name} has unknown flag bits ${hexNum(head[0] & ~known)}`, info.name);
     if (head[1] !== 0) throw new FormatError(`section ${info.name}: reserved bytes 4-7 are not zero`, info.name);
     const offsets = this.u32(info, lay.nameOffsets, f + 1);
     checkOffsets(offsets, info.extra, info.name, 'name offsets');
@@ -444,6 +444,7 @@ class SectionReader {
       quantization: q,
       dim,
       normalised: (head[0] & ITEM_FEATURES_FLAGS.normalised) !== 0,
+      identity: (head[0] & ITEM_FEATURES_FLAGS.identity) !== 0,
       names,
       biases,
       values: this.values(info, q, lay.values, f * dim),

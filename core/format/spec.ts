@@ -116,6 +116,8 @@ export const HISTORY_SECTION_BYTES = 16;
 export const ITEM_FEATURES_FLAGS = {
   /** An item's feature weights are divided by the sum of their absolute values before they are summed (LightFM's normalize=True). */
   normalised: 1 << 0,
+  /** Every item of the training had its own identity feature (weight 1) beside its named features. */
+  identity: 1 << 1,
 } as const;
 
 /** Sections every artifact of a model type must have, beyond `item-ids` and `meta`. */

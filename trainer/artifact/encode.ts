@@ -80,6 +80,8 @@ export interface ItemFeaturesInput {
   biases: Float32Array;
   /** Whether an item's feature weights are normalised to sum 1 before they are summed (the trainer always does). */
   normalised: boolean;
+  /** Whether every item of the training had its own identity feature beside its named features (the trainer's default). */
+  identity: boolean;
 }
 
 interface EncodeOptions {
@@ -230,7 +232,7 @@ function itemFeaturesSection(input: ItemFeaturesInput, dim: number, q: Quantizat
   const nameBytes = encoded.reduce((sum, b) => sum + b.length, 0);
   const lay = itemFeaturesLayout(f, nameBytes, dim, q);
   const b = block(lay.total);
-  b.u32(0, 1)[0] = input.normalised ? ITEM_FEATURES_FLAGS.normalised : 0;
+  b.u32(0, 1)[0] = (input.normalised ? ITEM_FEATURES_FLAGS.normalised : 0) | (input.identity ? ITEM_FEATURES_FLAGS.identity : 0);
   const offsets = b.u32(lay.nameOffsets, f + 1);
   const names = b.u8(lay.names, nameBytes);
   let at = 0;

@@ -85,7 +85,7 @@ describe('the item-features section', () => {
   });
 
   it('rejects unknown flag bits, repeated or empty names, biases that are not finite, bad scales, and a wrong size', () => {
-    expect(rejection(patched((_, v) => v.setUint32(info.offset, 6, true)))).toBe('section item-features has unknown flag bits 0x00000006');
+    expect(rejection(patched((_, v) => v.setUint32(info.offset, 7, true)))).toBe('section item-features has unknown flag bits 0x00000004');
     expect(rejection(patched((_, v) => v.setUint32(info.offset + 4, 1, true)))).toBe('section item-features: reserved bytes 4-7 are not zero');
     // nameOffsets at 8: [0, 10, 18, 30]; names at align8(8 + 16) = 24; biases at align8(24 + 30) = 56; scales at 72.
     expect(rejection(patched((_, v) => v.setUint32(info.offset + 12, 0, true)))).toBe('section item-features: feature 0 has an empty name');
@@ -153,7 +153,9 @@ describe('export of a hybrid model trained with item features', () => {
       const names = dataset.itemFeatures.toJSON();
       expect(f.names.ids()).toEqual(names);
       expect(f.normalised).toBe(true);
-      // The trainer's own representation of an item-feature row that holds two tags and no identity.
+      expect(f.identity).toBe(identity);
+      // The trainer's own representation of the row of an item with these two tags: with identity
+      // features, its identity weighs 1 too (its embedding, never trained, taken as zero).
       const hybrid = hybridFromContents({ type: 'lightfm', meta: model.meta, dataset, arrays: model.arrays }).model;
       const cols = hybrid.shape.itemFeatures;
       const first = cols - names.length;
@@ -162,7 +164,7 @@ describe('export of a hybrid model trained with item features', () => {
         cols,
         indptr: Int32Array.of(0, 2),
         indices: Int32Array.of(first + names.indexOf('group:odd'), first + names.indexOf('shade:3')),
-        data: Float32Array.of(0.5, 0.5),
+        data: identity ? Float32Array.of(1 / 3, 1 / 3) : Float32Array.of(0.5, 0.5),
       };
       const expected = hybrid.getItemRepresentations(row);
       const out = new Float32Array(artifact.dim);

@@ -74,5 +74,5 @@ export function sampleFeatures(opts: { dim?: number; seed?: number } = {}): Item
   const names = ['colour:red', 'type:mug', 'thème:café'];
   const embeddings = Float32Array.from({ length: names.length * dim }, () => rng.normal() * 0.5);
   embeddings.fill(0, 2 * dim, 3 * dim);
-  return { names, embeddings, biases: Float32Array.from(names, (_, k) => 0.25 - k / 8), normalised: true };
+  return { names, embeddings, biases: Float32Array.from(names, (_, k) => 0.25 - k / 8), normalised: true, identity: false };
 }

@@ -128,6 +128,7 @@ function namedFeatures(model: HybridMF, dataset: TrainedModel['dataset']): Pick<
       embeddings: p.itemEmb.slice(first * d, (first + names.length) * d),
       biases: p.itemBias.slice(first, first + names.length),
       normalised: true,
+      identity: dataset.itemIdentity,
     },
   };
 }
