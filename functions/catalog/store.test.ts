@@ -150,6 +150,11 @@ describe('parseCatalogBody', () => {
     expect(() => parseCatalogBody('{"items":[{"id":" a"}]}', 'application/json')).toThrow('items[0].id must not start or end with spaces');
     expect(() => parseCatalogBody('{"id":"a","features":["x",""]}', undefined)).toThrow('line 1: features[1]: a feature must not be empty');
     expect(() => parseCatalogBody('{"id":"a","price":-1}', undefined)).toThrow('line 1: price must be a number from 0 to 1e9');
+    // Links: absolute http(s), or a path on the storefront; nothing a page could run.
+    expect(parseCatalogBody('{"id":"a","url":"/p/a","image":"https://cdn.example/a.jpg"}', undefined)[0]).toMatchObject({ url: '/p/a' });
+    for (const bad of ['javascript:alert(1)', '//evil.example/x', 'data:text/html,x', 'https://a b']) {
+      expect(() => parseCatalogBody(JSON.stringify({ id: 'a', url: bad }), undefined), bad).toThrow('line 1: url must be an http:// or https:// URL or a path');
+    }
     const many = Array.from({ length: 25 }, (_, i) => `{"id":"x${i}","price":"no"}`).join('\n');
     expect(() => parseCatalogBody(many, undefined)).toThrow(/; … and 5 more$/);
   });

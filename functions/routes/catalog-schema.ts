@@ -23,7 +23,10 @@ const link = (field: string) =>
   z
     .string({ error: `${field} must be text or null` })
     .max(ITEM_LIMITS.urlChars, `${field} is longer than ${ITEM_LIMITS.urlChars} characters`)
-    .refine((v) => v === '' || /^https?:\/\/[^\s]+$/i.test(v), `${field} must be an http:// or https:// URL without spaces, or empty`)
+    .refine(
+      (v) => v === '' || /^(https?:\/\/|\/(?!\/))[^\s]*$/i.test(v),
+      `${field} must be an http:// or https:// URL or a path on the storefront (/p/mug-42), without spaces, or empty`,
+    )
     .nullable()
     .optional()
     .describe(`${field === 'url' ? "The product page's" : "The product image's"} address (null: unknown).`);

@@ -190,6 +190,14 @@ describe('retiring an item', () => {
     expect((await callJson(`/v1/sellers/${S}/catalog/${victim}`, { key: sk })).body.entry).toMatchObject({ retired: false, title: 'Back again' });
     expect((await rec('similar?item=sku0&n=24')).items.find((i) => i.id === victim)?.title).toBe('Back again');
   });
+
+  it('takes ids with a slash or spaces inside, percent-encoded in the path', async () => {
+    await push(S, sk, lines([{ id: 'mugs/blue mug', title: 'Blue mug' }]));
+    const path = `/v1/sellers/${S}/catalog/${encodeURIComponent('mugs/blue mug')}`;
+    expect((await callJson(path, { key: sk })).body).toMatchObject({ item: 'mugs/blue mug', entry: { title: 'Blue mug', retired: false } });
+    expect((await callJson(path, { key: sk, method: 'DELETE' })).body).toMatchObject({ item: 'mugs/blue mug', retired: true });
+    expect((await callJson(`/v1/sellers/${S}/catalog/${encodeURIComponent(' padded')}`, { key: sk, method: 'DELETE' })).status).toBe(400);
+  });
 });
 
 describe('PUT …/catalog refuses', () => {
