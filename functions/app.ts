@@ -4,6 +4,7 @@ import { ApiError } from '../core/errors/api-error.js';
 import type { Log } from '../core/recommend/recommend.js';
 import { authenticate, KeyLookup } from './auth/authenticate.js';
 import { Limits } from './auth/limits.js';
+import { CatalogCache } from './catalog/cache.js';
 import type { AppEnv } from './env.js';
 import { RunningExperiments } from './experiments/store.js';
 import { shared } from './http/context.js';
@@ -18,6 +19,7 @@ import type { ModelSource } from './models/model-source.js';
 import { adminPageRoutes } from './routes/admin-pages.js';
 import { adminRoutes } from './routes/admin.js';
 import { consoleRoutes } from './routes/console.js';
+import { catalogRoutes } from './routes/catalog.js';
 import { customerRoutes } from './routes/customers.js';
 import { demoRoutes } from './routes/demo.js';
 import { eventRoutes } from './routes/events.js';
@@ -35,6 +37,8 @@ export interface AppOptions {
   models?: ModelCache;
   /** Shard indexes and customer records kept by the isolate (read through the default source). */
   customers?: CustomerCache;
+  /** The sellers' catalogs kept by the isolate. */
+  catalogs?: CatalogCache;
   log?: Log;
   now?: () => number;
 }
@@ -58,11 +62,12 @@ export function createApp(options: AppOptions = {}): Hono<AppEnv> {
   const now = options.now ?? Date.now;
   const models = options.models ?? new ModelCache({ log });
   const customers = options.customers ?? new CustomerCache();
+  const catalogs = options.catalogs ?? new CatalogCache(log);
   const app = new Hono<AppEnv>();
 
   app.use('*', limits());
   app.use('*', cors());
-  app.use('*', shared({ models, source: options.source ?? kvR2(customers), experiments: new RunningExperiments(log), log, now }));
+  app.use('*', shared({ models, catalogs, source: options.source ?? kvR2(customers), experiments: new RunningExperiments(log), log, now }));
 
   app.route('/', metaRoutes());
   app.route('/', adminPageRoutes());
@@ -79,6 +84,7 @@ export function createApp(options: AppOptions = {}): Hono<AppEnv> {
   app.route('/v1/sellers/:seller/keys', keyRoutes(keys));
   app.route('/v1/sellers/:seller/stats', statsRoutes());
   app.route('/v1/sellers/:seller', versionRoutes());
+  app.route('/v1/sellers/:seller/catalog', catalogRoutes());
   app.route('/v1/sellers/:seller', adminRoutes());
 
   app.notFound((c) => {

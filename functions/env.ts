@@ -1,6 +1,7 @@
 import type { Log } from '../core/recommend/recommend.js';
 import type { KeyRecord } from '../core/storage/keys.js';
 import type { Budget } from './auth/rate-limit.js';
+import type { CatalogCache } from './catalog/cache.js';
 import type { EventsMessage } from './events/event.js';
 import type { RunningExperiments } from './experiments/store.js';
 import type { ModelCache } from './models/model-cache.js';
@@ -26,6 +27,8 @@ export interface Env {
   MODEL_CACHE_MB?: string;
   /** Customer shard indexes and records kept per isolate, in MB, least recently used dropped first (default 16). */
   CUSTOMER_CACHE_MB?: string;
+  /** Catalog layers kept per isolate over all sellers, in MB, least recently used seller dropped first (default 32). */
+  CATALOG_CACHE_MB?: string;
   /** Default per-key rate limit per isolate: sustained requests per second (default 50) and burst (default 100). */
   RATE_LIMIT_RPS?: string;
   RATE_LIMIT_BURST?: string;
@@ -45,6 +48,7 @@ export interface Settings {
   kvCacheTtl: number;
   modelCacheBytes: number;
   customerCacheBytes: number;
+  catalogCacheBytes: number;
   rateLimit: Budget;
   /** Failed requests per address: per second and at once. */
   failures: Budget;
@@ -57,6 +61,7 @@ const DEFAULT_SETTINGS: Settings = {
   kvCacheTtl: 60,
   modelCacheBytes: 80 * 1024 * 1024,
   customerCacheBytes: 16 * 1024 * 1024,
+  catalogCacheBytes: 32 * 1024 * 1024,
   rateLimit: { rps: 50, burst: 100 },
   failures: { rps: 1, burst: 60 },
   addressShare: 0.5,
@@ -79,6 +84,7 @@ export function settingsOf(env: Env): Settings {
     kvCacheTtl: Math.round(num(env.KV_CACHE_TTL, d.kvCacheTtl, 30)),
     modelCacheBytes: num(env.MODEL_CACHE_MB, d.modelCacheBytes / 1048576, 1) * 1048576,
     customerCacheBytes: num(env.CUSTOMER_CACHE_MB, d.customerCacheBytes / 1048576, 0) * 1048576,
+    catalogCacheBytes: num(env.CATALOG_CACHE_MB, d.catalogCacheBytes / 1048576, 0) * 1048576,
     rateLimit: { rps: num(env.RATE_LIMIT_RPS, d.rateLimit.rps, 0.001), burst: num(env.RATE_LIMIT_BURST, d.rateLimit.burst, 1) },
     failures: (() => {
       const perMinute = num(env.RATE_LIMIT_FAILURES_PER_MINUTE, d.failures.burst, 1);
@@ -99,6 +105,8 @@ export interface Variables {
   settings: Settings;
   /** The isolate's decoded models. */
   models: ModelCache;
+  /** The isolate's catalogs (catalog updates) and the live views of the models' items under them. */
+  catalogs: CatalogCache;
   /** Where this request's models come from. */
   source: ModelSource;
   /** The sellers' running experiments, as the recommendation path reads them. */

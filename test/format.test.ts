@@ -78,6 +78,18 @@ describe('format fixtures (test/fixtures/format)', () => {
     expect(h.itemTableTag).toBe(a.itemTableTag);
     expect(h.sections.map((x) => x.name).at(-1)).toBe('history');
   });
+
+  it('reads the item-features section, and an artifact without it has none (no unseen item is scored with it)', async () => {
+    expect(decodeArtifact(await fixture('valid-int8.bin')).features).toBeUndefined();
+    const a = decodeArtifact(await fixture('valid-int8-features.bin'));
+    const f = a.features!;
+    expect(f.names.ids()).toEqual(['colour:red', 'type:mug', 'thème:café']);
+    expect(f.names.indexOf('thème:café')).toBe(2);
+    expect(f).toMatchObject({ quantization: 'int8', dim: a.dim, normalised: true });
+    expect(f.biases).toEqual(Float32Array.of(0.25, 0.125, 0));
+    expect(a.itemTableTag).toBe(decodeArtifact(await fixture('valid-int8.bin')).itemTableTag);
+    expect(a.sections.map((x) => x.name).at(-1)).toBe('item-features');
+  });
 });
 
 describe('core/ (code shared by the trainer and the worker)', () => {

@@ -25,6 +25,7 @@ export const ERROR_CODES = {
   serving_conflict: 409,
   rollback_conflict: 409,
   key_conflict: 409,
+  catalog_conflict: 409,
   request_too_large: 413,
   too_many_items: 413,
   too_many_events: 413,

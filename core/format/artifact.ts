@@ -25,6 +25,26 @@ export interface Neighbours {
   scales: Float32Array | undefined;
 }
 
+/**
+ * The `item-features` section: the feature embeddings of a hybrid model and their names, from
+ * which an item the artifact does not list is scored (spec/model-format.md, "10 `item-features`").
+ */
+export interface ItemFeatures {
+  quantization: Quantization;
+  dim: number;
+  /** Whether an item's feature weights are divided by the sum of their absolute values before they are summed. */
+  normalised: boolean;
+  /** Whether every item of the training had its own identity feature (weight 1) beside its named features. */
+  identity: boolean;
+  /** The feature names, in row order (lookup by name: `names.indexOf`). */
+  names: ItemTable;
+  /** One bias per feature. */
+  biases: Float32Array;
+  /** F rows of `dim` values: `values[f * dim + j]`, with one scale per row for int8. */
+  values: QuantizedValues;
+  scales: Float32Array | undefined;
+}
+
 /** A ranking of items, best first. */
 export interface Ranking {
   items: Uint32Array;
@@ -81,6 +101,7 @@ export interface ArtifactParts {
   trending?: Ranking;
   catalog?: Catalog;
   history?: HistorySettings;
+  features?: ItemFeatures;
   meta: Record<string, unknown>;
 }
 
@@ -111,6 +132,8 @@ export class Artifact {
   readonly catalog: Catalog | undefined;
   /** The `history` section as stored; undefined when the artifact has none (see {@link Artifact.historySettings}). */
   readonly history: HistorySettings | undefined;
+  /** The `item-features` section; undefined when the artifact has none (it then scores no item it does not list). */
+  readonly features: ItemFeatures | undefined;
   /** The model card (`meta` section). */
   readonly meta: Record<string, unknown>;
 
@@ -132,6 +155,7 @@ export class Artifact {
     this.trending = parts.trending;
     this.catalog = parts.catalog;
     this.history = parts.history;
+    this.features = parts.features;
     this.meta = parts.meta;
   }
 

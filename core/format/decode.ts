@@ -1,9 +1,18 @@
-import { Artifact, type ArtifactParts, type HistorySettings, type Neighbours, type QuantizedValues, type Ranking, type SectionInfo } from './artifact.js';
+import {
+  Artifact,
+  type ArtifactParts,
+  type HistorySettings,
+  type ItemFeatures,
+  type Neighbours,
+  type QuantizedValues,
+  type Ranking,
+  type SectionInfo,
+} from './artifact.js';
 import { Catalog } from './catalog.js';
 import { xxh32 } from './checksum.js';
 import { FormatError, hex32 } from './errors.js';
 import { ItemTable } from './item-table.js';
-import { CATALOG_HEADER_BYTES, catalogLayout, itemIdsLayout, neighboursLayout, rankingLayout, vectorsLayout } from './layout.js';
+import { CATALOG_HEADER_BYTES, catalogLayout, itemFeaturesLayout, itemIdsLayout, neighboursLayout, rankingLayout, vectorsLayout } from './layout.js';
 import {
   align8,
   CATALOG_FLAGS,
@@ -13,6 +22,7 @@ import {
   HISTORY_FLAGS,
   HISTORY_SECTION_BYTES,
   HEADER_BYTES,
+  ITEM_FEATURES_FLAGS,
   KNOWN_FLAGS,
   MAGIC,
   MAX_PREFIXES,
@@ -179,6 +189,11 @@ export function decodeArtifact(input: ArrayBuffer | Uint8Array): Artifact {
   if (catalog !== undefined) parts.catalog = sec.catalog(catalog);
   const history = byKind.get('history');
   if (history !== undefined) parts.history = sec.history(history);
+  const features = byKind.get('item-features');
+  if (features !== undefined) {
+    if (parts.vectors === undefined) throw new FormatError('the artifact has an item-features section but no item vectors to score with it', 'item-features');
+    parts.features = sec.itemFeatures(features, dim);
+  }
   return new Artifact(parts);
 }
 
@@ -397,6 +412,43 @@ class SectionReader {
       repeatForYou: (flags & HISTORY_FLAGS.repeatForYou) !== 0,
       historyWeight,
       repeatBoost,
+    };
+  }
+
+  itemFeatures(info: SectionInfo, dim: number): ItemFeatures {
+    const q = this.quantised(info);
+    const f = info.count;
+    const lay = itemFeaturesLayout(f, info.extra, dim, q);
+    this.expectLength(info, lay.total, `${f} ${q} feature embeddings of dimension ${dim} and ${info.extra} bytes of names`);
+    const head = this.u32(info, 0, 2);
+    const known = ITEM_FEATURES_FLAGS.normalised | ITEM_FEATURES_FLAGS.identity;
+    if ((head[0] & ~known) !== 0) throw new FormatError(`section ${info.name} has unknown flag bits ${hexNum(head[0] & ~known)}`, info.name);
+    if (head[1] !== 0) throw new FormatError(`section ${info.name}: reserved bytes 4-7 are not zero`, info.name);
+    const offsets = this.u32(info, lay.nameOffsets, f + 1);
+    checkOffsets(offsets, info.extra, info.name, 'name offsets');
+    const names = new ItemTable(offsets, this.u8(info, lay.names, info.extra));
+    const seen = new Set<string>();
+    for (let k = 0; k < f; k++) {
+      if (offsets[k + 1] === offsets[k]) throw new FormatError(`section ${info.name}: feature ${k} has an empty name`, info.name);
+      const name = names.id(k);
+      if (seen.has(name)) throw new FormatError(`section ${info.name}: feature ${JSON.stringify(name)} appears twice`, info.name);
+      seen.add(name);
+    }
+    const biases = this.f32(info, lay.biases, f);
+    for (let k = 0; k < f; k++) {
+      if (!Number.isFinite(biases[k])) throw new FormatError(`section ${info.name}: the bias of feature ${k} is ${biases[k]}; biases are finite`, info.name);
+    }
+    const scales = lay.scales < 0 ? undefined : this.f32(info, lay.scales, f);
+    if (scales !== undefined) checkScales(scales, info.name);
+    return {
+      quantization: q,
+      dim,
+      normalised: (head[0] & ITEM_FEATURES_FLAGS.normalised) !== 0,
+      identity: (head[0] & ITEM_FEATURES_FLAGS.identity) !== 0,
+      names,
+      biases,
+      values: this.values(info, q, lay.values, f * dim),
+      scales,
     };
   }
 

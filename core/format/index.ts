@@ -1,9 +1,9 @@
-export { Artifact, LEGACY_HISTORY_SETTINGS, type HistorySettings } from './artifact.js';
+export { Artifact, LEGACY_HISTORY_SETTINGS, type HistorySettings, type ItemFeatures } from './artifact.js';
 export { xxh32 } from './checksum.js';
 export { decodeArtifact } from './decode.js';
 export { FormatError } from './errors.js';
 export { f16Fits, fromF16 } from './f16.js';
-export { CATALOG_HEADER_BYTES, catalogLayout, itemIdsLayout, neighboursLayout, rankingLayout, vectorsLayout } from './layout.js';
+export { CATALOG_HEADER_BYTES, catalogLayout, itemFeaturesLayout, itemIdsLayout, neighboursLayout, rankingLayout, vectorsLayout } from './layout.js';
 export { quantizeF16, quantizeRowInt8 } from './quantize.js';
 export {
   align8,
@@ -15,6 +15,7 @@ export {
   HEADER_BYTES,
   HISTORY_FLAGS,
   HISTORY_SECTION_BYTES,
+  ITEM_FEATURES_FLAGS,
   MAGIC,
   MAX_PREFIXES,
   MODEL_TYPES,

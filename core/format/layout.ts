@@ -74,3 +74,26 @@ export function catalogLayout(n: number, strings: number, stringBytes: number, p
     total: stringData + stringBytes,
   };
 }
+
+/** Size of the `item-features` section's own header (flags, reserved). */
+export const ITEM_FEATURES_HEADER_BYTES = 8;
+
+/**
+ * `item-features`: flags, the name offsets and bytes, f32 biases[F], then the embeddings
+ * laid out as F rows of `item-vectors` (int8: scales, then values).
+ */
+export function itemFeaturesLayout(features: number, nameBytes: number, dim: number, q: Quantization) {
+  const nameOffsets = ITEM_FEATURES_HEADER_BYTES;
+  const names = align8(nameOffsets + 4 * (features + 1));
+  const biases = align8(names + nameBytes);
+  const vectors = align8(biases + 4 * features);
+  const rows = vectorsLayout(features, dim, q);
+  return {
+    nameOffsets,
+    names,
+    biases,
+    scales: rows.scales < 0 ? -1 : vectors + rows.scales,
+    values: vectors + rows.values,
+    total: vectors + rows.total,
+  };
+}

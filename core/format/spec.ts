@@ -93,6 +93,7 @@ export const SECTION_KINDS = {
   catalog: 7,
   meta: 8,
   history: 9,
+  'item-features': 10,
 } as const;
 export type SectionKind = keyof typeof SECTION_KINDS;
 
@@ -110,6 +111,14 @@ export const KNOWN_FLAGS = FLAGS.userRecords;
 export const HISTORY_FLAGS = { repeatBasket: 1 << 0, repeatForYou: 1 << 1 } as const;
 /** Byte length of the `history` section. */
 export const HISTORY_SECTION_BYTES = 16;
+
+/** Bits of the `item-features` section's flags. */
+export const ITEM_FEATURES_FLAGS = {
+  /** An item's feature weights are divided by the sum of their absolute values before they are summed (LightFM's normalize=True). */
+  normalised: 1 << 0,
+  /** Every item of the training had its own identity feature (weight 1) beside its named features. */
+  identity: 1 << 1,
+} as const;
 
 /** Sections every artifact of a model type must have, beyond `item-ids` and `meta`. */
 export const REQUIRED_SECTIONS: Readonly<Record<ModelType, readonly SectionKind[]>> = {

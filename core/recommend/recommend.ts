@@ -3,9 +3,10 @@ import { ANSWERS_WITH, MODEL_TYPE_NAMES, type ModelType, SERVED_SURFACES, SURFAC
 import { decodeUserRecord, type CustomerHistory, type UserRecord } from '../format/user-record.js';
 import { ApiError } from '../errors/api-error.js';
 import type { LoadedModel } from './model.js';
-import { scoreByNeighbours, scoreTopN, sumItemVectors } from '../scoring/score.js';
+import { LiveItems } from '../catalog/live.js';
+import { scoreByNeighbours, scoreByVector, scoreTopN } from '../scoring/score.js';
 import { selectTopN, type TopN } from '../scoring/select.js';
-import { compileFilter, type FilterSpec } from './filters.js';
+import type { FilterSpec } from './filters.js';
 
 export { SURFACES, type Surface };
 
@@ -69,10 +70,10 @@ function methodFor(a: Artifact, choice: ModelChoice, explicit: boolean): { metho
 }
 
 /** Known item indices of `ids`, each once, in order (unknown ids are ignored). */
-function indicesOf(a: Artifact, ids: readonly string[]): number[] {
+function indicesOf(items: LiveItems, ids: readonly string[]): number[] {
   const out: number[] = [];
   for (const id of ids) {
-    const i = a.itemIndex(id);
+    const i = items.index(id);
     if (i >= 0 && !out.includes(i)) out.push(i);
   }
   return out;
@@ -82,27 +83,22 @@ function rounded(v: number): number {
   return Math.round(v * 1e6) / 1e6;
 }
 
-function display(a: Artifact, i: number, score: number): RecommendedItem {
-  const e = a.catalog?.entry(i);
-  return {
-    id: a.itemId(i),
-    score: rounded(score),
-    title: e?.title || null,
-    url: e?.url || null,
-    image: e?.image || null,
-    price: e?.price ?? null,
-  };
+function display(items: LiveItems, i: number, score: number): RecommendedItem {
+  return { id: items.id(i), score: rounded(score), ...items.display(i) };
 }
 
 /**
  * Answers a recommendation request from a loaded model. Customer records are fetched
  * first; everything after that runs synchronously on the model's scratch scores. The chain:
  * the surface's own signal (customer and/or items, by model type), then the fallback
- * ranking (trending, else popularity) to fill the list.
+ * ranking (trending, else popularity) to fill the list. `live` is the model's items under
+ * the seller's latest catalog (display data, filters, retired and unseen items); without
+ * it, the artifact alone.
  */
-export async function recommend(model: LoadedModel | null, q: RecommendQuery, fetchRecord: RecordFetcher, log: Log): Promise<Recommendation> {
+export async function recommend(model: LoadedModel | null, q: RecommendQuery, fetchRecord: RecordFetcher, log: Log, live?: LiveItems): Promise<Recommendation> {
   if (model === null) return { items: [], model: null, fallback: true };
   const a = model.artifact;
+  const items = live ?? LiveItems.of(a, null);
   const choice: ModelChoice = q.model ?? (a.modelType as ModelChoice);
   const how = methodFor(a, choice, q.model !== null);
   if (typeof how === 'string') {
@@ -111,7 +107,7 @@ export async function recommend(model: LoadedModel | null, q: RecommendQuery, fe
       `model=${choice} is not available: the version that answers, ${model.version}, is a ${a.modelType} model and ${how}`,
     );
   }
-  const known = indicesOf(a, q.items);
+  const known = indicesOf(items, q.items);
   const similar = q.surface === 'similar';
   // A surface the model type does not serve (user-knn has no answer for a cart or an item)
   // is answered from the fallback ranking alone, as the evaluation counts it.
@@ -136,11 +132,11 @@ export async function recommend(model: LoadedModel | null, q: RecommendQuery, fe
 
   // From here on: synchronous.
   const excluded = new Set<number>(known);
-  for (const i of indicesOf(a, q.exclude)) excluded.add(i);
+  for (const i of indicesOf(items, q.exclude)) excluded.add(i);
   const history = record?.history ?? null;
   // What the customer bought before is left out where the seller's setting says so, fill included.
   if (!repeats && history !== null) for (const i of history.items) excluded.add(i);
-  const filter = compileFilter(a, q.filters);
+  const filter = items.filter(q.filters);
   const accept = (i: number) => !excluded.has(i) && (filter === null || filter(i));
 
   let top: TopN | null = null;
@@ -149,7 +145,7 @@ export async function recommend(model: LoadedModel | null, q: RecommendQuery, fe
     if (!served) {
       top = null;
     } else if (how.method === 'vectors') {
-      top = scoreVectors(model, similar ? known.slice(0, 1) : known, similar ? null : record, accept, q.n);
+      top = scoreVectors(model, items, similar ? known.slice(0, 1) : known, similar ? null : record, accept, q.n);
     } else if (how.method === 'neighbours') {
       if (similar) {
         if (known.length > 0) top = scoreNeighbours(model, known.slice(0, 1), null, settings, false, accept, q.n);
@@ -169,27 +165,27 @@ export async function recommend(model: LoadedModel | null, q: RecommendQuery, fe
     top = null;
   }
 
-  const items: RecommendedItem[] = [];
+  const answer: RecommendedItem[] = [];
   const chosen = new Set<number>();
   if (top !== null) {
     for (let k = 0; k < top.items.length; k++) {
-      items.push(display(a, top.items[k], top.scores[k]));
+      answer.push(display(items, top.items[k], top.scores[k]));
       chosen.add(top.items[k]);
     }
   }
-  const fromModel = items.length;
+  const fromModel = answer.length;
   // Fill up from the ranking: the model's own for popularity and trending, else the fallback.
   const fill = ranking ?? a.trending ?? a.popularity;
-  if (fill !== undefined && items.length < q.n) {
-    for (let r = 0; r < fill.items.length && items.length < q.n; r++) {
+  if (fill !== undefined && answer.length < q.n) {
+    for (let r = 0; r < fill.items.length && answer.length < q.n; r++) {
       const i = fill.items[r];
       if (chosen.has(i) || !accept(i)) continue;
       chosen.add(i);
-      items.push(display(a, i, fill.scores[r]));
+      answer.push(display(items, i, fill.scores[r]));
     }
   }
   return {
-    items,
+    items: answer,
     model: { type: choice, version: model.version },
     fallback: how.method !== 'ranking' && fromModel === 0,
   };
@@ -236,10 +232,11 @@ async function readRecord(model: LoadedModel, customer: string, fetchRecord: Rec
 }
 
 /**
- * Hybrid MF: query = customer vector (when known) + the items' vectors; every item scored,
- * then the best `n` that `accept` lets through (asked only of items that would enter).
+ * Hybrid MF: query = customer vector (when known) + the items' vectors; every item scored
+ * (the catalog's unseen items too, when the model scores them), then the best `n` that
+ * `accept` lets through (asked only of items that would enter).
  */
-function scoreVectors(model: LoadedModel, items: number[], record: UserRecord | null, accept: (i: number) => boolean, n: number): TopN | null {
+function scoreVectors(model: LoadedModel, live: LiveItems, items: number[], record: UserRecord | null, accept: (i: number) => boolean, n: number): TopN | null {
   const a = model.artifact;
   const query = new Float32Array(a.dim);
   let bias = 0;
@@ -250,11 +247,28 @@ function scoreVectors(model: LoadedModel, items: number[], record: UserRecord | 
     used = true;
   }
   if (items.length > 0) {
-    sumItemVectors(a, items, query);
+    const row = new Float32Array(a.dim);
+    for (const i of items) live.addVector(i, query, row);
     used = true;
   }
   if (!used) return null;
-  return scoreTopN(a, query, n, model.scores, bias, accept);
+  // Without unseen items the kernel scores and selects in one pass (scoreTopN: the same items
+  // and scores as scoring all, then selecting).
+  if (live.scores === null) return scoreTopN(a, query, n, model.scores, bias, accept);
+  const scores = scoreAllVectors(model, live, query, bias);
+  return selectTopN(scores, n, (i) => !accept(i));
+}
+
+/**
+ * Every item's score for a query vector (the artifact's items by its kernels, then the
+ * unseen items the model scores from their tags): what the vectors method ranks. The
+ * returned array is the model's (or the live view's) scratch: read it before the next call.
+ */
+export function scoreAllVectors(model: LoadedModel, live: LiveItems, query: Float32Array, queryBias: number): Float32Array {
+  const scores = live.scores ?? model.scores;
+  scoreByVector(model.artifact, query, scores, queryBias);
+  live.scoreUnseen(query, scores, queryBias);
+  return scores.subarray(0, live.count);
 }
 
 /**

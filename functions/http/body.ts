@@ -7,11 +7,11 @@ import { validationError } from './validate.js';
 
 /**
  * The request body as text, read through this one place: 413 `request_too_large` as soon as it
- * passes {@link MAX_BODY_BYTES}, whatever Content-Length said (`limits()` refuses a declared
- * length over it before any route runs; this also holds for a chunked body), and the read
- * stops there.
+ * passes `limit` ({@link MAX_BODY_BYTES} unless a route takes more, see `bodyLimit`), whatever
+ * Content-Length said (`limits()` refuses a declared length over it before any route runs;
+ * this also holds for a chunked body), and the read stops there.
  */
-export async function bodyText(c: Context<AppEnv>): Promise<string> {
+export async function bodyText(c: Context<AppEnv>, limit = MAX_BODY_BYTES): Promise<string> {
   const stream = c.req.raw.body;
   if (stream === null) return '';
   const reader = stream.getReader();
@@ -27,9 +27,9 @@ export async function bodyText(c: Context<AppEnv>): Promise<string> {
     const { done, value } = read;
     if (done) break;
     size += value.byteLength;
-    if (size > MAX_BODY_BYTES) {
+    if (size > limit) {
       await reader.cancel().catch(() => undefined);
-      throw new ApiError('request_too_large', `the body is more than ${MAX_BODY_BYTES} bytes; at most ${MAX_BODY_BYTES} are accepted`);
+      throw new ApiError('request_too_large', `the body is more than ${limit} bytes; at most ${limit} are accepted`);
     }
     chunks.push(value);
   }

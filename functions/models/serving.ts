@@ -15,7 +15,7 @@ export type SlotLoader = (slot?: string) => Promise<LoadedModel | null>;
 const BORROW_ORDER: readonly RuleName[] = ['for-you', 'basket', 'similar', 'new-items'];
 
 /** Whether the model's item table holds any of `items`. */
-function knowsAny(model: LoadedModel, items: readonly string[]): boolean {
+function inItemTable(model: LoadedModel, items: readonly string[]): boolean {
   return items.some((id) => model.artifact.itemIndex(id) >= 0);
 }
 
@@ -25,9 +25,17 @@ function knowsAny(model: LoadedModel, items: readonly string[]): boolean {
  * rule, or when neither slot can be loaded, the older active pointer; without one, the
  * version of another rule. Then the `new-items`
  * rule: when the query names items and the chosen version knows none of them, the
- * new-items slot (or its fallback) answers if it knows at least one.
+ * new-items slot (or its fallback) answers if it knows at least one. `knowsAny` says what a
+ * version knows (default its item table; with catalog updates, also the unseen items a
+ * hybrid version scores from their tags).
  */
-export async function servingModel(load: SlotLoader, config: ServingConfig | null, surface: Surface, items: readonly string[]): Promise<Served> {
+export async function servingModel(
+  load: SlotLoader,
+  config: ServingConfig | null,
+  surface: Surface,
+  items: readonly string[],
+  knowsAny: (model: LoadedModel, items: readonly string[]) => boolean = inItemTable,
+): Promise<Served> {
   let served: Served = { model: null, slot: null };
   const rule = config?.surfaces[surface];
   for (const slot of rule ? [rule.slot, rule.fallback] : []) {

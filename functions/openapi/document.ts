@@ -1,7 +1,9 @@
 import { z } from 'zod';
 import { ERROR_CODES, type ErrorCode } from '../../core/errors/api-error.js';
 import { ARM_MODELS, experimentRequest } from '../experiments/definition.js';
-import { MAX_BODY_BYTES, MAX_URL_BYTES } from '../http/limits.js';
+import { CATALOG_BODY_BYTES, MAX_BODY_BYTES, MAX_URL_BYTES } from '../http/limits.js';
+import { CATALOG_LIMITS } from '../catalog/store.js';
+import { catalogGetAnswer, catalogItem, catalogItemAnswer, catalogPutAnswer, catalogRequest, catalogRetireAnswer } from '../routes/catalog-schema.js';
 import { LIMITS, PARAM_DOCS, PARAM_SCHEMAS } from '../routes/query.js';
 import { cardAnswer, rollbackAnswer, rollbackRequest, statsAnswer, statsQuery, widgetAnswer } from '../routes/console-schemas.js';
 import { keyCreateRequest, keyCreatedAnswer, keyRevokedAnswer, keysAnswer } from '../routes/keys-schema.js';
@@ -220,6 +222,75 @@ export function openApiDocument(): Json {
           responses: {
             '200': { description: 'The configuration as written.', content: { 'application/json': { schema: bodySchema(servingAnswer, 'output') } } },
             '409': errorResponse('A rule names an empty slot, or a slot whose kind does not serve the surface.', ['serving_conflict']),
+            ...sellerErrors,
+          },
+        },
+      },
+      '/v1/sellers/{seller}/catalog': {
+        put: {
+          summary: 'Upsert catalog items: display data, price, stock, category, tags (secret keys only)',
+          description: [
+            `1 to ${CATALOG_LIMITS.callItems} items per call, as NDJSON (one item per line; Content-Type application/x-ndjson) or as JSON {"items":[…]} (application/json), in a body of at most ${CATALOG_BODY_BYTES / 1048576} MiB read as a stream.`,
+            'A field given replaces what the catalog holds for the item; a field left out keeps it; null makes it unknown; an upsert brings a retired item back.',
+            "The call is checked whole: a 400 names every problem by line (NDJSON) or item (JSON) and field, and nothing of a refused call is written. A good call is applied all at once; calls at the same time never lose each other's items (409 catalog_conflict after 5 attempts, nothing written).",
+            'Answers use it within MEMO_SECONDS (R2 is strongly consistent): display data and the category, in_stock and price filters read it; retired items are never answered; an item a hybrid slot trained with item features never saw is scored from its tags (spec/edge-api.md, "Catalog updates").',
+          ].join(' '),
+          tags: ['catalog'],
+          security: [{ bearer: [] }],
+          parameters: [sellerParam],
+          requestBody: {
+            required: true,
+            content: {
+              'application/json': { schema: bodySchema(catalogRequest, 'input') },
+              'application/x-ndjson': { schema: { ...bodySchema(catalogItem, 'input'), description: 'One item per line.' } },
+            },
+          },
+          responses: {
+            '200': { description: 'The call was applied.', content: { 'application/json': { schema: bodySchema(catalogPutAnswer, 'output') } } },
+            '409': errorResponse('Other catalog writes kept changing the catalog while this one was applied; nothing was written: send it again.', [
+              'catalog_conflict',
+            ]),
+            '413': errorResponse(
+              `A body over ${CATALOG_BODY_BYTES} bytes, more than ${CATALOG_LIMITS.callItems} items, or a call that would take the overlay past ${CATALOG_LIMITS.entries} entries.`,
+              ['request_too_large', 'too_many_items'],
+            ),
+            '503': errorResponse('The stored catalog could not be read; nothing was changed: try again.', ['unavailable']),
+            ...Object.fromEntries(Object.entries(sellerErrors).filter(([status]) => status !== '413')),
+          },
+        },
+        get: {
+          summary: "The catalog's version: its number, its layers' entries, when it was written (secret keys only)",
+          tags: ['catalog'],
+          security: [{ bearer: [] }],
+          parameters: [sellerParam],
+          responses: {
+            '200': {
+              description: 'The version, or null when nothing was pushed.',
+              content: { 'application/json': { schema: bodySchema(catalogGetAnswer, 'output') } },
+            },
+            ...sellerErrors,
+          },
+        },
+      },
+      '/v1/sellers/{seller}/catalog/{item}': {
+        get: {
+          summary: 'What the latest catalog holds for an item: the fields pushed for it (secret keys only)',
+          tags: ['catalog'],
+          security: [{ bearer: [] }],
+          parameters: [sellerParam, { name: 'item', in: 'path', required: true, schema: bodySchema(catalogItem.shape.id, 'input') }],
+          responses: {
+            '200': { description: 'The entry, or null.', content: { 'application/json': { schema: bodySchema(catalogItemAnswer, 'output') } } },
+            ...sellerErrors,
+          },
+        },
+        delete: {
+          summary: 'Retire an item: never recommended again, until it is upserted again (secret keys only)',
+          tags: ['catalog'],
+          security: [{ bearer: [] }],
+          parameters: [sellerParam, { name: 'item', in: 'path', required: true, schema: bodySchema(catalogItem.shape.id, 'input') }],
+          responses: {
+            '200': { description: 'Retired.', content: { 'application/json': { schema: bodySchema(catalogRetireAnswer, 'output') } } },
+            '409': errorResponse('Other catalog writes kept changing the catalog; nothing was written: send it again.', ['catalog_conflict']),
             ...sellerErrors,
           },
         },

@@ -7,7 +7,7 @@ import type { EventsMessage } from '../events/event.js';
 import { assignArm } from '../experiments/assign.js';
 import { armSlot } from '../experiments/definition.js';
 import type { RunningExperiment } from '../experiments/store.js';
-import { sellerModel, surfaceModel } from '../http/context.js';
+import { sellerCatalog, sellerModel, surfaceModel } from '../http/context.js';
 import type { Served, SlotLoader } from '../models/serving.js';
 import { validationHook } from '../http/validate.js';
 import { basketQuery, forYouQuery, similarQuery } from './query.js';
@@ -61,6 +61,8 @@ export function recommendationRoutes(): Hono<AppEnv> {
     const assigned = q.model === undefined && q.slot === undefined ? await assign(c, seller, surface, q.visitor ?? customer) : null;
     const armModel = assigned?.arm.model;
     const load: SlotLoader = (slot) => sellerModel(c, seller, slot);
+    // The seller's latest catalog: display data, filters, retired and unseen items (spec/edge-api.md, "Catalog updates").
+    const live = await sellerCatalog(c, seller);
     let served: Served | null = null;
     if (q.slot !== undefined) {
       const model = await load(q.slot);
@@ -78,7 +80,7 @@ export function recommendationRoutes(): Hono<AppEnv> {
       if (model !== null) served = { model, slot: armSlotName };
       else c.var.log({ event: 'arm_model_missing', seller, experiment: assigned!.experiment.id, arm: assigned!.arm.name, slot: armSlotName });
     }
-    served ??= await surfaceModel(c, seller, surface, items);
+    served ??= await surfaceModel(c, seller, surface, items, (m, ids) => live(m).knowsAny(ids));
     const model = served.model;
     const query: RecommendQuery = {
       surface,
@@ -93,7 +95,7 @@ export function recommendationRoutes(): Hono<AppEnv> {
     const result =
       armModel === 'none'
         ? { items: [], model: null, fallback: false }
-        : await recommend(model, query, (id) => c.var.source.userRecord(seller, model!.pointer, id), c.var.log);
+        : await recommend(model, query, (id) => c.var.source.userRecord(seller, model!.pointer, id), c.var.log, model === null ? undefined : live(model));
     const answered = result.model === null ? null : { ...result.model, slot: served.slot };
     const recId = crypto.randomUUID();
     if (assigned !== null)

@@ -40,6 +40,21 @@ describe('public routes', () => {
     expect(experiment.properties.surface.enum).toEqual(['basket', 'similar', 'for-you']);
   });
 
+  it('documents the catalog routes from their zod schemas', async () => {
+    const { body } = await callJson('/v1/openapi.json');
+    const put = body.paths['/v1/sellers/{seller}/catalog'].put;
+    const item = put.requestBody.content['application/x-ndjson'].schema;
+    expect(item.required).toEqual(['id']);
+    expect(Object.keys(item.properties)).toEqual(['id', 'title', 'url', 'image', 'price', 'in_stock', 'category', 'features']);
+    expect(item.properties.features).toMatchObject({ type: 'array', maxItems: 64 });
+    expect(put.requestBody.content['application/json'].schema.properties.items).toMatchObject({ maxItems: 10_000 });
+    expect(Object.keys(put.responses)).toEqual(expect.arrayContaining(['200', '400', '403', '409', '413', '503']));
+    expect(put.responses['200'].content['application/json'].schema.properties).toHaveProperty('catalog');
+    const one = body.paths['/v1/sellers/{seller}/catalog/{item}'];
+    expect(Object.keys(one)).toEqual(['get', 'delete']);
+    expect(one.delete.responses['200'].content['application/json'].schema.properties.retired).toMatchObject({ const: true });
+  });
+
   it('GET /v1/docs is Swagger UI over /v1/openapi.json, every script and stylesheet served from here under a strict CSP', async () => {
     const res = await call('/v1/docs');
     expect(res.status).toBe(200);

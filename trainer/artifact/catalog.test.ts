@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeArtifact } from '../../core/format/index.js';
 import { joinCatalog, parseStock, readCatalog } from './catalog.js';
 import { encodeArtifact } from './encode.js';
-import { buildStringTable } from './string-table.js';
+import { buildStringTable } from '../../core/format/string-table.js';
 
 let dir: string;
 beforeAll(async () => {

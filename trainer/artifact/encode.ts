@@ -11,6 +11,8 @@ import {
   HEADER_BYTES,
   HISTORY_FLAGS,
   HISTORY_SECTION_BYTES,
+  ITEM_FEATURES_FLAGS,
+  itemFeaturesLayout,
   itemIdsLayout,
   MAGIC,
   MODEL_TYPES,
@@ -30,7 +32,7 @@ import {
   type SectionKind,
 } from '../../core/format/index.js';
 import type { CatalogRow } from './catalog.js';
-import { buildStringTable } from './string-table.js';
+import { buildStringTable } from '../../core/format/string-table.js';
 
 /** Sparse rows (CSR) of item-item weights: row i is `indices/data[indptr[i]..indptr[i+1])`. */
 export interface CsrInput {
@@ -65,6 +67,21 @@ export interface ArtifactInput {
   userRecords?: boolean;
   /** How a known customer's history enters the answers (the `history` section); none: as before the section existed. */
   history?: HistorySettings;
+  /** The feature embeddings of a hybrid model and their names (the `item-features` section; needs `itemVectors`). */
+  itemFeatures?: ItemFeaturesInput;
+}
+
+/** What the `item-features` section holds: per named item feature, its embedding row and bias. */
+export interface ItemFeaturesInput {
+  /** The feature names (the item-features file's `feature` column), in row order. */
+  names: readonly string[];
+  /** names.length x dim, row-major: each feature's embedding (regularisation scale folded in). */
+  embeddings: Float32Array;
+  biases: Float32Array;
+  /** Whether an item's feature weights are normalised to sum 1 before they are summed (the trainer always does). */
+  normalised: boolean;
+  /** Whether every item of the training had its own identity feature beside its named features (the trainer's default). */
+  identity: boolean;
 }
 
 interface EncodeOptions {
@@ -91,6 +108,7 @@ const INPUT_FIELD = {
   catalog: 'catalog',
   meta: 'meta',
   history: 'history',
+  'item-features': 'itemFeatures',
 } as const satisfies Record<SectionKind, keyof ArtifactInput>;
 
 const LITTLE_ENDIAN_HOST = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
@@ -125,6 +143,11 @@ export function encodeArtifact(input: ArtifactInput, opts: EncodeOptions): Uint8
   if (input.catalog !== undefined) sections.push(catalogSection(input.catalog, ids));
   sections.push(metaSection(input.meta));
   if (input.history !== undefined) sections.push(historySection(input.history));
+  if (input.itemFeatures !== undefined) {
+    if (input.itemVectors === undefined)
+      throw new RangeError('itemFeatures needs itemVectors: the edge scores an unseen item beside the vectors of the others');
+    sections.push(itemFeaturesSection(input.itemFeatures, dim, q));
+  }
   return assemble(sections, {
     modelType: MODEL_TYPES[input.modelType],
     quantization: QUANTIZATIONS[q],
@@ -185,6 +208,50 @@ function historySection(h: HistorySettings): Section {
   view.setFloat32(4, h.historyWeight, true);
   view.setFloat32(8, h.repeatBoost, true);
   return { kind: 'history', encoding: 0, count: 0, extra: 0, bytes };
+}
+
+/** The `item-features` section: flags, names, biases, then the embeddings quantised as item vectors are. */
+function itemFeaturesSection(input: ItemFeaturesInput, dim: number, q: Quantization): Section {
+  const f = input.names.length;
+  if (input.embeddings.length !== f * dim) {
+    throw new RangeError(`itemFeatures.embeddings has ${input.embeddings.length} values; expected names.length x dim = ${f} x ${dim} = ${f * dim}`);
+  }
+  if (input.biases.length !== f) throw new RangeError(`itemFeatures.biases has ${input.biases.length} values; expected one per feature (${f})`);
+  const encoder = new TextEncoder();
+  const seen = new Map<string, number>();
+  const encoded = input.names.map((name, k) => {
+    if (typeof name !== 'string' || name === '')
+      throw new RangeError(`itemFeatures.names[${k}] is ${JSON.stringify(name)}; feature names are non-empty strings`);
+    const before = seen.get(name);
+    if (before !== undefined) throw new RangeError(`itemFeatures.names[${k}]: ${JSON.stringify(name)} is also names[${before}]; feature names must be unique`);
+    seen.set(name, k);
+    return encoder.encode(name);
+  });
+  for (let k = 0; k < f; k++) checkValues(input.embeddings, k * dim, (k + 1) * dim, q, () => `itemFeatures row ${k} (${JSON.stringify(input.names[k])})`);
+  checkValues(input.biases, 0, f, 'f32', () => 'itemFeatures.biases');
+  const nameBytes = encoded.reduce((sum, b) => sum + b.length, 0);
+  const lay = itemFeaturesLayout(f, nameBytes, dim, q);
+  const b = block(lay.total);
+  b.u32(0, 1)[0] = (input.normalised ? ITEM_FEATURES_FLAGS.normalised : 0) | (input.identity ? ITEM_FEATURES_FLAGS.identity : 0);
+  const offsets = b.u32(lay.nameOffsets, f + 1);
+  const names = b.u8(lay.names, nameBytes);
+  let at = 0;
+  encoded.forEach((e, k) => {
+    names.set(e, at);
+    at += e.length;
+    offsets[k + 1] = at;
+  });
+  b.f32(lay.biases, f).set(input.biases);
+  if (q === 'int8') {
+    const scales = b.f32(lay.scales, f);
+    const values = b.i8(lay.values, f * dim);
+    for (let k = 0; k < f; k++) scales[k] = quantizeRowInt8(input.embeddings, k * dim, (k + 1) * dim, values);
+  } else if (q === 'f16') {
+    quantizeF16(input.embeddings, b.u16(lay.values, f * dim));
+  } else {
+    b.f32(lay.values, f * dim).set(input.embeddings);
+  }
+  return { kind: 'item-features', encoding: QUANTIZATIONS[q], count: f, extra: nameBytes, bytes: b.bytes };
 }
 
 /** A section of `total` zero bytes with typed views at offsets within it. */

@@ -65,6 +65,7 @@ export function exportTrained(model: TrainedModel, options: ExportOptions): Expo
     input.itemBiases = parts.vectors.biases;
   }
   if (parts.neighbours) input.neighbours = parts.neighbours;
+  if (parts.features) input.itemFeatures = parts.features;
   if (parts.trending) input.trending = rankingOf(parts.trending);
   const repeats = options.repeats ?? repeatsOf(meta);
   // A kind without per-customer state still needs the customers' histories where a surface leaves out what they bought.

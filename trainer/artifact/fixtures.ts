@@ -1,6 +1,6 @@
 import { decodeArtifact, encodeUserRecord, type SectionKind } from '../../core/format/index.js';
 import { encodeArtifact } from './encode.js';
-import { sampleInput } from './test-data.js';
+import { sampleFeatures, sampleInput } from './test-data.js';
 
 /** Folder of the kept fixtures, relative to the repository root. */
 export const FIXTURE_DIR = 'test/fixtures/format';
@@ -72,5 +72,7 @@ export function formatFixtures(): Record<string, Uint8Array> {
       { ...input, history: { repeatBasket: true, repeatForYou: false, historyWeight: 0.25, repeatBoost: 0.5 } },
       { quantize: 'int8' },
     ),
+    // An artifact with the item-features section (kind 10): a hybrid model's feature embeddings and their names.
+    'valid-int8-features.bin': encodeArtifact({ ...input, itemFeatures: sampleFeatures({ dim }) }, { quantize: 'int8' }),
   };
 }

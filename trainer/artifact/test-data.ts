@@ -1,6 +1,6 @@
 import { Random } from '../util/random.js';
 import type { CatalogRow } from './catalog.js';
-import type { ArtifactInput } from './encode.js';
+import type { ArtifactInput, ItemFeaturesInput } from './encode.js';
 
 /**
  * A small artifact input with every section: vectors (one row of zeros, one with a tiny
@@ -62,4 +62,17 @@ export function sampleInput(opts: { items?: number; dim?: number; seed?: number 
     catalog,
     meta: { version: 'v-test', created: '2026-01-02T03:04:05.000Z', loss: 'warp', epochs: 3, precisionAt10: 0.125 },
   };
+}
+
+/**
+ * An `item-features` section for {@link sampleInput}'s dimension: three named features (one
+ * non-ASCII), one row of zeros, deterministic for a seed.
+ */
+export function sampleFeatures(opts: { dim?: number; seed?: number } = {}): ItemFeaturesInput {
+  const { dim = 4, seed = 11 } = opts;
+  const rng = new Random(seed);
+  const names = ['colour:red', 'type:mug', 'thème:café'];
+  const embeddings = Float32Array.from({ length: names.length * dim }, () => rng.normal() * 0.5);
+  embeddings.fill(0, 2 * dim, 3 * dim);
+  return { names, embeddings, biases: Float32Array.from(names, (_, k) => 0.25 - k / 8), normalised: true, identity: false };
 }

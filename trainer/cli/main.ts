@@ -1,6 +1,7 @@
 import { InputError } from '../data/errors.js';
 import { DivergenceError } from '../models/lightfm/hybrid-mf.js';
 import { VERSION } from '../version.js';
+import { catalogCommand, catalogSpec } from './catalog.js';
 import { evaluateCommand, evaluateSpec } from './evaluate.js';
 import { eventsCommand, eventsSpec } from './events.js';
 import { processIo, type Io } from './io.js';
@@ -33,6 +34,7 @@ const COMMANDS: Record<string, { run: Command; summary: string }> = {
   serve: { run: serveCommand, summary: serveSpec.summary },
   keys: { run: keysCommand, summary: keysSpec.summary },
   events: { run: eventsCommand, summary: eventsSpec.summary },
+  catalog: { run: catalogCommand, summary: catalogSpec.summary },
 };
 
 function usage(): string {

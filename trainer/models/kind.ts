@@ -114,6 +114,8 @@ export interface KindArtifactParts {
   trending?: Float32Array;
   /** Item-item: how the customer's history enters a query (the `history` section's weights); 0 and 0 when absent. */
   history?: { historyWeight: number; repeatBoost: number };
+  /** Hybrid MF trained with item features: the named features' embeddings, from which the edge scores an item it never saw (the `item-features` section). */
+  features?: { names: readonly string[]; embeddings: Float32Array; biases: Float32Array; normalised: boolean; identity: boolean };
   /**
    * How a known customer is served: a user vector, a precomputed top-N list (with the
    * customer's own training items, or without them), their history (item-item scores it at

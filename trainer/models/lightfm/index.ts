@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { choiceParam, defineKind, numberParam, type TrainedModel } from '../kind.js';
+import { choiceParam, defineKind, numberParam, type KindArtifactParts, type TrainedModel } from '../kind.js';
 import type { ModelDirContents } from '../model-dir.js';
 import { DEFAULT_OPTIONS, HybridMF, LOSSES, SCHEDULES, type HybridMFOptions } from './hybrid-mf.js';
 import { hybridFromContents, hybridModelDir } from './persist.js';
@@ -49,6 +49,7 @@ function trained(
       return {
         vectors: { dim, items: items.embeddings, biases: items.biases },
         customers: { kind: 'vectors', dim, embeddings: users.embeddings, biases: users.biases },
+        ...namedFeatures(model, parts.dataset),
       };
     },
   };
@@ -104,6 +105,33 @@ export const lightfm = defineKind({
     return trained(saved.model, { meta: contents.meta, arrays: contents.arrays, train: saved.train, dataset: contents.dataset }, {});
   },
 });
+
+/**
+ * The embeddings of the named item features (the columns after the identity block of the
+ * item-feature matrix, spec/model-format.md "10 `item-features`"), for the edge to score
+ * items the model never saw; nothing for a model trained without item features. The trainer
+ * always normalises feature rows (LightFM's normalize=True).
+ */
+function namedFeatures(model: HybridMF, dataset: TrainedModel['dataset']): Pick<KindArtifactParts, 'features'> {
+  const names = dataset.itemFeatures.toJSON();
+  if (names.length === 0) return {};
+  const p = model.exportParams();
+  const d = p.dim;
+  const first = p.itemBias.length - names.length;
+  // The identity block comes first: as many columns as items when items have identity features, else none.
+  if (first !== (dataset.itemIdentity ? dataset.items.size : 0)) {
+    throw new Error(`the model has ${p.itemBias.length} item feature columns but its dataset names ${names.length} features and ${dataset.items.size} items`);
+  }
+  return {
+    features: {
+      names,
+      embeddings: p.itemEmb.slice(first * d, (first + names.length) * d),
+      biases: p.itemBias.slice(first, first + names.length),
+      normalised: true,
+      identity: dataset.itemIdentity,
+    },
+  };
+}
 
 function round(x: number): number {
   return Math.round(x * 1e4) / 1e4;

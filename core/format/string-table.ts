@@ -1,4 +1,4 @@
-import { MAX_PREFIXES } from '../../core/format/index.js';
+import { MAX_PREFIXES } from './spec.js';
 
 /** Shortest prefix worth sharing (`https://` alone is 8 bytes). */
 const MIN_PREFIX_CHARS = 8;
@@ -16,7 +16,7 @@ interface StringTable {
 }
 
 /** The leading parts of `s` that end at a '/' and are long enough to share, shortest first. */
-function prefixCandidates(s: string): string[] {
+export function prefixCandidates(s: string): string[] {
   const out: string[] = [];
   for (let cut = s.indexOf('/') + 1; cut > 0; cut = s.indexOf('/', cut) + 1) {
     if (cut >= MIN_PREFIX_CHARS) out.push(s.slice(0, cut));
@@ -36,16 +36,8 @@ export function buildStringTable(strings: Iterable<string>): StringTable {
   for (const s of strings) if (!index.has(s)) index.set(s, index.size);
   const distinct = [...index.keys()];
 
-  const counts = new Map<string, number>();
-  for (const s of distinct) {
-    for (const p of prefixCandidates(s)) counts.set(p, (counts.get(p) ?? 0) + 1);
-  }
   const encoder = new TextEncoder();
-  const chosen = [...counts]
-    .filter(([, c]) => c >= 2)
-    .map(([p, c]) => ({ p, bytes: encoder.encode(p), c }))
-    .sort((a, b) => b.c * b.bytes.length - a.c * a.bytes.length || (a.p < b.p ? -1 : a.p > b.p ? 1 : 0))
-    .slice(0, MAX_PREFIXES - 1);
+  const chosen = sharedPrefixes(distinct, MAX_PREFIXES - 1).map((p) => ({ p, bytes: encoder.encode(p) }));
   const shareable = new Set(chosen.map((c) => c.p));
 
   // Each string takes the longest shareable prefix it has; prefixes no string takes are dropped.
@@ -66,4 +58,22 @@ export function buildStringTable(strings: Iterable<string>): StringTable {
     return encoder.encode(s.slice(p.length));
   });
   return { index, prefixOf, suffixes, prefixes: [new Uint8Array(0), ...kept.map((c) => c.bytes)] };
+}
+
+/**
+ * The prefixes worth sharing among `distinct` strings: leading parts ending at a '/' that at
+ * least two of them have, most bytes saved first (ties by the prefix), at most `limit`.
+ */
+export function sharedPrefixes(distinct: Iterable<string>, limit: number): string[] {
+  const counts = new Map<string, number>();
+  for (const s of distinct) {
+    for (const p of prefixCandidates(s)) counts.set(p, (counts.get(p) ?? 0) + 1);
+  }
+  const encoder = new TextEncoder();
+  return [...counts]
+    .filter(([, c]) => c >= 2)
+    .map(([p, c]) => ({ p, saved: c * encoder.encode(p).length }))
+    .sort((a, b) => b.saved - a.saved || (a.p < b.p ? -1 : a.p > b.p ? 1 : 0))
+    .slice(0, limit)
+    .map((x) => x.p);
 }
